@@ -1,0 +1,80 @@
+//! Command line and environment: flags win over `GATEHOUSE_*` variables, which win over
+//! defaults.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+/// gatehouse: an AWS-compatible API Gateway V2 for tests and shared development use.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Server settings when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+}
+
+/// Settings of `gatehouse serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port. The bound address is printed as
+    /// `gatehouse listening on http://ADDR` once the server accepts connections.
+    #[arg(long, env = "GATEHOUSE_LISTEN", default_value = "127.0.0.1:4599")]
+    pub listen: SocketAddr,
+
+    /// Where state is kept: `sqlite:PATH` (created if missing; durable) or `memory`
+    /// (gone when the process ends).
+    #[arg(
+        long,
+        env = "GATEHOUSE_STORE",
+        default_value = "sqlite:./.gatehouse/state.db"
+    )]
+    pub store: String,
+
+    /// Region for requests that carry no SigV4 credential scope (e.g. plain curl).
+    #[arg(long, env = "GATEHOUSE_DEFAULT_REGION", default_value = "us-east-1")]
+    pub default_region: String,
+
+    /// Account for requests whose access key id is not a 12-digit account id.
+    #[arg(long, env = "GATEHOUSE_DEFAULT_ACCOUNT", default_value = "123456789012", value_parser = parse_account)]
+    pub default_account: String,
+
+    /// Most stages one API may have (AWS's default quota is 10).
+    #[arg(long, env = "GATEHOUSE_MAX_STAGES_PER_API", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_stages_per_api: u32,
+
+    /// Largest request body accepted, in bytes; larger bodies get 413.
+    #[arg(long, env = "GATEHOUSE_BODY_LIMIT", default_value_t = 1024 * 1024)]
+    pub body_limit: usize,
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err("an account id is 12 digits".into())
+    }
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        ServeArgs {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            store: "memory".into(),
+            default_region: "us-east-1".into(),
+            default_account: "123456789012".into(),
+            max_stages_per_api: 10,
+            body_limit: 1024 * 1024,
+        }
+    }
+}

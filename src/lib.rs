@@ -1,0 +1,15 @@
+//! gatehouse: an AWS-compatible API Gateway V2 management API.
+//!
+//! Layout: [`server`] (HTTP, no business logic) → [`ops`] (one function per operation, one
+//! route table) → [`model`] (records and validation) and [`store`] (storage trait and
+//! backends); [`wire`] holds the JSON shapes; [`error`] the one error table.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod ops;
+pub mod server;
+pub mod store;
+pub mod wire;

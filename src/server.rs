@@ -1,0 +1,231 @@
+//! The HTTP server: [`router`] builds the service without a socket; [`serve`] runs it on a
+//! listener until a shutdown signal, draining in-flight requests; [`start`] does both on a
+//! background task for tests and embedding.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::auth::{self, Defaults};
+use crate::config::ServeArgs;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::model::ids;
+use crate::ops::{self, Ctx, Input, Reply, Service, ServiceConfig};
+use crate::store::{self, SharedStore};
+use crate::wire;
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct App {
+    /// Operations and their store.
+    pub service: Service,
+    /// Defaults for unsigned requests.
+    pub defaults: Arc<Defaults>,
+    /// Body size limit in bytes.
+    pub body_limit: usize,
+}
+
+impl App {
+    /// Builds the application state from settings and an opened store.
+    pub fn new(args: &ServeArgs, store: SharedStore) -> App {
+        App {
+            service: Service {
+                store,
+                config: Arc::new(ServiceConfig {
+                    max_stages_per_api: args.max_stages_per_api as usize,
+                }),
+            },
+            defaults: Arc::new(Defaults {
+                account: args.default_account.clone(),
+                region: args.default_region.clone(),
+            }),
+            body_limit: args.body_limit,
+        }
+    }
+}
+
+/// The service as an axum router (no socket).
+pub fn router(app: App) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+async fn handle(State(app): State<App>, req: Request) -> Response {
+    let started = Instant::now();
+    let request_id = ids::request_id();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let (mut response, op, scope) = match dispatch(&app, req).await {
+        (Ok(reply), op, scope) => (reply_response(reply), op, scope),
+        (Err(e), op, scope) => (e.into_response(), op, scope),
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-amzn-requestid", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ids::random_id(16)) {
+        headers.insert("x-amz-apigw-id", v);
+    }
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        operation = op.map(|o| format!("{o:?}")).unwrap_or_default(),
+        account = scope.as_ref().map(|s| s.account.as_str()).unwrap_or(""),
+        region = scope.as_ref().map(|s| s.region.as_str()).unwrap_or(""),
+        status = response.status().as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+fn reply_response(reply: Reply) -> Response {
+    match reply.body {
+        Some(body) => {
+            let mut r = (reply.status, body).into_response();
+            r.headers_mut()
+                .insert("content-type", HeaderValue::from_static("application/json"));
+            r
+        }
+        None => (reply.status, Body::empty()).into_response(),
+    }
+}
+
+type Dispatched = (
+    ApiResult<Reply>,
+    Option<ops::Operation>,
+    Option<crate::model::Scope>,
+);
+
+async fn dispatch(app: &App, req: Request) -> Dispatched {
+    let (parts, body) = req.into_parts();
+    let query = match wire::parse_query(parts.uri.query()) {
+        Ok(q) => q,
+        Err(e) => return (Err(e), None, None),
+    };
+    let scope = match auth::resolve(&parts.headers, &query, &app.defaults) {
+        Ok(s) => s,
+        Err(e) => return (Err(e), None, None),
+    };
+    let (op, labels) = match ops::route(&parts.method, parts.uri.path()) {
+        Ok(found) => found,
+        Err(e) => return (Err(e), None, Some(scope)),
+    };
+    let too_large = || {
+        ApiError::new(
+            ErrorKind::PayloadTooLarge,
+            format!(
+                "Request body is larger than the limit of {} bytes",
+                app.body_limit
+            ),
+        )
+    };
+    let declared = parts
+        .headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > app.body_limit) {
+        return (Err(too_large()), Some(op), Some(scope));
+    }
+    let body = match axum::body::to_bytes(body, app.body_limit).await {
+        Ok(b) => b,
+        Err(_) => return (Err(too_large()), Some(op), Some(scope)),
+    };
+    let ctx = Ctx {
+        scope: scope.clone(),
+    };
+    let input = Input {
+        labels,
+        query,
+        body,
+    };
+    (
+        ops::call(&app.service, &ctx, op, input).await,
+        Some(op),
+        Some(scope),
+    )
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A server running on a background task (tests, embedding).
+pub struct RunningServer {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The store it serves from.
+    pub store: SharedStore,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningServer {
+    /// `http://ADDR`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Opens the store named in `args`, binds `args.listen` and serves in the background. The
+/// listener is bound when this returns, so requests can be sent at once.
+pub async fn start(args: &ServeArgs) -> Result<RunningServer, String> {
+    let store = store::open(&args.store)?;
+    start_with_store(args, store).await
+}
+
+/// Like [`start`] with an already opened store.
+pub async fn start_with_store(
+    args: &ServeArgs,
+    store: SharedStore,
+) -> Result<RunningServer, String> {
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = App::new(args, store.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, app, async move {
+        let _ = rx.await;
+    }));
+    Ok(RunningServer {
+        addr,
+        store,
+        stop: Some(tx),
+        task: Some(task),
+    })
+}
