@@ -212,21 +212,23 @@ pub const ROUTES: &[(Method, &str, Operation)] = &[
     ),
 ];
 
-/// The route table with templates split into segments (`None` = a label).
-static COMPILED: LazyLock<Vec<(Method, Vec<Option<&'static str>>, Operation)>> =
-    LazyLock::new(|| {
-        ROUTES
-            .iter()
-            .map(|(m, template, op)| {
-                let segs = template
-                    .split('/')
-                    .skip(1)
-                    .map(|s| (!s.starts_with('{')).then_some(s))
-                    .collect();
-                (m.clone(), segs, *op)
-            })
-            .collect()
-    });
+/// A route template split into segments: `Some(literal)` or `None` for a label.
+type Template = Vec<Option<&'static str>>;
+
+/// The route table with templates split into segments.
+static COMPILED: LazyLock<Vec<(Method, Template, Operation)>> = LazyLock::new(|| {
+    ROUTES
+        .iter()
+        .map(|(m, template, op)| {
+            let segs = template
+                .split('/')
+                .skip(1)
+                .map(|s| (!s.starts_with('{')).then_some(s))
+                .collect();
+            (m.clone(), segs, *op)
+        })
+        .collect()
+});
 
 /// Finds the operation for `method` and the raw `path`, with its decoded labels.
 pub fn route(method: &Method, path: &str) -> ApiResult<(Operation, Vec<String>)> {

@@ -1,0 +1,145 @@
+//! Shared helpers: an in-process gatehouse on port 0 and real SDK clients pointed at it.
+
+use std::time::Duration;
+
+use aws_sdk_apigatewayv2::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_apigatewayv2::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_apigatewayv2::Client;
+use gatehouse::config::ServeArgs;
+use gatehouse::server::RunningServer;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A gatehouse with a memory store and the given tweaks.
+pub async fn server_with(tweak: impl FnOnce(&mut ServeArgs)) -> RunningServer {
+    let mut args = ServeArgs::default();
+    tweak(&mut args);
+    gatehouse::server::start(&args)
+        .await
+        .expect("server starts")
+}
+
+/// A gatehouse with a memory store.
+pub async fn server() -> RunningServer {
+    server_with(|_| {}).await
+}
+
+/// An SDK client for `endpoint` signing as `access_key` in `region`.
+pub fn client_as(endpoint: &str, access_key: &str, region: &str) -> Client {
+    let conf = aws_sdk_apigatewayv2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new(access_key, "secret", None, None, "test"))
+        .endpoint_url(endpoint)
+        .build();
+    Client::from_conf(conf)
+}
+
+/// An SDK client in us-east-1 for the default account.
+pub fn client(server: &RunningServer) -> Client {
+    client_as(&server.endpoint(), "AKIDEXAMPLE", "us-east-1")
+}
+
+/// (exception name, HTTP status, message) of a failed SDK call.
+pub fn failure<T: std::fmt::Debug, E, R>(result: Result<T, SdkError<E, R>>) -> (String, u16, String)
+where
+    E: ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug + HasStatus,
+{
+    match result {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(SdkError::ServiceError(ctx)) => {
+            let status = ctx.raw().status_code();
+            let err = ctx.err();
+            (
+                err.code().unwrap_or_default().to_string(),
+                status,
+                err.message().unwrap_or_default().to_string(),
+            )
+        }
+        Err(other) => panic!("expected a service error, got {other:?}"),
+    }
+}
+
+/// The HTTP status of a raw SDK response.
+pub trait HasStatus {
+    /// The status code.
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_sdk_apigatewayv2::config::http::HttpResponse {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
+
+/// Creates an HTTP API and returns its id.
+pub async fn http_api(c: &Client) -> String {
+    c.create_api()
+        .name("test-http")
+        .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http)
+        .send()
+        .await
+        .expect("create api")
+        .api_id
+        .expect("api id")
+}
+
+/// Creates a WebSocket API and returns its id.
+pub async fn ws_api(c: &Client) -> String {
+    c.create_api()
+        .name("test-ws")
+        .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Websocket)
+        .route_selection_expression("$request.body.action")
+        .send()
+        .await
+        .expect("create api")
+        .api_id
+        .expect("api id")
+}
+
+/// A raw HTTP/1.1 exchange, for inputs no SDK would send. Returns (status, headers, body).
+pub async fn raw(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).await.expect("write");
+    stream.write_all(body).await.expect("write body");
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf))
+        .await
+        .expect("response in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}
+
+/// The value of header `name` in a raw response.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}

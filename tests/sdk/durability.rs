@@ -1,0 +1,160 @@
+//! The SQLite store through the real binary: restarts and `kill -9` lose no acknowledged write.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::common::*;
+
+/// Starts the gatehouse binary on port 0 with a SQLite store at `db` and waits for its ready
+/// line; returns the child and its endpoint.
+async fn spawn(db: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-stages-per-api",
+            "100000",
+        ])
+        .arg("--store")
+        .arg(format!("sqlite:{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn gatehouse");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("ready line in time")
+        .expect("read stdout")
+        .expect("a ready line");
+    let endpoint = line
+        .strip_prefix("gatehouse listening on ")
+        .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
+        .to_string();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    (child, endpoint)
+}
+
+#[tokio::test]
+async fn graceful_restart_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let (child, endpoint) = spawn(&db).await;
+    let c = client_as(&endpoint, "AKIDEXAMPLE", "us-east-1");
+    let id = http_api(&c).await;
+    c.create_stage()
+        .api_id(&id)
+        .stage_name("prod")
+        .stage_variables("k", "v")
+        .send()
+        .await
+        .unwrap();
+    let before = c
+        .get_stage()
+        .api_id(&id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let pid = child.id().expect("pid").to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let mut child = child;
+    let exit = child.wait().await.expect("wait");
+    assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+
+    let (_child, endpoint) = spawn(&db).await;
+    let c = client_as(&endpoint, "AKIDEXAMPLE", "us-east-1");
+    let after = c
+        .get_stage()
+        .api_id(&id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.created_date(), before.created_date());
+    assert_eq!(after.stage_variables(), before.stage_variables());
+}
+
+#[tokio::test]
+async fn kill_9_during_writes_loses_no_acknowledged_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let (mut child, endpoint) = spawn(&db).await;
+    let c = client_as(&endpoint, "AKIDEXAMPLE", "us-east-1");
+    let id = http_api(&c).await;
+    let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let enough = Arc::new(tokio::sync::Notify::new());
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (c, id, acked, enough) = (c.clone(), id.clone(), acked.clone(), enough.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..10_000 {
+                let name = format!("w{w}_{i}");
+                match c.create_stage().api_id(&id).stage_name(&name).send().await {
+                    Ok(_) => {
+                        let mut set = acked.lock().unwrap();
+                        set.insert(name);
+                        if set.len() == 200 {
+                            enough.notify_one();
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+        }));
+    }
+    // Kill once a good number of writes were acknowledged, while writers are still going.
+    tokio::time::timeout(std::time::Duration::from_secs(60), enough.notified())
+        .await
+        .expect("200 writes acknowledged in time");
+    child.start_kill().expect("SIGKILL");
+    child.wait().await.expect("wait");
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+
+    let (_child, endpoint) = spawn(&db).await;
+    let c = client_as(&endpoint, "AKIDEXAMPLE", "us-east-1");
+    let mut stored = HashSet::new();
+    let mut token = None;
+    loop {
+        let out = c
+            .get_stages()
+            .api_id(&id)
+            .max_results("500")
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        stored.extend(
+            out.items()
+                .iter()
+                .filter_map(|s| s.stage_name().map(String::from)),
+        );
+        token = out.next_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    let lost: Vec<_> = acked.difference(&stored).collect();
+    assert!(
+        lost.is_empty(),
+        "lost {} acknowledged stages: {lost:?}",
+        lost.len()
+    );
+    assert!(acked.len() >= 200);
+}

@@ -1,0 +1,483 @@
+//! Every error the Stage API can answer with: exception name, status and message, and that
+//! nothing stored changes.
+
+use aws_sdk_apigatewayv2::types::{AccessLogSettings, LoggingLevel, RouteSettings};
+
+use crate::common::*;
+
+#[tokio::test]
+async fn missing_api_is_not_found_on_every_stage_operation() {
+    let s = server().await;
+    let c = client(&s);
+    let want = "Invalid API identifier specified 123456789012:nosuchapi0";
+    let results = vec![
+        failure(
+            c.create_stage()
+                .api_id("nosuchapi0")
+                .stage_name("a")
+                .send()
+                .await,
+        ),
+        failure(
+            c.get_stage()
+                .api_id("nosuchapi0")
+                .stage_name("a")
+                .send()
+                .await,
+        ),
+        failure(c.get_stages().api_id("nosuchapi0").send().await),
+        failure(
+            c.update_stage()
+                .api_id("nosuchapi0")
+                .stage_name("a")
+                .send()
+                .await,
+        ),
+        failure(
+            c.delete_stage()
+                .api_id("nosuchapi0")
+                .stage_name("a")
+                .send()
+                .await,
+        ),
+        failure(
+            c.delete_route_settings()
+                .api_id("nosuchapi0")
+                .stage_name("a")
+                .route_key("$default")
+                .send()
+                .await,
+        ),
+        failure(
+            c.delete_access_log_settings()
+                .api_id("nosuchapi0")
+                .stage_name("a")
+                .send()
+                .await,
+        ),
+    ];
+    for (code, status, msg) in results {
+        assert_eq!(
+            (code.as_str(), status, msg.as_str()),
+            ("NotFoundException", 404, want)
+        );
+    }
+}
+
+#[tokio::test]
+async fn missing_stage_is_not_found() {
+    let s = server().await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    let want = format!("Invalid stage identifier specified 123456789012:{id}:ghost");
+    let results = vec![
+        failure(c.get_stage().api_id(&id).stage_name("ghost").send().await),
+        failure(
+            c.update_stage()
+                .api_id(&id)
+                .stage_name("ghost")
+                .description("x")
+                .send()
+                .await,
+        ),
+        failure(
+            c.delete_stage()
+                .api_id(&id)
+                .stage_name("ghost")
+                .send()
+                .await,
+        ),
+        failure(
+            c.delete_route_settings()
+                .api_id(&id)
+                .stage_name("ghost")
+                .route_key("GET /x")
+                .send()
+                .await,
+        ),
+        failure(
+            c.delete_access_log_settings()
+                .api_id(&id)
+                .stage_name("ghost")
+                .send()
+                .await,
+        ),
+    ];
+    for (code, status, msg) in results {
+        assert_eq!((code.as_str(), status), ("NotFoundException", 404));
+        assert_eq!(msg, want);
+    }
+}
+
+#[tokio::test]
+async fn duplicate_stage_is_a_conflict_and_changes_nothing() {
+    let s = server().await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    c.create_stage()
+        .api_id(&id)
+        .stage_name("dev")
+        .description("original")
+        .send()
+        .await
+        .unwrap();
+    let (code, status, _) = failure(
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("dev")
+            .description("second")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("ConflictException", 409));
+    let got = c
+        .get_stage()
+        .api_id(&id)
+        .stage_name("dev")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.description(), Some("original"));
+}
+
+#[tokio::test]
+async fn invalid_stage_input_is_a_bad_request_and_changes_nothing() {
+    let s = server().await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    c.create_stage()
+        .api_id(&id)
+        .stage_name("dev")
+        .send()
+        .await
+        .unwrap();
+    let long_name = "n".repeat(129);
+    let long_value = "v".repeat(513);
+    let bad_creates = vec![
+        c.create_stage().api_id(&id).stage_name("has space"),
+        c.create_stage().api_id(&id).stage_name("$prod"),
+        c.create_stage().api_id(&id).stage_name(&long_name),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok1")
+            .stage_variables("bad-name", "v"),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok2")
+            .stage_variables("k", "bad value"),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok3")
+            .stage_variables("k", &long_value),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok4")
+            .description("d".repeat(1025)),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok5")
+            .default_route_settings(
+                RouteSettings::builder()
+                    .logging_level(LoggingLevel::Error)
+                    .build(),
+            ),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok6")
+            .route_settings(
+                "GET /",
+                RouteSettings::builder().data_trace_enabled(false).build(),
+            ),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok7")
+            .client_certificate_id("cert"),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok8")
+            .access_log_settings(
+                AccessLogSettings::builder()
+                    .destination_arn("not-an-arn")
+                    .format("$context.requestId")
+                    .build(),
+            ),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok9")
+            .access_log_settings(
+                AccessLogSettings::builder()
+                    .destination_arn("arn:aws:logs:us-east-1:123456789012:log-group:g")
+                    .format("no request id")
+                    .build(),
+            ),
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("ok10")
+            .tags("aws:x", "v"),
+    ];
+    for req in bad_creates {
+        let (code, status, msg) = failure(req.send().await);
+        assert_eq!(
+            (code.as_str(), status),
+            ("BadRequestException", 400),
+            "{msg}"
+        );
+        assert!(!msg.is_empty());
+    }
+    let (_, _, msg) = failure(
+        c.create_stage()
+            .api_id(&id)
+            .stage_name("x")
+            .default_route_settings(
+                RouteSettings::builder()
+                    .logging_level(LoggingLevel::Info)
+                    .build(),
+            )
+            .send()
+            .await,
+    );
+    assert_eq!(msg, "Execution logs are not supported on protocolType HTTP");
+
+    let bad_updates = vec![
+        c.update_stage()
+            .api_id(&id)
+            .stage_name("dev")
+            .description("d".repeat(1025)),
+        c.update_stage()
+            .api_id(&id)
+            .stage_name("dev")
+            .stage_variables("x y", "1"),
+        c.update_stage()
+            .api_id(&id)
+            .stage_name("dev")
+            .description("must not stick")
+            .default_route_settings(RouteSettings::builder().data_trace_enabled(true).build()),
+        c.update_stage()
+            .api_id(&id)
+            .stage_name("dev")
+            .default_route_settings(RouteSettings::builder().throttling_burst_limit(-1).build()),
+    ];
+    for req in bad_updates {
+        let (code, status, _) = failure(req.send().await);
+        assert_eq!((code.as_str(), status), ("BadRequestException", 400));
+    }
+    let stages = c.get_stages().api_id(&id).send().await.unwrap();
+    assert_eq!(stages.items().len(), 1);
+    assert_eq!(stages.items()[0].description(), None);
+}
+
+#[tokio::test]
+async fn deployment_id_cannot_be_set_while_auto_deploy_is_on() {
+    let s = server().await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    c.create_stage()
+        .api_id(&id)
+        .stage_name("auto")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    let (code, status, msg) = failure(
+        c.update_stage()
+            .api_id(&id)
+            .stage_name("auto")
+            .deployment_id("abc123")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("BadRequestException", 400));
+    assert!(msg.contains("because AutoDeploy is enabled"), "{msg}");
+}
+
+#[tokio::test]
+async fn stage_quota_is_enforced_and_configurable() {
+    let s = server_with(|a| a.max_stages_per_api = 3).await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    for name in ["a", "b", "c"] {
+        c.create_stage()
+            .api_id(&id)
+            .stage_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+    let (code, status, msg) = failure(c.create_stage().api_id(&id).stage_name("d").send().await);
+    assert_eq!((code.as_str(), status), ("BadRequestException", 400));
+    assert!(msg.contains("maximum number of stages (3)"), "{msg}");
+    c.delete_stage()
+        .api_id(&id)
+        .stage_name("a")
+        .send()
+        .await
+        .unwrap();
+    c.create_stage()
+        .api_id(&id)
+        .stage_name("d")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn default_quota_is_ten() {
+    let s = server().await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    for i in 0..10 {
+        c.create_stage()
+            .api_id(&id)
+            .stage_name(format!("s{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (code, _, _) = failure(c.create_stage().api_id(&id).stage_name("s10").send().await);
+    assert_eq!(code, "BadRequestException");
+}
+
+/// Raw requests: inputs no SDK would send.
+#[tokio::test]
+async fn malformed_requests_get_aws_shaped_errors() {
+    let s = server_with(|a| a.body_limit = 4096).await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    let path = format!("/v2/apis/{id}/stages");
+    let json = [("content-type", "application/json")];
+    // (method, path, body, status, exception, a word the message must contain)
+    type Case<'a> = (&'a str, String, Vec<u8>, u16, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "POST",
+            path.clone(),
+            b"{not json".to_vec(),
+            400,
+            "BadRequestException",
+            "malformed JSON",
+        ),
+        (
+            "POST",
+            path.clone(),
+            b"[]".to_vec(),
+            400,
+            "BadRequestException",
+            "expected a JSON object",
+        ),
+        (
+            "POST",
+            path.clone(),
+            br#"{"stageName": 5}"#.to_vec(),
+            400,
+            "BadRequestException",
+            "stageName",
+        ),
+        (
+            "POST",
+            path.clone(),
+            br#"{"stageName":"x","autoDeploy":"yes"}"#.to_vec(),
+            400,
+            "BadRequestException",
+            "autoDeploy",
+        ),
+        (
+            "POST",
+            path.clone(),
+            br#"{"stageName":"x","defaultRouteSettings":{"loggingLevel":"LOUD"}}"#.to_vec(),
+            400,
+            "BadRequestException",
+            "LOUD",
+        ),
+        (
+            "POST",
+            path.clone(),
+            br#"{}"#.to_vec(),
+            400,
+            "BadRequestException",
+            "stageName",
+        ),
+        (
+            "POST",
+            path.clone(),
+            vec![b' '; 5000],
+            413,
+            "PayloadTooLargeException",
+            "limit",
+        ),
+        (
+            "GET",
+            format!("{path}?maxResults=abc"),
+            vec![],
+            400,
+            "BadRequestException",
+            "maxResults",
+        ),
+        (
+            "GET",
+            format!("{path}?nextToken=forged"),
+            vec![],
+            400,
+            "BadRequestException",
+            "nextToken",
+        ),
+        (
+            "GET",
+            "/v2/nothing-here".into(),
+            vec![],
+            404,
+            "NotFoundException",
+            "No operation",
+        ),
+        (
+            "GET",
+            format!("/v2/apis/{id}/stages/%ff"),
+            vec![],
+            400,
+            "BadRequestException",
+            "UTF-8",
+        ),
+    ];
+    for (method, path, body, status, name, needle) in cases {
+        let (got, headers, text) = raw(s.addr, method, &path, &json, &body).await;
+        assert_eq!(got, status, "{method} {path}: {text}");
+        assert_eq!(header(&headers, "x-amzn-errortype"), Some(name), "{path}");
+        assert!(header(&headers, "x-amzn-requestid").is_some());
+        let v: serde_json::Value = serde_json::from_str(&text).expect("JSON error body");
+        let msg = v["message"].as_str().expect("message");
+        assert!(msg.contains(needle), "{path}: {msg}");
+    }
+    assert!(c
+        .get_stages()
+        .api_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn malformed_authorization_is_an_incomplete_signature() {
+    let s = server().await;
+    let (status, headers, body) = raw(
+        s.addr,
+        "GET",
+        "/v2/apis",
+        &[
+            ("authorization", "Bearer abc"),
+            ("x-amz-date", "20260101T000000Z"),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        header(&headers, "x-amzn-errortype"),
+        Some("IncompleteSignatureException")
+    );
+    assert!(body.contains("not a valid key=value pair"), "{body}");
+    // Without any Authorization header: the default account and region.
+    let (status, _, body) = raw(s.addr, "GET", "/v2/apis", &[], b"").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, r#"{"items":[]}"#);
+}

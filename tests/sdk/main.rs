@@ -1,0 +1,9 @@
+//! Integration tests: gatehouse driven by the real `aws-sdk-apigatewayv2` client (and raw HTTP
+//! for inputs no SDK would send).
+
+mod apis;
+mod common;
+mod durability;
+mod errors;
+mod pagination;
+mod stages;
