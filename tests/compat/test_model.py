@@ -1,0 +1,114 @@
+"""Checks every member gatehouse writes against the AWS model shipped in botocore: each must
+be a member of the operation's output shape, with the right JSON type. Errors must be among
+the operation's modeled errors (or the front-door errors every operation can get)."""
+
+import json
+
+import botocore.loaders
+import botocore.model
+import pytest
+
+MODEL = botocore.model.ServiceModel(
+    botocore.loaders.Loader().load_service_model("apigatewayv2", "service-2"))
+
+FRONT_DOOR = {"IncompleteSignatureException", "PayloadTooLargeException"}
+
+
+def check(value, shape, path):
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(value, dict), path
+        by_wire = {m.serialization.get("name", name): m for name, m in shape.members.items()}
+        for key, v in value.items():
+            assert key in by_wire, f"{path}.{key} is not a member of {shape.name}"
+            check(v, by_wire[key], f"{path}.{key}")
+    elif kind == "map":
+        assert isinstance(value, dict), path
+        for k, v in value.items():
+            assert isinstance(k, str)
+            check(v, shape.value, f"{path}[{k}]")
+    elif kind == "list":
+        assert isinstance(value, list), path
+        for i, v in enumerate(value):
+            check(v, shape.member, f"{path}[{i}]")
+    elif kind == "string":
+        assert isinstance(value, str), path
+        if shape.enum:
+            assert value in shape.enum, f"{path}={value} not in {shape.enum}"
+    elif kind == "boolean":
+        assert isinstance(value, bool), path
+    elif kind in ("integer", "long"):
+        assert isinstance(value, int) and not isinstance(value, bool), path
+    elif kind in ("double", "float"):
+        assert isinstance(value, (int, float)) and not isinstance(value, bool), path
+    elif kind == "timestamp":
+        assert isinstance(value, str), path
+    else:
+        raise AssertionError(f"unexpected shape type {kind} at {path}")
+
+
+def call(raw, op_name, path, body=None, method=None):
+    op = MODEL.operation_model(op_name)
+    status, headers, data = raw.request(method or op.http["method"], path, body)
+    if status >= 300:
+        name = headers["x-amzn-errortype"]
+        modeled = {e.name for e in op.error_shapes}
+        assert name in modeled | FRONT_DOOR, f"{op_name} answered {name}, not in {modeled}"
+        return status, None
+    assert status == op.http.get("responseCode", 200), f"{op_name}: {status}"
+    if op.output_shape is None or not op.output_shape.members:
+        assert data in (b"", b"{}"), f"{op_name}: body {data!r}"
+        return status, None
+    value = json.loads(data)
+    check(value, op.output_shape, op_name)
+    return status, value
+
+
+def test_every_written_member_is_in_the_model(raw):
+    _, api = call(raw, "CreateApi", "/v2/apis", {
+        "name": "m", "protocolType": "WEBSOCKET", "routeSelectionExpression": "$request.body.a",
+        "description": "d", "version": "1", "tags": {"a": "b"}, "disableSchemaValidation": True})
+    api_id = api["apiId"]
+    call(raw, "CreateApi", "/v2/apis", {
+        "name": "h", "protocolType": "HTTP",
+        "corsConfiguration": {"allowOrigins": ["*"], "maxAge": 10, "allowCredentials": False}})
+    call(raw, "GetApi", f"/v2/apis/{api_id}")
+    call(raw, "GetApis", "/v2/apis?maxResults=1")
+    call(raw, "UpdateApi", f"/v2/apis/{api_id}", {"name": "m2"})
+    full = {
+        "stageName": "full",
+        "accessLogSettings": {"destinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:g",
+                              "format": "$context.requestId"},
+        "clientCertificateId": "cert", "deploymentId": "abc123", "description": "d",
+        "defaultRouteSettings": {"loggingLevel": "INFO", "dataTraceEnabled": True,
+                                 "throttlingBurstLimit": 1, "throttlingRateLimit": 2.5},
+        "routeSettings": {"$connect": {"detailedMetricsEnabled": True}},
+        "stageVariables": {"k": "v"}, "tags": {"t": "v"},
+    }
+    call(raw, "CreateStage", f"/v2/apis/{api_id}/stages", full)
+    call(raw, "CreateStage", f"/v2/apis/{api_id}/stages", {"stageName": "auto", "autoDeploy": True})
+    call(raw, "GetStage", f"/v2/apis/{api_id}/stages/full")
+    call(raw, "GetStages", f"/v2/apis/{api_id}/stages?maxResults=1")
+    call(raw, "UpdateStage", f"/v2/apis/{api_id}/stages/full", {"description": "e"})
+    call(raw, "DeleteRouteSettings", f"/v2/apis/{api_id}/stages/full/routesettings/%24connect")
+    call(raw, "DeleteAccessLogSettings", f"/v2/apis/{api_id}/stages/full/accesslogsettings")
+    call(raw, "ResetAuthorizersCache", f"/v2/apis/{api_id}/stages/full/cache/authorizers")
+    call(raw, "DeleteStage", f"/v2/apis/{api_id}/stages/full")
+    call(raw, "DeleteApi", f"/v2/apis/{api_id}")
+
+
+@pytest.mark.parametrize("op_name,method,path,body", [
+    ("GetStage", "GET", "/v2/apis/nosuchapi0/stages/x", None),
+    ("GetStages", "GET", "/v2/apis/nosuchapi0/stages", None),
+    ("GetStages", "GET", "/v2/apis/nosuchapi0/stages?maxResults=nope", None),
+    ("CreateStage", "POST", "/v2/apis/nosuchapi0/stages", {"stageName": "x"}),
+    ("UpdateStage", "PATCH", "/v2/apis/nosuchapi0/stages/x", {}),
+    ("DeleteStage", "DELETE", "/v2/apis/nosuchapi0/stages/x", None),
+    ("DeleteRouteSettings", "DELETE", "/v2/apis/nosuchapi0/stages/x/routesettings/k", None),
+    ("DeleteAccessLogSettings", "DELETE", "/v2/apis/nosuchapi0/stages/x/accesslogsettings", None),
+    ("GetApi", "GET", "/v2/apis/nosuchapi0", None),
+    ("CreateApi", "POST", "/v2/apis", {"name": "x"}),
+])
+def test_errors_are_modeled(raw, op_name, method, path, body):
+    status, _ = call(raw, op_name, path, body, method)
+    assert status >= 400
