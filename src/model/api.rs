@@ -146,11 +146,6 @@ impl Api {
         let protocol_type = input
             .protocol_type
             .ok_or_else(|| ApiError::bad_request("Invalid input: protocolType is required"))?;
-        if input.target.is_some() || input.route_key.is_some() || input.credentials_arn.is_some() {
-            return Err(ApiError::bad_request(
-                "Quick create (target, routeKey, credentialsArn) is not supported by this gatehouse version",
-            ));
-        }
         let route_selection_expression = match (protocol_type, &input.route_selection_expression) {
             (ProtocolType::WebSocket, None) => {
                 return Err(ApiError::bad_request(
@@ -184,12 +179,9 @@ impl Api {
 
     /// Applies CreateApi's or UpdateApi's members: only members present change. Validates
     /// the result; on error `self` may be partly changed, so callers apply to a copy.
+    /// The quick-create members (`target`, `routeKey`, `credentialsArn`) are not API
+    /// settings; callers handle them (see [`super::quick`]).
     pub fn apply(&mut self, input: ApiInput) -> ApiResult<()> {
-        if input.target.is_some() || input.route_key.is_some() || input.credentials_arn.is_some() {
-            return Err(ApiError::bad_request(
-                "Quick create (target, routeKey, credentialsArn) is not supported by this gatehouse version",
-            ));
-        }
         if let Some(name) = input.name {
             let len = name.chars().count();
             if !(1..=128).contains(&len) {

@@ -1,10 +1,16 @@
 //! Domain records and their validation, free of HTTP and SQL.
 
 pub mod api;
+pub mod arn;
+pub mod deployment;
 pub mod ids;
+pub mod integration;
+pub mod quick;
+pub mod route;
 pub mod stage;
 pub mod tags;
 pub mod time;
+pub mod tree;
 
 pub use api::{Api, ProtocolType};
 pub use stage::{AccessLogSettings, LoggingLevel, RouteSettings, Stage};

@@ -1,24 +1,39 @@
-//! CreateApi, GetApi, GetApis, UpdateApi, DeleteApi:
+//! CreateApi (with quick create), GetApi, GetApis, UpdateApi, DeleteApi:
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis.html>.
 
 use axum::http::StatusCode;
 
-use super::{Ctx, Input, Reply, Service};
+use super::{change, Ctx, Input, Reply, Service};
 use crate::error::ApiResult;
 use crate::model::api::ApiInput;
+use crate::model::quick::{self, QuickCreate};
+use crate::model::tree::ApiTree;
 use crate::model::{ids, time, Api};
 use crate::store::StoreError;
 use crate::wire::{self, page, ApiOut, ListOut};
 
-/// POST /v2/apis → 201 Api.
+fn take_quick(body: &mut ApiInput) -> QuickCreate {
+    QuickCreate {
+        target: body.target.take(),
+        route_key: body.route_key.take(),
+        credentials_arn: body.credentials_arn.take(),
+    }
+}
+
+/// POST /v2/apis → 201 Api. With `target`: quick create.
 pub async fn create_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let body: ApiInput = wire::parse_body(&input.body)?;
+    let mut body: ApiInput = wire::parse_body(&input.body)?;
+    let qc = take_quick(&mut body);
     let now = time::now();
     // apiIds are random; on the rare collision, draw again.
     let mut attempts = 0;
     loop {
         let api = Api::create(ids::api_id(), body.clone(), now)?;
-        match svc.store.create_api(&ctx.scope, api.clone()).await {
+        let mut tree = ApiTree::new(api.clone());
+        if !qc.is_empty() {
+            quick::create(&mut tree, qc.clone(), now)?;
+        }
+        match svc.store.create_api(&ctx.scope, tree).await {
             Ok(()) => {
                 return Reply::json(StatusCode::CREATED, &ApiOut::new(&api, &ctx.scope.region))
             }
@@ -69,22 +84,29 @@ pub async fn get_apis(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply
     )
 }
 
-/// PATCH /v2/apis/{apiId} → 200 Api.
+/// PATCH /v2/apis/{apiId} → 200 Api. A change redeploys the API's auto-deploy stages.
 pub async fn update_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
     let api_id = input.label(0)?;
     let mut body: ApiInput = wire::parse_body(&input.body)?;
     // Not members of UpdateApiRequest: ignored like any unknown member.
     body.protocol_type = None;
     body.tags = None;
-    let api = svc
-        .store
-        .update_api(&ctx.scope, api_id, Box::new(move |api| api.apply(body)))
-        .await
-        .map_err(|e| ctx.store_error(e, api_id, None))?;
-    Reply::json(StatusCode::OK, &ApiOut::new(&api, &ctx.scope.region))
+    let qc = take_quick(&mut body);
+    let now = time::now();
+    let tree = change(svc, ctx, api_id, move |tree| {
+        let before = tree.api.clone();
+        tree.api.apply(body)?;
+        let quick_changed = quick::update(tree, qc)?;
+        if quick_changed || tree.api != before {
+            tree.redeploy_auto_stages(now);
+        }
+        Ok(())
+    })
+    .await?;
+    Reply::json(StatusCode::OK, &ApiOut::new(&tree.api, &ctx.scope.region))
 }
 
-/// DELETE /v2/apis/{apiId} → 204; removes the API's stages too.
+/// DELETE /v2/apis/{apiId} → 204; removes everything under the API.
 pub async fn delete_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
     let api_id = input.label(0)?;
     svc.store

@@ -8,12 +8,17 @@ use std::sync::{Arc, LazyLock};
 use axum::http::{Method, StatusCode};
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::model::tree::ApiTree;
 use crate::model::Scope;
-use crate::store::{SharedStore, StoreError};
-use crate::wire;
+use crate::store::{self, Child, Kind, SharedStore, StoreError};
+use crate::wire::{self, page, ListOut};
 
 pub mod api;
+pub mod deployment;
+pub mod integration;
+pub mod route;
 pub mod stage;
+pub mod tags;
 
 /// Settings that change what operations do.
 #[derive(Debug, Clone)]
@@ -68,25 +73,91 @@ impl Ctx {
         ))
     }
 
-    /// Maps a store failure on API `api_id` (and stage `stage`, if any) to the public error.
-    pub fn store_error(&self, e: StoreError, api_id: &str, stage: Option<&str>) -> ApiError {
-        match e {
-            StoreError::ApiNotFound => self.api_not_found(api_id),
-            StoreError::StageNotFound => self.stage_not_found(api_id, stage.unwrap_or("")),
-            StoreError::Conflict => ApiError::conflict(match stage {
-                Some(s) => format!(
-                    "Stage {s} already exists for API {}",
-                    self.api_label(api_id)
-                ),
-                None => format!("API {} already exists", self.api_label(api_id)),
-            }),
-            StoreError::StageQuota(n) => ApiError::bad_request(format!(
-                "Unable to create stage: API {} already has the maximum number of stages ({n})",
+    /// NotFoundException for a child record of `kind` with key `key`.
+    pub fn child_not_found(&self, api_id: &str, kind: Kind, key: &str) -> ApiError {
+        match kind {
+            Kind::Stage => self.stage_not_found(api_id, key),
+            Kind::Route => ApiError::not_found(format!(
+                "Invalid Route identifier specified {}:{key}",
                 self.api_label(api_id)
             )),
+            Kind::Integration => ApiError::not_found(format!(
+                "Invalid Integration identifier specified {}:{key}",
+                self.api_label(api_id)
+            )),
+            Kind::Deployment | Kind::Snapshot => ApiError::not_found(format!(
+                "Invalid Deployment identifier specified {}:{key}",
+                self.api_label(api_id)
+            )),
+        }
+    }
+
+    /// Maps a store failure on API `api_id` (and child `key`, if any) to the public error.
+    pub fn store_error(&self, e: StoreError, api_id: &str, key: Option<&str>) -> ApiError {
+        match e {
+            StoreError::ApiNotFound => self.api_not_found(api_id),
+            StoreError::NotFound(kind) => self.child_not_found(api_id, kind, key.unwrap_or("")),
+            StoreError::Conflict => ApiError::conflict(
+                "Unable to complete operation due to concurrent modification. Please try again later.",
+            ),
             other => other.into_api_error(),
         }
     }
+}
+
+/// The answer to the (astronomically rare) draw of a new random id that is already taken.
+pub const ID_TAKEN: &str =
+    "Unable to complete operation due to concurrent modification. Please try again later.";
+
+/// Runs `f` on API `api_id`'s tree in one store transaction; returns the tree after it.
+pub async fn change(
+    svc: &Service,
+    ctx: &Ctx,
+    api_id: &str,
+    f: impl FnOnce(&mut ApiTree) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<ApiTree> {
+    svc.store
+        .modify(&ctx.scope, api_id, Box::new(f))
+        .await
+        .map_err(|e| ctx.store_error(e, api_id, None))
+}
+
+/// Reads child record `key` of API `api_id`.
+pub async fn read<T: Child>(svc: &Service, ctx: &Ctx, api_id: &str, key: &str) -> ApiResult<T> {
+    store::get::<T>(svc.store.as_ref(), &ctx.scope, api_id, key)
+        .await
+        .map_err(|e| ctx.store_error(e, api_id, Some(key)))
+}
+
+/// Answers a paginated Get{Stages,Routes,Integrations,Deployments}: `{items, nextToken}`.
+pub async fn list_children<T>(svc: &Service, ctx: &Ctx, input: &Input) -> ApiResult<Reply>
+where
+    T: Child + wire::ToWire,
+{
+    let api_id = input.label(0)?;
+    let listing = format!(
+        "{}|{}|{}|{api_id}",
+        T::KIND.as_str(),
+        ctx.scope.account,
+        ctx.scope.region
+    );
+    let req = page::parse(
+        wire::query_param(&input.query, "maxResults"),
+        wire::query_param(&input.query, "nextToken"),
+        &listing,
+    )?;
+    let found = store::list::<T>(svc.store.as_ref(), &ctx.scope, api_id, req.after, req.limit)
+        .await
+        .map_err(|e| ctx.store_error(e, api_id, None))?;
+    let next_token = match found.items.last() {
+        Some((seq, _)) if found.more => Some(page::token(&listing, *seq)),
+        _ => None,
+    };
+    let out = ListOut {
+        items: found.items.iter().map(|(_, t)| t.to_wire()).collect(),
+        next_token,
+    };
+    Reply::json(StatusCode::OK, &out)
 }
 
 /// An operation's input as it came off the wire.
@@ -165,6 +236,42 @@ pub enum Operation {
     DeleteAccessLogSettings,
     /// DELETE /v2/apis/{apiId}/stages/{stageName}/cache/authorizers
     ResetAuthorizersCache,
+    /// POST /v2/apis/{apiId}/routes
+    CreateRoute,
+    /// GET /v2/apis/{apiId}/routes
+    GetRoutes,
+    /// GET /v2/apis/{apiId}/routes/{routeId}
+    GetRoute,
+    /// PATCH /v2/apis/{apiId}/routes/{routeId}
+    UpdateRoute,
+    /// DELETE /v2/apis/{apiId}/routes/{routeId}
+    DeleteRoute,
+    /// POST /v2/apis/{apiId}/integrations
+    CreateIntegration,
+    /// GET /v2/apis/{apiId}/integrations
+    GetIntegrations,
+    /// GET /v2/apis/{apiId}/integrations/{integrationId}
+    GetIntegration,
+    /// PATCH /v2/apis/{apiId}/integrations/{integrationId}
+    UpdateIntegration,
+    /// DELETE /v2/apis/{apiId}/integrations/{integrationId}
+    DeleteIntegration,
+    /// POST /v2/apis/{apiId}/deployments
+    CreateDeployment,
+    /// GET /v2/apis/{apiId}/deployments
+    GetDeployments,
+    /// GET /v2/apis/{apiId}/deployments/{deploymentId}
+    GetDeployment,
+    /// PATCH /v2/apis/{apiId}/deployments/{deploymentId}
+    UpdateDeployment,
+    /// DELETE /v2/apis/{apiId}/deployments/{deploymentId}
+    DeleteDeployment,
+    /// POST /v2/tags/{resource-arn}
+    TagResource,
+    /// DELETE /v2/tags/{resource-arn}
+    UntagResource,
+    /// GET /v2/tags/{resource-arn}
+    GetTags,
 }
 
 /// The route table: method, path template, operation. The one place routes are listed.
@@ -210,6 +317,88 @@ pub const ROUTES: &[(Method, &str, Operation)] = &[
         "/v2/apis/{apiId}/stages/{stageName}/cache/authorizers",
         Operation::ResetAuthorizersCache,
     ),
+    (
+        Method::POST,
+        "/v2/apis/{apiId}/routes",
+        Operation::CreateRoute,
+    ),
+    (Method::GET, "/v2/apis/{apiId}/routes", Operation::GetRoutes),
+    (
+        Method::GET,
+        "/v2/apis/{apiId}/routes/{routeId}",
+        Operation::GetRoute,
+    ),
+    (
+        Method::PATCH,
+        "/v2/apis/{apiId}/routes/{routeId}",
+        Operation::UpdateRoute,
+    ),
+    (
+        Method::DELETE,
+        "/v2/apis/{apiId}/routes/{routeId}",
+        Operation::DeleteRoute,
+    ),
+    (
+        Method::POST,
+        "/v2/apis/{apiId}/integrations",
+        Operation::CreateIntegration,
+    ),
+    (
+        Method::GET,
+        "/v2/apis/{apiId}/integrations",
+        Operation::GetIntegrations,
+    ),
+    (
+        Method::GET,
+        "/v2/apis/{apiId}/integrations/{integrationId}",
+        Operation::GetIntegration,
+    ),
+    (
+        Method::PATCH,
+        "/v2/apis/{apiId}/integrations/{integrationId}",
+        Operation::UpdateIntegration,
+    ),
+    (
+        Method::DELETE,
+        "/v2/apis/{apiId}/integrations/{integrationId}",
+        Operation::DeleteIntegration,
+    ),
+    (
+        Method::POST,
+        "/v2/apis/{apiId}/deployments",
+        Operation::CreateDeployment,
+    ),
+    (
+        Method::GET,
+        "/v2/apis/{apiId}/deployments",
+        Operation::GetDeployments,
+    ),
+    (
+        Method::GET,
+        "/v2/apis/{apiId}/deployments/{deploymentId}",
+        Operation::GetDeployment,
+    ),
+    (
+        Method::PATCH,
+        "/v2/apis/{apiId}/deployments/{deploymentId}",
+        Operation::UpdateDeployment,
+    ),
+    (
+        Method::DELETE,
+        "/v2/apis/{apiId}/deployments/{deploymentId}",
+        Operation::DeleteDeployment,
+    ),
+    (
+        Method::POST,
+        "/v2/tags/{resource-arn}",
+        Operation::TagResource,
+    ),
+    (
+        Method::DELETE,
+        "/v2/tags/{resource-arn}",
+        Operation::UntagResource,
+    ),
+    (Method::GET, "/v2/tags/{resource-arn}", Operation::GetTags),
 ];
 
 /// A route template split into segments: `Some(literal)` or `None` for a label.
@@ -275,6 +464,24 @@ pub async fn call(svc: &Service, ctx: &Ctx, op: Operation, input: Input) -> ApiR
             stage::delete_access_log_settings(svc, ctx, input).await
         }
         Operation::ResetAuthorizersCache => stage::reset_authorizers_cache(svc, ctx, input).await,
+        Operation::CreateRoute => route::create_route(svc, ctx, input).await,
+        Operation::GetRoutes => route::get_routes(svc, ctx, input).await,
+        Operation::GetRoute => route::get_route(svc, ctx, input).await,
+        Operation::UpdateRoute => route::update_route(svc, ctx, input).await,
+        Operation::DeleteRoute => route::delete_route(svc, ctx, input).await,
+        Operation::CreateIntegration => integration::create_integration(svc, ctx, input).await,
+        Operation::GetIntegrations => integration::get_integrations(svc, ctx, input).await,
+        Operation::GetIntegration => integration::get_integration(svc, ctx, input).await,
+        Operation::UpdateIntegration => integration::update_integration(svc, ctx, input).await,
+        Operation::DeleteIntegration => integration::delete_integration(svc, ctx, input).await,
+        Operation::CreateDeployment => deployment::create_deployment(svc, ctx, input).await,
+        Operation::GetDeployments => deployment::get_deployments(svc, ctx, input).await,
+        Operation::GetDeployment => deployment::get_deployment(svc, ctx, input).await,
+        Operation::UpdateDeployment => deployment::update_deployment(svc, ctx, input).await,
+        Operation::DeleteDeployment => deployment::delete_deployment(svc, ctx, input).await,
+        Operation::TagResource => tags::tag_resource(svc, ctx, input).await,
+        Operation::UntagResource => tags::untag_resource(svc, ctx, input).await,
+        Operation::GetTags => tags::get_tags(svc, ctx, input).await,
     }
 }
 

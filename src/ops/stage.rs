@@ -4,151 +4,169 @@
 
 use axum::http::StatusCode;
 
-use super::{Ctx, Input, Reply, Service};
+use super::{change, list_children, read, Ctx, Input, Reply, Service};
 use crate::error::{ApiError, ApiResult};
 use crate::model::stage::{StageInput, StageRules};
+use crate::model::tree::ApiTree;
 use crate::model::{time, Stage};
-use crate::store::Mutator;
-use crate::wire::{self, page, ListOut, StageOut};
+use crate::wire::{self, StageOut};
 
-/// The rules a stage of API `api_id` is checked against (NotFound if the API is missing).
-async fn rules(svc: &Service, ctx: &Ctx, api_id: &str) -> ApiResult<StageRules> {
-    let api = svc
-        .store
-        .get_api(&ctx.scope, api_id)
-        .await
-        .map_err(|e| ctx.store_error(e, api_id, None))?;
-    Ok(StageRules {
-        protocol: api.protocol_type,
-        api_label: ctx.api_label(api_id),
-    })
+fn rules(tree: &ApiTree, ctx: &Ctx) -> StageRules {
+    StageRules {
+        protocol: tree.api.protocol_type,
+        api_label: ctx.api_label(&tree.api.api_id),
+    }
+}
+
+/// BadRequestException unless `deployment_id` names a deployment of the API.
+fn check_deployment(tree: &ApiTree, deployment_id: Option<&str>) -> ApiResult<()> {
+    match deployment_id {
+        Some(id) if !tree.has_deployment(id) => Err(ApiError::bad_request(format!(
+            "Deployment id does not exist: {id}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The stage named `name` in `tree`, or the NotFoundException `missing`.
+fn stage_in<'t>(tree: &'t mut ApiTree, name: &str, missing: &ApiError) -> ApiResult<&'t mut Stage> {
+    tree.stage_mut(name).ok_or_else(|| missing.clone())
+}
+
+/// The stage named `name` from the tree a change returned.
+fn stage_of(tree: &ApiTree, name: &str) -> ApiResult<Stage> {
+    tree.stage(name)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("stage missing after change"))
 }
 
 /// POST /v2/apis/{apiId}/stages → 201 Stage.
 pub async fn create_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?;
-    let rules = rules(svc, ctx, api_id).await?;
+    let api_id = input.label(0)?.to_string();
     let body: StageInput = wire::parse_body(&input.body)?;
-    let stage = Stage::create(body, &rules, time::now())?;
-    svc.store
-        .create_stage(
-            &ctx.scope,
-            api_id,
-            stage.clone(),
-            svc.config.max_stages_per_api,
-        )
-        .await
-        .map_err(|e| ctx.store_error(e, api_id, Some(&stage.stage_name)))?;
-    Reply::json(StatusCode::CREATED, &StageOut::new(&stage))
+    let now = time::now();
+    let max = svc.config.max_stages_per_api;
+    let (c, label) = (ctx.clone(), ctx.api_label(&api_id));
+    let name = body.stage_name.clone().unwrap_or_default();
+    let tree = change(svc, ctx, &api_id, move |tree| {
+        let stage = Stage::create(body, &rules(tree, &c), now)?;
+        if tree.stage(&stage.stage_name).is_some() {
+            return Err(ApiError::conflict(format!(
+                "Stage {} already exists for API {label}",
+                stage.stage_name
+            )));
+        }
+        if tree.stages.len() >= max {
+            return Err(ApiError::bad_request(format!(
+                "Unable to create stage: API {label} already has the maximum number of stages ({max})"
+            )));
+        }
+        check_deployment(tree, stage.deployment_id.as_deref())?;
+        let (name, auto) = (stage.stage_name.clone(), stage.auto_deploy);
+        tree.stages.push(stage);
+        if auto {
+            tree.auto_deploy_stage(&name, now, false);
+        }
+        Ok(())
+    })
+    .await?;
+    Reply::json(
+        StatusCode::CREATED,
+        &StageOut::new(&stage_of(&tree, &name)?),
+    )
 }
 
 /// GET /v2/apis/{apiId}/stages/{stageName} → 200 Stage.
 pub async fn get_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, name) = (input.label(0)?, input.label(1)?);
-    let stage = svc
-        .store
-        .get_stage(&ctx.scope, api_id, name)
-        .await
-        .map_err(|e| ctx.store_error(e, api_id, Some(name)))?;
+    let stage: Stage = read(svc, ctx, input.label(0)?, input.label(1)?).await?;
     Reply::json(StatusCode::OK, &StageOut::new(&stage))
 }
 
 /// GET /v2/apis/{apiId}/stages → 200 {items, nextToken}.
 pub async fn get_stages(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?;
-    let listing = format!("stages|{}|{}|{api_id}", ctx.scope.account, ctx.scope.region);
-    let req = page::parse(
-        wire::query_param(&input.query, "maxResults"),
-        wire::query_param(&input.query, "nextToken"),
-        &listing,
-    )?;
-    let found = svc
-        .store
-        .list_stages(&ctx.scope, api_id, req.after, req.limit)
-        .await
-        .map_err(|e| ctx.store_error(e, api_id, None))?;
-    let next_token = match found.items.last() {
-        Some((seq, _)) if found.more => Some(page::token(&listing, *seq)),
-        _ => None,
-    };
-    Reply::json(
-        StatusCode::OK,
-        &ListOut {
-            items: found.items.iter().map(|(_, s)| StageOut::new(s)).collect(),
-            next_token,
-        },
-    )
+    list_children::<Stage>(svc, ctx, &input).await
 }
 
-/// Applies `change` to stage `name` of API `api_id` and answers with `reply`.
-async fn modify(
+/// Runs `f` on stage `name` of API `api_id` and returns the stage after it.
+async fn modify_stage(
     svc: &Service,
     ctx: &Ctx,
-    api_id: &str,
-    name: &str,
-    change: Mutator<Stage>,
-) -> ApiResult<Stage> {
-    svc.store
-        .update_stage(&ctx.scope, api_id, name, change)
-        .await
-        .map_err(|e| ctx.store_error(e, api_id, Some(name)))
+    input: &Input,
+    f: impl FnOnce(&mut ApiTree, &ApiError) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<ApiTree> {
+    let (api_id, name) = (input.label(0)?, input.label(1)?);
+    let missing = ctx.stage_not_found(api_id, name);
+    let name = name.to_string();
+    change(svc, ctx, api_id, move |tree| {
+        stage_in(tree, &name, &missing)?;
+        f(tree, &missing)
+    })
+    .await
 }
 
 /// PATCH /v2/apis/{apiId}/stages/{stageName} → 200 Stage (merge semantics).
 pub async fn update_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, name) = (input.label(0)?, input.label(1)?);
-    let rules = rules(svc, ctx, api_id).await?;
     let mut body: StageInput = wire::parse_body(&input.body)?;
     // Not members of UpdateStageRequest's body: ignored like any unknown member.
     body.stage_name = None;
     body.tags = None;
     let now = time::now();
-    let stage = modify(
-        svc,
-        ctx,
-        api_id,
-        name,
-        Box::new(move |stage| stage.apply(body, &rules, now)),
-    )
+    let name = input.label(1)?.to_string();
+    let (c, n) = (ctx.clone(), name.clone());
+    let tree = modify_stage(svc, ctx, &input, move |tree, missing| {
+        let rules = rules(tree, &c);
+        check_deployment(tree, body.deployment_id.as_deref())?;
+        let stage = stage_in(tree, &n, missing)?;
+        if stage.api_gateway_managed
+            && (body.auto_deploy == Some(false) || body.deployment_id.is_some())
+        {
+            return Err(ApiError::bad_request(format!(
+                "Cannot change autoDeploy or deploymentId of stage {n}: it is managed by API Gateway (created by quick create)"
+            )));
+        }
+        let was_auto = stage.auto_deploy;
+        stage.apply(body, &rules, now)?;
+        if stage.auto_deploy && !was_auto {
+            tree.auto_deploy_stage(&n, now, false);
+        }
+        Ok(())
+    })
     .await?;
-    Reply::json(StatusCode::OK, &StageOut::new(&stage))
+    Reply::json(StatusCode::OK, &StageOut::new(&stage_of(&tree, &name)?))
 }
 
 /// DELETE /v2/apis/{apiId}/stages/{stageName} → 204.
 pub async fn delete_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, name) = (input.label(0)?, input.label(1)?);
-    svc.store
-        .delete_stage(&ctx.scope, api_id, name)
-        .await
-        .map_err(|e| ctx.store_error(e, api_id, Some(name)))?;
+    let name = input.label(1)?.to_string();
+    modify_stage(svc, ctx, &input, move |tree, _| {
+        if tree.stage(&name).is_some_and(|s| s.api_gateway_managed) {
+            return Err(ApiError::bad_request(format!(
+                "Cannot delete stage {name}: it is managed by API Gateway (created by quick create); delete the API instead"
+            )));
+        }
+        tree.stages.retain(|s| s.stage_name != name);
+        Ok(())
+    })
+    .await?;
     Reply::no_content()
 }
 
 /// DELETE …/stages/{stageName}/routesettings/{routeKey} → 204; NotFound if the stage has no
 /// settings for that route key.
 pub async fn delete_route_settings(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, name, key) = (
-        input.label(0)?,
-        input.label(1)?,
-        input.label(2)?.to_string(),
-    );
+    let (name, key) = (input.label(1)?.to_string(), input.label(2)?.to_string());
+    let label = format!("{}:{name}", ctx.api_label(input.label(0)?));
     let now = time::now();
-    let label = format!("{}:{name}", ctx.api_label(api_id));
-    modify(
-        svc,
-        ctx,
-        api_id,
-        name,
-        Box::new(move |stage| {
-            if stage.route_settings.remove(&key).is_none() {
-                return Err(ApiError::not_found(format!(
-                    "Invalid route settings key specified: no route settings for route key {key} on stage {label}"
-                )));
-            }
-            stage.last_updated = now.max(stage.created);
-            Ok(())
-        }),
-    )
+    modify_stage(svc, ctx, &input, move |tree, missing| {
+        let stage = stage_in(tree, &name, missing)?;
+        if stage.route_settings.remove(&key).is_none() {
+            return Err(ApiError::not_found(format!(
+                "Invalid route settings key specified: no route settings for route key {key} on stage {label}"
+            )));
+        }
+        stage.last_updated = now.max(stage.created);
+        Ok(())
+    })
     .await?;
     Reply::no_content()
 }
@@ -159,20 +177,15 @@ pub async fn delete_access_log_settings(
     ctx: &Ctx,
     input: Input,
 ) -> ApiResult<Reply> {
-    let (api_id, name) = (input.label(0)?, input.label(1)?);
+    let name = input.label(1)?.to_string();
     let now = time::now();
-    modify(
-        svc,
-        ctx,
-        api_id,
-        name,
-        Box::new(move |stage| {
-            if stage.access_log_settings.take().is_some() {
-                stage.last_updated = now.max(stage.created);
-            }
-            Ok(())
-        }),
-    )
+    modify_stage(svc, ctx, &input, move |tree, missing| {
+        let stage = stage_in(tree, &name, missing)?;
+        if stage.access_log_settings.take().is_some() {
+            stage.last_updated = now.max(stage.created);
+        }
+        Ok(())
+    })
     .await?;
     Reply::no_content()
 }
@@ -180,10 +193,6 @@ pub async fn delete_access_log_settings(
 /// DELETE …/stages/{stageName}/cache/authorizers → 204. gatehouse caches no authorizer
 /// results, so there is nothing to flush; the stage must exist.
 pub async fn reset_authorizers_cache(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, name) = (input.label(0)?, input.label(1)?);
-    svc.store
-        .get_stage(&ctx.scope, api_id, name)
-        .await
-        .map_err(|e| ctx.store_error(e, api_id, Some(name)))?;
+    let _: Stage = read(svc, ctx, input.label(0)?, input.label(1)?).await?;
     Reply::no_content()
 }

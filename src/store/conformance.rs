@@ -4,15 +4,18 @@
 
 use std::collections::BTreeMap;
 
-use super::{Store, StoreError};
+use super::{get, get_snapshot, list, Kind, Store, StoreError};
 use crate::error::ApiError;
 use crate::model::api::{ApiInput, ProtocolType};
+use crate::model::deployment::Deployment;
+use crate::model::quick::{self, QuickCreate};
+use crate::model::route::{Route, RouteInput};
 use crate::model::stage::{StageInput, StageRules};
+use crate::model::tree::ApiTree;
 use crate::model::{Api, Scope, Stage};
 
-/// Stores an HTTP API with id `api_id` in `scope`.
-pub async fn seed_api(store: &dyn Store, scope: &Scope, api_id: &str) -> Api {
-    let api = Api::create(
+fn api(api_id: &str) -> Api {
+    Api::create(
         api_id.to_string(),
         ApiInput {
             name: Some(format!("api-{api_id}")),
@@ -21,9 +24,14 @@ pub async fn seed_api(store: &dyn Store, scope: &Scope, api_id: &str) -> Api {
         },
         1_600_000_000,
     )
-    .expect("valid api");
+    .expect("valid api")
+}
+
+/// Stores an HTTP API with id `api_id` in `scope`.
+pub async fn seed_api(store: &dyn Store, scope: &Scope, api_id: &str) -> Api {
+    let api = api(api_id);
     store
-        .create_api(scope, api.clone())
+        .create_api(scope, ApiTree::new(api.clone()))
         .await
         .expect("create api");
     api
@@ -44,10 +52,41 @@ fn stage(name: &str) -> Stage {
     .expect("valid stage")
 }
 
+async fn add_stage(store: &dyn Store, scope: &Scope, api_id: &str, name: &str) {
+    let s = stage(name);
+    store
+        .modify(
+            scope,
+            api_id,
+            Box::new(move |t| {
+                t.stages.push(s);
+                Ok(())
+            }),
+        )
+        .await
+        .expect("add stage");
+}
+
+async fn remove_stage(store: &dyn Store, scope: &Scope, api_id: &str, name: &str) {
+    let name = name.to_string();
+    store
+        .modify(
+            scope,
+            api_id,
+            Box::new(move |t| {
+                t.stages.retain(|s| s.stage_name != name);
+                Ok(())
+            }),
+        )
+        .await
+        .expect("remove stage");
+}
+
 /// Runs every check on an empty `store`.
 pub async fn run(store: &dyn Store) {
     apis(store).await;
-    stages(store).await;
+    children(store).await;
+    deployments_and_snapshots(store).await;
     pagination_under_change(store).await;
     cascades(store).await;
 }
@@ -56,10 +95,10 @@ async fn apis(store: &dyn Store) {
     let a = Scope::new("111111111111", "us-east-1");
     let b = Scope::new("222222222222", "us-east-1");
     let a_west = Scope::new("111111111111", "eu-west-1");
-    let api = seed_api(store, &a, "apiconf001").await;
-    assert_eq!(store.get_api(&a, "apiconf001").await.unwrap(), api);
+    let created = seed_api(store, &a, "apiconf001").await;
+    assert_eq!(store.get_api(&a, "apiconf001").await.unwrap(), created);
     assert!(matches!(
-        store.create_api(&a, api.clone()).await,
+        store.create_api(&a, ApiTree::new(created.clone())).await,
         Err(StoreError::Conflict)
     ));
     for other in [&b, &a_west] {
@@ -73,25 +112,36 @@ async fn apis(store: &dyn Store) {
             .unwrap()
             .items
             .is_empty());
+        assert!(matches!(
+            store
+                .modify(other, "apiconf001", Box::new(|_| Ok(())))
+                .await,
+            Err(StoreError::ApiNotFound)
+        ));
+        assert!(matches!(
+            store.delete_api(other, "apiconf001").await,
+            Err(StoreError::ApiNotFound)
+        ));
     }
-    let updated = store
-        .update_api(
+    let after = store
+        .modify(
             &a,
             "apiconf001",
-            Box::new(|api| {
-                api.name = "renamed".into();
+            Box::new(|t| {
+                t.api.name = "renamed".into();
                 Ok(())
             }),
         )
         .await
         .unwrap();
-    assert_eq!(updated.name, "renamed");
+    assert_eq!(after.api.name, "renamed");
     let refused = store
-        .update_api(
+        .modify(
             &a,
             "apiconf001",
-            Box::new(|api| {
-                api.name = "never".into();
+            Box::new(|t| {
+                t.api.name = "never".into();
+                t.stages.push(stage("never"));
                 Err(ApiError::bad_request("no"))
             }),
         )
@@ -102,14 +152,8 @@ async fn apis(store: &dyn Store) {
         "renamed"
     );
     assert!(matches!(
-        store
-            .update_api(&b, "apiconf001", Box::new(|_| Ok(())))
-            .await,
-        Err(StoreError::ApiNotFound)
-    ));
-    assert!(matches!(
-        store.delete_api(&b, "apiconf001").await,
-        Err(StoreError::ApiNotFound)
+        get::<Stage>(store, &a, "apiconf001", "never").await,
+        Err(StoreError::NotFound(Kind::Stage))
     ));
     store.delete_api(&a, "apiconf001").await.unwrap();
     assert!(matches!(
@@ -118,114 +162,181 @@ async fn apis(store: &dyn Store) {
     ));
 }
 
-async fn stages(store: &dyn Store) {
+async fn children(store: &dyn Store) {
     let s = Scope::new("333333333333", "us-east-1");
     let other = Scope::new("444444444444", "us-east-1");
-    seed_api(store, &s, "stgconf001").await;
-    assert!(matches!(
-        store.create_stage(&s, "missing000", stage("dev"), 10).await,
-        Err(StoreError::ApiNotFound)
-    ));
-    store
-        .create_stage(&s, "stgconf001", stage("dev"), 10)
-        .await
-        .unwrap();
-    assert!(matches!(
-        store.create_stage(&s, "stgconf001", stage("dev"), 10).await,
-        Err(StoreError::Conflict)
-    ));
+    seed_api(store, &s, "kidconf001").await;
+    add_stage(store, &s, "kidconf001", "dev").await;
     assert_eq!(
-        store.get_stage(&s, "stgconf001", "dev").await.unwrap(),
+        get::<Stage>(store, &s, "kidconf001", "dev").await.unwrap(),
         stage("dev")
     );
     assert!(matches!(
-        store.get_stage(&s, "stgconf001", "nope").await,
-        Err(StoreError::StageNotFound)
+        get::<Stage>(store, &s, "kidconf001", "nope").await,
+        Err(StoreError::NotFound(Kind::Stage))
     ));
     assert!(matches!(
-        store.get_stage(&other, "stgconf001", "dev").await,
+        get::<Stage>(store, &other, "kidconf001", "dev").await,
         Err(StoreError::ApiNotFound)
     ));
-    // Quota: the API holds `dev`; a limit of 2 admits one more.
-    store
-        .create_stage(&s, "stgconf001", stage("second"), 2)
-        .await
-        .unwrap();
     assert!(matches!(
-        store
-            .create_stage(&s, "stgconf001", stage("third"), 2)
-            .await,
-        Err(StoreError::StageQuota(2))
+        list::<Stage>(store, &s, "missing000", 0, 10).await,
+        Err(StoreError::ApiNotFound)
     ));
-    let changed = store
-        .update_stage(
+    // A route is another kind: same key space per kind only.
+    let route = Route::create(
+        "dev".into(),
+        RouteInput {
+            route_key: Some("GET /pets".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let r = route.clone();
+    let tree = store
+        .modify(
             &s,
-            "stgconf001",
-            "dev",
-            Box::new(|st| {
-                st.stage_variables = BTreeMap::from([("k".into(), "v".into())]);
+            "kidconf001",
+            Box::new(move |t| {
+                t.routes.push(r);
+                t.stages[0].stage_variables = BTreeMap::from([("k".into(), "v".into())]);
                 Ok(())
             }),
         )
         .await
         .unwrap();
-    assert_eq!(changed.stage_variables.len(), 1);
-    let refused = store
-        .update_stage(
+    assert_eq!(tree.routes, vec![route.clone()]);
+    assert_eq!(
+        get::<Route>(store, &s, "kidconf001", "dev").await.unwrap(),
+        route
+    );
+    let dev: Stage = get(store, &s, "kidconf001", "dev").await.unwrap();
+    assert_eq!(dev.stage_variables.len(), 1);
+    // An update keeps the record's place in creation order.
+    add_stage(store, &s, "kidconf001", "prod").await;
+    store
+        .modify(
             &s,
-            "stgconf001",
-            "dev",
-            Box::new(|st| {
-                st.description = Some("never".into());
-                Err(ApiError::bad_request("no"))
+            "kidconf001",
+            Box::new(|t| {
+                t.stage_mut("dev").expect("dev").description = Some("changed".into());
+                Ok(())
             }),
         )
-        .await;
-    assert!(matches!(refused, Err(StoreError::Rejected(_))));
-    let dev = store.get_stage(&s, "stgconf001", "dev").await.unwrap();
-    assert_eq!((dev.description, dev.stage_variables.len()), (None, 1));
+        .await
+        .unwrap();
+    let names: Vec<String> = list::<Stage>(store, &s, "kidconf001", 0, 10)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|(_, st)| st.stage_name)
+        .collect();
+    assert_eq!(names, ["dev", "prod"]);
+    remove_stage(store, &s, "kidconf001", "dev").await;
     assert!(matches!(
-        store
-            .update_stage(&s, "stgconf001", "nope", Box::new(|_| Ok(())))
-            .await,
-        Err(StoreError::StageNotFound)
+        get::<Stage>(store, &s, "kidconf001", "dev").await,
+        Err(StoreError::NotFound(Kind::Stage))
     ));
-    store.delete_stage(&s, "stgconf001", "dev").await.unwrap();
+    store.delete_api(&s, "kidconf001").await.unwrap();
+}
+
+async fn deployments_and_snapshots(store: &dyn Store) {
+    let s = Scope::new("777777777777", "us-east-1");
+    // A quick-created API arrives as a whole tree: integration, route, stage, deployment.
+    let mut tree = ApiTree::new(api("quickconf1"));
+    quick::create(
+        &mut tree,
+        QuickCreate {
+            target: Some("https://example.com".into()),
+            ..Default::default()
+        },
+        1_600_000_000,
+    )
+    .unwrap();
+    let deployment_id = tree.deployments[0].deployment_id.clone();
+    store.create_api(&s, tree.clone()).await.unwrap();
+    let snapshot = get_snapshot(store, &s, "quickconf1", &deployment_id)
+        .await
+        .unwrap();
+    assert_eq!(snapshot.routes, tree.routes);
+    assert_eq!(snapshot.integrations, tree.integrations);
+    let stored: Stage = get(store, &s, "quickconf1", "$default").await.unwrap();
+    assert_eq!(
+        stored.deployment_id.as_deref(),
+        Some(deployment_id.as_str())
+    );
+
+    // Later edits never change a stored snapshot.
+    let after = store
+        .modify(
+            &s,
+            "quickconf1",
+            Box::new(|t| {
+                t.routes[0].route_key = "GET /changed".into();
+                t.redeploy_auto_stages(1_600_000_100);
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.deployments.len(), 2);
+    assert!(after.new_snapshots.is_empty());
+    let old = get_snapshot(store, &s, "quickconf1", &deployment_id)
+        .await
+        .unwrap();
+    assert_eq!(old.routes[0].route_key, "$default");
+    let new_id = after.deployments[1].deployment_id.clone();
+    let new = get_snapshot(store, &s, "quickconf1", &new_id)
+        .await
+        .unwrap();
+    assert_eq!(new.routes[0].route_key, "GET /changed");
+    let listed = list::<Deployment>(store, &s, "quickconf1", 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+
+    // Deleting a deployment deletes its snapshot.
+    let gone = deployment_id.clone();
+    store
+        .modify(
+            &s,
+            "quickconf1",
+            Box::new(move |t| {
+                t.deployments.retain(|d| d.deployment_id != gone);
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
     assert!(matches!(
-        store.delete_stage(&s, "stgconf001", "dev").await,
-        Err(StoreError::StageNotFound)
+        get_snapshot(store, &s, "quickconf1", &deployment_id).await,
+        Err(StoreError::NotFound(Kind::Snapshot))
     ));
-    store.delete_api(&s, "stgconf001").await.unwrap();
+    store.delete_api(&s, "quickconf1").await.unwrap();
 }
 
 async fn pagination_under_change(store: &dyn Store) {
     let s = Scope::new("555555555555", "us-east-1");
     seed_api(store, &s, "pageconf01").await;
     for name in ["s1", "s2", "s3", "s4", "s5"] {
-        store
-            .create_stage(&s, "pageconf01", stage(name), 100)
-            .await
-            .unwrap();
+        add_stage(store, &s, "pageconf01", name).await;
     }
-    let first = store.list_stages(&s, "pageconf01", 0, 2).await.unwrap();
     let names = |p: &super::Page<Stage>| -> Vec<String> {
         p.items
             .iter()
             .map(|(_, st)| st.stage_name.clone())
             .collect()
     };
+    let first = list::<Stage>(store, &s, "pageconf01", 0, 2).await.unwrap();
     assert_eq!(names(&first), ["s1", "s2"]);
     assert!(first.more);
     // Between pages: delete one already returned and one not yet returned, add a new one.
-    store.delete_stage(&s, "pageconf01", "s1").await.unwrap();
-    store.delete_stage(&s, "pageconf01", "s4").await.unwrap();
-    store
-        .create_stage(&s, "pageconf01", stage("s6"), 100)
-        .await
-        .unwrap();
+    remove_stage(store, &s, "pageconf01", "s1").await;
+    remove_stage(store, &s, "pageconf01", "s4").await;
+    add_stage(store, &s, "pageconf01", "s6").await;
     let cursor = first.items.last().map(|(seq, _)| *seq).unwrap_or(0);
-    let rest = store
-        .list_stages(&s, "pageconf01", cursor, 10)
+    let rest = list::<Stage>(store, &s, "pageconf01", cursor, 10)
         .await
         .unwrap();
     assert_eq!(names(&rest), ["s3", "s5", "s6"]);
@@ -251,20 +362,27 @@ async fn pagination_under_change(store: &dyn Store) {
 async fn cascades(store: &dyn Store) {
     let s = Scope::new("666666666666", "us-east-1");
     let before = store.count_records().await.unwrap();
-    seed_api(store, &s, "cascade001").await;
-    for name in ["a", "b", "c"] {
-        store
-            .create_stage(&s, "cascade001", stage(name), 10)
-            .await
-            .unwrap();
+    let mut tree = ApiTree::new(api("cascade001"));
+    quick::create(
+        &mut tree,
+        QuickCreate {
+            target: Some("arn:aws:lambda:us-east-1:666666666666:function:f".into()),
+            ..Default::default()
+        },
+        1_600_000_000,
+    )
+    .unwrap();
+    store.create_api(&s, tree).await.unwrap();
+    for name in ["a", "b"] {
+        add_stage(store, &s, "cascade001", name).await;
     }
-    assert_eq!(store.count_records().await.unwrap(), before + 4);
+    // API + integration + route + 3 stages + deployment + snapshot.
+    assert_eq!(store.count_records().await.unwrap(), before + 8);
     store.delete_api(&s, "cascade001").await.unwrap();
     assert_eq!(store.count_records().await.unwrap(), before);
-    // A new API with the same id starts with no stages.
+    // A new API with the same id starts empty.
     seed_api(store, &s, "cascade001").await;
-    assert!(store
-        .list_stages(&s, "cascade001", 0, 10)
+    assert!(list::<Stage>(store, &s, "cascade001", 0, 10)
         .await
         .unwrap()
         .items

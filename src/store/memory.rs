@@ -5,75 +5,73 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::{Mutator, Page, Store, StoreError, StoreResult};
-use crate::model::{Api, Scope, Stage};
+use super::{
+    apply_change, tree_from_rows, Change, Diff, Kind, Page, Store, StoreError, StoreResult,
+};
+use crate::model::tree::ApiTree;
+use crate::model::{Api, Scope};
 
-type ApiKey = (String, String, String); // account, region, api id
-type StageKey = (String, String, String, String); // + stage name
+type ScopeKey = (String, String);
+
+struct Entry {
+    seq: i64,
+    api: Api,
+    /// (kind, seq) → (key, document): each kind in creation order.
+    children: BTreeMap<(Kind, i64), (String, String)>,
+    index: HashMap<(Kind, String), i64>,
+}
+
+impl Entry {
+    fn tree(&self) -> StoreResult<ApiTree> {
+        let rows = self
+            .children
+            .iter()
+            .filter(|((kind, _), _)| *kind != Kind::Snapshot)
+            .map(|((kind, _), (_, doc))| (*kind, doc.clone()))
+            .collect();
+        tree_from_rows(self.api.clone(), rows)
+    }
+
+    fn apply(&mut self, d: Diff, next_seq: &mut i64) -> StoreResult<()> {
+        if let Some(doc) = d.api {
+            self.api = serde_json::from_str(&doc)?;
+        }
+        for (kind, key) in d.deletes {
+            if let Some(seq) = self.index.remove(&(kind, key)) {
+                self.children.remove(&(kind, seq));
+            }
+        }
+        for (kind, key, doc) in d.updates {
+            if let Some(seq) = self.index.get(&(kind, key.clone())) {
+                self.children.insert((kind, *seq), (key, doc));
+            }
+        }
+        for (kind, key, doc) in d.inserts {
+            if self.index.contains_key(&(kind, key.clone())) {
+                return Err(StoreError::Conflict);
+            }
+            *next_seq += 1;
+            self.index.insert((kind, key.clone()), *next_seq);
+            self.children.insert((kind, *next_seq), (key, doc));
+        }
+        Ok(())
+    }
+}
 
 #[derive(Default)]
 struct State {
     seq: i64,
-    /// (account, region, seq) → API, in creation order.
-    apis: BTreeMap<(String, String, i64), Api>,
-    api_index: HashMap<ApiKey, i64>,
-    /// (account, region, api id, seq) → stage, in creation order.
-    stages: BTreeMap<(String, String, String, i64), Stage>,
-    stage_index: HashMap<StageKey, i64>,
+    /// Per scope: API seq → API id, in creation order.
+    order: HashMap<ScopeKey, BTreeMap<i64, String>>,
+    apis: HashMap<(String, String, String), Entry>,
 }
 
-impl State {
-    fn api_seq(&self, scope: &Scope, api_id: &str) -> StoreResult<i64> {
-        self.api_index
-            .get(&(
-                scope.account.clone(),
-                scope.region.clone(),
-                api_id.to_string(),
-            ))
-            .copied()
-            .ok_or(StoreError::ApiNotFound)
-    }
-
-    fn stage_seq(&self, scope: &Scope, api_id: &str, name: &str) -> StoreResult<i64> {
-        self.api_seq(scope, api_id)?;
-        self.stage_index
-            .get(&stage_key(scope, api_id, name))
-            .copied()
-            .ok_or(StoreError::StageNotFound)
-    }
-
-    fn stage_count(&self, scope: &Scope, api_id: &str) -> usize {
-        self.stages.range(stage_range(scope, api_id, 0)).count()
-    }
-}
-
-fn stage_key(scope: &Scope, api_id: &str, name: &str) -> StageKey {
+fn key(scope: &Scope, api_id: &str) -> (String, String, String) {
     (
         scope.account.clone(),
         scope.region.clone(),
         api_id.to_string(),
-        name.to_string(),
     )
-}
-
-fn stage_range(
-    scope: &Scope,
-    api_id: &str,
-    after: i64,
-) -> std::ops::RangeInclusive<(String, String, String, i64)> {
-    let lo = (
-        scope.account.clone(),
-        scope.region.clone(),
-        api_id.to_string(),
-        after.saturating_add(1),
-    );
-    let hi = (
-        scope.account.clone(),
-        scope.region.clone(),
-        api_id.to_string(),
-        i64::MAX,
-    );
-    lo..=hi
 }
 
 /// The in-memory store.
@@ -97,195 +95,145 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn create_api(&self, scope: &Scope, api: Api) -> StoreResult<()> {
+    async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
         let mut st = self.lock()?;
-        let key = (
-            scope.account.clone(),
-            scope.region.clone(),
-            api.api_id.clone(),
-        );
-        if st.api_index.contains_key(&key) {
+        let k = key(scope, &tree.api.api_id);
+        if st.apis.contains_key(&k) {
             return Err(StoreError::Conflict);
         }
+        let empty = ApiTree::new(tree.api.clone());
+        let d = super::diff(&empty, &tree)?;
         st.seq += 1;
         let seq = st.seq;
-        st.api_index.insert(key, seq);
-        st.apis
-            .insert((scope.account.clone(), scope.region.clone(), seq), api);
+        let mut entry = Entry {
+            seq,
+            api: tree.api.clone(),
+            children: BTreeMap::new(),
+            index: HashMap::new(),
+        };
+        let mut next = st.seq;
+        entry.apply(d, &mut next)?;
+        st.seq = next;
+        st.order
+            .entry((scope.account.clone(), scope.region.clone()))
+            .or_default()
+            .insert(seq, tree.api.api_id.clone());
+        st.apis.insert(k, entry);
         Ok(())
     }
 
     async fn get_api(&self, scope: &Scope, api_id: &str) -> StoreResult<Api> {
         let st = self.lock()?;
-        let seq = st.api_seq(scope, api_id)?;
         st.apis
-            .get(&(scope.account.clone(), scope.region.clone(), seq))
-            .cloned()
+            .get(&key(scope, api_id))
+            .map(|e| e.api.clone())
             .ok_or(StoreError::ApiNotFound)
     }
 
     async fn list_apis(&self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Page<Api>> {
         let st = self.lock()?;
-        let lo = (
-            scope.account.clone(),
-            scope.region.clone(),
-            after.saturating_add(1),
-        );
-        let hi = (scope.account.clone(), scope.region.clone(), i64::MAX);
-        let mut items: Vec<(i64, Api)> = st
-            .apis
-            .range(lo..=hi)
-            .take(limit + 1)
-            .map(|((_, _, seq), api)| (*seq, api.clone()))
-            .collect();
+        let Some(order) = st.order.get(&(scope.account.clone(), scope.region.clone())) else {
+            return Ok(Page {
+                items: Vec::new(),
+                more: false,
+            });
+        };
+        let mut items = Vec::new();
+        for (seq, id) in order.range(after.saturating_add(1)..).take(limit + 1) {
+            if let Some(e) = st.apis.get(&key(scope, id)) {
+                items.push((*seq, e.api.clone()));
+            }
+        }
         let more = items.len() > limit;
         items.truncate(limit);
         Ok(Page { items, more })
-    }
-
-    async fn update_api(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        change: Mutator<Api>,
-    ) -> StoreResult<Api> {
-        let mut st = self.lock()?;
-        let seq = st.api_seq(scope, api_id)?;
-        let key = (scope.account.clone(), scope.region.clone(), seq);
-        let mut api = st.apis.get(&key).cloned().ok_or(StoreError::ApiNotFound)?;
-        change(&mut api).map_err(StoreError::Rejected)?;
-        st.apis.insert(key, api.clone());
-        Ok(api)
     }
 
     async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()> {
         let mut st = self.lock()?;
-        let seq = st.api_seq(scope, api_id)?;
-        st.apis
-            .remove(&(scope.account.clone(), scope.region.clone(), seq));
-        st.api_index.remove(&(
-            scope.account.clone(),
-            scope.region.clone(),
-            api_id.to_string(),
-        ));
-        let doomed: Vec<_> = st
-            .stages
-            .range(stage_range(scope, api_id, 0))
-            .map(|(k, s)| (k.clone(), s.stage_name.clone()))
-            .collect();
-        for (k, name) in doomed {
-            st.stages.remove(&k);
-            st.stage_index.remove(&stage_key(scope, api_id, &name));
+        let entry = st
+            .apis
+            .remove(&key(scope, api_id))
+            .ok_or(StoreError::ApiNotFound)?;
+        if let Some(order) = st
+            .order
+            .get_mut(&(scope.account.clone(), scope.region.clone()))
+        {
+            order.remove(&entry.seq);
         }
         Ok(())
     }
 
-    async fn create_stage(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        stage: Stage,
-        max_stages: usize,
-    ) -> StoreResult<()> {
-        let mut st = self.lock()?;
-        st.api_seq(scope, api_id)?;
-        let key = stage_key(scope, api_id, &stage.stage_name);
-        if st.stage_index.contains_key(&key) {
+    async fn modify(&self, scope: &Scope, api_id: &str, change: Change) -> StoreResult<ApiTree> {
+        let mut guard = self.lock()?;
+        let st = &mut *guard;
+        let entry = st
+            .apis
+            .get_mut(&key(scope, api_id))
+            .ok_or(StoreError::ApiNotFound)?;
+        let before = entry.tree()?;
+        let (after, d) = apply_change(&before, change)?;
+        // Check inserts first so a conflict leaves the entry untouched.
+        if d.inserts
+            .iter()
+            .any(|(kind, key, _)| entry.index.contains_key(&(*kind, key.clone())))
+        {
             return Err(StoreError::Conflict);
         }
-        if st.stage_count(scope, api_id) >= max_stages {
-            return Err(StoreError::StageQuota(max_stages));
-        }
-        st.seq += 1;
-        let seq = st.seq;
-        st.stage_index.insert(key, seq);
-        st.stages.insert(
-            (
-                scope.account.clone(),
-                scope.region.clone(),
-                api_id.to_string(),
-                seq,
-            ),
-            stage,
-        );
-        Ok(())
+        entry.apply(d, &mut st.seq)?;
+        Ok(after)
     }
 
-    async fn get_stage(&self, scope: &Scope, api_id: &str, stage_name: &str) -> StoreResult<Stage> {
-        let st = self.lock()?;
-        let seq = st.stage_seq(scope, api_id, stage_name)?;
-        st.stages
-            .get(&(
-                scope.account.clone(),
-                scope.region.clone(),
-                api_id.to_string(),
-                seq,
-            ))
-            .cloned()
-            .ok_or(StoreError::StageNotFound)
-    }
-
-    async fn list_stages(
+    async fn get_doc(
         &self,
         scope: &Scope,
         api_id: &str,
+        kind: Kind,
+        key_: &str,
+    ) -> StoreResult<String> {
+        let st = self.lock()?;
+        let entry = st
+            .apis
+            .get(&key(scope, api_id))
+            .ok_or(StoreError::ApiNotFound)?;
+        let seq = entry
+            .index
+            .get(&(kind, key_.to_string()))
+            .ok_or(StoreError::NotFound(kind))?;
+        entry
+            .children
+            .get(&(kind, *seq))
+            .map(|(_, doc)| doc.clone())
+            .ok_or(StoreError::NotFound(kind))
+    }
+
+    async fn list_docs(
+        &self,
+        scope: &Scope,
+        api_id: &str,
+        kind: Kind,
         after: i64,
         limit: usize,
-    ) -> StoreResult<Page<Stage>> {
+    ) -> StoreResult<Page<String>> {
         let st = self.lock()?;
-        st.api_seq(scope, api_id)?;
-        let mut items: Vec<(i64, Stage)> = st
-            .stages
-            .range(stage_range(scope, api_id, after))
+        let entry = st
+            .apis
+            .get(&key(scope, api_id))
+            .ok_or(StoreError::ApiNotFound)?;
+        let mut items: Vec<(i64, String)> = entry
+            .children
+            .range((kind, after.saturating_add(1))..=(kind, i64::MAX))
             .take(limit + 1)
-            .map(|((_, _, _, seq), s)| (*seq, s.clone()))
+            .map(|((_, seq), (_, doc))| (*seq, doc.clone()))
             .collect();
         let more = items.len() > limit;
         items.truncate(limit);
         Ok(Page { items, more })
     }
 
-    async fn update_stage(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        stage_name: &str,
-        change: Mutator<Stage>,
-    ) -> StoreResult<Stage> {
-        let mut st = self.lock()?;
-        let seq = st.stage_seq(scope, api_id, stage_name)?;
-        let key = (
-            scope.account.clone(),
-            scope.region.clone(),
-            api_id.to_string(),
-            seq,
-        );
-        let mut stage = st
-            .stages
-            .get(&key)
-            .cloned()
-            .ok_or(StoreError::StageNotFound)?;
-        change(&mut stage).map_err(StoreError::Rejected)?;
-        st.stages.insert(key, stage.clone());
-        Ok(stage)
-    }
-
-    async fn delete_stage(&self, scope: &Scope, api_id: &str, stage_name: &str) -> StoreResult<()> {
-        let mut st = self.lock()?;
-        let seq = st.stage_seq(scope, api_id, stage_name)?;
-        st.stages.remove(&(
-            scope.account.clone(),
-            scope.region.clone(),
-            api_id.to_string(),
-            seq,
-        ));
-        st.stage_index.remove(&stage_key(scope, api_id, stage_name));
-        Ok(())
-    }
-
     async fn count_records(&self) -> StoreResult<u64> {
         let st = self.lock()?;
-        Ok((st.apis.len() + st.stages.len()) as u64)
+        Ok(st.apis.values().map(|e| 1 + e.children.len() as u64).sum())
     }
 }
 

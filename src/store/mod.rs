@@ -1,17 +1,66 @@
 //! Storage behind one trait. Backends: [`memory::MemoryStore`] and [`sqlite::SqliteStore`]
 //! (the default). Every backend passes [`conformance`], the one suite that pins what a store
-//! must do. NotFound, Conflict and quota results are typed, never strings.
+//! must do.
+//!
+//! The model: an API record, and under it child records of a few [`Kind`]s (stages, routes,
+//! integrations, deployments, deployment snapshots), each a JSON document with a key unique
+//! per kind within the API and a store-wide increasing sequence number that gives creation
+//! order for keyset pagination. Reads fetch one record or one page. Every write under an API
+//! is [`Store::modify`]: the backend loads the API's [`ApiTree`] in a transaction, runs the
+//! change on it, and writes back exactly what changed ([`diff`]).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::error::{ApiError, ErrorKind};
+use crate::model::deployment::{Deployment, Snapshot};
+use crate::model::integration::Integration;
+use crate::model::route::Route;
+use crate::model::tree::ApiTree;
 use crate::model::{Api, Scope, Stage};
 
 pub mod conformance;
 pub mod memory;
 pub mod sqlite;
+
+/// The kinds of record stored under an API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A stage, keyed by name.
+    Stage,
+    /// A route, keyed by id.
+    Route,
+    /// An integration, keyed by id.
+    Integration,
+    /// A deployment's metadata, keyed by id.
+    Deployment,
+    /// A deployment's frozen routes and integrations, keyed by deployment id.
+    Snapshot,
+}
+
+impl Kind {
+    /// The name stored in the database.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::Stage => "stage",
+            Kind::Route => "route",
+            Kind::Integration => "integration",
+            Kind::Deployment => "deployment",
+            Kind::Snapshot => "snapshot",
+        }
+    }
+
+    /// The kinds an [`ApiTree`] holds (snapshots are written, never loaded into a tree).
+    pub const TREE: [Kind; 4] = [
+        Kind::Stage,
+        Kind::Route,
+        Kind::Integration,
+        Kind::Deployment,
+    ];
+}
 
 /// What a store call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -19,16 +68,13 @@ pub enum StoreError {
     /// The API does not exist in this scope.
     #[error("api not found")]
     ApiNotFound,
-    /// The stage does not exist on this API.
-    #[error("stage not found")]
-    StageNotFound,
-    /// A resource with this key already exists.
+    /// The child record does not exist under this API.
+    #[error("{} not found", .0.as_str())]
+    NotFound(Kind),
+    /// A record with this key already exists.
     #[error("already exists")]
     Conflict,
-    /// The API already has the maximum number of stages.
-    #[error("stage quota of {0} reached")]
-    StageQuota(usize),
-    /// A mutator refused the change; nothing was written.
+    /// The change refused; nothing was written.
     #[error(transparent)]
     Rejected(ApiError),
     /// The backend failed (I/O, corruption, a bug); nothing was written.
@@ -39,10 +85,15 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Backend(format!("stored record is not valid: {e}"))
+    }
+}
+
 impl StoreError {
     /// Converts failures that are not about a named resource into the public error. Callers
-    /// map `ApiNotFound`, `StageNotFound`, `Conflict` and `StageQuota` with their own messages
-    /// first.
+    /// map `ApiNotFound`, `NotFound` and `Conflict` with their own messages first.
     pub fn into_api_error(self) -> ApiError {
         match self {
             StoreError::Rejected(e) => e,
@@ -64,9 +115,9 @@ impl StoreError {
 /// Result alias for store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A change applied atomically to a stored record: it sees the current record and either
-/// edits it or refuses (nothing is written).
-pub type Mutator<T> = Box<dyn FnOnce(&mut T) -> Result<(), ApiError> + Send>;
+/// A change to an API's tree, run inside the store's transaction. It either edits the tree
+/// or refuses (nothing is written).
+pub type Change = Box<dyn FnOnce(&mut ApiTree) -> Result<(), ApiError> + Send>;
 
 /// One page of a listing in creation order.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,56 +128,218 @@ pub struct Page<T> {
     pub more: bool,
 }
 
+/// A stored child record: kind, key, JSON document.
+pub type Row = (Kind, String, String);
+
 /// The storage contract. All methods are scoped to one account and region.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Stores a new API. `Conflict` if its id is taken.
-    async fn create_api(&self, scope: &Scope, api: Api) -> StoreResult<()>;
+    /// Stores a new API with everything in `tree`. `Conflict` if its id is taken.
+    async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()>;
     /// One API, or `ApiNotFound`.
     async fn get_api(&self, scope: &Scope, api_id: &str) -> StoreResult<Api>;
     /// APIs after position `after` (exclusive) in creation order, at most `limit`.
     async fn list_apis(&self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Page<Api>>;
-    /// Applies `change` to an API atomically and returns the result.
-    async fn update_api(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        change: Mutator<Api>,
-    ) -> StoreResult<Api>;
     /// Deletes an API and everything under it.
     async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()>;
-
-    /// Stores a new stage on an existing API: `ApiNotFound`, `Conflict` for a taken name,
-    /// `StageQuota` when the API already has `max_stages` stages.
-    async fn create_stage(
+    /// Runs `change` on the API's tree atomically and returns the tree as stored after it.
+    async fn modify(&self, scope: &Scope, api_id: &str, change: Change) -> StoreResult<ApiTree>;
+    /// One child document: `ApiNotFound` or `NotFound(kind)`.
+    async fn get_doc(
         &self,
         scope: &Scope,
         api_id: &str,
-        stage: Stage,
-        max_stages: usize,
-    ) -> StoreResult<()>;
-    /// One stage: `ApiNotFound` or `StageNotFound`.
-    async fn get_stage(&self, scope: &Scope, api_id: &str, stage_name: &str) -> StoreResult<Stage>;
-    /// An API's stages after position `after` in creation order, at most `limit`.
-    async fn list_stages(
+        kind: Kind,
+        key: &str,
+    ) -> StoreResult<String>;
+    /// Child documents of `kind` after position `after`, at most `limit`; `ApiNotFound` if the
+    /// API does not exist.
+    async fn list_docs(
         &self,
         scope: &Scope,
         api_id: &str,
+        kind: Kind,
         after: i64,
         limit: usize,
-    ) -> StoreResult<Page<Stage>>;
-    /// Applies `change` to a stage atomically and returns the result.
-    async fn update_stage(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        stage_name: &str,
-        change: Mutator<Stage>,
-    ) -> StoreResult<Stage>;
-    /// Deletes a stage: `ApiNotFound` or `StageNotFound`.
-    async fn delete_stage(&self, scope: &Scope, api_id: &str, stage_name: &str) -> StoreResult<()>;
-    /// Number of stored records (APIs + stages) across all scopes, for tests and metrics.
+    ) -> StoreResult<Page<String>>;
+    /// Number of stored records (APIs and children) across all scopes.
     async fn count_records(&self) -> StoreResult<u64>;
+}
+
+/// A record stored as a child of an API.
+pub trait Child: Serialize + DeserializeOwned {
+    /// Its kind.
+    const KIND: Kind;
+    /// Its key.
+    fn key(&self) -> &str;
+}
+
+impl Child for Stage {
+    const KIND: Kind = Kind::Stage;
+    fn key(&self) -> &str {
+        &self.stage_name
+    }
+}
+
+impl Child for Route {
+    const KIND: Kind = Kind::Route;
+    fn key(&self) -> &str {
+        &self.route_id
+    }
+}
+
+impl Child for Integration {
+    const KIND: Kind = Kind::Integration;
+    fn key(&self) -> &str {
+        &self.integration_id
+    }
+}
+
+impl Child for Deployment {
+    const KIND: Kind = Kind::Deployment;
+    fn key(&self) -> &str {
+        &self.deployment_id
+    }
+}
+
+/// Reads one child record.
+pub async fn get<T: Child>(
+    store: &dyn Store,
+    scope: &Scope,
+    api_id: &str,
+    key: &str,
+) -> StoreResult<T> {
+    let doc = store.get_doc(scope, api_id, T::KIND, key).await?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+/// Reads a deployment's snapshot.
+pub async fn get_snapshot(
+    store: &dyn Store,
+    scope: &Scope,
+    api_id: &str,
+    deployment_id: &str,
+) -> StoreResult<Snapshot> {
+    let doc = store
+        .get_doc(scope, api_id, Kind::Snapshot, deployment_id)
+        .await?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+/// Reads one page of child records.
+pub async fn list<T: Child>(
+    store: &dyn Store,
+    scope: &Scope,
+    api_id: &str,
+    after: i64,
+    limit: usize,
+) -> StoreResult<Page<T>> {
+    let page = store
+        .list_docs(scope, api_id, T::KIND, after, limit)
+        .await?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|(seq, doc)| Ok((seq, serde_json::from_str(&doc)?)))
+            .collect::<StoreResult<Vec<_>>>()?,
+        more: page.more,
+    })
+}
+
+fn rows_of<T: Child>(items: &[T], out: &mut Vec<Row>) -> StoreResult<()> {
+    for item in items {
+        out.push((
+            T::KIND,
+            item.key().to_string(),
+            serde_json::to_string(item)?,
+        ));
+    }
+    Ok(())
+}
+
+/// The child rows of a tree (without snapshots), in tree order.
+pub fn tree_rows(tree: &ApiTree) -> StoreResult<Vec<Row>> {
+    let mut rows = Vec::new();
+    rows_of(&tree.stages, &mut rows)?;
+    rows_of(&tree.routes, &mut rows)?;
+    rows_of(&tree.integrations, &mut rows)?;
+    rows_of(&tree.deployments, &mut rows)?;
+    Ok(rows)
+}
+
+/// Builds a tree from an API and its child rows (in creation order).
+pub fn tree_from_rows(api: Api, rows: Vec<(Kind, String)>) -> StoreResult<ApiTree> {
+    let mut tree = ApiTree::new(api);
+    for (kind, doc) in rows {
+        match kind {
+            Kind::Stage => tree.stages.push(serde_json::from_str(&doc)?),
+            Kind::Route => tree.routes.push(serde_json::from_str(&doc)?),
+            Kind::Integration => tree.integrations.push(serde_json::from_str(&doc)?),
+            Kind::Deployment => tree.deployments.push(serde_json::from_str(&doc)?),
+            Kind::Snapshot => {}
+        }
+    }
+    Ok(tree)
+}
+
+/// What a change did to a tree, as writes.
+#[derive(Debug, Default, PartialEq)]
+pub struct Diff {
+    /// The API's new document, if it changed.
+    pub api: Option<String>,
+    /// Rows to insert (new keys), in order.
+    pub inserts: Vec<Row>,
+    /// Rows whose document changed.
+    pub updates: Vec<Row>,
+    /// Rows to delete (including the snapshots of deleted deployments).
+    pub deletes: Vec<(Kind, String)>,
+}
+
+/// Compares a tree before and after a change.
+pub fn diff(before: &ApiTree, after: &ApiTree) -> StoreResult<Diff> {
+    let old = tree_rows(before)?;
+    let new = tree_rows(after)?;
+    let old_map: std::collections::HashMap<(Kind, &str), &str> = old
+        .iter()
+        .map(|(k, key, doc)| ((*k, key.as_str()), doc.as_str()))
+        .collect();
+    let new_keys: std::collections::HashSet<(Kind, &str)> =
+        new.iter().map(|(k, key, _)| (*k, key.as_str())).collect();
+    let mut d = Diff::default();
+    if before.api != after.api {
+        d.api = Some(serde_json::to_string(&after.api)?);
+    }
+    for (kind, key, doc) in &new {
+        match old_map.get(&(*kind, key.as_str())) {
+            None => d.inserts.push((*kind, key.clone(), doc.clone())),
+            Some(old_doc) if *old_doc != doc => d.updates.push((*kind, key.clone(), doc.clone())),
+            Some(_) => {}
+        }
+    }
+    for (kind, key, _) in &old {
+        if !new_keys.contains(&(*kind, key.as_str())) {
+            d.deletes.push((*kind, key.clone()));
+            if *kind == Kind::Deployment {
+                d.deletes.push((Kind::Snapshot, key.clone()));
+            }
+        }
+    }
+    for (id, snapshot) in &after.new_snapshots {
+        d.inserts
+            .push((Kind::Snapshot, id.clone(), serde_json::to_string(snapshot)?));
+    }
+    Ok(d)
+}
+
+/// Runs a change on a copy of `before` and returns the changed tree with what to write.
+pub fn apply_change(before: &ApiTree, change: Change) -> StoreResult<(ApiTree, Diff)> {
+    let mut after = before.clone();
+    after.new_snapshots.clear();
+    change(&mut after).map_err(StoreError::Rejected)?;
+    let d = diff(before, &after)?;
+    after.new_snapshots.clear();
+    Ok((after, d))
 }
 
 /// A shared store handle.

@@ -10,11 +10,17 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{Mutator, Page, Store, StoreError, StoreResult};
-use crate::model::{Api, Scope, Stage};
+use super::{
+    apply_change, diff, tree_from_rows, Change, Diff, Kind, Page, Store, StoreError, StoreResult,
+};
+use crate::model::tree::ApiTree;
+use crate::model::{Api, Scope};
 
 /// Schema migrations in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_children.sql"),
+];
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -33,12 +39,6 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-impl From<serde_json::Error> for StoreError {
-    fn from(e: serde_json::Error) -> Self {
-        StoreError::Backend(format!("stored record is not valid: {e}"))
-    }
-}
-
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
@@ -48,6 +48,17 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+fn kind_from(s: &str) -> StoreResult<Kind> {
+    Ok(match s {
+        "stage" => Kind::Stage,
+        "route" => Kind::Route,
+        "integration" => Kind::Integration,
+        "deployment" => Kind::Deployment,
+        "snapshot" => Kind::Snapshot,
+        other => return Err(StoreError::Backend(format!("unknown record kind {other}"))),
+    })
 }
 
 impl SqliteStore {
@@ -60,7 +71,7 @@ impl SqliteStore {
         }
         let mut conn = Connection::open(path).map_err(|e| e.to_string())?;
         conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
         )
         .map_err(|e| e.to_string())?;
         let version: i64 = conn
@@ -96,16 +107,16 @@ impl SqliteStore {
     }
 }
 
-fn api_row(conn: &Connection, scope: &Scope, api_id: &str) -> StoreResult<(i64, Api)> {
-    let row: Option<(i64, String)> = conn
+fn api_row(conn: &Connection, scope: &Scope, api_id: &str) -> StoreResult<Api> {
+    let doc: Option<String> = conn
         .query_row(
-            "SELECT seq, doc FROM apis WHERE account = ?1 AND region = ?2 AND api_id = ?3",
+            "SELECT doc FROM apis WHERE account = ?1 AND region = ?2 AND api_id = ?3",
             params![scope.account, scope.region, api_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .optional()?;
-    let (seq, doc) = row.ok_or(StoreError::ApiNotFound)?;
-    Ok((seq, serde_json::from_str(&doc)?))
+    let doc = doc.ok_or(StoreError::ApiNotFound)?;
+    Ok(serde_json::from_str(&doc)?)
 }
 
 fn api_exists(conn: &Connection, scope: &Scope, api_id: &str) -> StoreResult<()> {
@@ -119,47 +130,89 @@ fn api_exists(conn: &Connection, scope: &Scope, api_id: &str) -> StoreResult<()>
     found.map(|_| ()).ok_or(StoreError::ApiNotFound)
 }
 
-fn stage_row(
-    conn: &Connection,
-    scope: &Scope,
-    api_id: &str,
-    name: &str,
-) -> StoreResult<(i64, Stage)> {
-    api_exists(conn, scope, api_id)?;
-    let row: Option<(i64, String)> = conn
-        .query_row(
-            "SELECT seq, doc FROM stages WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND stage_name = ?4",
-            params![scope.account, scope.region, api_id, name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (seq, doc) = row.ok_or(StoreError::StageNotFound)?;
-    Ok((seq, serde_json::from_str(&doc)?))
+fn load_tree(conn: &Connection, scope: &Scope, api_id: &str) -> StoreResult<ApiTree> {
+    let api = api_row(conn, scope, api_id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, doc FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND kind <> 'snapshot' ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map(params![scope.account, scope.region, api_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = rows
+        .into_iter()
+        .map(|(k, doc)| Ok((kind_from(&k)?, doc)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    tree_from_rows(api, rows)
 }
 
-fn page<T: serde::de::DeserializeOwned>(
-    rows: Vec<(i64, String)>,
-    limit: usize,
-) -> StoreResult<Page<T>> {
-    let more = rows.len() > limit;
-    let items = rows
-        .into_iter()
-        .take(limit)
-        .map(|(seq, doc)| Ok((seq, serde_json::from_str(&doc)?)))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page { items, more })
+fn write_diff(conn: &Connection, scope: &Scope, api_id: &str, d: &Diff) -> StoreResult<()> {
+    if let Some(doc) = &d.api {
+        conn.execute(
+            "UPDATE apis SET doc = ?4 WHERE account = ?1 AND region = ?2 AND api_id = ?3",
+            params![scope.account, scope.region, api_id, doc],
+        )?;
+    }
+    let mut delete = conn.prepare_cached(
+        "DELETE FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND kind = ?4 AND key = ?5",
+    )?;
+    for (kind, key) in &d.deletes {
+        delete.execute(params![
+            scope.account,
+            scope.region,
+            api_id,
+            kind.as_str(),
+            key
+        ])?;
+    }
+    let mut update = conn.prepare_cached(
+        "UPDATE children SET doc = ?6 WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND kind = ?4 AND key = ?5",
+    )?;
+    for (kind, key, doc) in &d.updates {
+        update.execute(params![
+            scope.account,
+            scope.region,
+            api_id,
+            kind.as_str(),
+            key,
+            doc
+        ])?;
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO children (account, region, api_id, kind, key, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (kind, key, doc) in &d.inserts {
+        insert.execute(params![
+            scope.account,
+            scope.region,
+            api_id,
+            kind.as_str(),
+            key,
+            doc
+        ])?;
+    }
+    Ok(())
 }
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_api(&self, scope: &Scope, api: Api) -> StoreResult<()> {
+    async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
         let scope = scope.clone();
         self.with(move |conn| {
-            let doc = serde_json::to_string(&api)?;
-            conn.execute(
+            let d = diff(&ApiTree::new(tree.api.clone()), &tree)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
                 "INSERT INTO apis (account, region, api_id, doc) VALUES (?1, ?2, ?3, ?4)",
-                params![scope.account, scope.region, api.api_id, doc],
+                params![
+                    scope.account,
+                    scope.region,
+                    tree.api.api_id,
+                    serde_json::to_string(&tree.api)?
+                ],
             )?;
+            write_diff(&tx, &scope, &tree.api.api_id, &d)?;
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -167,8 +220,7 @@ impl Store for SqliteStore {
 
     async fn get_api(&self, scope: &Scope, api_id: &str) -> StoreResult<Api> {
         let (scope, api_id) = (scope.clone(), api_id.to_string());
-        self.with(move |conn| Ok(api_row(conn, &scope, &api_id)?.1))
-            .await
+        self.with(move |conn| api_row(conn, &scope, &api_id)).await
     }
 
     async fn list_apis(&self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Page<Api>> {
@@ -180,31 +232,16 @@ impl Store for SqliteStore {
             let rows = stmt
                 .query_map(
                     params![scope.account, scope.region, after, (limit + 1) as i64],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
                 )?
-                .collect::<rusqlite::Result<Vec<(i64, String)>>>()?;
-            page(rows, limit)
-        })
-        .await
-    }
-
-    async fn update_api(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        change: Mutator<Api>,
-    ) -> StoreResult<Api> {
-        let (scope, api_id) = (scope.clone(), api_id.to_string());
-        self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (seq, mut api) = api_row(&tx, &scope, &api_id)?;
-            change(&mut api).map_err(StoreError::Rejected)?;
-            tx.execute(
-                "UPDATE apis SET doc = ?1 WHERE seq = ?2",
-                params![serde_json::to_string(&api)?, seq],
-            )?;
-            tx.commit()?;
-            Ok(api)
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let more = rows.len() > limit;
+            let items = rows
+                .into_iter()
+                .take(limit)
+                .map(|(seq, doc)| Ok((seq, serde_json::from_str(&doc)?)))
+                .collect::<StoreResult<Vec<_>>>()?;
+            Ok(Page { items, more })
         })
         .await
     }
@@ -215,7 +252,7 @@ impl Store for SqliteStore {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             api_exists(&tx, &scope, &api_id)?;
             tx.execute(
-                "DELETE FROM stages WHERE account = ?1 AND region = ?2 AND api_id = ?3",
+                "DELETE FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3",
                 params![scope.account, scope.region, api_id],
             )?;
             tx.execute(
@@ -228,111 +265,78 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_stage(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        stage: Stage,
-        max_stages: usize,
-    ) -> StoreResult<()> {
+    async fn modify(&self, scope: &Scope, api_id: &str, change: Change) -> StoreResult<ApiTree> {
         let (scope, api_id) = (scope.clone(), api_id.to_string());
         self.with(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            api_exists(&tx, &scope, &api_id)?;
-            let taken: Option<i64> = tx
-                .query_row(
-                    "SELECT 1 FROM stages WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND stage_name = ?4",
-                    params![scope.account, scope.region, api_id, stage.stage_name],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if taken.is_some() {
-                return Err(StoreError::Conflict);
-            }
-            let count: i64 = tx.query_row(
-                "SELECT COUNT(*) FROM stages WHERE account = ?1 AND region = ?2 AND api_id = ?3",
-                params![scope.account, scope.region, api_id],
-                |r| r.get(0),
-            )?;
-            if count as usize >= max_stages {
-                return Err(StoreError::StageQuota(max_stages));
-            }
-            tx.execute(
-                "INSERT INTO stages (account, region, api_id, stage_name, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    scope.account,
-                    scope.region,
-                    api_id,
-                    stage.stage_name,
-                    serde_json::to_string(&stage)?
-                ],
-            )?;
+            let before = load_tree(&tx, &scope, &api_id)?;
+            let (after, d) = apply_change(&before, change)?;
+            write_diff(&tx, &scope, &api_id, &d)?;
             tx.commit()?;
-            Ok(())
+            Ok(after)
         })
         .await
     }
 
-    async fn get_stage(&self, scope: &Scope, api_id: &str, stage_name: &str) -> StoreResult<Stage> {
-        let (scope, api_id, name) = (scope.clone(), api_id.to_string(), stage_name.to_string());
-        self.with(move |conn| Ok(stage_row(conn, &scope, &api_id, &name)?.1))
-            .await
-    }
-
-    async fn list_stages(
+    async fn get_doc(
         &self,
         scope: &Scope,
         api_id: &str,
+        kind: Kind,
+        key: &str,
+    ) -> StoreResult<String> {
+        let (scope, api_id, key) = (scope.clone(), api_id.to_string(), key.to_string());
+        self.with(move |conn| {
+            let doc: Option<String> = conn
+                .prepare_cached(
+                    "SELECT doc FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND kind = ?4 AND key = ?5",
+                )?
+                .query_row(
+                    params![scope.account, scope.region, api_id, kind.as_str(), key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match doc {
+                Some(doc) => Ok(doc),
+                None => {
+                    api_exists(conn, &scope, &api_id)?;
+                    Err(StoreError::NotFound(kind))
+                }
+            }
+        })
+        .await
+    }
+
+    async fn list_docs(
+        &self,
+        scope: &Scope,
+        api_id: &str,
+        kind: Kind,
         after: i64,
         limit: usize,
-    ) -> StoreResult<Page<Stage>> {
+    ) -> StoreResult<Page<String>> {
         let (scope, api_id) = (scope.clone(), api_id.to_string());
         self.with(move |conn| {
             api_exists(conn, &scope, &api_id)?;
             let mut stmt = conn.prepare_cached(
-                "SELECT seq, doc FROM stages WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND seq > ?4 ORDER BY seq LIMIT ?5",
+                "SELECT seq, doc FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND kind = ?4 AND seq > ?5 ORDER BY seq LIMIT ?6",
             )?;
-            let rows = stmt
+            let mut items = stmt
                 .query_map(
-                    params![scope.account, scope.region, api_id, after, (limit + 1) as i64],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    params![
+                        scope.account,
+                        scope.region,
+                        api_id,
+                        kind.as_str(),
+                        after,
+                        (limit + 1) as i64
+                    ],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
                 )?
-                .collect::<rusqlite::Result<Vec<(i64, String)>>>()?;
-            page(rows, limit)
-        })
-        .await
-    }
-
-    async fn update_stage(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        stage_name: &str,
-        change: Mutator<Stage>,
-    ) -> StoreResult<Stage> {
-        let (scope, api_id, name) = (scope.clone(), api_id.to_string(), stage_name.to_string());
-        self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (seq, mut stage) = stage_row(&tx, &scope, &api_id, &name)?;
-            change(&mut stage).map_err(StoreError::Rejected)?;
-            tx.execute(
-                "UPDATE stages SET doc = ?1 WHERE seq = ?2",
-                params![serde_json::to_string(&stage)?, seq],
-            )?;
-            tx.commit()?;
-            Ok(stage)
-        })
-        .await
-    }
-
-    async fn delete_stage(&self, scope: &Scope, api_id: &str, stage_name: &str) -> StoreResult<()> {
-        let (scope, api_id, name) = (scope.clone(), api_id.to_string(), stage_name.to_string());
-        self.with(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (seq, _) = stage_row(&tx, &scope, &api_id, &name)?;
-            tx.execute("DELETE FROM stages WHERE seq = ?1", params![seq])?;
-            tx.commit()?;
-            Ok(())
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let more = items.len() > limit;
+            items.truncate(limit);
+            Ok(Page { items, more })
         })
         .await
     }
@@ -340,7 +344,7 @@ impl Store for SqliteStore {
     async fn count_records(&self) -> StoreResult<u64> {
         self.with(|conn| {
             let n: i64 = conn.query_row(
-                "SELECT (SELECT COUNT(*) FROM apis) + (SELECT COUNT(*) FROM stages)",
+                "SELECT (SELECT COUNT(*) FROM apis) + (SELECT COUNT(*) FROM children)",
                 [],
                 |r| r.get(0),
             )?;
@@ -352,6 +356,8 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::Store;
+
     #[tokio::test]
     async fn conformance() {
         let dir = tempfile::tempdir().unwrap();
@@ -361,7 +367,6 @@ mod tests {
 
     #[tokio::test]
     async fn survives_reopen() {
-        use crate::store::Store;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/state.db");
         let scope = crate::model::Scope::new("123456789012", "us-east-1");
@@ -374,5 +379,33 @@ mod tests {
             store.get_api(&scope, "reopen0001").await.unwrap().api_id,
             "reopen0001"
         );
+    }
+
+    #[test]
+    fn migrates_a_version_1_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(super::MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO stages (account, region, api_id, stage_name, doc) VALUES ('a', 'r', 'x', 'dev', '{}')",
+                [],
+            )
+            .unwrap();
+        }
+        drop(super::SqliteStore::open(&path).unwrap());
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let (kind, key): (String, String) = conn
+            .query_row("SELECT kind, key FROM children", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((kind.as_str(), key.as_str()), ("stage", "dev"));
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
     }
 }

@@ -10,6 +10,9 @@ use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::api::{Cors, IpAddressType};
+use crate::model::deployment::{Deployment, DeploymentStatus};
+use crate::model::integration::Integration;
+use crate::model::route::Route;
 use crate::model::time::rfc3339;
 use crate::model::{AccessLogSettings, Api, ProtocolType, RouteSettings, Stage};
 
@@ -114,6 +117,72 @@ impl<'a> StageOut<'a> {
             stage_variables: &stage.stage_variables,
             tags: &stage.tags,
         }
+    }
+}
+
+/// The `Deployment` shape.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentOut<'a> {
+    auto_deployed: bool,
+    created_date: String,
+    deployment_id: &'a str,
+    deployment_status: DeploymentStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deployment_status_message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+}
+
+impl<'a> DeploymentOut<'a> {
+    /// The wire form of `d`.
+    pub fn new(d: &'a Deployment) -> Self {
+        DeploymentOut {
+            auto_deployed: d.auto_deployed,
+            created_date: rfc3339(d.created),
+            deployment_id: &d.deployment_id,
+            deployment_status: d.deployment_status,
+            deployment_status_message: d.deployment_status_message.as_deref(),
+            description: d.description.as_deref(),
+        }
+    }
+}
+
+/// How a stored record is rendered on the wire.
+pub trait ToWire {
+    /// The wire shape.
+    type Out<'a>: Serialize
+    where
+        Self: 'a;
+    /// Renders `self`.
+    fn to_wire(&self) -> Self::Out<'_>;
+}
+
+impl ToWire for Stage {
+    type Out<'a> = StageOut<'a>;
+    fn to_wire(&self) -> StageOut<'_> {
+        StageOut::new(self)
+    }
+}
+
+impl ToWire for Deployment {
+    type Out<'a> = DeploymentOut<'a>;
+    fn to_wire(&self) -> DeploymentOut<'_> {
+        DeploymentOut::new(self)
+    }
+}
+
+impl ToWire for Route {
+    type Out<'a> = &'a Route;
+    fn to_wire(&self) -> &Route {
+        self
+    }
+}
+
+impl ToWire for Integration {
+    type Out<'a> = &'a Integration;
+    fn to_wire(&self) -> &Integration {
+        self
     }
 }
 

@@ -143,3 +143,44 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())
 }
+
+/// Gives the API a route (and, for WebSocket APIs, a MOCK integration behind it) and
+/// deploys it; returns the deployment id.
+pub async fn deploy_something(c: &Client, api_id: &str) -> String {
+    use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
+    let api = c.get_api().api_id(api_id).send().await.expect("get api");
+    let (integration_type, uri, key) = match api.protocol_type() {
+        Some(ProtocolType::Websocket) => (IntegrationType::Mock, None, "$connect"),
+        _ => (
+            IntegrationType::HttpProxy,
+            Some("https://example.com/backend"),
+            "GET /things",
+        ),
+    };
+    let mut req = c
+        .create_integration()
+        .api_id(api_id)
+        .integration_type(integration_type);
+    if let Some(uri) = uri {
+        req = req.integration_uri(uri).integration_method("GET");
+    }
+    let integration = req.send().await.expect("create integration");
+    c.create_route()
+        .api_id(api_id)
+        .route_key(key)
+        .target(format!(
+            "integrations/{}",
+            integration.integration_id().expect("integration id")
+        ))
+        .send()
+        .await
+        .expect("create route");
+    c.create_deployment()
+        .api_id(api_id)
+        .send()
+        .await
+        .expect("create deployment")
+        .deployment_id()
+        .expect("deployment id")
+        .to_string()
+}

@@ -278,11 +278,12 @@ async fn deployment_id_cannot_be_set_while_auto_deploy_is_on() {
         .send()
         .await
         .unwrap();
+    let deployment = deploy_something(&c, &id).await;
     let (code, status, msg) = failure(
         c.update_stage()
             .api_id(&id)
             .stage_name("auto")
-            .deployment_id("abc123")
+            .deployment_id(&deployment)
             .send()
             .await,
     );

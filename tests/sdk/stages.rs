@@ -65,6 +65,7 @@ async fn websocket_stage_defaults_and_every_field_round_trips() {
     assert_eq!(d.detailed_metrics_enabled(), Some(false));
     assert_eq!(d.logging_level(), Some(&LoggingLevel::Off));
 
+    let deployment = deploy_something(&c, &id).await;
     let created = c
         .create_stage()
         .api_id(&id)
@@ -84,7 +85,7 @@ async fn websocket_stage_defaults_and_every_field_round_trips() {
                 .throttling_rate_limit(10.0)
                 .build(),
         )
-        .deployment_id("abc123")
+        .deployment_id(&deployment)
         .description("all fields")
         .route_settings(
             "$connect",
@@ -117,7 +118,7 @@ async fn websocket_stage_defaults_and_every_field_round_trips() {
     assert_eq!(d.detailed_metrics_enabled(), Some(false));
     assert_eq!(d.throttling_burst_limit(), Some(5));
     assert_eq!(d.throttling_rate_limit(), Some(10.0));
-    assert_eq!(got.deployment_id(), Some("abc123"));
+    assert_eq!(got.deployment_id(), Some(deployment.as_str()));
     assert_eq!(got.description(), Some("all fields"));
     let rs = got.route_settings().unwrap().get("$connect").unwrap();
     assert_eq!(rs.throttling_burst_limit(), Some(100));

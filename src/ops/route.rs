@@ -1,0 +1,106 @@
+//! CreateRoute, GetRoute, GetRoutes, UpdateRoute, DeleteRoute:
+//! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-routes.html>.
+//! Every change redeploys the API's auto-deploy stages.
+
+use axum::http::StatusCode;
+
+use super::{change, list_children, read, Ctx, Input, Reply, Service};
+use crate::error::{ApiError, ApiResult};
+use crate::model::route::{validate_route_key, Route, RouteInput};
+use crate::model::{ids, time};
+
+use super::ID_TAKEN;
+use crate::wire;
+
+fn route_of(tree: &crate::model::tree::ApiTree, id: &str) -> ApiResult<Route> {
+    tree.routes
+        .iter()
+        .find(|r| r.route_id == id)
+        .cloned()
+        .ok_or_else(|| ApiError::internal("route missing after change"))
+}
+
+/// POST /v2/apis/{apiId}/routes → 201 Route.
+pub async fn create_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
+    let api_id = input.label(0)?;
+    let body: RouteInput = wire::parse_body(&input.body)?;
+    let now = time::now();
+    let id = ids::random_id(7);
+    let rid = id.clone();
+    let tree = change(svc, ctx, api_id, move |tree| {
+        if tree.routes.iter().any(|r| r.route_id == rid) {
+            return Err(ApiError::conflict(ID_TAKEN));
+        }
+        let route = Route::create(rid, body)?;
+        validate_route_key(tree.api.protocol_type, &route.route_key)?;
+        tree.check_route_key_free(&route.route_key, None)?;
+        tree.check_target(route.target.as_deref())?;
+        tree.routes.push(route);
+        tree.redeploy_auto_stages(now);
+        Ok(())
+    })
+    .await?;
+    Reply::json(StatusCode::CREATED, &route_of(&tree, &id)?)
+}
+
+/// GET /v2/apis/{apiId}/routes/{routeId} → 200 Route.
+pub async fn get_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
+    let route: Route = read(svc, ctx, input.label(0)?, input.label(1)?).await?;
+    Reply::json(StatusCode::OK, &route)
+}
+
+/// GET /v2/apis/{apiId}/routes → 200 {items, nextToken}.
+pub async fn get_routes(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
+    list_children::<Route>(svc, ctx, &input).await
+}
+
+/// PATCH /v2/apis/{apiId}/routes/{routeId} → 200 Route.
+pub async fn update_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
+    let (api_id, id) = (input.label(0)?, input.label(1)?.to_string());
+    let body: RouteInput = wire::parse_body(&input.body)?;
+    let missing = ctx.child_not_found(api_id, crate::store::Kind::Route, &id);
+    let now = time::now();
+    let rid = id.clone();
+    let tree = change(svc, ctx, api_id, move |tree| {
+        let protocol = tree.api.protocol_type;
+        if let Some(key) = &body.route_key {
+            validate_route_key(protocol, key)?;
+            tree.check_route_key_free(key, Some(&rid))?;
+        }
+        tree.check_target(body.target.as_deref())?;
+        let route = tree.route_mut(&rid).ok_or(missing)?;
+        if route.api_gateway_managed
+            && (body.route_key.as_ref().is_some_and(|k| *k != route.route_key)
+                || body.target.as_ref().is_some_and(|t| Some(t) != route.target.as_ref()))
+        {
+            return Err(ApiError::bad_request(
+                "Cannot change the route key or target of a route managed by API Gateway; use UpdateApi with routeKey or target",
+            ));
+        }
+        route.apply(body)?;
+        tree.redeploy_auto_stages(now);
+        Ok(())
+    })
+    .await?;
+    Reply::json(StatusCode::OK, &route_of(&tree, &id)?)
+}
+
+/// DELETE /v2/apis/{apiId}/routes/{routeId} → 204.
+pub async fn delete_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
+    let (api_id, id) = (input.label(0)?, input.label(1)?.to_string());
+    let missing = ctx.child_not_found(api_id, crate::store::Kind::Route, &id);
+    let now = time::now();
+    change(svc, ctx, api_id, move |tree| {
+        let route = tree.route_mut(&id).ok_or(missing)?;
+        if route.api_gateway_managed {
+            return Err(ApiError::bad_request(format!(
+                "Cannot delete route {id}: it is managed by API Gateway (created by quick create)"
+            )));
+        }
+        tree.routes.retain(|r| r.route_id != id);
+        tree.redeploy_auto_stages(now);
+        Ok(())
+    })
+    .await?;
+    Reply::no_content()
+}
