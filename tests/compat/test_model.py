@@ -94,6 +94,40 @@ def test_every_written_member_is_in_the_model(raw):
     call(raw, "DeleteAccessLogSettings", f"/v2/apis/{api_id}/stages/full/accesslogsettings")
     call(raw, "ResetAuthorizersCache", f"/v2/apis/{api_id}/stages/full/cache/authorizers")
     call(raw, "DeleteStage", f"/v2/apis/{api_id}/stages/full")
+    _, integ = call(raw, "CreateIntegration", f"/v2/apis/{api_id}/integrations", {
+        "integrationType": "MOCK", "requestTemplates": {"application/json": "{}"},
+        "description": "d"})
+    iid = integ["integrationId"]
+    _, route = call(raw, "CreateRoute", f"/v2/apis/{api_id}/routes", {
+        "routeKey": "$connect", "target": f"integrations/{iid}", "operationName": "connect",
+        "requestParameters": {"route.request.header.x": {"required": True}}})
+    rid = route["routeId"]
+    call(raw, "GetRoute", f"/v2/apis/{api_id}/routes/{rid}")
+    call(raw, "GetRoutes", f"/v2/apis/{api_id}/routes")
+    call(raw, "UpdateRoute", f"/v2/apis/{api_id}/routes/{rid}", {"apiKeyRequired": True})
+    call(raw, "GetIntegration", f"/v2/apis/{api_id}/integrations/{iid}")
+    call(raw, "GetIntegrations", f"/v2/apis/{api_id}/integrations")
+    call(raw, "UpdateIntegration", f"/v2/apis/{api_id}/integrations/{iid}", {"timeoutInMillis": 100})
+    _, dep = call(raw, "CreateDeployment", f"/v2/apis/{api_id}/deployments",
+                  {"description": "d", "stageName": "auto"})
+    call(raw, "CreateDeployment", f"/v2/apis/{api_id}/deployments", {"description": "d"})
+    _, dep = call(raw, "CreateDeployment", f"/v2/apis/{api_id}/deployments", {})
+    did = dep["deploymentId"]
+    call(raw, "GetDeployment", f"/v2/apis/{api_id}/deployments/{did}")
+    call(raw, "GetDeployments", f"/v2/apis/{api_id}/deployments")
+    call(raw, "UpdateDeployment", f"/v2/apis/{api_id}/deployments/{did}", {"description": "e"})
+    call(raw, "DeleteDeployment", f"/v2/apis/{api_id}/deployments/{did}")
+    arn = f"arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2F{api_id}%2Fstages%2Fauto"
+    call(raw, "TagResource", f"/v2/tags/{arn}", {"tags": {"k": "v"}})
+    call(raw, "GetTags", f"/v2/tags/{arn}")
+    call(raw, "UntagResource", f"/v2/tags/{arn}?tagKeys=k")
+    call(raw, "DeleteRoute", f"/v2/apis/{api_id}/routes/{rid}")
+    call(raw, "DeleteIntegration", f"/v2/apis/{api_id}/integrations/{iid}")
+    _, quick = call(raw, "CreateApi", "/v2/apis", {
+        "name": "q", "protocolType": "HTTP", "target": "https://example.com"})
+    call(raw, "GetStages", f"/v2/apis/{quick['apiId']}/stages")
+    call(raw, "GetRoutes", f"/v2/apis/{quick['apiId']}/routes")
+    call(raw, "GetIntegrations", f"/v2/apis/{quick['apiId']}/integrations")
     call(raw, "DeleteApi", f"/v2/apis/{api_id}")
 
 
@@ -108,6 +142,15 @@ def test_every_written_member_is_in_the_model(raw):
     ("DeleteAccessLogSettings", "DELETE", "/v2/apis/nosuchapi0/stages/x/accesslogsettings", None),
     ("GetApi", "GET", "/v2/apis/nosuchapi0", None),
     ("CreateApi", "POST", "/v2/apis", {"name": "x"}),
+    ("CreateRoute", "POST", "/v2/apis/nosuchapi0/routes", {"routeKey": "$default"}),
+    ("GetRoute", "GET", "/v2/apis/nosuchapi0/routes/abc", None),
+    ("CreateIntegration", "POST", "/v2/apis/nosuchapi0/integrations", {"integrationType": "MOCK"}),
+    ("DeleteIntegration", "DELETE", "/v2/apis/nosuchapi0/integrations/abc", None),
+    ("CreateDeployment", "POST", "/v2/apis/nosuchapi0/deployments", {}),
+    ("GetDeployment", "GET", "/v2/apis/nosuchapi0/deployments/abc", None),
+    ("DeleteDeployment", "DELETE", "/v2/apis/nosuchapi0/deployments/abc", None),
+    ("GetTags", "GET", "/v2/tags/arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapis%2Fnope", None),
+    ("TagResource", "POST", "/v2/tags/not-an-arn", {"tags": {}}),
 ])
 def test_errors_are_modeled(raw, op_name, method, path, body):
     status, _ = call(raw, op_name, path, body, method)

@@ -3,7 +3,11 @@
 
 mod apis;
 mod common;
+mod deployments;
 mod durability;
 mod errors;
 mod pagination;
+mod quick;
+mod routes;
 mod stages;
+mod tags;
