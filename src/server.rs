@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,6 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use futures_util::FutureExt;
 use tokio::net::TcpListener;
 
 use crate::auth::{self, Defaults};
@@ -62,9 +64,19 @@ async fn handle(State(app): State<App>, req: Request) -> Response {
     let request_id = ids::request_id();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let (mut response, op, scope) = match dispatch(&app, req).await {
-        (Ok(reply), op, scope) => (reply_response(reply), op, scope),
-        (Err(e), op, scope) => (e.into_response(), op, scope),
+    // A bug must never take the connection down without an answer: a panic becomes a 500.
+    let outcome = AssertUnwindSafe(dispatch(&app, req)).catch_unwind().await;
+    let (mut response, op, scope) = match outcome {
+        Ok((Ok(reply), op, scope)) => (reply_response(reply), op, scope),
+        Ok((Err(e), op, scope)) => (e.into_response(), op, scope),
+        Err(_) => {
+            tracing::error!(request_id = %request_id, "request handler panicked");
+            (
+                ApiError::internal("Internal server error").into_response(),
+                None,
+                None,
+            )
+        }
     };
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -221,7 +221,13 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     let value = strip_nulls(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        // Say "an integer", not Rust's "i32".
+        let inner = e
+            .into_inner()
+            .to_string()
+            .replace("expected i32", "expected an integer")
+            .replace("expected i64", "expected an integer")
+            .replace("expected f64", "expected a number");
         if path == "." {
             ApiError::bad_request(format!("Invalid request body: {inner}"))
         } else {
