@@ -2,8 +2,19 @@
 //! defaults.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AuthMode {
+    /// Any access key is accepted and signatures are not checked (local use).
+    #[default]
+    Open,
+    /// Only keys from --credentials, with valid SigV4 signatures.
+    Strict,
+}
 
 /// gatehouse: an AWS-compatible API Gateway V2 for tests and shared development use.
 #[derive(Debug, Parser)]
@@ -56,6 +67,21 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "GATEHOUSE_BODY_LIMIT", default_value_t = 1024 * 1024)]
     pub body_limit: usize,
+
+    /// `open`: any access key, signatures not checked (local use). `strict`: SigV4 verified
+    /// against --credentials; each key acts as the account the file names.
+    #[arg(long, env = "GATEHOUSE_AUTH", value_enum, default_value_t = AuthMode::Open)]
+    pub auth: AuthMode,
+
+    /// TOML file with one [[credentials]] table per key (access_key_id, secret_access_key,
+    /// account_id, optional session_token); required by --auth strict.
+    #[arg(long, env = "GATEHOUSE_CREDENTIALS")]
+    pub credentials: Option<PathBuf>,
+
+    /// Allow open mode on a non-loopback address (anyone who reaches it can act as any
+    /// account).
+    #[arg(long, env = "GATEHOUSE_ALLOW_UNAUTHENTICATED_REMOTE")]
+    pub allow_unauthenticated_remote: bool,
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
@@ -75,6 +101,9 @@ impl Default for ServeArgs {
             default_account: "123456789012".into(),
             max_stages_per_api: 10,
             body_limit: 1024 * 1024,
+            auth: AuthMode::Open,
+            credentials: None,
+            allow_unauthenticated_remote: false,
         }
     }
 }

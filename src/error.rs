@@ -26,6 +26,13 @@ pub enum ErrorKind {
     TooManyRequests,
     /// 403: the Authorization header is malformed (API Gateway's front door).
     IncompleteSignature,
+    /// 403: no SigV4 signature at all (strict mode).
+    MissingAuthenticationToken,
+    /// 403: the access key (or session token) is not known (strict mode).
+    UnrecognizedClient,
+    /// 403: the signature does not match, is expired or not yet valid, or is scoped to
+    /// another service (strict mode).
+    InvalidSignature,
     /// 413: the body is larger than the configured limit.
     PayloadTooLarge,
     /// 404: no operation is bound to this method and path.
@@ -46,6 +53,9 @@ impl ErrorKind {
             ErrorKind::Conflict => ("ConflictException", 409),
             ErrorKind::TooManyRequests => ("TooManyRequestsException", 429),
             ErrorKind::IncompleteSignature => ("IncompleteSignatureException", 403),
+            ErrorKind::MissingAuthenticationToken => ("MissingAuthenticationTokenException", 403),
+            ErrorKind::UnrecognizedClient => ("UnrecognizedClientException", 403),
+            ErrorKind::InvalidSignature => ("InvalidSignatureException", 403),
             ErrorKind::PayloadTooLarge => ("PayloadTooLargeException", 413),
             ErrorKind::UnknownOperation => ("NotFoundException", 404),
             ErrorKind::Internal => ("InternalServerErrorException", 500),

@@ -56,6 +56,13 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    let app = match gatehouse::server::App::new(&args, store) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let listener = match TcpListener::bind(args.listen).await {
         Ok(l) => l,
         Err(e) => {
@@ -70,7 +77,6 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let app = gatehouse::server::App::new(&args, store);
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "gatehouse listening on http://{addr}");
     let _ = stdout.flush();

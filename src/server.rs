@@ -16,10 +16,11 @@ use axum::Router;
 use futures_util::FutureExt;
 use tokio::net::TcpListener;
 
-use crate::auth::{self, Defaults};
-use crate::config::ServeArgs;
+use crate::auth::credentials::Credentials;
+use crate::auth::{sigv4, Authenticator, Defaults, Mode};
+use crate::config::{AuthMode, ServeArgs};
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::model::ids;
+use crate::model::{ids, time};
 use crate::ops::{self, Ctx, Input, Reply, Service, ServiceConfig};
 use crate::store::{self, SharedStore};
 use crate::wire;
@@ -29,28 +30,51 @@ use crate::wire;
 pub struct App {
     /// Operations and their store.
     pub service: Service,
-    /// Defaults for unsigned requests.
-    pub defaults: Arc<Defaults>,
+    /// Resolves (and in strict mode verifies) each caller.
+    pub auth: Arc<Authenticator>,
     /// Body size limit in bytes.
     pub body_limit: usize,
 }
 
 impl App {
-    /// Builds the application state from settings and an opened store.
-    pub fn new(args: &ServeArgs, store: SharedStore) -> App {
-        App {
+    /// Builds the application state from settings and an opened store. Fails on settings
+    /// that cannot work (strict mode without credentials, an unreadable credentials file,
+    /// open mode on a non-loopback address without the explicit flag).
+    pub fn new(args: &ServeArgs, store: SharedStore) -> Result<App, String> {
+        let defaults = Defaults {
+            account: args.default_account.clone(),
+            region: args.default_region.clone(),
+        };
+        let mode = match args.auth {
+            AuthMode::Open => {
+                if !args.listen.ip().is_loopback() && !args.allow_unauthenticated_remote {
+                    return Err(format!(
+                        "refusing to listen on {} in open mode: anyone who can reach it could act as any account. \
+                         Use --auth strict --credentials FILE, listen on a loopback address, \
+                         or pass --allow-unauthenticated-remote if you accept that",
+                        args.listen
+                    ));
+                }
+                Mode::Open
+            }
+            AuthMode::Strict => {
+                let path = args
+                    .credentials
+                    .as_ref()
+                    .ok_or("--auth strict needs --credentials FILE (or GATEHOUSE_CREDENTIALS)")?;
+                Mode::Strict(Credentials::load(path)?)
+            }
+        };
+        Ok(App {
             service: Service {
                 store,
                 config: Arc::new(ServiceConfig {
                     max_stages_per_api: args.max_stages_per_api as usize,
                 }),
             },
-            defaults: Arc::new(Defaults {
-                account: args.default_account.clone(),
-                region: args.default_region.clone(),
-            }),
+            auth: Arc::new(Authenticator { mode, defaults }),
             body_limit: args.body_limit,
-        }
+        })
     }
 }
 
@@ -119,18 +143,6 @@ type Dispatched = (
 
 async fn dispatch(app: &App, req: Request) -> Dispatched {
     let (parts, body) = req.into_parts();
-    let query = match wire::parse_query(parts.uri.query()) {
-        Ok(q) => q,
-        Err(e) => return (Err(e), None, None),
-    };
-    let scope = match auth::resolve(&parts.headers, &query, &app.defaults) {
-        Ok(s) => s,
-        Err(e) => return (Err(e), None, None),
-    };
-    let (op, labels) = match ops::route(&parts.method, parts.uri.path()) {
-        Ok(found) => found,
-        Err(e) => return (Err(e), None, Some(scope)),
-    };
     let too_large = || {
         ApiError::new(
             ErrorKind::PayloadTooLarge,
@@ -146,11 +158,30 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > app.body_limit) {
-        return (Err(too_large()), Some(op), Some(scope));
+        return (Err(too_large()), None, None);
     }
     let body = match axum::body::to_bytes(body, app.body_limit).await {
         Ok(b) => b,
-        Err(_) => return (Err(too_large()), Some(op), Some(scope)),
+        Err(_) => return (Err(too_large()), None, None),
+    };
+    let signed = sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let scope = match app.auth.authenticate(&signed, time::now()) {
+        Ok(s) => s,
+        Err(e) => return (Err(e), None, None),
+    };
+    let query = match wire::parse_query(parts.uri.query()) {
+        Ok(q) => q,
+        Err(e) => return (Err(e), None, Some(scope)),
+    };
+    let (op, labels) = match ops::route(&parts.method, parts.uri.path()) {
+        Ok(found) => found,
+        Err(e) => return (Err(e), None, Some(scope)),
     };
     let ctx = Ctx {
         scope: scope.clone(),
@@ -229,7 +260,7 @@ pub async fn start_with_store(
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = App::new(args, store.clone());
+    let app = App::new(args, store.clone())?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, async move {
         let _ = rx.await;

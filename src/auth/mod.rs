@@ -1,0 +1,255 @@
+//! Who is calling, and where: the account and region a request acts in.
+//!
+//! The region is the one in the SigV4 credential scope (the `Authorization` header or a
+//! presigned URL's `X-Amz-Credential`).
+//!
+//! - **open** mode (the default, for local use): signatures are not checked. The account is
+//!   the access key id when that is 12 digits, and the default account otherwise. Requests
+//!   with no SigV4 information at all (`curl`) act in the default account and region.
+//! - **strict** mode: every request must be signed with a key from the credentials file,
+//!   which names its account; otherwise it is refused with API Gateway's 403 errors before
+//!   any operation runs.
+//!
+//! A malformed `Authorization` header is refused with 403 `IncompleteSignatureException` in
+//! both modes.
+
+pub mod credentials;
+pub mod sigv4;
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::model::time::{amz_date, parse_amz_date};
+use crate::model::Scope;
+use credentials::Credentials;
+use sigv4::{Presented, Request};
+
+/// The signing name of API Gateway (V1 and V2).
+pub const SERVICE: &str = "apigateway";
+
+/// How far a request's date may be from the server's clock (AWS: 5 minutes).
+pub const MAX_SKEW_SECS: i64 = 300;
+
+/// Where requests without credentials act.
+#[derive(Debug, Clone)]
+pub struct Defaults {
+    /// Default account id (12 digits).
+    pub account: String,
+    /// Default region.
+    pub region: String,
+}
+
+/// The authentication mode.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Any key is accepted; the signature is not checked.
+    Open,
+    /// Only keys in the credentials file, with valid signatures.
+    Strict(Credentials),
+}
+
+/// Resolves each request's caller.
+#[derive(Debug, Clone)]
+pub struct Authenticator {
+    /// The mode.
+    pub mode: Mode,
+    /// Defaults for open mode.
+    pub defaults: Defaults,
+}
+
+/// The account an access key acts as in open mode: a 12-digit key is that account.
+pub fn account_for(access_key: &str, defaults: &Defaults) -> String {
+    if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
+        access_key.to_string()
+    } else {
+        defaults.account.clone()
+    }
+}
+
+fn deny(kind: ErrorKind, message: impl Into<String>) -> ApiError {
+    ApiError::new(kind, message)
+}
+
+const BAD_TOKEN: &str = "The security token included in the request is invalid.";
+const BAD_SIGNATURE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+impl Authenticator {
+    /// Open mode with `defaults`.
+    pub fn open(defaults: Defaults) -> Authenticator {
+        Authenticator {
+            mode: Mode::Open,
+            defaults,
+        }
+    }
+
+    /// The scope `req` acts in, or the 403 that refuses it. `now` is seconds since the epoch.
+    pub fn authenticate(&self, req: &Request<'_>, now: i64) -> ApiResult<Scope> {
+        let presented = sigv4::presented(req.headers, req.query)?;
+        match (&self.mode, presented) {
+            (Mode::Open, None) => Ok(Scope::new(
+                self.defaults.account.clone(),
+                self.defaults.region.clone(),
+            )),
+            (Mode::Open, Some(p)) => Ok(Scope::new(
+                account_for(&p.access_key, &self.defaults),
+                p.region,
+            )),
+            (Mode::Strict(_), None) => Err(deny(
+                ErrorKind::MissingAuthenticationToken,
+                "Missing Authentication Token",
+            )),
+            (Mode::Strict(creds), Some(p)) => verify(creds, req, &p, now),
+        }
+    }
+}
+
+fn check_time(p: &Presented, now: i64) -> ApiResult<()> {
+    let Some(t) = parse_amz_date(&p.amz_date) else {
+        return Err(deny(
+            ErrorKind::IncompleteSignature,
+            format!(
+                "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
+                p.amz_date
+            ),
+        ));
+    };
+    if !p.amz_date.starts_with(&p.date) {
+        return Err(deny(
+            ErrorKind::InvalidSignature,
+            format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{}'.",
+                p.date,
+                p.amz_date.get(..8).unwrap_or(""),
+                p.amz_date
+            ),
+        ));
+    }
+    if t > now + MAX_SKEW_SECS {
+        return Err(deny(
+            ErrorKind::InvalidSignature,
+            format!(
+                "Signature not yet current: {} is still later than {} ({} + 5 min.)",
+                p.amz_date,
+                amz_date(now + MAX_SKEW_SECS),
+                amz_date(now)
+            ),
+        ));
+    }
+    let oldest = match p.expires {
+        Some(expires) => now - expires,
+        None => now - MAX_SKEW_SECS,
+    };
+    if t < oldest {
+        let why = match p.expires {
+            Some(e) => format!("({} - {e} sec.)", amz_date(now)),
+            None => format!("({} - 5 min.)", amz_date(now)),
+        };
+        return Err(deny(
+            ErrorKind::InvalidSignature,
+            format!(
+                "Signature expired: {} is now earlier than {} {why}",
+                p.amz_date,
+                amz_date(oldest)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn verify(creds: &Credentials, req: &Request<'_>, p: &Presented, now: i64) -> ApiResult<Scope> {
+    if p.service != SERVICE {
+        return Err(deny(
+            ErrorKind::InvalidSignature,
+            format!("Credential should be scoped to correct service: '{SERVICE}'. "),
+        ));
+    }
+    if !p.signed_headers.iter().any(|h| h == "host") {
+        return Err(deny(
+            ErrorKind::IncompleteSignature,
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
+    }
+    let Some(cred) = creds.get(&p.access_key) else {
+        return Err(deny(ErrorKind::UnrecognizedClient, BAD_TOKEN));
+    };
+    if cred.session_token.as_deref() != p.security_token.as_deref() {
+        return Err(deny(ErrorKind::UnrecognizedClient, BAD_TOKEN));
+    }
+    check_time(p, now)?;
+    if let Some(claimed) = req
+        .headers
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok())
+    {
+        if claimed != "UNSIGNED-PAYLOAD" && claimed != sigv4::sha256_hex(req.body) {
+            return Err(deny(
+                ErrorKind::InvalidSignature,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ));
+        }
+    }
+    if !sigv4::signature_matches(req, p, &cred.secret_access_key) {
+        return Err(deny(ErrorKind::InvalidSignature, BAD_SIGNATURE));
+    }
+    Ok(Scope::new(cred.account_id.clone(), p.region.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn defaults() -> Defaults {
+        Defaults {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    fn headers(auth: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", auth.parse().unwrap());
+        h.insert("x-amz-date", "20260101T000000Z".parse().unwrap());
+        h
+    }
+
+    fn resolve(h: &HeaderMap) -> ApiResult<Scope> {
+        let req = Request {
+            method: "GET",
+            path: "/v2/apis",
+            query: None,
+            headers: h,
+            body: b"",
+        };
+        Authenticator::open(defaults()).authenticate(&req, 0)
+    }
+
+    #[test]
+    fn open_mode_scope_from_signed_request() {
+        let h = headers("AWS4-HMAC-SHA256 Credential=210987654321/20260101/eu-west-1/apigateway/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc");
+        assert_eq!(
+            resolve(&h).unwrap(),
+            Scope::new("210987654321", "eu-west-1")
+        );
+        let h = headers("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-west-2/apigateway/aws4_request, SignedHeaders=host, Signature=abc");
+        assert_eq!(
+            resolve(&h).unwrap(),
+            Scope::new("123456789012", "us-west-2")
+        );
+        assert_eq!(
+            resolve(&HeaderMap::new()).unwrap(),
+            Scope::new("123456789012", "us-east-1")
+        );
+    }
+
+    #[test]
+    fn malformed_headers_are_incomplete_signatures() {
+        for bad in [
+            "Bearer token",
+            "Basic abc",
+            "AWS4-HMAC-SHA256 Credential=a/b/c, SignedHeaders=host, Signature=x",
+            "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=x",
+        ] {
+            let e = resolve(&headers(bad)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::IncompleteSignature, "{bad}");
+        }
+    }
+}
