@@ -10,4 +10,5 @@ mod pagination;
 mod quick;
 mod routes;
 mod stages;
+mod strict;
 mod tags;
