@@ -82,6 +82,47 @@ pub struct ServeArgs {
     /// account).
     #[arg(long, env = "GATEHOUSE_ALLOW_UNAUTHENTICATED_REMOTE")]
     pub allow_unauthenticated_remote: bool,
+
+    /// Throttle the management API per account as AWS does (off by default); throttled
+    /// calls get 429 TooManyRequestsException.
+    #[arg(long, env = "GATEHOUSE_THROTTLE")]
+    pub throttle: bool,
+
+    /// With --throttle: sustained requests per second per account (AWS: 10).
+    #[arg(long, env = "GATEHOUSE_THROTTLE_RATE", default_value_t = 10.0)]
+    pub throttle_rate: f64,
+
+    /// With --throttle: burst per account (AWS: 40).
+    #[arg(long, env = "GATEHOUSE_THROTTLE_BURST", default_value_t = 40.0)]
+    pub throttle_burst: f64,
+
+    /// With --throttle: seconds between CreateDeployment calls per account (AWS: 5).
+    #[arg(
+        long,
+        env = "GATEHOUSE_THROTTLE_DEPLOY_INTERVAL",
+        default_value_t = 5.0
+    )]
+    pub throttle_deploy_interval: f64,
+
+    /// Inject a fault: OPERATION=EXCEPTION[@RATE][#COUNT] or OPERATION=delay:MSms[@RATE][#COUNT],
+    /// e.g. `GetStages=TooManyRequestsException@0.3`, `CreateStage=ConflictException#2`,
+    /// `*=ServiceUnavailableException@0.05`. Repeatable; the environment variable takes a
+    /// `;`-separated list.
+    #[arg(long = "fault", env = "GATEHOUSE_FAULTS", value_delimiter = ';')]
+    pub faults: Vec<String>,
+
+    /// Most requests handled at once; more get 503 ServiceUnavailableException at once
+    /// instead of queueing.
+    #[arg(long, env = "GATEHOUSE_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+
+    /// Seconds a client has to send a request's headers before the connection is closed.
+    #[arg(long, env = "GATEHOUSE_HEADER_TIMEOUT", default_value_t = 10.0)]
+    pub header_timeout: f64,
+
+    /// Seconds an idle keep-alive connection is kept open.
+    #[arg(long, env = "GATEHOUSE_IDLE_TIMEOUT", default_value_t = 60.0)]
+    pub idle_timeout: f64,
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
@@ -104,6 +145,14 @@ impl Default for ServeArgs {
             auth: AuthMode::Open,
             credentials: None,
             allow_unauthenticated_remote: false,
+            throttle: false,
+            throttle_rate: 10.0,
+            throttle_burst: 40.0,
+            throttle_deploy_interval: 5.0,
+            faults: Vec::new(),
+            max_concurrent_requests: 512,
+            header_timeout: 10.0,
+            idle_timeout: 60.0,
         }
     }
 }

@@ -8,7 +8,9 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod limits;
 pub mod model;
+pub mod net;
 pub mod ops;
 pub mod server;
 pub mod store;

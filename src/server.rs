@@ -6,7 +6,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -14,13 +14,20 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use futures_util::FutureExt;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::auth::credentials::Credentials;
 use crate::auth::{sigv4, Authenticator, Defaults, Mode};
 use crate::config::{AuthMode, ServeArgs};
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::limits::{self, FaultAction, FaultRule, Faults, Throttle, ThrottleConfig};
 use crate::model::{ids, time};
+use crate::net::IdleTimeout;
 use crate::ops::{self, Ctx, Input, Reply, Service, ServiceConfig};
 use crate::store::{self, SharedStore};
 use crate::wire;
@@ -34,6 +41,31 @@ pub struct App {
     pub auth: Arc<Authenticator>,
     /// Body size limit in bytes.
     pub body_limit: usize,
+    /// Per-account throttling, when on.
+    pub throttle: Option<Arc<Throttle>>,
+    /// Injected faults.
+    pub faults: Arc<Faults>,
+    /// Requests that may run at once; the rest are shed with 503.
+    pub permits: Arc<Semaphore>,
+    /// Connection timeouts.
+    pub timeouts: Timeouts,
+}
+
+/// Connection timeouts.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Time allowed to send a request's headers.
+    pub header: Duration,
+    /// Time an idle keep-alive connection stays open.
+    pub idle: Duration,
+}
+
+fn seconds(what: &str, s: f64) -> Result<Duration, String> {
+    if s.is_finite() && s > 0.0 {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        Err(format!("{what} must be a positive number of seconds"))
+    }
 }
 
 impl App {
@@ -65,6 +97,30 @@ impl App {
                 Mode::Strict(Credentials::load(path)?)
             }
         };
+        let faults = args
+            .faults
+            .iter()
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| FaultRule::parse(f.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let throttle = if args.throttle {
+            if !(args.throttle_rate >= 0.0
+                && args.throttle_burst >= 1.0
+                && args.throttle_deploy_interval >= 0.0)
+            {
+                return Err("--throttle-rate must be >= 0, --throttle-burst >= 1 and --throttle-deploy-interval >= 0".into());
+            }
+            Some(Arc::new(Throttle::new(ThrottleConfig {
+                rate: args.throttle_rate,
+                burst: args.throttle_burst,
+                deploy_interval: args.throttle_deploy_interval,
+            })))
+        } else {
+            None
+        };
+        if args.max_concurrent_requests == 0 {
+            return Err("--max-concurrent-requests must be at least 1".into());
+        }
         Ok(App {
             service: Service {
                 store,
@@ -74,6 +130,13 @@ impl App {
             },
             auth: Arc::new(Authenticator { mode, defaults }),
             body_limit: args.body_limit,
+            throttle,
+            faults: Arc::new(Faults::new(faults)),
+            permits: Arc::new(Semaphore::new(args.max_concurrent_requests)),
+            timeouts: Timeouts {
+                header: seconds("--header-timeout", args.header_timeout)?,
+                idle: seconds("--idle-timeout", args.idle_timeout)?,
+            },
         })
     }
 }
@@ -88,8 +151,20 @@ async fn handle(State(app): State<App>, req: Request) -> Response {
     let request_id = ids::request_id();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    // Load shedding: beyond the concurrency cap, answer 503 at once instead of queueing.
+    let permit = app.permits.clone().try_acquire_owned();
     // A bug must never take the connection down without an answer: a panic becomes a 500.
-    let outcome = AssertUnwindSafe(dispatch(&app, req)).catch_unwind().await;
+    let outcome = match permit {
+        Ok(_permit) => AssertUnwindSafe(dispatch(&app, req)).catch_unwind().await,
+        Err(_) => Ok((
+            Err(ApiError::new(
+                ErrorKind::ServiceUnavailable,
+                "Too many concurrent requests; please retry",
+            )),
+            None,
+            None,
+        )),
+    };
     let (mut response, op, scope) = match outcome {
         Ok((Ok(reply), op, scope)) => (reply_response(reply), op, scope),
         Ok((Err(e), op, scope)) => (e.into_response(), op, scope),
@@ -183,6 +258,20 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
         Ok(found) => found,
         Err(e) => return (Err(e), None, Some(scope)),
     };
+    if let Some(t) = &app.throttle {
+        if let Err(e) = t.check(&scope.account, op, std::time::Instant::now()) {
+            return (Err(e), Some(op), Some(scope));
+        }
+    }
+    if !app.faults.is_empty() {
+        match app.faults.pick(op) {
+            Some((FaultAction::Fail(kind), spec)) => {
+                return (Err(limits::injected(kind, &spec)), Some(op), Some(scope))
+            }
+            Some((FaultAction::Delay(d), _)) => tokio::time::sleep(d).await,
+            None => {}
+        }
+    }
     let ctx = Ctx {
         scope: scope.clone(),
     };
@@ -198,15 +287,53 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
     )
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// How long in-flight requests may take to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and drains
+/// in-flight requests (for at most [`SHUTDOWN_GRACE`]).
 pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
+    let timeouts = app.timeouts;
+    let service = TowerToHyperService::new(router(app));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(timeouts.header)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let io = TokioIo::new(IdleTimeout::new(stream, timeouts.idle));
+                let conn = http.serve_connection(io, service.clone());
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period over; closing remaining connections");
+    }
+    Ok(())
 }
 
 /// A server running on a background task (tests, embedding).

@@ -207,9 +207,35 @@ impl Reply {
     }
 }
 
-/// The operations, named as in the AWS model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
+/// Defines [`Operation`] with its AWS model names.
+macro_rules! operations {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// The operations, named as in the AWS model.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Operation {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl Operation {
+            /// Every operation.
+            pub const ALL: &'static [Operation] = &[$(Operation::$name,)*];
+
+            /// The operation's name in the AWS model (`GetStage`).
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$name => stringify!($name),)*
+                }
+            }
+
+            /// The operation with AWS model name `name`.
+            pub fn from_name(name: &str) -> Option<Operation> {
+                Self::ALL.iter().copied().find(|op| op.name() == name)
+            }
+        }
+    };
+}
+
+operations! {
     /// POST /v2/apis
     CreateApi,
     /// GET /v2/apis

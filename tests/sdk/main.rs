@@ -6,6 +6,7 @@ mod common;
 mod deployments;
 mod durability;
 mod errors;
+mod limits;
 mod pagination;
 mod quick;
 mod routes;
