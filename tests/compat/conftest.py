@@ -60,7 +60,7 @@ def make_client(endpoint, access_key="AKIDEXAMPLE", region="us-east-1"):
         region_name=region,
         aws_access_key_id=access_key,
         aws_secret_access_key="secret",
-        config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 1}),
+        config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
 
 
