@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use super::integration::{ConnectionType, Integration, IntegrationType, HTTP_API_TIMEOUT};
-use super::route::{validate_route_key, AuthorizationType, Route};
+use super::integration::{Integration, IntegrationInput, IntegrationType};
+use super::route::{validate_route_key, Route, RouteInput};
 use super::stage::Stage;
 use super::tree::ApiTree;
 use super::{ProtocolType, RouteSettings};
@@ -82,44 +82,27 @@ pub fn create(tree: &mut ApiTree, qc: QuickCreate, now: i64) -> ApiResult<()> {
     };
     let route_key = qc.route_key.unwrap_or_else(|| "$default".to_string());
     validate_route_key(ProtocolType::Http, &route_key)?;
-    let mut integration = Integration {
-        api_gateway_managed: true,
-        connection_id: None,
-        connection_type: ConnectionType::Internet,
-        content_handling_strategy: None,
-        credentials_arn: qc.credentials_arn,
-        description: None,
-        integration_id: tree.fresh_integration_id(),
-        integration_method: None,
-        integration_response_selection_expression: None,
-        integration_subtype: None,
-        integration_type: IntegrationType::HttpProxy,
-        integration_uri: None,
-        passthrough_behavior: None,
-        payload_format_version: None,
-        request_parameters: None,
-        request_templates: None,
-        response_parameters: None,
-        template_selection_expression: None,
-        timeout_in_millis: HTTP_API_TIMEOUT,
-        tls_config: None,
-    };
+    let mut integration = Integration::create(
+        tree.fresh_integration_id(),
+        IntegrationInput {
+            integration_type: Some(target_type(&target)?),
+            integration_uri: Some(target.clone()),
+            credentials_arn: qc.credentials_arn,
+            ..Default::default()
+        },
+        ProtocolType::Http,
+    )?;
+    integration.api_gateway_managed = true;
     point_integration(&mut integration, &target)?;
-    let route = Route {
-        api_gateway_managed: true,
-        api_key_required: false,
-        authorization_scopes: None,
-        authorization_type: AuthorizationType::None,
-        authorizer_id: None,
-        model_selection_expression: None,
-        operation_name: None,
-        request_models: None,
-        request_parameters: None,
-        route_id: tree.fresh_route_id(),
-        route_key,
-        route_response_selection_expression: None,
-        target: Some(format!("integrations/{}", integration.integration_id)),
-    };
+    let mut route = Route::create(
+        tree.fresh_route_id(),
+        RouteInput {
+            route_key: Some(route_key),
+            target: Some(format!("integrations/{}", integration.integration_id)),
+            ..Default::default()
+        },
+    )?;
+    route.api_gateway_managed = true;
     tree.integrations.push(integration);
     tree.routes.push(route);
     tree.stages.push(Stage {

@@ -166,24 +166,13 @@ fn write_diff(conn: &Connection, scope: &Scope, api_id: &str, d: &Diff) -> Store
             key
         ])?;
     }
-    let mut update = conn.prepare_cached(
-        "UPDATE children SET doc = ?6 WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND kind = ?4 AND key = ?5",
+    // Changed and new rows alike: an update keeps the row's seq (its place in creation order).
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO children (account, region, api_id, kind, key, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (account, region, api_id, kind, key) DO UPDATE SET doc = excluded.doc",
     )?;
-    for (kind, key, doc) in &d.updates {
-        update.execute(params![
-            scope.account,
-            scope.region,
-            api_id,
-            kind.as_str(),
-            key,
-            doc
-        ])?;
-    }
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO children (account, region, api_id, kind, key, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for (kind, key, doc) in &d.inserts {
-        insert.execute(params![
+    for (kind, key, doc) in d.updates.iter().chain(&d.inserts) {
+        upsert.execute(params![
             scope.account,
             scope.region,
             api_id,
