@@ -128,7 +128,7 @@ impl App {
                     max_stages_per_api: args.max_stages_per_api as usize,
                 }),
             },
-            auth: Arc::new(Authenticator { mode, defaults }),
+            auth: Arc::new(Authenticator::new(mode, defaults)),
             body_limit: args.body_limit,
             throttle,
             faults: Arc::new(Faults::new(faults)),

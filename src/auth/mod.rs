@@ -16,6 +16,9 @@
 pub mod credentials;
 pub mod sigv4;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::model::time::{amz_date, parse_amz_date};
 use crate::model::Scope;
@@ -47,12 +50,15 @@ pub enum Mode {
 }
 
 /// Resolves each request's caller.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Authenticator {
     /// The mode.
     pub mode: Mode,
     /// Defaults for open mode.
     pub defaults: Defaults,
+    /// Derived signing keys by (access key, date, region): a key is valid for a day, and
+    /// deriving it costs four HMACs.
+    keys: Mutex<HashMap<(String, String, String), [u8; 32]>>,
 }
 
 /// The account an access key acts as in open mode: a 12-digit key is that account.
@@ -72,12 +78,33 @@ const BAD_TOKEN: &str = "The security token included in the request is invalid."
 const BAD_SIGNATURE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 
 impl Authenticator {
+    /// An authenticator for `mode`.
+    pub fn new(mode: Mode, defaults: Defaults) -> Authenticator {
+        Authenticator {
+            mode,
+            defaults,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Open mode with `defaults`.
     pub fn open(defaults: Defaults) -> Authenticator {
-        Authenticator {
-            mode: Mode::Open,
-            defaults,
+        Self::new(Mode::Open, defaults)
+    }
+
+    fn signing_key(&self, p: &Presented, secret: &str) -> [u8; 32] {
+        let k = (p.access_key.clone(), p.date.clone(), p.region.clone());
+        if let Some(key) = self.keys.lock().ok().and_then(|m| m.get(&k).copied()) {
+            return key;
         }
+        let key = sigv4::signing_key(secret, &p.date, &p.region, &p.service);
+        if let Ok(mut m) = self.keys.lock() {
+            if m.len() >= 4096 {
+                m.clear();
+            }
+            m.insert(k, key);
+        }
+        key
     }
 
     /// The scope `req` acts in, or the 403 that refuses it. `now` is seconds since the epoch.
@@ -96,7 +123,7 @@ impl Authenticator {
                 ErrorKind::MissingAuthenticationToken,
                 "Missing Authentication Token",
             )),
-            (Mode::Strict(creds), Some(p)) => verify(creds, req, &p, now),
+            (Mode::Strict(creds), Some(p)) => self.verify(creds, req, &p, now),
         }
     }
 }
@@ -154,42 +181,52 @@ fn check_time(p: &Presented, now: i64) -> ApiResult<()> {
     Ok(())
 }
 
-fn verify(creds: &Credentials, req: &Request<'_>, p: &Presented, now: i64) -> ApiResult<Scope> {
-    if p.service != SERVICE {
-        return Err(deny(
-            ErrorKind::InvalidSignature,
-            format!("Credential should be scoped to correct service: '{SERVICE}'. "),
-        ));
-    }
-    if !p.signed_headers.iter().any(|h| h == "host") {
-        return Err(deny(
-            ErrorKind::IncompleteSignature,
-            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
-        ));
-    }
-    let Some(cred) = creds.get(&p.access_key) else {
-        return Err(deny(ErrorKind::UnrecognizedClient, BAD_TOKEN));
-    };
-    if cred.session_token.as_deref() != p.security_token.as_deref() {
-        return Err(deny(ErrorKind::UnrecognizedClient, BAD_TOKEN));
-    }
-    check_time(p, now)?;
-    if let Some(claimed) = req
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-    {
-        if claimed != "UNSIGNED-PAYLOAD" && claimed != sigv4::sha256_hex(req.body) {
+impl Authenticator {
+    fn verify(
+        &self,
+        creds: &Credentials,
+        req: &Request<'_>,
+        p: &Presented,
+        now: i64,
+    ) -> ApiResult<Scope> {
+        if p.service != SERVICE {
             return Err(deny(
                 ErrorKind::InvalidSignature,
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                format!("Credential should be scoped to correct service: '{SERVICE}'. "),
             ));
         }
+        if !p.signed_headers.iter().any(|h| h == "host") {
+            return Err(deny(
+                ErrorKind::IncompleteSignature,
+                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+            ));
+        }
+        let Some(cred) = creds.get(&p.access_key) else {
+            return Err(deny(ErrorKind::UnrecognizedClient, BAD_TOKEN));
+        };
+        if cred.session_token.as_deref() != p.security_token.as_deref() {
+            return Err(deny(ErrorKind::UnrecognizedClient, BAD_TOKEN));
+        }
+        check_time(p, now)?;
+        if let Some(claimed) = req
+            .headers
+            .get("x-amz-content-sha256")
+            .and_then(|v| v.to_str().ok())
+        {
+            if claimed != "UNSIGNED-PAYLOAD" && claimed != sigv4::sha256_hex(req.body) {
+                return Err(deny(
+                    ErrorKind::InvalidSignature,
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                ));
+            }
+        }
+        // The service is checked above, so the cached key (by key, date, region) is for it.
+        let key = self.signing_key(p, &cred.secret_access_key);
+        if !sigv4::signature_matches_key(req, p, &key) {
+            return Err(deny(ErrorKind::InvalidSignature, BAD_SIGNATURE));
+        }
+        Ok(Scope::new(cred.account_id.clone(), p.region.clone()))
     }
-    if !sigv4::signature_matches(req, p, &cred.secret_access_key) {
-        return Err(deny(ErrorKind::InvalidSignature, BAD_SIGNATURE));
-    }
-    Ok(Scope::new(cred.account_id.clone(), p.region.clone()))
 }
 
 #[cfg(test)]

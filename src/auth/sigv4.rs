@@ -408,8 +408,13 @@ pub fn signature(key: &[u8; 32], string_to_sign: &str) -> String {
 /// time.
 pub fn signature_matches(req: &Request<'_>, p: &Presented, secret: &str) -> bool {
     let key = signing_key(secret, &p.date, &p.region, &p.service);
+    signature_matches_key(req, p, &key)
+}
+
+/// Like [`signature_matches`] with the signing key already derived.
+pub fn signature_matches_key(req: &Request<'_>, p: &Presented, key: &[u8; 32]) -> bool {
     let sts = string_to_sign(p, &canonical_request(req, p));
-    let Ok(mut mac) = HmacSha256::new_from_slice(&key) else {
+    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
         return false;
     };
     mac.update(sts.as_bytes());

@@ -1,0 +1,411 @@
+//! gatehouse benchmark load generator.
+//!
+//! `loadgen seed ...` creates APIs and stages through the API; `loadgen run ...` drives one
+//! operation (or a 90/10 read/write mix) over N keep-alive connections for a bounded time
+//! and prints one JSON line: requests, errors, requests per second, p50/p99 latency.
+//! Requests are SigV4-signed (service `apigateway`); a signature is reused for at most one
+//! second per distinct request, so the client spends little CPU while the server verifies
+//! every request.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+#[derive(Parser)]
+struct Cli {
+    /// Base URL, e.g. http://127.0.0.1:4599 (loopback only).
+    #[arg(long)]
+    target: String,
+    /// Access key id to sign with.
+    #[arg(long, default_value = "AKIABENCH0000000001")]
+    access_key: String,
+    /// Secret to sign with.
+    #[arg(long, default_value = "bench-secret")]
+    secret: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create APIS APIs with STAGES stages each; prints the first API id.
+    Seed {
+        #[arg(long, default_value_t = 1)]
+        apis: usize,
+        #[arg(long, default_value_t = 1)]
+        stages: usize,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+    },
+    /// Drive load.
+    Run {
+        /// get-stage | get-stages | get-apis | create-stage | update-stage | mixed
+        #[arg(long)]
+        op: String,
+        #[arg(long)]
+        api_id: String,
+        #[arg(long, default_value = "stage0")]
+        stage: String,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+        /// maxResults for get-apis / get-stages.
+        #[arg(long, default_value_t = 100)]
+        page: usize,
+    },
+}
+
+struct Signer {
+    key: String,
+    secret: String,
+    host: String,
+    cache: Mutex<HashMap<(String, String, Vec<u8>), (u64, Vec<(String, String)>)>>,
+}
+
+impl Signer {
+    fn headers(&self, method: &str, path: &str, body: &[u8]) -> Vec<(String, String)> {
+        let now = SystemTime::now();
+        let sec = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let k = (method.to_string(), path.to_string(), body.to_vec());
+        if let Some((at, h)) = self.cache.lock().unwrap().get(&k) {
+            if *at == sec {
+                return h.clone();
+            }
+        }
+        let identity = Credentials::new(&self.key, &self.secret, None, None, "bench").into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("apigateway")
+            .time(now)
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let uri = format!("http://{}{}", self.host, path);
+        let mut base = vec![("host".to_string(), self.host.clone())];
+        if !body.is_empty() {
+            base.push(("content-type".into(), "application/json".into()));
+        }
+        let signable = SignableRequest::new(
+            method,
+            &uri,
+            base.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(body),
+        )
+        .unwrap();
+        let (instr, _) = sign(signable, &params).unwrap().into_parts();
+        let mut req = http::Request::builder().method(method).uri(&uri);
+        for (k, v) in &base {
+            req = req.header(k, v);
+        }
+        let mut req = req.body(()).unwrap();
+        instr.apply_to_request_http1x(&mut req);
+        let h: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        self.cache.lock().unwrap().insert(k, (sec, h.clone()));
+        h
+    }
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(host: &str) -> Sender {
+    let stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    stream.set_nodelay(true).ok();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    sender
+}
+
+async fn call(
+    s: &mut Sender,
+    signer: &Signer,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> (u16, Bytes) {
+    let headers = signer.headers(method, path, body);
+    let mut req = http::Request::builder().method(method).uri(path);
+    for (k, v) in &headers {
+        req = req.header(k, v);
+    }
+    let req = req.body(Full::new(Bytes::copy_from_slice(body))).unwrap();
+    match s.send_request(req).await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let bytes = resp
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            (status, bytes)
+        }
+        Err(_) => (0, Bytes::new()),
+    }
+}
+
+fn json_field(body: &[u8], field: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.get(field)?.as_str().map(String::from)
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let host = cli
+        .target
+        .strip_prefix("http://")
+        .expect("http:// target")
+        .trim_end_matches('/')
+        .to_string();
+    assert!(
+        host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]"),
+        "loadgen only targets loopback addresses"
+    );
+    let signer = Arc::new(Signer {
+        key: cli.access_key,
+        secret: cli.secret,
+        host: host.clone(),
+        cache: Mutex::new(HashMap::new()),
+    });
+    match cli.cmd {
+        Cmd::Seed {
+            apis,
+            stages,
+            connections,
+        } => seed(&host, signer, apis, stages, connections).await,
+        Cmd::Run {
+            op,
+            api_id,
+            stage,
+            connections,
+            duration,
+            page,
+        } => {
+            run(
+                &host,
+                signer,
+                &op,
+                &api_id,
+                &stage,
+                connections,
+                duration,
+                page,
+            )
+            .await
+        }
+    }
+}
+
+async fn seed(host: &str, signer: Arc<Signer>, apis: usize, stages: usize, connections: usize) {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let first = Arc::new(Mutex::new(None::<(usize, String)>));
+    let mut tasks = Vec::new();
+    for _ in 0..connections.min(apis.max(1)) {
+        let (host, signer, next, first) = (
+            host.to_string(),
+            signer.clone(),
+            next.clone(),
+            first.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut s = connect(&host).await;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= apis {
+                    return;
+                }
+                let body = format!(r#"{{"name":"bench-{i}","protocolType":"HTTP"}}"#);
+                let (status, resp) =
+                    call(&mut s, &signer, "POST", "/v2/apis", body.as_bytes()).await;
+                assert!(
+                    status == 200 || status == 201,
+                    "create api: {status} {resp:?}"
+                );
+                let id = json_field(&resp, "apiId")
+                    .or_else(|| json_field(&resp, "ApiId"))
+                    .expect("apiId");
+                for j in 0..stages {
+                    let body = format!(r#"{{"stageName":"stage{j}"}}"#);
+                    let (status, resp) = call(
+                        &mut s,
+                        &signer,
+                        "POST",
+                        &format!("/v2/apis/{id}/stages"),
+                        body.as_bytes(),
+                    )
+                    .await;
+                    assert!(
+                        status == 200 || status == 201,
+                        "create stage: {status} {resp:?}"
+                    );
+                }
+                let mut f = first.lock().unwrap();
+                if f.as_ref().is_none_or(|(n, _)| i < *n) {
+                    *f = Some((i, id));
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let first = first
+        .lock()
+        .unwrap()
+        .clone()
+        .map(|(_, id)| id)
+        .unwrap_or_default();
+    println!("{first}");
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    host: &str,
+    signer: Arc<Signer>,
+    op: &str,
+    api_id: &str,
+    stage: &str,
+    connections: usize,
+    duration: f64,
+    page: usize,
+) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let results = Arc::new(Mutex::new((Histogram::<u64>::new(3).unwrap(), 0u64, 0u64)));
+    let mut tasks = Vec::new();
+    let started = Instant::now();
+    for c in 0..connections {
+        let (host, signer, stop, results) = (
+            host.to_string(),
+            signer.clone(),
+            stop.clone(),
+            results.clone(),
+        );
+        let (op, api_id, stage) = (op.to_string(), api_id.to_string(), stage.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut s = connect(&host).await;
+            let mut hist = Histogram::<u64>::new(3).unwrap();
+            let (mut n, mut errors) = (0u64, 0u64);
+            let mut rng_state = c as u64 * 7919 + 1;
+            let mut apis_token: Option<String> = None;
+            while !stop.load(Ordering::Relaxed) {
+                rng_state = rng_state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let write = op == "mixed" && (rng_state >> 33) % 10 == 0;
+                let t = Instant::now();
+                let (status, body) = match (op.as_str(), write) {
+                    ("get-stage", _) | ("mixed", false) => {
+                        call(
+                            &mut s,
+                            &signer,
+                            "GET",
+                            &format!("/v2/apis/{api_id}/stages/{stage}"),
+                            b"",
+                        )
+                        .await
+                    }
+                    ("get-stages", _) => {
+                        call(
+                            &mut s,
+                            &signer,
+                            "GET",
+                            &format!("/v2/apis/{api_id}/stages?maxResults={page}"),
+                            b"",
+                        )
+                        .await
+                    }
+                    ("get-apis", _) => {
+                        let path = match &apis_token {
+                            Some(tok) => format!("/v2/apis?maxResults={page}&nextToken={tok}"),
+                            None => format!("/v2/apis?maxResults={page}"),
+                        };
+                        let r = call(&mut s, &signer, "GET", &path, b"").await;
+                        apis_token = json_field(&r.1, "nextToken");
+                        r
+                    }
+                    ("create-stage", _) => {
+                        let name = format!("c{c}n{n}");
+                        let body = format!(r#"{{"stageName":"{name}"}}"#);
+                        call(
+                            &mut s,
+                            &signer,
+                            "POST",
+                            &format!("/v2/apis/{api_id}/stages"),
+                            body.as_bytes(),
+                        )
+                        .await
+                    }
+                    ("update-stage", _) | ("mixed", true) => {
+                        let body = format!(r#"{{"description":"update {n}"}}"#);
+                        call(
+                            &mut s,
+                            &signer,
+                            "PATCH",
+                            &format!("/v2/apis/{api_id}/stages/{stage}"),
+                            body.as_bytes(),
+                        )
+                        .await
+                    }
+                    (other, _) => panic!("unknown op {other}"),
+                };
+                let _ = body;
+                let us = t.elapsed().as_micros() as u64;
+                hist.record(us.max(1)).ok();
+                n += 1;
+                if !(200..300).contains(&status) {
+                    errors += 1;
+                    if status == 0 {
+                        s = connect(&host).await;
+                    }
+                }
+            }
+            let mut r = results.lock().unwrap();
+            r.0.add(&hist).ok();
+            r.1 += n;
+            r.2 += errors;
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(duration)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let r = results.lock().unwrap();
+    println!(
+        "{}",
+        serde_json::json!({
+            "op": op,
+            "connections": connections,
+            "requests": r.1,
+            "errors": r.2,
+            "seconds": elapsed,
+            "rps": r.1 as f64 / elapsed,
+            "p50_ms": r.0.value_at_quantile(0.5) as f64 / 1000.0,
+            "p99_ms": r.0.value_at_quantile(0.99) as f64 / 1000.0,
+        })
+    );
+}
