@@ -10,6 +10,7 @@
 //! Migrations live in `migrations/sqlite/` and are applied at open, tracked by
 //! `PRAGMA user_version`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -31,7 +32,30 @@ const MIGRATIONS: &[&str] = &[
 /// Work for the writer thread: given the connection, runs inside a savepoint and says
 /// whether it succeeded; given `None` (no transaction could be opened) it does nothing. The
 /// returned closure is called with the outcome of the batch's COMMIT.
-type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+type Work = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+
+/// A write for the writer thread and the API whose cached documents it invalidates.
+struct Job {
+    api: ApiKey,
+    work: Work,
+}
+
+/// (account, region, apiId).
+type ApiKey = (String, String, String);
+
+/// Most cached documents; the cache is emptied when it is full.
+const CACHE_CAP: usize = 100_000;
+
+/// Recently read child documents, per API. Only this process writes the file (the writer
+/// thread), so it can keep the cache exact: after each commit it drops the written APIs'
+/// entries and bumps `generation`; a reader only fills the cache if no commit happened
+/// while it read the database, so a stale read is never cached.
+#[derive(Default)]
+struct DocCache {
+    generation: u64,
+    len: usize,
+    apis: HashMap<ApiKey, HashMap<(Kind, String), Arc<str>>>,
+}
 type Finish = Box<dyn FnOnce(StoreResult<()>) + Send>;
 
 /// Most writes committed together.
@@ -41,6 +65,7 @@ const MAX_BATCH: usize = 512;
 pub struct SqliteStore {
     jobs: std::sync::mpsc::Sender<Job>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    cache: Arc<Mutex<DocCache>>,
     path: PathBuf,
 }
 
@@ -102,13 +127,18 @@ impl SqliteStore {
         }
         migrate(&mut conn).map_err(|e| e.to_string())?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let cache = Arc::new(Mutex::new(DocCache::default()));
         std::thread::Builder::new()
             .name("gatehouse-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, queue))
+            .spawn({
+                let cache = cache.clone();
+                move || writer_loop(conn, queue, cache)
+            })
             .map_err(|e| e.to_string())?;
         Ok(SqliteStore {
             jobs,
             readers: Arc::new(Mutex::new(Vec::new())),
+            cache,
             path: path.to_path_buf(),
         })
     }
@@ -136,10 +166,12 @@ impl SqliteStore {
     /// Runs `f` in the writer thread's next batch and waits for the batch to commit.
     async fn write<R: Send + 'static>(
         &self,
+        scope: &Scope,
+        api_id: &str,
         f: impl FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     ) -> StoreResult<R> {
         let (tx, rx) = tokio::sync::oneshot::channel::<StoreResult<R>>();
-        let job: Job = Box::new(move |conn| {
+        let work: Work = Box::new(move |conn| {
             let result = match conn {
                 Some(conn) => f(conn),
                 None => Err(StoreError::Unavailable("cannot begin a transaction".into())),
@@ -150,8 +182,13 @@ impl SqliteStore {
             });
             (ok, finish)
         });
+        let api = (
+            scope.account.clone(),
+            scope.region.clone(),
+            api_id.to_string(),
+        );
         self.jobs
-            .send(job)
+            .send(Job { api, work })
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?;
         rx.await
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?
@@ -168,7 +205,11 @@ fn open_reader(path: &Path) -> StoreResult<Connection> {
 }
 
 /// The writer thread: group commit.
-fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
+fn writer_loop(
+    conn: Connection,
+    jobs: std::sync::mpsc::Receiver<Job>,
+    cache: Arc<Mutex<DocCache>>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -180,13 +221,16 @@ fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             let msg = e.to_string();
             for job in batch {
-                let (_, finish) = job(None);
+                let (_, finish) = (job.work)(None);
                 finish(Err(StoreError::Unavailable(msg.clone())));
             }
             continue;
         }
         let mut finishes = Vec::with_capacity(batch.len());
+        let mut written = Vec::with_capacity(batch.len());
         for job in batch {
+            written.push(job.api);
+            let job = job.work;
             let _ = conn.execute_batch("SAVEPOINT job");
             // A panicking change must not take the writer down; its caller gets an error.
             let Ok((ok, finish)) =
@@ -205,6 +249,14 @@ fn writer_loop(conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
         let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
+        }
+        if let Ok(mut c) = cache.lock() {
+            c.generation += 1;
+            for api in &written {
+                if let Some(docs) = c.apis.remove(api) {
+                    c.len -= docs.len();
+                }
+            }
         }
         for finish in finishes {
             finish(match &committed {
@@ -295,8 +347,8 @@ fn write_diff(conn: &Connection, scope: &Scope, api_id: &str, d: &Diff) -> Store
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
-        let scope = scope.clone();
-        self.write(move |tx| {
+        let (scope, api_id) = (scope.clone(), tree.api.api_id.clone());
+        self.write(&scope.clone(), &api_id, move |tx| {
             let d = diff(&ApiTree::new(tree.api.clone()), &tree)?;
             tx.execute(
                 "INSERT INTO apis (account, region, api_id, doc) VALUES (?1, ?2, ?3, ?4)",
@@ -340,7 +392,7 @@ impl Store for SqliteStore {
 
     async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()> {
         let (scope, api_id) = (scope.clone(), api_id.to_string());
-        self.write(move |tx| {
+        self.write(&scope.clone(), &api_id.clone(), move |tx| {
             api_exists(tx, &scope, &api_id)?;
             tx.execute(
                 "DELETE FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3",
@@ -357,7 +409,7 @@ impl Store for SqliteStore {
 
     async fn modify(&self, scope: &Scope, api_id: &str, change: Change) -> StoreResult<ApiTree> {
         let (scope, api_id) = (scope.clone(), api_id.to_string());
-        self.write(move |tx| {
+        self.write(&scope.clone(), &api_id.clone(), move |tx| {
             let before = load_tree(tx, &scope, &api_id)?;
             let (after, d) = apply_change(&before, change)?;
             write_diff(tx, &scope, &api_id, &d)?;
@@ -373,7 +425,23 @@ impl Store for SqliteStore {
         kind: Kind,
         key: &str,
     ) -> StoreResult<String> {
-        self.read(|conn| {
+        let api = (
+            scope.account.clone(),
+            scope.region.clone(),
+            api_id.to_string(),
+        );
+        let child = (kind, key.to_string());
+        let generation = {
+            let c = self
+                .cache
+                .lock()
+                .map_err(|_| StoreError::Backend("cache lock poisoned".into()))?;
+            if let Some(doc) = c.apis.get(&api).and_then(|docs| docs.get(&child)) {
+                return Ok(doc.to_string());
+            }
+            c.generation
+        };
+        let doc = self.read(|conn| {
             let doc: Option<String> = conn
                 .prepare_cached(
                     "SELECT doc FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3 AND kind = ?4 AND key = ?5",
@@ -390,7 +458,20 @@ impl Store for SqliteStore {
                     Err(StoreError::NotFound(kind))
                 }
             }
-        })
+        })?;
+        if let Ok(mut c) = self.cache.lock() {
+            if c.generation == generation {
+                if c.len >= CACHE_CAP {
+                    c.apis.clear();
+                    c.len = 0;
+                }
+                let docs = c.apis.entry(api).or_default();
+                if docs.insert(child, Arc::from(doc.as_str())).is_none() {
+                    c.len += 1;
+                }
+            }
+        }
+        Ok(doc)
     }
 
     async fn list_docs(

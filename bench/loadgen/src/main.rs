@@ -71,18 +71,27 @@ struct Signer {
     key: String,
     secret: String,
     host: String,
-    cache: Mutex<HashMap<(String, String, Vec<u8>), (u64, Vec<(String, String)>)>>,
 }
 
+/// Signed headers per distinct request, reused within one second; one per connection so
+/// the client spends no time on locks.
+type SigCache = HashMap<(String, String, Vec<u8>), (u64, http::HeaderMap)>;
+
 impl Signer {
-    fn headers(&self, method: &str, path: &str, body: &[u8]) -> Vec<(String, String)> {
+    fn headers(
+        &self,
+        cache: &mut SigCache,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> http::HeaderMap {
         let now = SystemTime::now();
         let sec = now
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let k = (method.to_string(), path.to_string(), body.to_vec());
-        if let Some((at, h)) = self.cache.lock().unwrap().get(&k) {
+        if let Some((at, h)) = cache.get(&k) {
             if *at == sec {
                 return h.clone();
             }
@@ -116,12 +125,8 @@ impl Signer {
         }
         let mut req = req.body(()).unwrap();
         instr.apply_to_request_http1x(&mut req);
-        let h: Vec<(String, String)> = req
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
-            .collect();
-        self.cache.lock().unwrap().insert(k, (sec, h.clone()));
+        let h = req.headers().clone();
+        cache.insert(k, (sec, h.clone()));
         h
     }
 }
@@ -140,17 +145,19 @@ async fn connect(host: &str) -> Sender {
 
 async fn call(
     s: &mut Sender,
+    cache: &mut SigCache,
     signer: &Signer,
     method: &str,
     path: &str,
     body: &[u8],
 ) -> (u16, Bytes) {
-    let headers = signer.headers(method, path, body);
-    let mut req = http::Request::builder().method(method).uri(path);
-    for (k, v) in &headers {
-        req = req.header(k, v);
-    }
-    let req = req.body(Full::new(Bytes::copy_from_slice(body))).unwrap();
+    let headers = signer.headers(cache, method, path, body);
+    let mut req = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .unwrap();
+    *req.headers_mut() = headers;
     match s.send_request(req).await {
         Ok(resp) => {
             let status = resp.status().as_u16();
@@ -188,7 +195,6 @@ async fn main() {
         key: cli.access_key,
         secret: cli.secret,
         host: host.clone(),
-        cache: Mutex::new(HashMap::new()),
     });
     match cli.cmd {
         Cmd::Seed {
@@ -232,14 +238,22 @@ async fn seed(host: &str, signer: Arc<Signer>, apis: usize, stages: usize, conne
         );
         tasks.push(tokio::spawn(async move {
             let mut s = connect(&host).await;
+            let mut cache = SigCache::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= apis {
                     return;
                 }
                 let body = format!(r#"{{"name":"bench-{i}","protocolType":"HTTP"}}"#);
-                let (status, resp) =
-                    call(&mut s, &signer, "POST", "/v2/apis", body.as_bytes()).await;
+                let (status, resp) = call(
+                    &mut s,
+                    &mut cache,
+                    &signer,
+                    "POST",
+                    "/v2/apis",
+                    body.as_bytes(),
+                )
+                .await;
                 assert!(
                     status == 200 || status == 201,
                     "create api: {status} {resp:?}"
@@ -251,6 +265,7 @@ async fn seed(host: &str, signer: Arc<Signer>, apis: usize, stages: usize, conne
                     let body = format!(r#"{{"stageName":"stage{j}"}}"#);
                     let (status, resp) = call(
                         &mut s,
+                        &mut cache,
                         &signer,
                         "POST",
                         &format!("/v2/apis/{id}/stages"),
@@ -306,6 +321,7 @@ async fn run(
         let (op, api_id, stage) = (op.to_string(), api_id.to_string(), stage.to_string());
         tasks.push(tokio::spawn(async move {
             let mut s = connect(&host).await;
+            let mut cache = SigCache::new();
             let mut hist = Histogram::<u64>::new(3).unwrap();
             let (mut n, mut errors) = (0u64, 0u64);
             let mut rng_state = c as u64 * 7919 + 1;
@@ -320,6 +336,7 @@ async fn run(
                     ("get-stage", _) | ("mixed", false) => {
                         call(
                             &mut s,
+                            &mut cache,
                             &signer,
                             "GET",
                             &format!("/v2/apis/{api_id}/stages/{stage}"),
@@ -330,6 +347,7 @@ async fn run(
                     ("get-stages", _) => {
                         call(
                             &mut s,
+                            &mut cache,
                             &signer,
                             "GET",
                             &format!("/v2/apis/{api_id}/stages?maxResults={page}"),
@@ -342,7 +360,7 @@ async fn run(
                             Some(tok) => format!("/v2/apis?maxResults={page}&nextToken={tok}"),
                             None => format!("/v2/apis?maxResults={page}"),
                         };
-                        let r = call(&mut s, &signer, "GET", &path, b"").await;
+                        let r = call(&mut s, &mut cache, &signer, "GET", &path, b"").await;
                         apis_token = json_field(&r.1, "nextToken");
                         r
                     }
@@ -351,6 +369,7 @@ async fn run(
                         let body = format!(r#"{{"stageName":"{name}"}}"#);
                         call(
                             &mut s,
+                            &mut cache,
                             &signer,
                             "POST",
                             &format!("/v2/apis/{api_id}/stages"),
@@ -362,6 +381,7 @@ async fn run(
                         let body = format!(r#"{{"description":"update {n}"}}"#);
                         call(
                             &mut s,
+                            &mut cache,
                             &signer,
                             "PATCH",
                             &format!("/v2/apis/{api_id}/stages/{stage}"),
