@@ -3,8 +3,8 @@
 //! `loadgen seed ...` creates APIs and stages through the API; `loadgen run ...` drives one
 //! operation (or a 90/10 read/write mix) over N keep-alive connections for a bounded time
 //! and prints one JSON line: requests, errors, requests per second, p50/p99 latency.
-//! Requests are SigV4-signed (service `apigateway`); a signature is reused for at most one
-//! second per distinct request, so the client spends little CPU while the server verifies
+//! Requests are SigV4-signed (service `apigateway`); a signature is reused for up to a minute per
+//! distinct request, so the client spends little CPU while the server verifies
 //! every request.
 
 use std::collections::HashMap;
@@ -64,6 +64,14 @@ enum Cmd {
         /// maxResults for get-apis / get-stages.
         #[arg(long, default_value_t = 100)]
         page: usize,
+        /// A file of API ids (one per line, as `seed` prints): get-stage and update-stage
+        /// pick a random API and one of its stages stage0..stage{stages-1}; create-stage
+        /// spreads new stages over the APIs, 10 per API.
+        #[arg(long)]
+        api_ids_file: Option<String>,
+        /// Stages per API in --api-ids-file.
+        #[arg(long, default_value_t = 10)]
+        stages: usize,
     },
 }
 
@@ -73,7 +81,7 @@ struct Signer {
     host: String,
 }
 
-/// Signed headers per distinct request, reused within one second; one per connection so
+/// Signed headers per distinct request, reused for up to a minute; one per connection so
 /// the client spends no time on locks.
 type SigCache = HashMap<(String, String, Vec<u8>), (u64, http::HeaderMap)>;
 
@@ -86,9 +94,11 @@ impl Signer {
         body: &[u8],
     ) -> http::HeaderMap {
         let now = SystemTime::now();
+        // A signature stays valid for minutes (the server allows 5 minutes of skew); reuse
+        // it for up to 60 seconds.
         let sec = now
             .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
+            .map(|d| d.as_secs() / 60)
             .unwrap_or(0);
         let k = (method.to_string(), path.to_string(), body.to_vec());
         if let Some((at, h)) = cache.get(&k) {
@@ -158,18 +168,34 @@ async fn call(
         .body(Full::new(Bytes::copy_from_slice(body)))
         .unwrap();
     *req.headers_mut() = headers;
+    // A server that closes the connection after each response (HTTP/1.0, as moto's
+    // development server does) gets a new connection for the next request.
+    if !s.is_ready() {
+        *s = connect(&signer.host).await;
+    }
     match s.send_request(req).await {
         Ok(resp) => {
             let status = resp.status().as_u16();
+            let closes = resp.version() == http::Version::HTTP_10
+                || resp
+                    .headers()
+                    .get("connection")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
             let bytes = resp
                 .into_body()
                 .collect()
                 .await
                 .map(|b| b.to_bytes())
                 .unwrap_or_default();
+            if closes {
+                *s = connect(&signer.host).await;
+            }
             (status, bytes)
         }
-        Err(_) => (0, Bytes::new()),
+        Err(_) => {
+            *s = connect(&signer.host).await;
+            (0, Bytes::new())
+        }
     }
 }
 
@@ -209,13 +235,25 @@ async fn main() {
             connections,
             duration,
             page,
+            api_ids_file,
+            stages,
         } => {
+            let ids: Vec<String> = match api_ids_file {
+                Some(f) => std::fs::read_to_string(f)
+                    .expect("api ids file")
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect(),
+                None => vec![api_id],
+            };
             run(
                 &host,
                 signer,
                 &op,
-                &api_id,
+                Arc::new(ids),
                 &stage,
+                stages,
                 connections,
                 duration,
                 page,
@@ -227,15 +265,11 @@ async fn main() {
 
 async fn seed(host: &str, signer: Arc<Signer>, apis: usize, stages: usize, connections: usize) {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let first = Arc::new(Mutex::new(None::<(usize, String)>));
+    let ids = Arc::new(Mutex::new(Vec::<(usize, String)>::new()));
     let mut tasks = Vec::new();
     for _ in 0..connections.min(apis.max(1)) {
-        let (host, signer, next, first) = (
-            host.to_string(),
-            signer.clone(),
-            next.clone(),
-            first.clone(),
-        );
+        let (host, signer, next, ids) =
+            (host.to_string(), signer.clone(), next.clone(), ids.clone());
         tasks.push(tokio::spawn(async move {
             let mut s = connect(&host).await;
             let mut cache = SigCache::new();
@@ -277,23 +311,18 @@ async fn seed(host: &str, signer: Arc<Signer>, apis: usize, stages: usize, conne
                         "create stage: {status} {resp:?}"
                     );
                 }
-                let mut f = first.lock().unwrap();
-                if f.as_ref().is_none_or(|(n, _)| i < *n) {
-                    *f = Some((i, id));
-                }
+                ids.lock().unwrap().push((i, id));
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
-    let first = first
-        .lock()
-        .unwrap()
-        .clone()
-        .map(|(_, id)| id)
-        .unwrap_or_default();
-    println!("{first}");
+    let mut ids = ids.lock().unwrap().clone();
+    ids.sort();
+    for (_, id) in ids {
+        println!("{id}");
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -301,8 +330,9 @@ async fn run(
     host: &str,
     signer: Arc<Signer>,
     op: &str,
-    api_id: &str,
+    ids: Arc<Vec<String>>,
     stage: &str,
+    stages: usize,
     connections: usize,
     duration: f64,
     page: usize,
@@ -318,7 +348,8 @@ async fn run(
             stop.clone(),
             results.clone(),
         );
-        let (op, api_id, stage) = (op.to_string(), api_id.to_string(), stage.to_string());
+        let (op, ids, stage) = (op.to_string(), ids.clone(), stage.to_string());
+        let spread = ids.len() > 1;
         tasks.push(tokio::spawn(async move {
             let mut s = connect(&host).await;
             let mut cache = SigCache::new();
@@ -330,7 +361,16 @@ async fn run(
                 rng_state = rng_state
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                let write = op == "mixed" && (rng_state >> 33) % 10 == 0;
+                let write = op == "mixed" && (rng_state >> 33).is_multiple_of(10);
+                let r = (rng_state >> 17) as usize;
+                let (api_id, stage) = if spread {
+                    (
+                        ids[r % ids.len()].as_str(),
+                        format!("stage{}", (r / ids.len()) % stages),
+                    )
+                } else {
+                    (ids[0].as_str(), stage.clone())
+                };
                 let t = Instant::now();
                 let (status, body) = match (op.as_str(), write) {
                     ("get-stage", _) | ("mixed", false) => {
@@ -367,6 +407,12 @@ async fn run(
                     ("create-stage", _) => {
                         let name = format!("c{c}n{n}");
                         let body = format!(r#"{{"stageName":"{name}"}}"#);
+                        // Spread over the APIs so none passes AWS's quota of 10 stages.
+                        let api_id = if spread {
+                            ids[(c + (n as usize / 10) * connections) % ids.len()].as_str()
+                        } else {
+                            api_id
+                        };
                         call(
                             &mut s,
                             &mut cache,

@@ -1,0 +1,284 @@
+"""gatehouse vs moto: one run, one machine, the same load generator and the same state.
+
+Run through bench/run (which builds and installs what this needs). Writes
+docs/benchmarks.md (tables, commands, machine) and docs/benchmarks.png (throughput against
+connections). Every server binds 127.0.0.1 on a free port; every load run is bounded.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+GATEHOUSE = ROOT / "target" / "release" / "gatehouse"
+LOADGEN = ROOT / "target" / "release" / "loadgen"
+VENV_BIN = pathlib.Path(sys.executable).parent
+TICK = os.sysconf("SC_CLK_TCK")
+KEY, SECRET, ACCOUNT = "AKIABENCH0000000001", "bench-secret", "111111111111"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_kib(pid, field):
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+class Gatehouse:
+    def __init__(self, workdir, db="state.db"):
+        creds = workdir / "credentials.toml"
+        creds.write_text(f'[[credentials]]\naccess_key_id = "{KEY}"\n'
+                         f'secret_access_key = "{SECRET}"\naccount_id = "{ACCOUNT}"\n')
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(GATEHOUSE), "serve", "--listen", "127.0.0.1:0", "--store",
+             f"sqlite:{workdir / db}", "--auth", "strict", "--credentials", str(creds)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, "RUST_LOG": "warn"})
+        line = self.proc.stdout.readline().strip()
+        self.ready_ms = (time.perf_counter() - t0) * 1000
+        assert line.startswith("gatehouse listening on "), line
+        self.endpoint = line.split()[-1]
+        self.name = "gatehouse"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+class Moto:
+    def __init__(self):
+        port = free_port()
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:  # wait for its first answer
+            try:
+                urllib.request.urlopen(self.endpoint + "/moto-api/data.json", timeout=1).read()
+                break
+            except Exception:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("moto_server did not start")
+                time.sleep(0.01)
+        self.ready_ms = (time.perf_counter() - t0) * 1000
+        self.name = "moto"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def loadgen(endpoint, *args, timeout=900):
+    out = subprocess.run([str(LOADGEN), "--target", endpoint, "--access-key", KEY,
+                          "--secret", SECRET, *args], check=True, capture_output=True,
+                         text=True, timeout=timeout)
+    return out.stdout
+
+
+def seed(server, apis, stages, connections=16):
+    ids = loadgen(server.endpoint, "seed", "--apis", str(apis), "--stages", str(stages),
+                  "--connections", str(connections)).split()
+    assert len(ids) == apis, (len(ids), apis)
+    return ids
+
+
+def measure(server, op, connections, duration, *extra):
+    pid = server.proc.pid
+    c0 = cpu_seconds(pid)
+    r = json.loads(loadgen(server.endpoint, "run", "--op", op, "--connections", str(connections),
+                           "--duration", str(duration), *extra))
+    r["cpu_us_per_req"] = (cpu_seconds(pid) - c0) / max(r["requests"], 1) * 1e6
+    r["peak_rss_mib"] = rss_kib(pid, "VmHWM") / 1024
+    r["server"] = server.name
+    print(json.dumps(r), flush=True)
+    return r
+
+
+def ids_file(workdir, name, ids):
+    p = workdir / name
+    p.write_text("\n".join(ids) + "\n")
+    return str(p)
+
+
+def peer_matrix(server, workdir, duration):
+    """The operations measured on both servers, from identical state."""
+    results = []
+    hot = seed(server, 1, 10)[0]
+    for op in ("get-stage", "get-stages"):
+        for c in (1, 16, 64):
+            results.append(measure(server, op, c, duration, "--api-id", hot, "--page", "10"))
+    for c in (1, 16, 64):
+        results.append(measure(server, "update-stage", c, duration, "--api-id", hot))
+    # CreateStage spreads over empty APIs, 10 stages each (AWS's quota); enough for the
+    # server's pace during one measurement.
+    empty_apis = 6000 if server.name == "gatehouse" else 300
+    empties = ids_file(workdir, f"{server.name}-empty.txt", seed(server, empty_apis, 0, 16))
+    results.append(measure(server, "create-stage", 32, duration, "--api-id", hot,
+                           "--api-ids-file", empties))
+    results.append(measure(server, "update-stage", 32, duration, "--api-id", hot))
+    results.append(measure(server, "mixed", 16, duration, "--api-id", hot))
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
+    ap.add_argument("--big-apis", type=int, default=100_000, help="APIs in the large store")
+    args = ap.parse_args()
+    d = args.duration
+    results, notes = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = pathlib.Path(tmp)
+
+        # 1. Peer comparison from identical state, through the same client.
+        g = Gatehouse(work, "peer.db")
+        notes["gatehouse_ready_empty_ms"] = g.ready_ms
+        time.sleep(0.2)
+        notes["gatehouse_idle_rss_mib"] = rss_kib(g.proc.pid, "VmRSS") / 1024
+        results += peer_matrix(g, work, d)
+        g.stop()
+        m = Moto()
+        notes["moto_ready_ms"] = m.ready_ms
+        results += peer_matrix(m, work, d)
+        notes["moto_idle_rss_mib"] = None
+        m.stop()
+
+        # 2. Cost growth: 1,000 stages vs 1,000,000 stages (100,000 APIs x 10), gatehouse.
+        for label, apis in (("small", 100), ("big", args.big_apis)):
+            g = Gatehouse(work, f"{label}.db")
+            t0 = time.time()
+            ids = seed(g, apis, 10, 32)
+            notes[f"{label}_seed_s"] = time.time() - t0
+            # The same working set in both stores (100 APIs x 10 stages, spread evenly over
+            # the store), so only the store's size differs.
+            f = ids_file(work, f"{label}.txt", ids[:: max(1, len(ids) // 100)][:100])
+            for c in (16, 64):
+                r = measure(g, "get-stage", c, d, "--api-id", ids[0], "--api-ids-file", f)
+                r["store"] = label
+                results.append(r)
+            r = measure(g, "get-apis", 16, d, "--api-id", ids[0], "--page", "100")
+            r["store"] = label
+            results.append(r)
+            g.stop()
+            g = Gatehouse(work, f"{label}.db")  # restart on the filled store
+            notes[f"{label}_ready_ms"] = g.ready_ms
+            r = measure(g, "get-stage", 16, d, "--api-id", ids[0], "--api-ids-file", f)
+            r["store"] = label + "-restarted"
+            results.append(r)
+            notes[f"{label}_peak_rss_mib"] = rss_kib(g.proc.pid, "VmHWM") / 1024
+            g.stop()
+
+    micro = subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro")],
+                           check=True, capture_output=True, text=True).stdout
+    notes_micro = micro
+    out = ROOT / "docs"
+    (out / "benchmarks.json").write_text(json.dumps({"results": results, "notes": notes}, indent=1))
+    write_report(results, notes, out, notes_micro)
+
+
+def write_report(results, notes, out, micro):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def pick(server, op, c, store=None):
+        for r in results:
+            if r["server"] == server and r["op"] == op and r["connections"] == c and r.get("store") == store:
+                return r
+        return None
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for server in ("gatehouse", "moto"):
+        for op in ("get-stage", "get-stages"):
+            pts = [(c, pick(server, op, c)) for c in (1, 16, 64)]
+            ax.plot([c for c, _ in pts], [r["rps"] if r else 0 for _, r in pts], marker="o",
+                    label=f"{server} {op}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("connections")
+    ax.set_ylabel("requests per second (log)")
+    ax.set_title("GetStage / GetStages, SigV4-signed, same machine")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "benchmarks.png", dpi=100)
+
+    lines = [
+        "# Benchmarks",
+        "",
+        "Produced by `bench/run` (one command; it builds in release mode, installs moto's",
+        "server 5.2.1 from PyPI as the peer, seeds both servers with the same state through the",
+        "same load generator, drives them with SigV4-signed requests over keep-alive",
+        "connections, and writes this file and `benchmarks.png`). gatehouse runs in strict",
+        "mode (every signature verified) with the default SQLite store and `RUST_LOG=warn`;",
+        "moto's server does not check signatures. Both run on the same machine as the load",
+        "generator, which takes part of the two cores.",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}; "
+        f"run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        "",
+        "## Peer comparison (same state, same client)",
+        "",
+        "| server | operation | connections | req/s | p50 ms | p99 ms | errors | server CPU µs/req | peak RSS MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r.get("store"):
+            continue
+        lines.append(f"| {r['server']} | {r['op']} | {r['connections']} | {r['rps']:,.0f} | "
+                     f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | "
+                     f"{r['cpu_us_per_req']:.0f} | {r['peak_rss_mib']:.0f} |")
+    lines += ["", "### gatehouse / moto", "", "| operation | connections | ratio (req/s) |", "|---|---|---|"]
+    for r in results:
+        if r["server"] != "gatehouse" or r.get("store"):
+            continue
+        m = pick("moto", r["op"], r["connections"])
+        if m and m["rps"] > 0:
+            lines.append(f"| {r['op']} | {r['connections']} | {r['rps'] / m['rps']:,.0f}× |")
+    lines += ["", "## Cost growth with the store's size (gatehouse)", "",
+              "`small`: 100 APIs × 10 stages = 1,000 stages; `big`: "
+              f"{notes.get('big_seed_s', 0):.0f} s to seed the APIs × 10 stages through the API. "
+              "GetStage picks a random API and stage on every request.", "",
+              "| store | operation | connections | req/s | p50 ms | p99 ms | server CPU µs/req |",
+              "|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r.get("store"):
+            lines.append(f"| {r['store']} | {r['op']} | {r['connections']} | {r['rps']:,.0f} | "
+                         f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['cpu_us_per_req']:.0f} |")
+    lines += ["", "## Start-up and memory", "", "| what | figure |", "|---|---|"]
+    for k, v in notes.items():
+        if v is not None:
+            lines.append(f"| {k} | {v:,.1f} |")
+    lines += ["", "## Micro-benchmarks", "", "`cargo run --release -p gatehouse-micro`:", "",
+              "```", micro.rstrip(), "```"]
+    lines += ["", "![throughput against connections](benchmarks.png)", ""]
+    analysis = ROOT / "bench" / "analysis.md"
+    if analysis.exists():
+        lines += ["", analysis.read_text()]
+    (out / "benchmarks.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
