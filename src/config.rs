@@ -43,8 +43,9 @@ pub struct ServeArgs {
     #[arg(long, env = "GATEHOUSE_LISTEN", default_value = "127.0.0.1:4599")]
     pub listen: SocketAddr,
 
-    /// Where state is kept: `sqlite:PATH` (created if missing; durable) or `memory`
-    /// (gone when the process ends).
+    /// Where state is kept: `sqlite:PATH` (created if missing; durable), `memory` (gone
+    /// when the process ends), or `postgres://USER[:PASSWORD]@HOST:PORT/DB[?schema=NAME]`
+    /// (shared by several replicas; migrations applied at start-up).
     #[arg(
         long,
         env = "GATEHOUSE_STORE",

@@ -49,7 +49,7 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Serve(args)) => args,
         None => cli.serve,
     };
-    let store = match gatehouse::store::open(&args.store) {
+    let store = match gatehouse::store::open_async(&args.store).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("gatehouse: {e}");

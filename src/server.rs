@@ -374,7 +374,7 @@ impl Drop for RunningServer {
 /// Opens the store named in `args`, binds `args.listen` and serves in the background. The
 /// listener is bound when this returns, so requests can be sent at once.
 pub async fn start(args: &ServeArgs) -> Result<RunningServer, String> {
-    let store = store::open(&args.store)?;
+    let store = store::open_async(&args.store).await?;
     start_with_store(args, store).await
 }
 

@@ -24,6 +24,7 @@ use crate::model::{Api, Scope, Stage};
 
 pub mod conformance;
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 
 /// The kinds of record stored under an API.
@@ -51,6 +52,18 @@ impl Kind {
             Kind::Deployment => "deployment",
             Kind::Snapshot => "snapshot",
         }
+    }
+
+    /// The kind stored as `s`.
+    pub fn parse(s: &str) -> StoreResult<Kind> {
+        Ok(match s {
+            "stage" => Kind::Stage,
+            "route" => Kind::Route,
+            "integration" => Kind::Integration,
+            "deployment" => Kind::Deployment,
+            "snapshot" => Kind::Snapshot,
+            other => return Err(StoreError::Backend(format!("unknown record kind {other}"))),
+        })
     }
 
     /// The kinds an [`ApiTree`] holds (snapshots are written, never loaded into a tree).
@@ -359,7 +372,22 @@ pub fn open(url: &str) -> Result<SharedStore, String> {
             .map(|s| Arc::new(s) as SharedStore)
             .map_err(|e| format!("cannot open sqlite store at {path}: {e}"));
     }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err("use store::open_async for postgres:// stores".into());
+    }
     Err(format!(
-        "unknown store URL {url:?}: use `memory` or `sqlite:PATH`"
+        "unknown store URL {:?}: use `memory`, `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`",
+        postgres::redact(url)
     ))
+}
+
+/// Opens any store, including `postgres://USER[:PASSWORD]@HOST:PORT/DB[?schema=NAME]`
+/// (migrations applied at start-up; safe when several replicas start at once).
+pub async fn open_async(url: &str) -> Result<SharedStore, String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return postgres::PostgresStore::open(url)
+            .await
+            .map(|s| Arc::new(s) as SharedStore);
+    }
+    open(url)
 }

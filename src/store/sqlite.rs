@@ -92,17 +92,6 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn kind_from(s: &str) -> StoreResult<Kind> {
-    Ok(match s {
-        "stage" => Kind::Stage,
-        "route" => Kind::Route,
-        "integration" => Kind::Integration,
-        "deployment" => Kind::Deployment,
-        "snapshot" => Kind::Snapshot,
-        other => return Err(StoreError::Backend(format!("unknown record kind {other}"))),
-    })
-}
-
 impl SqliteStore {
     /// Opens (creating if missing, with parent directories) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, String> {
@@ -302,7 +291,7 @@ fn load_tree(conn: &Connection, scope: &Scope, api_id: &str) -> StoreResult<ApiT
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let rows = rows
         .into_iter()
-        .map(|(k, doc)| Ok((kind_from(&k)?, doc)))
+        .map(|(k, doc)| Ok((Kind::parse(&k)?, doc)))
         .collect::<StoreResult<Vec<_>>>()?;
     tree_from_rows(api, rows)
 }

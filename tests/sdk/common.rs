@@ -9,16 +9,35 @@ use gatehouse::config::ServeArgs;
 use gatehouse::server::RunningServer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A gatehouse with a memory store and the given tweaks.
+/// The store the suite runs on: `GATEHOUSE_TEST_STORE=memory` (default), `sqlite` (a fresh
+/// file) or `postgres` (a fresh schema in `GATEHOUSE_TEST_POSTGRES_URL`; `.ci/run` drops
+/// the `gh_test_*` schemas afterwards).
+pub fn test_store() -> String {
+    match std::env::var("GATEHOUSE_TEST_STORE").as_deref() {
+        Ok("sqlite") => {
+            let dir = tempfile::tempdir().expect("tempdir").keep();
+            format!("sqlite:{}", dir.join("state.db").display())
+        }
+        Ok("postgres") => gatehouse::store::postgres::test_url("the postgres run")
+            .map(|(url, _)| url)
+            .expect("GATEHOUSE_TEST_STORE=postgres needs GATEHOUSE_TEST_POSTGRES_URL"),
+        _ => "memory".into(),
+    }
+}
+
+/// A gatehouse on the suite's store with the given tweaks.
 pub async fn server_with(tweak: impl FnOnce(&mut ServeArgs)) -> RunningServer {
-    let mut args = ServeArgs::default();
+    let mut args = ServeArgs {
+        store: test_store(),
+        ..Default::default()
+    };
     tweak(&mut args);
     gatehouse::server::start(&args)
         .await
         .expect("server starts")
 }
 
-/// A gatehouse with a memory store.
+/// A gatehouse on the suite's store.
 pub async fn server() -> RunningServer {
     server_with(|_| {}).await
 }

@@ -9,6 +9,7 @@ mod errors;
 mod limits;
 mod pagination;
 mod quick;
+mod replicas;
 mod routes;
 mod stages;
 mod strict;
