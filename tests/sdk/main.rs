@@ -8,6 +8,7 @@ mod durability;
 mod errors;
 mod limits;
 mod pagination;
+mod pg_faults;
 mod quick;
 mod replicas;
 mod routes;
