@@ -62,6 +62,21 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// The buckets `op` takes from: (name, refill per second, burst).
+    pub fn buckets(&self, op: Operation) -> Vec<(&'static str, f64, f64)> {
+        let c = self.config;
+        let mut b = vec![("all", c.rate, c.burst)];
+        if op == Operation::CreateDeployment {
+            let rate = if c.deploy_interval > 0.0 {
+                1.0 / c.deploy_interval
+            } else {
+                1e9
+            };
+            b.push(("create-deployment", rate, 1.0));
+        }
+        b
+    }
+
     /// Buckets for `config`.
     pub fn new(config: ThrottleConfig) -> Throttle {
         Throttle {

@@ -259,7 +259,22 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
         Err(e) => return (Err(e), None, Some(scope)),
     };
     if let Some(t) = &app.throttle {
-        if let Err(e) = t.check(&scope.account, op, std::time::Instant::now()) {
+        // Shared buckets when the store keeps them (PostgreSQL: all replicas), else local.
+        let shared = app
+            .service
+            .store
+            .take_tokens(&scope.account, &t.buckets(op))
+            .await;
+        let verdict = match shared {
+            Ok(Some(true)) => Ok(()),
+            Ok(Some(false)) => Err(ApiError::new(
+                ErrorKind::TooManyRequests,
+                limits::TOO_MANY_REQUESTS,
+            )),
+            Ok(None) => t.check(&scope.account, op, std::time::Instant::now()),
+            Err(e) => Err(e.into_api_error()),
+        };
+        if let Err(e) = verdict {
             return (Err(e), Some(op), Some(scope));
         }
     }

@@ -177,6 +177,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Page<String>>;
     /// Number of stored records (APIs and children) across all scopes.
     async fn count_records(&self) -> StoreResult<u64>;
+
+    /// Takes one token from each of `account`'s named buckets (name, refill per second,
+    /// burst) atomically, shared by every process on this store: `Some(true)` if all had
+    /// one, `Some(false)` if not (nothing taken), `None` if this store keeps no shared
+    /// buckets (the caller then throttles in-process).
+    async fn take_tokens(
+        &self,
+        _account: &str,
+        _buckets: &[(&'static str, f64, f64)],
+    ) -> StoreResult<Option<bool>> {
+        Ok(None)
+    }
 }
 
 /// A record stored as a child of an API.

@@ -26,7 +26,10 @@ use crate::model::tree::ApiTree;
 use crate::model::{Api, Scope};
 
 /// Migrations in order; index + 1 is the version.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_throttle.sql"),
+];
 
 /// Advisory lock key for migrations ("gatehous" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6761_7465_686f_7573;
@@ -386,6 +389,37 @@ impl Store for PostgresStore {
             .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)))
             .collect();
         Ok(Page { items, more })
+    }
+
+    async fn take_tokens(
+        &self,
+        account: &str,
+        buckets: &[(&'static str, f64, f64)],
+    ) -> StoreResult<Option<bool>> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        for (name, rate, burst) in buckets {
+            // Refill by the database's clock (shared by all replicas), then take one token;
+            // the WHERE refuses the update (no row returned) when less than one is left.
+            let row = tx
+                .query_opt(
+                    "INSERT INTO throttle_buckets AS b (account, bucket, tokens, at)
+                     VALUES ($1, $2, $3::float8 - 1, clock_timestamp())
+                     ON CONFLICT (account, bucket) DO UPDATE SET
+                       tokens = LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM (clock_timestamp() - b.at)) * $4::float8) - 1,
+                       at = clock_timestamp()
+                     WHERE LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM (clock_timestamp() - b.at)) * $4::float8) >= 1
+                     RETURNING tokens",
+                    &[&account, name, burst, rate],
+                )
+                .await?;
+            if row.is_none() {
+                // Dropping the transaction rolls back tokens taken from earlier buckets.
+                return Ok(Some(false));
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(true))
     }
 
     async fn count_records(&self) -> StoreResult<u64> {

@@ -143,3 +143,75 @@ async fn two_replicas_on_one_database_stay_consistent() {
     );
     gatehouse::store::postgres::drop_test_schema(&url, &schema).await;
 }
+
+async fn throttled_replica(url: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            url,
+            "--throttle",
+            "--throttle-rate",
+            "0.001",
+            "--throttle-burst",
+            "10",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn gatehouse");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = BufReader::new(stdout)
+        .lines()
+        .next_line()
+        .await
+        .expect("read")
+        .expect("ready line");
+    (
+        child,
+        line.rsplit(' ').next().unwrap_or_default().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn throttling_holds_across_replicas() {
+    let Some((url, schema)) = gatehouse::store::postgres::test_url("shared throttling test") else {
+        return;
+    };
+    let ((_a, ea), (_b, eb)) = tokio::join!(throttled_replica(&url), throttled_replica(&url));
+    let no_retry = |endpoint: &str| {
+        use aws_sdk_apigatewayv2::config::retry::RetryConfig;
+        use aws_sdk_apigatewayv2::config::{BehaviorVersion, Credentials, Region};
+        let conf = aws_sdk_apigatewayv2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("111111111111", "s", None, None, "t"))
+            .endpoint_url(endpoint)
+            .retry_config(RetryConfig::disabled())
+            .build();
+        aws_sdk_apigatewayv2::Client::from_conf(conf)
+    };
+    let clients = [no_retry(&ea), no_retry(&eb)];
+    let mut ok = 0;
+    for i in 0..30 {
+        match clients[i % 2].get_apis().send().await {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                let (code, status, _) = failure::<(), _, _>(Err(e));
+                assert_eq!((code.as_str(), status), ("TooManyRequestsException", 429));
+            }
+        }
+    }
+    assert_eq!(
+        ok, 10,
+        "the account's burst of 10 is shared by both replicas"
+    );
+    // Another account has its own bucket.
+    let other = client_as(&ea, "222222222222", "us-east-1");
+    other.get_apis().send().await.unwrap();
+    gatehouse::store::postgres::drop_test_schema(&url, &schema).await;
+}
