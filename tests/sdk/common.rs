@@ -203,3 +203,31 @@ pub async fn deploy_something(c: &Client, api_id: &str) -> String {
         .expect("deployment id")
         .to_string()
 }
+
+/// Starts the real gatehouse binary with `args` (plus `--listen 127.0.0.1:0`) and waits for
+/// its ready line; returns the child (killed on drop) and its endpoint.
+pub async fn spawn_gatehouse(args: &[&str]) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn gatehouse");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("ready line in time")
+        .expect("read stdout")
+        .expect("a ready line");
+    let endpoint = line
+        .strip_prefix("gatehouse listening on ")
+        .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
+        .to_string();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    (child, endpoint)
+}

@@ -2,46 +2,16 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::common::*;
 
-/// Starts the gatehouse binary on port 0 with a SQLite store at `db` and waits for its ready
-/// line; returns the child and its endpoint.
+/// Starts the gatehouse binary with a SQLite store at `db`.
 async fn spawn(db: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--max-stages-per-api",
-            "100000",
-        ])
-        .arg("--store")
-        .arg(format!("sqlite:{}", db.display()))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn gatehouse");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("ready line in time")
-        .expect("read stdout")
-        .expect("a ready line");
-    let endpoint = line
-        .strip_prefix("gatehouse listening on ")
-        .unwrap_or_else(|| panic!("unexpected ready line {line:?}"))
-        .to_string();
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
-    (child, endpoint)
+    let store = format!("sqlite:{}", db.display());
+    spawn_gatehouse(&["--max-stages-per-api", "100000", "--store", &store]).await
 }
 
 #[tokio::test]

@@ -2,34 +2,12 @@
 //! no lost fields under concurrent updates, one winner for concurrent creates, the stage
 //! quota under concurrency. Skipped (and says so) without GATEHOUSE_TEST_POSTGRES_URL.
 
-use std::process::Stdio;
-
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::common::*;
 
 async fn replica(url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--store", url])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn gatehouse");
-    let stdout = child.stdout.take().expect("stdout");
-    let line = BufReader::new(stdout)
-        .lines()
-        .next_line()
-        .await
-        .expect("read")
-        .expect("ready line");
-    let endpoint = line
-        .strip_prefix("gatehouse listening on ")
-        .expect("ready line")
-        .to_string();
-    (child, endpoint)
+    spawn_gatehouse(&["--store", url]).await
 }
 
 #[tokio::test]
@@ -145,36 +123,16 @@ async fn two_replicas_on_one_database_stay_consistent() {
 }
 
 async fn throttled_replica(url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--store",
-            url,
-            "--throttle",
-            "--throttle-rate",
-            "0.001",
-            "--throttle-burst",
-            "10",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn gatehouse");
-    let stdout = child.stdout.take().expect("stdout");
-    let line = BufReader::new(stdout)
-        .lines()
-        .next_line()
-        .await
-        .expect("read")
-        .expect("ready line");
-    (
-        child,
-        line.rsplit(' ').next().unwrap_or_default().to_string(),
-    )
+    spawn_gatehouse(&[
+        "--store",
+        url,
+        "--throttle",
+        "--throttle-rate",
+        "0.001",
+        "--throttle-burst",
+        "10",
+    ])
+    .await
 }
 
 #[tokio::test]
