@@ -9,8 +9,10 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
+import uuid
 
 import boto3
 import botocore.config
@@ -21,12 +23,25 @@ BIN = os.environ.get("GATEHOUSE_BIN", str(ROOT / "target" / "debug" / "gatehouse
 VENV_BIN = pathlib.Path(sys.executable).parent
 
 
+def store_url():
+    """The store the suite runs on: GATEHOUSE_COMPAT_STORE=memory (default), sqlite (a fresh
+    file) or postgres (a fresh schema in GATEHOUSE_TEST_POSTGRES_URL)."""
+    kind = os.environ.get("GATEHOUSE_COMPAT_STORE", "memory")
+    if kind == "sqlite":
+        return "sqlite:" + os.path.join(tempfile.mkdtemp(prefix="gh-compat-"), "state.db")
+    if kind == "postgres":
+        base = os.environ["GATEHOUSE_TEST_POSTGRES_URL"]
+        sep = "&" if "?" in base else "?"
+        return f"{base}{sep}schema=gh_test_{uuid.uuid4().hex[:12]}"
+    return "memory"
+
+
 class Server:
     """A running gatehouse process."""
 
     def __init__(self, *extra):
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--store", "memory", *extra],
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--store", store_url(), *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -173,3 +173,78 @@ async fn throttling_holds_across_replicas() {
     other.get_apis().send().await.unwrap();
     gatehouse::store::postgres::drop_test_schema(&url, &schema).await;
 }
+
+#[tokio::test]
+async fn auto_deploy_holds_under_concurrent_changes_through_two_replicas() {
+    let Some((url, schema)) = gatehouse::store::postgres::test_url("replica auto-deploy test")
+    else {
+        return;
+    };
+    let ((_a, ea), (_b, eb)) = tokio::join!(replica(&url), replica(&url));
+    let a = client_as(&ea, "AKIDEXAMPLE", "us-east-1");
+    let b = client_as(&eb, "AKIDEXAMPLE", "us-east-1");
+    let id = http_api(&a).await;
+    a.create_stage()
+        .api_id(&id)
+        .stage_name("live")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    let integration = a
+        .create_integration()
+        .api_id(&id)
+        .integration_type(aws_sdk_apigatewayv2::types::IntegrationType::HttpProxy)
+        .integration_uri("https://example.com")
+        .integration_method("ANY")
+        .send()
+        .await
+        .unwrap();
+    let target = format!("integrations/{}", integration.integration_id().unwrap());
+    let mut calls = Vec::new();
+    for i in 0..10 {
+        let c = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let (id, target) = (id.clone(), target.clone());
+        calls.push(tokio::spawn(async move {
+            c.create_route()
+                .api_id(&id)
+                .route_key(format!("GET /r{i}"))
+                .target(target)
+                .send()
+                .await
+                .map(|_| ())
+        }));
+    }
+    for c in calls {
+        c.await.unwrap().unwrap();
+    }
+    // One automatic deployment per route change, and the stage points at the last one,
+    // which (changes being serialized per API) holds all ten routes.
+    let deployments = b.get_deployments().api_id(&id).send().await.unwrap();
+    assert_eq!(deployments.items().len(), 10);
+    let last = deployments
+        .items()
+        .last()
+        .unwrap()
+        .deployment_id()
+        .unwrap()
+        .to_string();
+    let live = a
+        .get_stage()
+        .api_id(&id)
+        .stage_name("live")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.deployment_id(), Some(last.as_str()));
+    let store = gatehouse::store::postgres::PostgresStore::open(&url)
+        .await
+        .unwrap();
+    let scope = gatehouse::model::Scope::new("123456789012", "us-east-1");
+    let snap = gatehouse::store::get_snapshot(&store, &scope, &id, &last)
+        .await
+        .unwrap();
+    assert_eq!(snap.routes.len(), 10);
+    drop(store);
+    gatehouse::store::postgres::drop_test_schema(&url, &schema).await;
+}
