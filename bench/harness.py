@@ -45,14 +45,14 @@ def rss_kib(pid, field):
 
 
 class Gatehouse:
-    def __init__(self, workdir, db="state.db"):
+    def __init__(self, workdir, db="state.db", store=None):
         creds = workdir / "credentials.toml"
         creds.write_text(f'[[credentials]]\naccess_key_id = "{KEY}"\n'
                          f'secret_access_key = "{SECRET}"\naccount_id = "{ACCOUNT}"\n')
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [str(GATEHOUSE), "serve", "--listen", "127.0.0.1:0", "--store",
-             f"sqlite:{workdir / db}", "--auth", "strict", "--credentials", str(creds)],
+             store or f"sqlite:{workdir / db}", "--auth", "strict", "--credentials", str(creds)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "RUST_LOG": "warn"})
         line = self.proc.stdout.readline().strip()
@@ -149,6 +149,9 @@ def main():
     ap.add_argument("--big-apis", type=int, default=100_000, help="APIs in the large store")
     ap.add_argument("--report-only", action="store_true",
                     help="re-render docs/benchmarks.md from docs/benchmarks.json")
+    ap.add_argument("--postgres", default=os.environ.get(
+        "GATEHOUSE_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test"),
+        help="PostgreSQL URL for the PostgreSQL-store figures ('' to skip)")
     args = ap.parse_args()
     out = ROOT / "docs"
     if args.report_only:
@@ -197,6 +200,28 @@ def main():
             results.append(r)
             notes[f"{label}_peak_rss_mib"] = rss_kib(g.proc.pid, "VmHWM") / 1024
             g.stop()
+
+        # 3. The PostgreSQL store (issue 6): the same client against a fresh schema.
+        if args.postgres:
+            schema = f"gh_bench_{os.getpid()}"
+            sep = "&" if "?" in args.postgres else "?"
+            try:
+                g = Gatehouse(work, store=f"{args.postgres}{sep}schema={schema}")
+            except AssertionError as e:
+                print(f"skipping the PostgreSQL figures: {e}", flush=True)
+                g = None
+            if g:
+                g.name = "gatehouse-postgres"
+                hot = seed(g, 1, 10)[0]
+                for c in (16, 64):
+                    results.append(measure(g, "get-stage", c, d, "--api-id", hot))
+                results.append(measure(g, "update-stage", 32, d, "--api-id", hot))
+                empties = ids_file(work, "pg-empty.txt", seed(g, 2000, 0, 16))
+                results.append(measure(g, "create-stage", 32, d, "--api-id", hot,
+                                       "--api-ids-file", empties))
+                g.stop()
+                subprocess.run(["psql", args.postgres, "-qc", f"DROP SCHEMA {schema} CASCADE"],
+                               capture_output=True)
 
     micro = subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro")],
                            check=True, capture_output=True, text=True).stdout
@@ -251,7 +276,7 @@ def write_report(results, notes, out, micro):
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        if r.get("store"):
+        if r.get("store") or r["server"] == "gatehouse-postgres":
             continue
         lines.append(f"| {r['server']} | {r['op']} | {r['connections']} | {r['rps']:,.0f} | "
                      f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | "
@@ -275,6 +300,17 @@ def write_report(results, notes, out, micro):
         if r.get("store"):
             lines.append(f"| {r['store']} | {r['op']} | {r['connections']} | {r['rps']:,.0f} | "
                          f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['cpu_us_per_req']:.0f} |")
+    pg = [r for r in results if r["server"] == "gatehouse-postgres"]
+    if pg:
+        lines += ["", "## The PostgreSQL store (gatehouse only)", "",
+                  "One gatehouse on the machine's PostgreSQL (a fresh schema), same client and "
+                  "state as above. Every read goes to the database (no cache: replicas must see "
+                  "each other's writes); every write is one row-locked transaction.", "",
+                  "| operation | connections | req/s | p50 ms | p99 ms | errors | server CPU µs/req |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in pg:
+            lines.append(f"| {r['op']} | {r['connections']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
+                         f"{r['p99_ms']:.2f} | {r['errors']} | {r['cpu_us_per_req']:.0f} |")
     lines += ["", "## Start-up and memory", "", "| what | figure |", "|---|---|"]
     for k, v in notes.items():
         if v is not None:
