@@ -49,6 +49,10 @@ pub struct App {
     pub permits: Arc<Semaphore>,
     /// Connection timeouts.
     pub timeouts: Timeouts,
+    /// When the server was built (for uptime).
+    pub started: Instant,
+    /// `memory`, `sqlite` or `postgres`.
+    pub store_kind: &'static str,
 }
 
 /// Connection timeouts.
@@ -137,6 +141,14 @@ impl App {
                 header: seconds("--header-timeout", args.header_timeout)?,
                 idle: seconds("--idle-timeout", args.idle_timeout)?,
             },
+            started: Instant::now(),
+            store_kind: if args.store.starts_with("sqlite:") {
+                "sqlite"
+            } else if args.store.starts_with("postgres") {
+                "postgres"
+            } else {
+                "memory"
+            },
         })
     }
 }
@@ -216,8 +228,67 @@ type Dispatched = (
     Option<crate::model::Scope>,
 );
 
+/// gatehouse's own endpoints (not AWS operations): health, info, and state reset (also at
+/// moto's `/moto-api/reset`, so test suites written for moto's server mode run unchanged).
+async fn internal(
+    app: &App,
+    method: &axum::http::Method,
+    path: &str,
+    query: Option<&str>,
+) -> Option<ApiResult<Reply>> {
+    use axum::http::{Method, StatusCode};
+    let uptime = app.started.elapsed().as_secs();
+    let version = env!("CARGO_PKG_VERSION");
+    Some(match (method, path) {
+        (&Method::GET, "/_gatehouse/health") => match app.service.store.ping().await {
+            Ok(()) => Reply::json(
+                StatusCode::OK,
+                &serde_json::json!({"status": "ok", "store": "ok", "version": version, "uptimeSeconds": uptime}),
+            ),
+            Err(e) => Reply::json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &serde_json::json!({"status": "unavailable", "store": e.to_string(), "version": version, "uptimeSeconds": uptime}),
+            ),
+        },
+        (&Method::GET, "/_gatehouse/info") => Reply::json(
+            StatusCode::OK,
+            &serde_json::json!({
+                "version": version,
+                "uptimeSeconds": uptime,
+                "store": app.store_kind,
+                "auth": match app.auth.mode { Mode::Open => "open", Mode::Strict(_) => "strict" },
+                "throttle": app.throttle.is_some(),
+                "defaultRegion": app.auth.defaults.region,
+                "defaultAccount": app.auth.defaults.account,
+            }),
+        ),
+        (&Method::POST, "/_gatehouse/reset") | (&Method::POST, "/moto-api/reset") => {
+            if let Mode::Strict(_) = app.auth.mode {
+                return Some(Err(ApiError::new(
+                    ErrorKind::AccessDenied,
+                    "Resetting state is only allowed in open mode",
+                )));
+            }
+            let account = wire::parse_query(query)
+                .ok()
+                .and_then(|q| wire::query_param(&q, "account").map(str::to_string));
+            match app.service.store.reset(account.as_deref()).await {
+                Ok(()) => Reply::json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
+                Err(e) => Err(e.into_api_error()),
+            }
+        }
+        _ => return None,
+    })
+}
+
 async fn dispatch(app: &App, req: Request) -> Dispatched {
     let (parts, body) = req.into_parts();
+    if !parts.uri.path().starts_with("/v2/") {
+        if let Some(reply) = internal(app, &parts.method, parts.uri.path(), parts.uri.query()).await
+        {
+            return (reply, None, None);
+        }
+    }
     let too_large = || {
         ApiError::new(
             ErrorKind::PayloadTooLarge,

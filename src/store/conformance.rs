@@ -89,6 +89,28 @@ pub async fn run(store: &dyn Store) {
     deployments_and_snapshots(store).await;
     pagination_under_change(store).await;
     cascades(store).await;
+    reset(store).await;
+}
+
+async fn reset(store: &dyn Store) {
+    let a = Scope::new("888888888888", "us-east-1");
+    let b = Scope::new("999999999999", "eu-west-1");
+    seed_api(store, &a, "resetapi01").await;
+    seed_api(store, &b, "resetapi02").await;
+    add_stage(store, &a, "resetapi01", "dev").await;
+    store.reset(Some("888888888888")).await.unwrap();
+    assert!(matches!(
+        store.get_api(&a, "resetapi01").await,
+        Err(StoreError::ApiNotFound)
+    ));
+    assert!(matches!(
+        get::<Stage>(store, &a, "resetapi01", "dev").await,
+        Err(StoreError::ApiNotFound)
+    ));
+    store.get_api(&b, "resetapi02").await.unwrap();
+    store.reset(None).await.unwrap();
+    assert_eq!(store.count_records().await.unwrap(), 0);
+    store.ping().await.unwrap();
 }
 
 async fn apis(store: &dyn Store) {

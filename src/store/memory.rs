@@ -231,6 +231,21 @@ impl Store for MemoryStore {
         Ok(Page { items, more })
     }
 
+    async fn reset(&self, account: Option<&str>) -> StoreResult<()> {
+        let mut st = self.lock()?;
+        match account {
+            None => {
+                st.apis.clear();
+                st.order.clear();
+            }
+            Some(a) => {
+                st.apis.retain(|(acct, _, _), _| acct != a);
+                st.order.retain(|(acct, _), _| acct != a);
+            }
+        }
+        Ok(())
+    }
+
     async fn count_records(&self) -> StoreResult<u64> {
         let st = self.lock()?;
         Ok(st.apis.values().map(|e| 1 + e.children.len() as u64).sum())

@@ -178,6 +178,20 @@ pub trait Store: Send + Sync + 'static {
     /// Number of stored records (APIs and children) across all scopes.
     async fn count_records(&self) -> StoreResult<u64>;
 
+    /// Deletes every record of `account` (all accounts when `None`), in every region.
+    async fn reset(&self, account: Option<&str>) -> StoreResult<()>;
+
+    /// Checks that the backend answers (cheap; for health checks).
+    async fn ping(&self) -> StoreResult<()> {
+        match self
+            .get_api(&Scope::new("000000000000", "gatehouse-health"), "-")
+            .await
+        {
+            Ok(_) | Err(StoreError::ApiNotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Takes one token from each of `account`'s named buckets (name, refill per second,
     /// burst) atomically, shared by every process on this store: `Some(true)` if all had
     /// one, `Some(false)` if not (nothing taken), `None` if this store keeps no shared

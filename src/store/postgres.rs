@@ -391,6 +391,29 @@ impl Store for PostgresStore {
         Ok(Page { items, more })
     }
 
+    async fn reset(&self, account: Option<&str>) -> StoreResult<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        match account {
+            Some(a) => {
+                tx.execute("DELETE FROM children WHERE account = $1", &[&a])
+                    .await?;
+                tx.execute("DELETE FROM apis WHERE account = $1", &[&a])
+                    .await?;
+                tx.execute("DELETE FROM throttle_buckets WHERE account = $1", &[&a])
+                    .await?;
+            }
+            None => {
+                tx.batch_execute(
+                    "DELETE FROM children; DELETE FROM apis; DELETE FROM throttle_buckets;",
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn take_tokens(
         &self,
         account: &str,

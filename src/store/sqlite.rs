@@ -36,7 +36,8 @@ type Work = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
 
 /// A write for the writer thread and the API whose cached documents it invalidates.
 struct Job {
-    api: ApiKey,
+    /// The API whose cached documents the write invalidates; `None`: all of them.
+    api: Option<ApiKey>,
     work: Work,
 }
 
@@ -171,11 +172,11 @@ impl SqliteStore {
             });
             (ok, finish)
         });
-        let api = (
+        let api = Some((
             scope.account.clone(),
             scope.region.clone(),
             api_id.to_string(),
-        );
+        ));
         self.jobs
             .send(Job { api, work })
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?;
@@ -242,8 +243,16 @@ fn writer_loop(
         if let Ok(mut c) = cache.lock() {
             c.generation += 1;
             for api in &written {
-                if let Some(docs) = c.apis.remove(api) {
-                    c.len -= docs.len();
+                match api {
+                    Some(api) => {
+                        if let Some(docs) = c.apis.remove(api) {
+                            c.len -= docs.len();
+                        }
+                    }
+                    None => {
+                        c.apis.clear();
+                        c.len = 0;
+                    }
                 }
             }
         }
@@ -493,6 +502,36 @@ impl Store for SqliteStore {
             items.truncate(limit);
             Ok(Page { items, more })
         })
+    }
+
+    async fn reset(&self, account: Option<&str>) -> StoreResult<()> {
+        let account = account.map(str::to_string);
+        let (tx, rx) = tokio::sync::oneshot::channel::<StoreResult<()>>();
+        let work: Work = Box::new(move |conn| {
+            let result = match conn {
+                Some(conn) => (|| {
+                    match &account {
+                        Some(a) => {
+                            conn.execute("DELETE FROM children WHERE account = ?1", params![a])?;
+                            conn.execute("DELETE FROM apis WHERE account = ?1", params![a])?;
+                        }
+                        None => conn.execute_batch("DELETE FROM children; DELETE FROM apis;")?,
+                    }
+                    Ok(())
+                })(),
+                None => Err(StoreError::Unavailable("cannot begin a transaction".into())),
+            };
+            let ok = result.is_ok();
+            let finish: Finish = Box::new(move |committed| {
+                let _ = tx.send(committed.and(result));
+            });
+            (ok, finish)
+        });
+        self.jobs
+            .send(Job { api: None, work })
+            .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?
     }
 
     async fn count_records(&self) -> StoreResult<u64> {

@@ -1,6 +1,7 @@
 //! Integration tests: gatehouse driven by the real `aws-sdk-apigatewayv2` client (and raw HTTP
 //! for inputs no SDK would send).
 
+mod admin;
 mod apis;
 mod common;
 mod deployments;
