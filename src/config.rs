@@ -16,10 +16,23 @@ pub enum AuthMode {
     Strict,
 }
 
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 /// gatehouse: an AWS-compatible API Gateway V2 for tests and shared development use.
 #[derive(Debug, Parser)]
 #[command(name = "gatehouse", version, about, long_about = None)]
 pub struct Cli {
+    /// Log format on stderr (filter with RUST_LOG, e.g. `RUST_LOG=warn`).
+    #[arg(long, env = "GATEHOUSE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     /// What to do (default: serve).
     #[command(subcommand)]
     pub command: Option<Command>,

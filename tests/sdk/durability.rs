@@ -128,3 +128,50 @@ async fn kill_9_during_writes_loses_no_acknowledged_stage() {
     );
     assert!(acked.len() >= 200);
 }
+
+#[tokio::test]
+async fn json_logs_carry_one_line_per_request_without_secrets() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "--log-format",
+            "json",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            "memory",
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = out.next_line().await.unwrap().unwrap();
+    let endpoint = line.rsplit(' ').next().unwrap().to_string();
+    let c = client_as(&endpoint, "AKIASECRETLESS", "eu-west-1");
+    c.get_apis().send().await.unwrap();
+    let mut err = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let l = err.next_line().await.unwrap().unwrap();
+            if l.contains("GetApis") {
+                return l;
+            }
+        }
+    })
+    .await
+    .expect("a request log line");
+    let v: serde_json::Value = serde_json::from_str(&log).expect("one JSON object per line");
+    let f = &v["fields"];
+    assert_eq!(f["operation"], "GetApis");
+    assert_eq!(f["region"], "eu-west-1");
+    assert_eq!(f["status"], 200);
+    assert!(f["request_id"].is_string() && f["latency_us"].is_u64());
+    assert!(
+        !log.contains("Signature") && !log.contains("secret"),
+        "{log}"
+    );
+}
