@@ -57,8 +57,8 @@ impl Bucket {
 #[derive(Debug)]
 pub struct Throttle {
     config: ThrottleConfig,
-    /// (account, is-deployment-bucket) → bucket.
-    buckets: Mutex<HashMap<(String, bool), Bucket>>,
+    /// (account, bucket name) → bucket.
+    buckets: Mutex<HashMap<(String, &'static str), Bucket>>,
 }
 
 impl Throttle {
@@ -85,53 +85,35 @@ impl Throttle {
         }
     }
 
-    /// Takes a token for `op` by `account` at `now`, or refuses with 429. A refused call
-    /// takes nothing.
+    /// Takes a token from each of `op`'s [`buckets`](Self::buckets) for `account` at `now`,
+    /// or refuses with 429. A refused call takes nothing.
     pub fn check(&self, account: &str, op: Operation, now: Instant) -> Result<(), ApiError> {
-        let refused = || ApiError::new(ErrorKind::TooManyRequests, TOO_MANY_REQUESTS);
-        let Ok(mut buckets) = self.buckets.lock() else {
+        let Ok(mut map) = self.buckets.lock() else {
             return Ok(());
         };
-        let c = self.config;
-        let mut total = *buckets
-            .entry((account.to_string(), false))
-            .or_insert(Bucket {
-                tokens: c.burst,
-                at: now,
-            });
-        total.refill(c.rate, c.burst, now);
-        let deploy = if op == Operation::CreateDeployment {
-            let rate = if c.deploy_interval > 0.0 {
-                1.0 / c.deploy_interval
-            } else {
-                f64::INFINITY
-            };
-            let mut b = *buckets
-                .entry((account.to_string(), true))
-                .or_insert(Bucket {
-                    tokens: 1.0,
+        let wanted = self.buckets(op);
+        let mut refilled: Vec<Bucket> = wanted
+            .iter()
+            .map(|(name, rate, burst)| {
+                let mut b = *map.entry((account.to_string(), name)).or_insert(Bucket {
+                    tokens: *burst,
                     at: now,
                 });
-            b.refill(rate, 1.0, now);
-            Some(b)
-        } else {
-            None
-        };
-        let allowed = total.tokens >= 1.0 && deploy.is_none_or(|b| b.tokens >= 1.0);
-        if allowed {
-            total.tokens -= 1.0;
-        }
-        buckets.insert((account.to_string(), false), total);
-        if let Some(mut b) = deploy {
+                b.refill(*rate, *burst, now);
+                b
+            })
+            .collect();
+        let allowed = refilled.iter().all(|b| b.tokens >= 1.0);
+        for ((name, _, _), b) in wanted.iter().zip(refilled.iter_mut()) {
             if allowed {
                 b.tokens -= 1.0;
             }
-            buckets.insert((account.to_string(), true), b);
+            map.insert((account.to_string(), name), *b);
         }
         if allowed {
             Ok(())
         } else {
-            Err(refused())
+            Err(ApiError::new(ErrorKind::TooManyRequests, TOO_MANY_REQUESTS))
         }
     }
 }

@@ -154,10 +154,10 @@ impl SqliteStore {
     }
 
     /// Runs `f` in the writer thread's next batch and waits for the batch to commit.
+    /// `api` is the API whose cached documents the write invalidates (`None`: all).
     async fn write<R: Send + 'static>(
         &self,
-        scope: &Scope,
-        api_id: &str,
+        api: Option<ApiKey>,
         f: impl FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     ) -> StoreResult<R> {
         let (tx, rx) = tokio::sync::oneshot::channel::<StoreResult<R>>();
@@ -172,17 +172,20 @@ impl SqliteStore {
             });
             (ok, finish)
         });
-        let api = Some((
-            scope.account.clone(),
-            scope.region.clone(),
-            api_id.to_string(),
-        ));
         self.jobs
             .send(Job { api, work })
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?;
         rx.await
             .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?
     }
+}
+
+fn api_key(scope: &Scope, api_id: &str) -> Option<ApiKey> {
+    Some((
+        scope.account.clone(),
+        scope.region.clone(),
+        api_id.to_string(),
+    ))
 }
 
 fn open_reader(path: &Path) -> StoreResult<Connection> {
@@ -346,7 +349,7 @@ fn write_diff(conn: &Connection, scope: &Scope, api_id: &str, d: &Diff) -> Store
 impl Store for SqliteStore {
     async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
         let (scope, api_id) = (scope.clone(), tree.api.api_id.clone());
-        self.write(&scope.clone(), &api_id, move |tx| {
+        self.write(api_key(&scope, &api_id), move |tx| {
             let d = diff(&ApiTree::new(tree.api.clone()), &tree)?;
             tx.execute(
                 "INSERT INTO apis (account, region, api_id, doc) VALUES (?1, ?2, ?3, ?4)",
@@ -390,7 +393,7 @@ impl Store for SqliteStore {
 
     async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()> {
         let (scope, api_id) = (scope.clone(), api_id.to_string());
-        self.write(&scope.clone(), &api_id.clone(), move |tx| {
+        self.write(api_key(&scope, &api_id), move |tx| {
             api_exists(tx, &scope, &api_id)?;
             tx.execute(
                 "DELETE FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3",
@@ -407,7 +410,7 @@ impl Store for SqliteStore {
 
     async fn modify(&self, scope: &Scope, api_id: &str, change: Change) -> StoreResult<ApiTree> {
         let (scope, api_id) = (scope.clone(), api_id.to_string());
-        self.write(&scope.clone(), &api_id.clone(), move |tx| {
+        self.write(api_key(&scope, &api_id), move |tx| {
             let before = load_tree(tx, &scope, &api_id)?;
             let (after, d) = apply_change(&before, change)?;
             write_diff(tx, &scope, &api_id, &d)?;
@@ -506,32 +509,17 @@ impl Store for SqliteStore {
 
     async fn reset(&self, account: Option<&str>) -> StoreResult<()> {
         let account = account.map(str::to_string);
-        let (tx, rx) = tokio::sync::oneshot::channel::<StoreResult<()>>();
-        let work: Work = Box::new(move |conn| {
-            let result = match conn {
-                Some(conn) => (|| {
-                    match &account {
-                        Some(a) => {
-                            conn.execute("DELETE FROM children WHERE account = ?1", params![a])?;
-                            conn.execute("DELETE FROM apis WHERE account = ?1", params![a])?;
-                        }
-                        None => conn.execute_batch("DELETE FROM children; DELETE FROM apis;")?,
-                    }
-                    Ok(())
-                })(),
-                None => Err(StoreError::Unavailable("cannot begin a transaction".into())),
-            };
-            let ok = result.is_ok();
-            let finish: Finish = Box::new(move |committed| {
-                let _ = tx.send(committed.and(result));
-            });
-            (ok, finish)
-        });
-        self.jobs
-            .send(Job { api: None, work })
-            .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Unavailable("the writer thread has stopped".into()))?
+        self.write(None, move |conn| {
+            match &account {
+                Some(a) => {
+                    conn.execute("DELETE FROM children WHERE account = ?1", params![a])?;
+                    conn.execute("DELETE FROM apis WHERE account = ?1", params![a])?;
+                }
+                None => conn.execute_batch("DELETE FROM children; DELETE FROM apis;")?,
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn count_records(&self) -> StoreResult<u64> {
