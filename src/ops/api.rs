@@ -3,14 +3,14 @@
 
 use axum::http::StatusCode;
 
-use super::{change, Ctx, Input, Reply, Service};
+use super::{change, next_token, page_request, Ctx, Input, Reply, Service};
 use crate::error::ApiResult;
 use crate::model::api::ApiInput;
 use crate::model::quick::{self, QuickCreate};
 use crate::model::tree::ApiTree;
 use crate::model::{ids, time, Api};
 use crate::store::StoreError;
-use crate::wire::{self, page, ApiOut, ListOut};
+use crate::wire::{self, ApiOut, ListOut};
 
 fn take_quick(body: &mut ApiInput) -> QuickCreate {
     QuickCreate {
@@ -57,20 +57,13 @@ pub async fn get_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply>
 /// GET /v2/apis → 200 {items, nextToken}.
 pub async fn get_apis(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
     let listing = format!("apis|{}|{}", ctx.scope.account, ctx.scope.region);
-    let req = page::parse(
-        wire::query_param(&input.query, "maxResults"),
-        wire::query_param(&input.query, "nextToken"),
-        &listing,
-    )?;
+    let req = page_request(&input, &listing)?;
     let found = svc
         .store
         .list_apis(&ctx.scope, req.after, req.limit)
         .await
         .map_err(|e| ctx.store_error(e, "", None))?;
-    let next_token = match found.items.last() {
-        Some((seq, _)) if found.more => Some(page::token(&listing, *seq)),
-        _ => None,
-    };
+    let next_token = next_token(&listing, &found);
     Reply::json(
         StatusCode::OK,
         &ListOut {

@@ -129,6 +129,23 @@ pub async fn read<T: Child>(svc: &Service, ctx: &Ctx, api_id: &str, key: &str) -
         .map_err(|e| ctx.store_error(e, api_id, Some(key)))
 }
 
+/// The page a listing request asks for (`maxResults`, `nextToken`).
+pub fn page_request(input: &Input, listing: &str) -> ApiResult<page::PageRequest> {
+    page::parse(
+        wire::query_param(&input.query, "maxResults"),
+        wire::query_param(&input.query, "nextToken"),
+        listing,
+    )
+}
+
+/// The `nextToken` after `found`, if records follow it.
+pub fn next_token<T>(listing: &str, found: &store::Page<T>) -> Option<String> {
+    match found.items.last() {
+        Some((seq, _)) if found.more => Some(page::token(listing, *seq)),
+        _ => None,
+    }
+}
+
 /// Answers a paginated Get{Stages,Routes,Integrations,Deployments}: `{items, nextToken}`.
 pub async fn list_children<T>(svc: &Service, ctx: &Ctx, input: &Input) -> ApiResult<Reply>
 where
@@ -141,21 +158,13 @@ where
         ctx.scope.account,
         ctx.scope.region
     );
-    let req = page::parse(
-        wire::query_param(&input.query, "maxResults"),
-        wire::query_param(&input.query, "nextToken"),
-        &listing,
-    )?;
+    let req = page_request(input, &listing)?;
     let found = store::list::<T>(svc.store.as_ref(), &ctx.scope, api_id, req.after, req.limit)
         .await
         .map_err(|e| ctx.store_error(e, api_id, None))?;
-    let next_token = match found.items.last() {
-        Some((seq, _)) if found.more => Some(page::token(&listing, *seq)),
-        _ => None,
-    };
     let out = ListOut {
         items: found.items.iter().map(|(_, t)| t.to_wire()).collect(),
-        next_token,
+        next_token: next_token(&listing, &found),
     };
     Reply::json(StatusCode::OK, &out)
 }
