@@ -15,11 +15,10 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
 use aws_sigv4::sign::v4;
-use bytes::Bytes;
 use clap::{Parser, Subcommand};
 use hdrhistogram::Histogram;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 #[derive(Parser)]
 struct Cli {
@@ -83,16 +82,10 @@ struct Signer {
 
 /// Signed headers per distinct request, reused for up to a minute; one per connection so
 /// the client spends no time on locks.
-type SigCache = HashMap<(String, String, Vec<u8>), (u64, http::HeaderMap)>;
+type SigCache = HashMap<(String, String, Vec<u8>), (u64, Arc<[u8]>)>;
 
 impl Signer {
-    fn headers(
-        &self,
-        cache: &mut SigCache,
-        method: &str,
-        path: &str,
-        body: &[u8],
-    ) -> http::HeaderMap {
+    fn headers(&self, cache: &mut SigCache, method: &str, path: &str, body: &[u8]) -> Arc<[u8]> {
         let now = SystemTime::now();
         // A signature stays valid for minutes (the server allows 5 minutes of skew); reuse
         // it for up to 60 seconds.
@@ -100,12 +93,12 @@ impl Signer {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs() / 60)
             .unwrap_or(0);
-        let k = (method.to_string(), path.to_string(), body.to_vec());
-        if let Some((at, h)) = cache.get(&k) {
+        if let Some((at, h)) = cache.get(&(method.to_string(), path.to_string(), body.to_vec())) {
             if *at == sec {
                 return h.clone();
             }
         }
+        let k = (method.to_string(), path.to_string(), body.to_vec());
         let identity = Credentials::new(&self.key, &self.secret, None, None, "bench").into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
@@ -135,68 +128,154 @@ impl Signer {
         }
         let mut req = req.body(()).unwrap();
         instr.apply_to_request_http1x(&mut req);
-        let h = req.headers().clone();
+        // The header block as it goes on the wire (content-length is added per request).
+        let mut block = Vec::new();
+        for (name, value) in req.headers() {
+            block.extend_from_slice(name.as_str().as_bytes());
+            block.extend_from_slice(b": ");
+            block.extend_from_slice(value.as_bytes());
+            block.extend_from_slice(b"\r\n");
+        }
+        let h: Arc<[u8]> = block.into();
+        // Seeding signs a million distinct requests; keep the cache small.
+        if cache.len() >= 4096 {
+            cache.clear();
+        }
         cache.insert(k, (sec, h.clone()));
         h
     }
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+/// One keep-alive HTTP/1.1 connection, driven in the task that uses it: the request is
+/// written as bytes and the response read back with `httparse`, so the generator spends as
+/// little CPU per request as it can (it shares the machine's cores with the server).
+struct Conn {
+    host: String,
+    stream: Option<TcpStream>,
+    buf: Vec<u8>,
+    out: Vec<u8>,
+}
 
-async fn connect(host: &str) -> Sender {
-    let stream = tokio::net::TcpStream::connect(host).await.expect("connect");
-    stream.set_nodelay(true).ok();
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    sender
+impl Conn {
+    async fn open(host: &str) -> Conn {
+        let mut c = Conn {
+            host: host.to_string(),
+            stream: None,
+            buf: Vec::with_capacity(16 * 1024),
+            out: Vec::with_capacity(4 * 1024),
+        };
+        c.reconnect().await;
+        c
+    }
+
+    async fn reconnect(&mut self) {
+        let stream = TcpStream::connect(&self.host).await.expect("connect");
+        stream.set_nodelay(true).ok();
+        self.stream = Some(stream);
+        self.buf.clear();
+    }
+
+    /// Sends one request and returns (status, body); status 0 when the connection failed.
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[u8],
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        if self.stream.is_none() {
+            self.reconnect().await;
+        }
+        self.out.clear();
+        self.out.extend_from_slice(method.as_bytes());
+        self.out.push(b' ');
+        self.out.extend_from_slice(path.as_bytes());
+        self.out.extend_from_slice(b" HTTP/1.1\r\n");
+        self.out.extend_from_slice(headers);
+        self.out
+            .extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
+        self.out.extend_from_slice(body);
+        match self.exchange().await {
+            Some((status, body, close)) => {
+                if close {
+                    self.stream = None;
+                }
+                (status, body)
+            }
+            None => {
+                self.stream = None;
+                (0, Vec::new())
+            }
+        }
+    }
+
+    async fn exchange(&mut self) -> Option<(u16, Vec<u8>, bool)> {
+        let stream = self.stream.as_mut()?;
+        stream.write_all(&self.out).await.ok()?;
+        self.buf.clear();
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut resp = httparse::Response::new(&mut headers);
+            if let httparse::Status::Complete(head) = resp.parse(&self.buf).ok()? {
+                let status = resp.code?;
+                let mut close = resp.version == Some(0);
+                let mut length = None;
+                for h in resp.headers.iter() {
+                    if h.name.eq_ignore_ascii_case("content-length") {
+                        length = std::str::from_utf8(h.value)
+                            .ok()?
+                            .trim()
+                            .parse::<usize>()
+                            .ok();
+                    } else if h.name.eq_ignore_ascii_case("connection") {
+                        close = h.value.eq_ignore_ascii_case(b"close");
+                    } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                        // Neither server in the benchmark sends chunked bodies.
+                        return None;
+                    }
+                }
+                let body = match length {
+                    Some(n) => {
+                        while self.buf.len() < head + n {
+                            if read_more(stream, &mut self.buf).await? == 0 {
+                                return None;
+                            }
+                        }
+                        self.buf[head..head + n].to_vec()
+                    }
+                    None => {
+                        // No length: the body runs to the end of the connection.
+                        while read_more(stream, &mut self.buf).await? > 0 {}
+                        close = true;
+                        self.buf[head..].to_vec()
+                    }
+                };
+                return Some((status, body, close));
+            }
+            if read_more(stream, &mut self.buf).await? == 0 {
+                return None;
+            }
+        }
+    }
+}
+
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
+    let mut chunk = [0u8; 8192];
+    let n = stream.read(&mut chunk).await.ok()?;
+    buf.extend_from_slice(&chunk[..n]);
+    Some(n)
 }
 
 async fn call(
-    s: &mut Sender,
+    s: &mut Conn,
     cache: &mut SigCache,
     signer: &Signer,
     method: &str,
     path: &str,
     body: &[u8],
-) -> (u16, Bytes) {
+) -> (u16, Vec<u8>) {
     let headers = signer.headers(cache, method, path, body);
-    let mut req = http::Request::builder()
-        .method(method)
-        .uri(path)
-        .body(Full::new(Bytes::copy_from_slice(body)))
-        .unwrap();
-    *req.headers_mut() = headers;
-    // A server that closes the connection after each response (HTTP/1.0, as moto's
-    // development server does) gets a new connection for the next request.
-    if !s.is_ready() {
-        *s = connect(&signer.host).await;
-    }
-    match s.send_request(req).await {
-        Ok(resp) => {
-            let status = resp.status().as_u16();
-            let closes = resp.version() == http::Version::HTTP_10
-                || resp
-                    .headers()
-                    .get("connection")
-                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-            let bytes = resp
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            if closes {
-                *s = connect(&signer.host).await;
-            }
-            (status, bytes)
-        }
-        Err(_) => {
-            *s = connect(&signer.host).await;
-            (0, Bytes::new())
-        }
-    }
+    s.send(method, path, &headers, body).await
 }
 
 fn json_field(body: &[u8], field: &str) -> Option<String> {
@@ -204,7 +283,7 @@ fn json_field(body: &[u8], field: &str) -> Option<String> {
     v.get(field)?.as_str().map(String::from)
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cli = Cli::parse();
     let host = cli
@@ -271,7 +350,7 @@ async fn seed(host: &str, signer: Arc<Signer>, apis: usize, stages: usize, conne
         let (host, signer, next, ids) =
             (host.to_string(), signer.clone(), next.clone(), ids.clone());
         tasks.push(tokio::spawn(async move {
-            let mut s = connect(&host).await;
+            let mut s = Conn::open(&host).await;
             let mut cache = SigCache::new();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -351,7 +430,7 @@ async fn run(
         let (op, ids, stage) = (op.to_string(), ids.clone(), stage.to_string());
         let spread = ids.len() > 1;
         tasks.push(tokio::spawn(async move {
-            let mut s = connect(&host).await;
+            let mut s = Conn::open(&host).await;
             let mut cache = SigCache::new();
             let mut hist = Histogram::<u64>::new(3).unwrap();
             let (mut n, mut errors) = (0u64, 0u64);
@@ -443,9 +522,6 @@ async fn run(
                 n += 1;
                 if !(200..300).contains(&status) {
                     errors += 1;
-                    if status == 0 {
-                        s = connect(&host).await;
-                    }
                 }
             }
             let mut r = results.lock().unwrap();
