@@ -89,7 +89,72 @@ pub async fn run(store: &dyn Store) {
     deployments_and_snapshots(store).await;
     pagination_under_change(store).await;
     cascades(store).await;
+    dump_and_load(store).await;
     reset(store).await;
+}
+
+/// Export and import: a dump loads back into identical trees (snapshots included), a load
+/// is all or nothing, and stats count what is stored.
+async fn dump_and_load(store: &dyn Store) {
+    store.reset(None).await.unwrap();
+    let a = Scope::new("121212121212", "us-east-1");
+    let b = Scope::new("343434343434", "eu-west-1");
+    let mut tree = ApiTree::new(api("dumpquick1"));
+    quick::create(
+        &mut tree,
+        QuickCreate {
+            target: Some("https://example.com".into()),
+            ..Default::default()
+        },
+        1_600_000_000,
+    )
+    .unwrap();
+    store.create_api(&a, tree).await.unwrap();
+    seed_api(store, &a, "dumpplain1").await;
+    add_stage(store, &a, "dumpplain1", "dev").await;
+    add_stage(store, &a, "dumpplain1", "prod").await;
+    seed_api(store, &b, "dumpother1").await;
+    assert_eq!(
+        store.stats().await.unwrap(),
+        super::Stored { apis: 3, stages: 3 }
+    );
+
+    let all = store.dump(None).await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|(_, t)| t.api.api_id.as_str()).collect();
+    assert_eq!(ids, ["dumpquick1", "dumpplain1", "dumpother1"], "creation order");
+    assert_eq!(all[0].1.new_snapshots.len(), 1, "snapshots are dumped");
+    let names: Vec<&str> = all[1].1.stages.iter().map(|s| s.stage_name.as_str()).collect();
+    assert_eq!(names, ["dev", "prod"]);
+    let only_a = store.dump(Some("121212121212")).await.unwrap();
+    assert_eq!(only_a.len(), 2);
+
+    // Loading over existing ids refuses everything (the new API in the batch too).
+    let mut batch = all.clone();
+    let mut fresh = ApiTree::new(api("dumpfresh1"));
+    fresh.stages.push(stage("x"));
+    batch.insert(0, (a.clone(), fresh));
+    assert!(matches!(
+        store.load(batch.clone(), super::LoadMode::Add).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store.get_api(&a, "dumpfresh1").await,
+        Err(StoreError::ApiNotFound)
+    ));
+    // Overwrite replaces them; a wiped store loads back to the same dump.
+    store
+        .load(batch, super::LoadMode::Overwrite)
+        .await
+        .unwrap();
+    store.get_api(&a, "dumpfresh1").await.unwrap();
+    store.reset(None).await.unwrap();
+    store.load(all.clone(), super::LoadMode::Add).await.unwrap();
+    assert_eq!(store.dump(None).await.unwrap(), all);
+    let snapshot_id = all[0].1.deployments[0].deployment_id.clone();
+    get_snapshot(store, &a, "dumpquick1", &snapshot_id)
+        .await
+        .unwrap();
+    store.reset(None).await.unwrap();
 }
 
 async fn reset(store: &dyn Store) {

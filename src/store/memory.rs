@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    apply_change, tree_from_rows, Change, Diff, Kind, Page, Store, StoreError, StoreResult,
+    apply_change, dumped_tree, tree_from_rows, Change, Diff, Kind, LoadMode, Page, Store,
+    StoreError, StoreResult,
 };
 use crate::model::tree::ApiTree;
 use crate::model::{Api, Scope};
@@ -66,6 +67,47 @@ struct State {
     apis: HashMap<(String, String, String), Entry>,
 }
 
+impl State {
+    fn insert(&mut self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
+        let k = key(scope, &tree.api.api_id);
+        if self.apis.contains_key(&k) {
+            return Err(StoreError::Conflict);
+        }
+        let d = super::diff(&ApiTree::new(tree.api.clone()), &tree)?;
+        self.seq += 1;
+        let seq = self.seq;
+        let mut entry = Entry {
+            seq,
+            api: tree.api.clone(),
+            children: BTreeMap::new(),
+            index: HashMap::new(),
+        };
+        let mut next = self.seq;
+        entry.apply(d, &mut next)?;
+        self.seq = next;
+        self.order
+            .entry((scope.account.clone(), scope.region.clone()))
+            .or_default()
+            .insert(seq, tree.api.api_id.clone());
+        self.apis.insert(k, entry);
+        Ok(())
+    }
+
+    fn remove(&mut self, scope: &Scope, api_id: &str) -> StoreResult<()> {
+        let entry = self
+            .apis
+            .remove(&key(scope, api_id))
+            .ok_or(StoreError::ApiNotFound)?;
+        if let Some(order) = self
+            .order
+            .get_mut(&(scope.account.clone(), scope.region.clone()))
+        {
+            order.remove(&entry.seq);
+        }
+        Ok(())
+    }
+}
+
 fn key(scope: &Scope, api_id: &str) -> (String, String, String) {
     (
         scope.account.clone(),
@@ -96,30 +138,7 @@ impl MemoryStore {
 #[async_trait]
 impl Store for MemoryStore {
     async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
-        let mut st = self.lock()?;
-        let k = key(scope, &tree.api.api_id);
-        if st.apis.contains_key(&k) {
-            return Err(StoreError::Conflict);
-        }
-        let empty = ApiTree::new(tree.api.clone());
-        let d = super::diff(&empty, &tree)?;
-        st.seq += 1;
-        let seq = st.seq;
-        let mut entry = Entry {
-            seq,
-            api: tree.api.clone(),
-            children: BTreeMap::new(),
-            index: HashMap::new(),
-        };
-        let mut next = st.seq;
-        entry.apply(d, &mut next)?;
-        st.seq = next;
-        st.order
-            .entry((scope.account.clone(), scope.region.clone()))
-            .or_default()
-            .insert(seq, tree.api.api_id.clone());
-        st.apis.insert(k, entry);
-        Ok(())
+        self.lock()?.insert(scope, tree)
     }
 
     async fn get_api(&self, scope: &Scope, api_id: &str) -> StoreResult<Api> {
@@ -150,18 +169,7 @@ impl Store for MemoryStore {
     }
 
     async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()> {
-        let mut st = self.lock()?;
-        let entry = st
-            .apis
-            .remove(&key(scope, api_id))
-            .ok_or(StoreError::ApiNotFound)?;
-        if let Some(order) = st
-            .order
-            .get_mut(&(scope.account.clone(), scope.region.clone()))
-        {
-            order.remove(&entry.seq);
-        }
-        Ok(())
+        self.lock()?.remove(scope, api_id)
     }
 
     async fn modify(&self, scope: &Scope, api_id: &str, change: Change) -> StoreResult<ApiTree> {
@@ -246,9 +254,65 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, ApiTree)>> {
+        let st = self.lock()?;
+        let mut entries: Vec<_> = st
+            .apis
+            .iter()
+            .filter(|((a, _, _), _)| account.is_none_or(|want| a == want))
+            .collect();
+        entries.sort_by_key(|(_, e)| e.seq);
+        entries
+            .into_iter()
+            .map(|((a, r, _), e)| {
+                let rows = e
+                    .children
+                    .iter()
+                    .map(|((kind, _), (key, doc))| (*kind, key.clone(), doc.clone()))
+                    .collect();
+                Ok((
+                    Scope::new(a.clone(), r.clone()),
+                    dumped_tree(e.api.clone(), rows)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn load(&self, apis: Vec<(Scope, ApiTree)>, mode: LoadMode) -> StoreResult<()> {
+        let mut st = self.lock()?;
+        // Every check before the first write, so a refused load changes nothing.
+        let mut seen = std::collections::HashSet::new();
+        for (scope, tree) in &apis {
+            let k = key(scope, &tree.api.api_id);
+            if (mode == LoadMode::Add && st.apis.contains_key(&k)) || !seen.insert(k) {
+                return Err(StoreError::Conflict);
+            }
+            super::diff(&ApiTree::new(tree.api.clone()), tree)?;
+        }
+        for (scope, tree) in apis {
+            if st.apis.contains_key(&key(&scope, &tree.api.api_id)) {
+                st.remove(&scope, &tree.api.api_id)?;
+            }
+            st.insert(&scope, tree)?;
+        }
+        Ok(())
+    }
+
     async fn count_records(&self) -> StoreResult<u64> {
         let st = self.lock()?;
         Ok(st.apis.values().map(|e| 1 + e.children.len() as u64).sum())
+    }
+
+    async fn stats(&self) -> StoreResult<super::Stored> {
+        let st = self.lock()?;
+        Ok(super::Stored {
+            apis: st.apis.len() as u64,
+            stages: st
+                .apis
+                .values()
+                .map(|e| e.index.keys().filter(|(k, _)| *k == Kind::Stage).count() as u64)
+                .sum(),
+        })
     }
 }
 

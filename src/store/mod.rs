@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{ApiError, ErrorKind};
+pub use crate::metrics::Stored;
 use crate::model::deployment::{Deployment, Snapshot};
 use crate::model::integration::Integration;
 use crate::model::route::Route;
@@ -141,6 +142,15 @@ pub struct Page<T> {
     pub more: bool,
 }
 
+/// How [`Store::load`] treats an API whose id is already taken in its scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// Refuse the whole load.
+    Add,
+    /// Replace the stored API and everything under it.
+    Overwrite,
+}
+
 /// A stored child record: kind, key, JSON document.
 pub type Row = (Kind, String, String);
 
@@ -177,6 +187,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Page<String>>;
     /// Number of stored records (APIs and children) across all scopes.
     async fn count_records(&self) -> StoreResult<u64>;
+
+    /// Every API of `account` (all accounts when `None`, every region) with everything under
+    /// it, in creation order; each tree's `new_snapshots` holds all of its deployments'
+    /// snapshots. For export.
+    async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, ApiTree)>>;
+
+    /// Stores `apis` (trees as [`Store::dump`] returns them) in one transaction: all of
+    /// them or, on any failure, none. `Conflict` if an id appears twice in `apis`, or (with
+    /// [`LoadMode::Add`]) is already taken in its scope. For import.
+    async fn load(&self, apis: Vec<(Scope, ApiTree)>, mode: LoadMode) -> StoreResult<()>;
+
+    /// Stored APIs and stages across all scopes (for metrics).
+    async fn stats(&self) -> StoreResult<Stored>;
 
     /// Deletes every record of `account` (all accounts when `None`), in every region.
     async fn reset(&self, account: Option<&str>) -> StoreResult<()>;
@@ -322,6 +345,23 @@ pub fn tree_from_rows(api: Api, rows: Vec<(Kind, String)>) -> StoreResult<ApiTre
     Ok(tree)
 }
 
+/// Builds a dumped tree from an API and all its child rows, snapshots included (they go to
+/// `new_snapshots`, so storing the tree again writes them).
+pub fn dumped_tree(api: Api, rows: Vec<Row>) -> StoreResult<ApiTree> {
+    let mut snapshots = Vec::new();
+    let mut others = Vec::new();
+    for (kind, key, doc) in rows {
+        if kind == Kind::Snapshot {
+            snapshots.push((key, serde_json::from_str(&doc)?));
+        } else {
+            others.push((kind, doc));
+        }
+    }
+    let mut tree = tree_from_rows(api, others)?;
+    tree.new_snapshots = snapshots;
+    Ok(tree)
+}
+
 /// What a change did to a tree, as writes.
 #[derive(Debug, Default, PartialEq)]
 pub struct Diff {
@@ -405,6 +445,24 @@ pub fn open(url: &str) -> Result<SharedStore, String> {
         "unknown store URL {:?}: use `memory`, `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`",
         postgres::redact(url)
     ))
+}
+
+/// Checks a store URL's form without opening anything.
+pub fn check_url(url: &str) -> Result<(), String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return postgres::parse_url(url).map(|_| ());
+    }
+    if url == "memory" || url == "memory:" {
+        return Ok(());
+    }
+    match url.strip_prefix("sqlite:") {
+        Some(path) if !path.trim_start_matches("//").is_empty() => Ok(()),
+        Some(_) => Err("sqlite store needs a path: sqlite:PATH".into()),
+        None => Err(format!(
+            "unknown store URL {:?}: use `memory`, `sqlite:PATH` or `postgres://USER@HOST:PORT/DB`",
+            postgres::redact(url)
+        )),
+    }
 }
 
 /// Opens any store, including `postgres://USER[:PASSWORD]@HOST:PORT/DB[?schema=NAME]`

@@ -20,7 +20,8 @@ use deadpool_postgres::{
 use tokio_postgres::NoTls;
 
 use super::{
-    apply_change, diff, tree_from_rows, Change, Diff, Kind, Page, Store, StoreError, StoreResult,
+    apply_change, diff, dumped_tree, tree_from_rows, Change, Diff, Kind, LoadMode, Page, Store,
+    StoreError, StoreResult,
 };
 use crate::model::tree::ApiTree;
 use crate::model::{Api, Scope};
@@ -109,19 +110,25 @@ fn split_schema(url: &str) -> (String, Option<String>) {
     (base, schema)
 }
 
+/// Parses a store URL without connecting: the connection settings and the schema, if named.
+pub fn parse_url(url: &str) -> Result<(tokio_postgres::Config, Option<String>), String> {
+    let (base, schema) = split_schema(url);
+    if let Some(s) = &schema {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!("schema name {s:?} must be letters, digits and _"));
+        }
+    }
+    let config = base
+        .parse()
+        .map_err(|e| format!("invalid postgres URL {}: {e}", redact(url)))?;
+    Ok((config, schema))
+}
+
 impl PostgresStore {
     /// Connects, creates the schema if named, and applies migrations.
     pub async fn open(url: &str) -> Result<PostgresStore, String> {
         let shown = redact(url);
-        let (base, schema) = split_schema(url);
-        if let Some(s) = &schema {
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(format!("schema name {s:?} must be letters, digits and _"));
-            }
-        }
-        let mut config: tokio_postgres::Config = base
-            .parse()
-            .map_err(|e| format!("invalid postgres URL {shown}: {e}"))?;
+        let (mut config, schema) = parse_url(url)?;
         config.connect_timeout(Duration::from_secs(3));
         if let Some(s) = &schema {
             // Create the schema with a plain connection, then point every pooled one at it.
@@ -209,6 +216,40 @@ async fn api_exists(c: &impl GenericClient, scope: &Scope, api_id: &str) -> Stor
     row.map(|_| ()).ok_or(StoreError::ApiNotFound)
 }
 
+/// Inserts an API with everything in `tree`; `Conflict` if the id is taken.
+async fn insert_tree(c: &impl GenericClient, scope: &Scope, tree: &ApiTree) -> StoreResult<()> {
+    let d = diff(&ApiTree::new(tree.api.clone()), tree)?;
+    let inserted = c
+        .execute(
+            "INSERT INTO apis (account, region, api_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&scope.account, &scope.region, &tree.api.api_id, &serde_json::to_string(&tree.api)?],
+        )
+        .await?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict);
+    }
+    write_diff(c, scope, &tree.api.api_id, &d).await
+}
+
+/// Deletes an API and everything under it; `ApiNotFound` if there is none.
+async fn delete_tree(c: &impl GenericClient, scope: &Scope, api_id: &str) -> StoreResult<()> {
+    let deleted = c
+        .execute(
+            "DELETE FROM apis WHERE account = $1 AND region = $2 AND api_id = $3",
+            &[&scope.account, &scope.region, &api_id],
+        )
+        .await?;
+    if deleted == 0 {
+        return Err(StoreError::ApiNotFound);
+    }
+    c.execute(
+        "DELETE FROM children WHERE account = $1 AND region = $2 AND api_id = $3",
+        &[&scope.account, &scope.region, &api_id],
+    )
+    .await?;
+    Ok(())
+}
+
 async fn write_diff(
     c: &impl GenericClient,
     scope: &Scope,
@@ -243,19 +284,9 @@ async fn write_diff(
 #[async_trait]
 impl Store for PostgresStore {
     async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
-        let d = diff(&ApiTree::new(tree.api.clone()), &tree)?;
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let inserted = tx
-            .execute(
-                "INSERT INTO apis (account, region, api_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&scope.account, &scope.region, &tree.api.api_id, &serde_json::to_string(&tree.api)?],
-            )
-            .await?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict);
-        }
-        write_diff(&tx, scope, &tree.api.api_id, &d).await?;
+        insert_tree(&tx, scope, &tree).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -297,20 +328,7 @@ impl Store for PostgresStore {
     async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let deleted = tx
-            .execute(
-                "DELETE FROM apis WHERE account = $1 AND region = $2 AND api_id = $3",
-                &[&scope.account, &scope.region, &api_id],
-            )
-            .await?;
-        if deleted == 0 {
-            return Err(StoreError::ApiNotFound);
-        }
-        tx.execute(
-            "DELETE FROM children WHERE account = $1 AND region = $2 AND api_id = $3",
-            &[&scope.account, &scope.region, &api_id],
-        )
-        .await?;
+        delete_tree(&tx, scope, api_id).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -455,6 +473,62 @@ impl Store for PostgresStore {
             .await?
             .get(0);
         Ok(n as u64)
+    }
+
+    async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, ApiTree)>> {
+        let client = self.pool.get().await?;
+        let apis = client
+            .query(
+                "SELECT account, region, doc FROM apis WHERE $1::text IS NULL OR account = $1 ORDER BY seq",
+                &[&account],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(apis.len());
+        for row in apis {
+            let (account, region): (String, String) = (row.get(0), row.get(1));
+            let api: Api = serde_json::from_str(row.get::<_, &str>(2))?;
+            let rows = client
+                .query(
+                    "SELECT kind, key, doc FROM children WHERE account = $1 AND region = $2 AND api_id = $3 ORDER BY seq",
+                    &[&account, &region, &api.api_id],
+                )
+                .await?
+                .iter()
+                .map(|r| Ok((Kind::parse(r.get(0))?, r.get(1), r.get(2))))
+                .collect::<StoreResult<Vec<_>>>()?;
+            out.push((Scope::new(account, region), dumped_tree(api, rows)?));
+        }
+        Ok(out)
+    }
+
+    async fn load(&self, apis: Vec<(Scope, ApiTree)>, mode: LoadMode) -> StoreResult<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        for (scope, tree) in &apis {
+            if mode == LoadMode::Overwrite {
+                match delete_tree(&tx, scope, &tree.api.api_id).await {
+                    Ok(()) | Err(StoreError::ApiNotFound) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            insert_tree(&tx, scope, tree).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn stats(&self) -> StoreResult<super::Stored> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_one(
+                "SELECT (SELECT COUNT(*) FROM apis), (SELECT COUNT(*) FROM children WHERE kind = 'stage')",
+                &[],
+            )
+            .await?;
+        Ok(super::Stored {
+            apis: row.get::<_, i64>(0) as u64,
+            stages: row.get::<_, i64>(1) as u64,
+        })
     }
 }
 

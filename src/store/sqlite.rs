@@ -18,7 +18,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{
-    apply_change, diff, tree_from_rows, Change, Diff, Kind, Page, Store, StoreError, StoreResult,
+    apply_change, diff, dumped_tree, tree_from_rows, Change, Diff, Kind, LoadMode, Page, Store,
+    StoreError, StoreResult,
 };
 use crate::model::tree::ApiTree;
 use crate::model::{Api, Scope};
@@ -308,6 +309,32 @@ fn load_tree(conn: &Connection, scope: &Scope, api_id: &str) -> StoreResult<ApiT
     tree_from_rows(api, rows)
 }
 
+fn insert_tree(conn: &Connection, scope: &Scope, tree: &ApiTree) -> StoreResult<()> {
+    let d = diff(&ApiTree::new(tree.api.clone()), tree)?;
+    conn.execute(
+        "INSERT INTO apis (account, region, api_id, doc) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            scope.account,
+            scope.region,
+            tree.api.api_id,
+            serde_json::to_string(&tree.api)?
+        ],
+    )?;
+    write_diff(conn, scope, &tree.api.api_id, &d)
+}
+
+fn delete_tree(conn: &Connection, scope: &Scope, api_id: &str) -> StoreResult<()> {
+    conn.execute(
+        "DELETE FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3",
+        params![scope.account, scope.region, api_id],
+    )?;
+    conn.execute(
+        "DELETE FROM apis WHERE account = ?1 AND region = ?2 AND api_id = ?3",
+        params![scope.account, scope.region, api_id],
+    )?;
+    Ok(())
+}
+
 fn write_diff(conn: &Connection, scope: &Scope, api_id: &str, d: &Diff) -> StoreResult<()> {
     if let Some(doc) = &d.api {
         conn.execute(
@@ -350,18 +377,7 @@ impl Store for SqliteStore {
     async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
         let (scope, api_id) = (scope.clone(), tree.api.api_id.clone());
         self.write(api_key(&scope, &api_id), move |tx| {
-            let d = diff(&ApiTree::new(tree.api.clone()), &tree)?;
-            tx.execute(
-                "INSERT INTO apis (account, region, api_id, doc) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    scope.account,
-                    scope.region,
-                    tree.api.api_id,
-                    serde_json::to_string(&tree.api)?
-                ],
-            )?;
-            write_diff(tx, &scope, &tree.api.api_id, &d)?;
-            Ok(())
+            insert_tree(tx, &scope, &tree)
         })
         .await
     }
@@ -395,15 +411,7 @@ impl Store for SqliteStore {
         let (scope, api_id) = (scope.clone(), api_id.to_string());
         self.write(api_key(&scope, &api_id), move |tx| {
             api_exists(tx, &scope, &api_id)?;
-            tx.execute(
-                "DELETE FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3",
-                params![scope.account, scope.region, api_id],
-            )?;
-            tx.execute(
-                "DELETE FROM apis WHERE account = ?1 AND region = ?2 AND api_id = ?3",
-                params![scope.account, scope.region, api_id],
-            )?;
-            Ok(())
+            delete_tree(tx, &scope, &api_id)
         })
         .await
     }
@@ -530,6 +538,68 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )?;
             Ok(n as u64)
+        })
+    }
+
+    async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, ApiTree)>> {
+        self.read(|conn| {
+            let mut apis = conn.prepare(
+                "SELECT account, region, doc FROM apis WHERE ?1 IS NULL OR account = ?1 ORDER BY seq",
+            )?;
+            let apis = apis
+                .query_map(params![account], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut children = conn.prepare_cached(
+                "SELECT kind, key, doc FROM children WHERE account = ?1 AND region = ?2 AND api_id = ?3 ORDER BY seq",
+            )?;
+            let mut out = Vec::with_capacity(apis.len());
+            for (account, region, doc) in apis {
+                let api: Api = serde_json::from_str(&doc)?;
+                let rows = children
+                    .query_map(params![account, region, api.api_id], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+                    .into_iter()
+                    .map(|(kind, key, doc)| Ok((Kind::parse(&kind)?, key, doc)))
+                    .collect::<StoreResult<Vec<_>>>()?;
+                out.push((Scope::new(account, region), dumped_tree(api, rows)?));
+            }
+            Ok(out)
+        })
+    }
+
+    async fn load(&self, apis: Vec<(Scope, ApiTree)>, mode: LoadMode) -> StoreResult<()> {
+        // One savepoint for the whole load: a failure rolls all of it back.
+        self.write(None, move |tx| {
+            for (scope, tree) in &apis {
+                let taken = api_exists(tx, scope, &tree.api.api_id).is_ok();
+                if taken {
+                    if mode == LoadMode::Add {
+                        return Err(StoreError::Conflict);
+                    }
+                    delete_tree(tx, scope, &tree.api.api_id)?;
+                }
+                insert_tree(tx, scope, tree)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn stats(&self) -> StoreResult<super::Stored> {
+        self.read(|conn| {
+            let (apis, stages): (i64, i64) = conn.query_row(
+                "SELECT (SELECT COUNT(*) FROM apis), (SELECT COUNT(*) FROM children WHERE kind = 'stage')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok(super::Stored {
+                apis: apis as u64,
+                stages: stages as u64,
+            })
         })
     }
 }
