@@ -26,6 +26,7 @@ use crate::auth::{sigv4, Authenticator, Defaults, Mode};
 use crate::config::{AuthMode, ServeArgs};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::limits::{self, FaultAction, FaultRule, Faults, Throttle, ThrottleConfig};
+use crate::metrics::{Metrics, Rejection};
 use crate::model::{ids, time};
 use crate::net::IdleTimeout;
 use crate::ops::{self, Ctx, Input, Reply, Service, ServiceConfig};
@@ -47,12 +48,16 @@ pub struct App {
     pub faults: Arc<Faults>,
     /// Requests that may run at once; the rest are shed with 503.
     pub permits: Arc<Semaphore>,
+    /// The number of permits.
+    pub max_concurrent: usize,
     /// Connection timeouts.
     pub timeouts: Timeouts,
     /// When the server was built (for uptime).
     pub started: Instant,
     /// `memory`, `sqlite` or `postgres`.
     pub store_kind: &'static str,
+    /// Request counters and latency histograms.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Connection timeouts.
@@ -93,13 +98,13 @@ impl App {
                 }
                 Mode::Open
             }
-            AuthMode::Strict => {
-                let path = args
-                    .credentials
-                    .as_ref()
-                    .ok_or("--auth strict needs --credentials FILE (or GATEHOUSE_CREDENTIALS)")?;
-                Mode::Strict(Credentials::load(path)?)
-            }
+            AuthMode::Strict => match (&args.credentials, &args.inline_credentials) {
+                (Some(path), _) => Mode::Strict(Credentials::load(path)?),
+                (None, Some(inline)) => Mode::Strict(inline.clone()),
+                (None, None) => {
+                    return Err("--auth strict needs --credentials FILE (or GATEHOUSE_CREDENTIALS, or [[credentials]] in the settings file)".into())
+                }
+            },
         };
         let faults = args
             .faults
@@ -137,6 +142,7 @@ impl App {
             throttle,
             faults: Arc::new(Faults::new(faults)),
             permits: Arc::new(Semaphore::new(args.max_concurrent_requests)),
+            max_concurrent: args.max_concurrent_requests,
             timeouts: Timeouts {
                 header: seconds("--header-timeout", args.header_timeout)?,
                 idle: seconds("--idle-timeout", args.idle_timeout)?,
@@ -149,6 +155,7 @@ impl App {
             } else {
                 "memory"
             },
+            metrics: Arc::new(Metrics::default()),
         })
     }
 }
@@ -168,20 +175,28 @@ async fn handle(State(app): State<App>, req: Request) -> Response {
     // A bug must never take the connection down without an answer: a panic becomes a 500.
     let outcome = match permit {
         Ok(_permit) => AssertUnwindSafe(dispatch(&app, req)).catch_unwind().await,
-        Err(_) => Ok((
-            Err(ApiError::new(
-                ErrorKind::ServiceUnavailable,
-                "Too many concurrent requests; please retry",
-            )),
-            None,
-            None,
-        )),
+        Err(_) => {
+            app.metrics.reject(Rejection::LoadShed);
+            Ok((
+                Err(ApiError::new(
+                    ErrorKind::ServiceUnavailable,
+                    "Too many concurrent requests; please retry",
+                )),
+                None,
+                None,
+            ))
+        }
     };
+    let mut error = None;
     let (mut response, op, scope) = match outcome {
         Ok((Ok(reply), op, scope)) => (reply_response(reply), op, scope),
-        Ok((Err(e), op, scope)) => (e.into_response(), op, scope),
+        Ok((Err(e), op, scope)) => {
+            error = Some(e.kind);
+            (e.into_response(), op, scope)
+        }
         Err(_) => {
             tracing::error!(request_id = %request_id, "request handler panicked");
+            error = Some(ErrorKind::Internal);
             (
                 ApiError::internal("Internal server error").into_response(),
                 None,
@@ -196,6 +211,10 @@ async fn handle(State(app): State<App>, req: Request) -> Response {
     if let Ok(v) = HeaderValue::from_str(&ids::random_id(16)) {
         headers.insert("x-amz-apigw-id", v);
     }
+    let latency = started.elapsed();
+    if !is_internal_path(&path) {
+        app.metrics.record(op, error, latency);
+    }
     tracing::info!(
         request_id = %request_id,
         method = %method,
@@ -204,10 +223,15 @@ async fn handle(State(app): State<App>, req: Request) -> Response {
         account = scope.as_ref().map(|s| s.account.as_str()).unwrap_or(""),
         region = scope.as_ref().map(|s| s.region.as_str()).unwrap_or(""),
         status = response.status().as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
+        latency_us = latency.as_micros() as u64,
         "request"
     );
     response
+}
+
+/// gatehouse's own endpoints (not counted in the request metrics).
+fn is_internal_path(path: &str) -> bool {
+    path.starts_with("/_gatehouse/") || path.starts_with("/moto-api/")
 }
 
 fn reply_response(reply: Reply) -> Response {
@@ -215,7 +239,7 @@ fn reply_response(reply: Reply) -> Response {
         Some(body) => {
             let mut r = (reply.status, body).into_response();
             r.headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
+                .insert("content-type", HeaderValue::from_static(reply.content_type));
             r
         }
         None => (reply.status, Body::empty()).into_response(),
@@ -230,13 +254,9 @@ type Dispatched = (
 
 /// gatehouse's own endpoints (not AWS operations): health, info, and state reset (also at
 /// moto's `/moto-api/reset`, so test suites written for moto's server mode run unchanged).
-async fn internal(
-    app: &App,
-    method: &axum::http::Method,
-    path: &str,
-    query: Option<&str>,
-) -> Option<ApiResult<Reply>> {
+async fn internal(app: &App, parts: &axum::http::request::Parts) -> Option<ApiResult<Reply>> {
     use axum::http::{Method, StatusCode};
+    let (method, path, query) = (&parts.method, parts.uri.path(), parts.uri.query());
     let uptime = app.started.elapsed().as_secs();
     let version = env!("CARGO_PKG_VERSION");
     Some(match (method, path) {
@@ -262,12 +282,32 @@ async fn internal(
                 "defaultAccount": app.auth.defaults.account,
             }),
         ),
+        (&Method::GET, "/_gatehouse/metrics") => {
+            let stored = match app.service.store.stats().await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot count stored records for metrics");
+                    None
+                }
+            };
+            let in_flight = app.max_concurrent - app.permits.available_permits();
+            let text = app.metrics.render(stored, in_flight, app.started.elapsed());
+            Ok(Reply {
+                status: StatusCode::OK,
+                body: Some(text),
+                content_type: "text/plain; version=0.0.4; charset=utf-8",
+            })
+        }
         (&Method::POST, "/_gatehouse/reset") | (&Method::POST, "/moto-api/reset") => {
-            if let Mode::Strict(_) = app.auth.mode {
-                return Some(Err(ApiError::new(
-                    ErrorKind::AccessDenied,
-                    "Resetting state is only allowed in open mode",
-                )));
+            let signed = sigv4::Request {
+                method: method.as_str(),
+                path,
+                query,
+                headers: &parts.headers,
+                body: b"",
+            };
+            if let Err(e) = app.auth.authorize_admin(&signed, time::now()) {
+                return Some(Err(e));
             }
             let account = wire::parse_query(query)
                 .ok()
@@ -284,8 +324,7 @@ async fn internal(
 async fn dispatch(app: &App, req: Request) -> Dispatched {
     let (parts, body) = req.into_parts();
     if !parts.uri.path().starts_with("/v2/") {
-        if let Some(reply) = internal(app, &parts.method, parts.uri.path(), parts.uri.query()).await
-        {
+        if let Some(reply) = internal(app, &parts).await {
             return (reply, None, None);
         }
     }
@@ -304,11 +343,15 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > app.body_limit) {
+        app.metrics.reject(Rejection::BodyLimit);
         return (Err(too_large()), None, None);
     }
     let body = match axum::body::to_bytes(body, app.body_limit).await {
         Ok(b) => b,
-        Err(_) => return (Err(too_large()), None, None),
+        Err(_) => {
+            app.metrics.reject(Rejection::BodyLimit);
+            return (Err(too_large()), None, None);
+        }
     };
     let signed = sigv4::Request {
         method: parts.method.as_str(),
@@ -319,7 +362,10 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
     };
     let scope = match app.auth.authenticate(&signed, time::now()) {
         Ok(s) => s,
-        Err(e) => return (Err(e), None, None),
+        Err(e) => {
+            app.metrics.reject(Rejection::Auth);
+            return (Err(e), None, None);
+        }
     };
     let query = match wire::parse_query(parts.uri.query()) {
         Ok(q) => q,
@@ -327,7 +373,10 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
     };
     let (op, labels) = match ops::route(&parts.method, parts.uri.path()) {
         Ok(found) => found,
-        Err(e) => return (Err(e), None, Some(scope)),
+        Err(e) => {
+            app.metrics.reject(Rejection::UnknownOperation);
+            return (Err(e), None, Some(scope));
+        }
     };
     if let Some(t) = &app.throttle {
         // Shared buckets when the store keeps them (PostgreSQL: all replicas), else local.
@@ -457,10 +506,27 @@ impl Drop for RunningServer {
     }
 }
 
-/// Opens the store named in `args`, binds `args.listen` and serves in the background. The
-/// listener is bound when this returns, so requests can be sent at once.
-pub async fn start(args: &ServeArgs) -> Result<RunningServer, String> {
+/// Opens the store named in `args` and, with `--seed`, loads the state file into it
+/// (stored APIs with the same ids are replaced; others are kept).
+pub async fn open_store(args: &ServeArgs) -> Result<SharedStore, String> {
     let store = store::open_async(&args.store).await?;
+    if let Some(path) = &args.seed {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read seed file {}: {e}", path.display()))?;
+        let file = crate::statefile::parse(&text)
+            .map_err(|e| format!("seed file {}: {e}", path.display()))?;
+        let n = crate::statefile::import(store.as_ref(), file, true)
+            .await
+            .map_err(|e| format!("seed file {}: {e}", path.display()))?;
+        tracing::info!(apis = n, file = %path.display(), "seeded");
+    }
+    Ok(store)
+}
+
+/// Opens (and seeds) the store named in `args`, binds `args.listen` and serves in the
+/// background. The listener is bound when this returns, so requests can be sent at once.
+pub async fn start(args: &ServeArgs) -> Result<RunningServer, String> {
+    let store = open_store(args).await?;
     start_with_store(args, store).await
 }
 

@@ -6,6 +6,7 @@
 //! secret_access_key = "..."
 //! account_id = "111111111111"
 //! # session_token = "..."   # optional: then requests must present exactly this token
+//! # admin = true            # optional: may reset state in strict mode
 //! ```
 
 use std::collections::HashMap;
@@ -26,6 +27,10 @@ pub struct Credential {
     /// If set, requests must carry this `x-amz-security-token`.
     #[serde(default)]
     pub session_token: Option<String>,
+    /// May use gatehouse's administrative endpoints (`POST /_gatehouse/reset`) in strict
+    /// mode.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 impl std::fmt::Debug for Credential {
@@ -38,6 +43,7 @@ impl std::fmt::Debug for Credential {
                 "session_token",
                 &self.session_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("admin", &self.admin)
             .finish()
     }
 }

@@ -107,6 +107,27 @@ impl Authenticator {
         key
     }
 
+    /// Whether `req` may use gatehouse's administrative endpoints (state reset): anyone in
+    /// open mode; in strict mode only a verified request signed with a credential marked
+    /// `admin = true`.
+    pub fn authorize_admin(&self, req: &Request<'_>, now: i64) -> ApiResult<()> {
+        let Mode::Strict(creds) = &self.mode else {
+            return Ok(());
+        };
+        self.authenticate(req, now)?;
+        let admin = sigv4::presented(req.headers, req.query)?
+            .and_then(|p| creds.get(&p.access_key))
+            .is_some_and(|c| c.admin);
+        if admin {
+            Ok(())
+        } else {
+            Err(deny(
+                ErrorKind::AccessDenied,
+                "This endpoint needs a credential marked admin = true in strict mode",
+            ))
+        }
+    }
+
     /// The scope `req` acts in, or the 403 that refuses it. `now` is seconds since the epoch.
     pub fn authenticate(&self, req: &Request<'_>, now: i64) -> ApiResult<Scope> {
         let presented = sigv4::presented(req.headers, req.query)?;

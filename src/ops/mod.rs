@@ -189,13 +189,18 @@ impl Input {
     }
 }
 
+/// The media type of every AWS operation's body.
+pub const JSON: &str = "application/json";
+
 /// An operation's success: status and optional JSON body.
 #[derive(Debug)]
 pub struct Reply {
     /// The model's success code.
     pub status: StatusCode,
-    /// JSON body; `None` for 204.
+    /// Body; `None` for 204.
     pub body: Option<String>,
+    /// The body's media type.
+    pub content_type: &'static str,
 }
 
 impl Reply {
@@ -204,6 +209,7 @@ impl Reply {
         Ok(Reply {
             status,
             body: Some(wire::to_json(value)?),
+            content_type: JSON,
         })
     }
 
@@ -212,6 +218,7 @@ impl Reply {
         Ok(Reply {
             status: StatusCode::NO_CONTENT,
             body: None,
+            content_type: JSON,
         })
     }
 }

@@ -79,6 +79,7 @@ pub async fn tag_resource(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
     Ok(Reply {
         status: StatusCode::CREATED,
         body: Some("{}".into()),
+        content_type: super::JSON,
     })
 }
 
