@@ -1,10 +1,15 @@
-//! Command line and environment: flags win over `GATEHOUSE_*` variables, which win over
-//! defaults.
+//! Settings: flags win over `GATEHOUSE_*` variables, which win over the settings file
+//! (`--config PATH`, TOML), which wins over defaults.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+
+/// Where state is kept unless a flag, the environment or the settings file says otherwise.
+pub const DEFAULT_STORE: &str = "sqlite:./.gatehouse/state.db";
 
 /// How requests are authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -45,7 +50,79 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Write the stored state (all accounts, or one) as a versioned JSON document.
+    Export(ExportArgs),
+    /// Load a state file written by `export` into the store, all or nothing.
+    Import(ImportArgs),
+    /// Work with settings files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `gatehouse config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a settings file: unknown keys and bad values are named; exit status 1 if any.
+    Check {
+        /// The TOML settings file.
+        path: PathBuf,
+    },
+}
+
+/// Where `export` and `import` find the store.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The store, as for `serve --store` (default: the settings file's `store`, else
+    /// `sqlite:./.gatehouse/state.db`).
+    #[arg(long, env = "GATEHOUSE_STORE")]
+    pub store: Option<String>,
+    /// Settings file whose `store` to use.
+    #[arg(long, env = "GATEHOUSE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The store URL: flag or environment, else the settings file, else the default.
+    pub fn resolve(&self) -> Result<String, String> {
+        if let Some(s) = &self.store {
+            return Ok(s.clone());
+        }
+        if let Some(path) = &self.config {
+            if let Some(s) = FileConfig::load(path)?.store {
+                return Ok(s);
+            }
+        }
+        Ok(DEFAULT_STORE.into())
+    }
+}
+
+/// Settings of `gatehouse export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Where the state is.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only this account's APIs (all regions).
+    #[arg(long, value_parser = parse_account)]
+    pub account: Option<String>,
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// Settings of `gatehouse import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The state file (from `gatehouse export`).
+    pub file: PathBuf,
+    /// Where to load it.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Replace stored APIs that have the same ids (by default any such API refuses the
+    /// whole import).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// Settings of `gatehouse serve`.
@@ -59,11 +136,7 @@ pub struct ServeArgs {
     /// Where state is kept: `sqlite:PATH` (created if missing; durable), `memory` (gone
     /// when the process ends), or `postgres://USER[:PASSWORD]@HOST:PORT/DB[?schema=NAME]`
     /// (shared by several replicas; migrations applied at start-up).
-    #[arg(
-        long,
-        env = "GATEHOUSE_STORE",
-        default_value = "sqlite:./.gatehouse/state.db"
-    )]
+    #[arg(long, env = "GATEHOUSE_STORE", default_value = DEFAULT_STORE)]
     pub store: String,
 
     /// Region for requests that carry no SigV4 credential scope (e.g. plain curl).
@@ -137,6 +210,20 @@ pub struct ServeArgs {
     /// Seconds an idle keep-alive connection is kept open.
     #[arg(long, env = "GATEHOUSE_IDLE_TIMEOUT", default_value_t = 60.0)]
     pub idle_timeout: f64,
+
+    /// Settings file (TOML; keys are the flags' names with `_` for `-`). Flags and
+    /// `GATEHOUSE_*` variables override it.
+    #[arg(long, env = "GATEHOUSE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Load this state file (from `gatehouse export`) at start-up; stored APIs with the
+    /// same ids are replaced, others are kept.
+    #[arg(long, env = "GATEHOUSE_SEED")]
+    pub seed: Option<PathBuf>,
+
+    /// Credentials given inline in the settings file (`[[credentials]]` tables).
+    #[arg(skip)]
+    pub inline_credentials: Option<crate::auth::credentials::Credentials>,
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
@@ -167,6 +254,257 @@ impl Default for ServeArgs {
             max_concurrent_requests: 512,
             header_timeout: 10.0,
             idle_timeout: 60.0,
+            config: None,
+            seed: None,
+            inline_credentials: None,
         }
     }
+}
+
+/// `credentials` in the settings file: a file's path, or `[[credentials]]` tables inline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CredentialsSetting {
+    /// Path of a credentials file.
+    File(PathBuf),
+    /// The credentials themselves.
+    Inline(toml::Value),
+}
+
+/// The settings file. Every key is optional; unknown keys are an error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--store`.
+    pub store: Option<String>,
+    /// `--default-region`.
+    pub default_region: Option<String>,
+    /// `--default-account`.
+    pub default_account: Option<String>,
+    /// `--max-stages-per-api`.
+    pub max_stages_per_api: Option<u32>,
+    /// `--body-limit`.
+    pub body_limit: Option<usize>,
+    /// `--auth`: `open` or `strict`.
+    pub auth: Option<String>,
+    /// `--credentials` (a path), or inline `[[credentials]]` tables.
+    pub credentials: Option<CredentialsSetting>,
+    /// `--allow-unauthenticated-remote`.
+    pub allow_unauthenticated_remote: Option<bool>,
+    /// `--throttle`.
+    pub throttle: Option<bool>,
+    /// `--throttle-rate`.
+    pub throttle_rate: Option<f64>,
+    /// `--throttle-burst`.
+    pub throttle_burst: Option<f64>,
+    /// `--throttle-deploy-interval`.
+    pub throttle_deploy_interval: Option<f64>,
+    /// `--fault`, as a list.
+    pub faults: Option<Vec<String>>,
+    /// `--max-concurrent-requests`.
+    pub max_concurrent_requests: Option<usize>,
+    /// `--header-timeout`.
+    pub header_timeout: Option<f64>,
+    /// `--idle-timeout`.
+    pub idle_timeout: Option<f64>,
+    /// `--seed`.
+    pub seed: Option<PathBuf>,
+    /// `--log-format`: `text` or `json`.
+    pub log_format: Option<String>,
+}
+
+impl FileConfig {
+    /// Parses a settings file's text; the error names the bad key and where it is.
+    pub fn parse(text: &str) -> Result<FileConfig, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// Reads and parses a settings file.
+    pub fn load(path: &Path) -> Result<FileConfig, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read settings file {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("settings file {}: {e}", path.display()))
+    }
+
+    /// Writes the file's settings into `args` and `log_format`, except those for which
+    /// `explicit(id)` says a flag or the environment gave a value. Every value in the file
+    /// is checked, used or not.
+    pub fn apply(
+        self,
+        args: &mut ServeArgs,
+        log_format: &mut LogFormat,
+        explicit: impl Fn(&str) -> bool,
+    ) -> Result<(), String> {
+        let bad = |key: &str, e: String| format!("{key}: {e}");
+        macro_rules! set {
+            ($key:ident, $value:expr) => {
+                if let Some(v) = $value {
+                    if !explicit(stringify!($key)) {
+                        args.$key = v;
+                    }
+                }
+            };
+        }
+        let listen = self
+            .listen
+            .map(|l| {
+                l.parse::<SocketAddr>()
+                    .map_err(|e| bad("listen", e.to_string()))
+            })
+            .transpose()?;
+        let account = self
+            .default_account
+            .map(|a| parse_account(&a).map_err(|e| bad("default_account", e)))
+            .transpose()?;
+        let auth = self
+            .auth
+            .map(|a| {
+                AuthMode::from_str(&a, false)
+                    .map_err(|_| bad("auth", format!("{a:?} is not open or strict")))
+            })
+            .transpose()?;
+        let format = self
+            .log_format
+            .map(|f| {
+                LogFormat::from_str(&f, false)
+                    .map_err(|_| bad("log_format", format!("{f:?} is not text or json")))
+            })
+            .transpose()?;
+        if self.max_stages_per_api == Some(0) {
+            return Err(bad("max_stages_per_api", "must be at least 1".into()));
+        }
+        for rule in self.faults.iter().flatten() {
+            crate::limits::FaultRule::parse(rule.trim()).map_err(|e| bad("faults", e))?;
+        }
+        let (credentials, inline) = match self.credentials {
+            None => (None, None),
+            Some(CredentialsSetting::File(p)) => (Some(p), None),
+            Some(CredentialsSetting::Inline(v)) => {
+                let mut table = toml::Table::new();
+                table.insert("credentials".into(), v);
+                let text =
+                    toml::to_string(&table).map_err(|e| bad("credentials", e.to_string()))?;
+                let creds = crate::auth::credentials::Credentials::parse(&text)
+                    .map_err(|e| bad("credentials", e))?;
+                (None, Some(creds))
+            }
+        };
+        set!(listen, listen);
+        set!(store, self.store);
+        set!(default_region, self.default_region);
+        set!(default_account, account);
+        set!(max_stages_per_api, self.max_stages_per_api);
+        set!(body_limit, self.body_limit);
+        set!(auth, auth);
+        if !explicit("credentials") {
+            if credentials.is_some() {
+                args.credentials = credentials;
+            }
+            if inline.is_some() {
+                args.inline_credentials = inline;
+            }
+        }
+        set!(
+            allow_unauthenticated_remote,
+            self.allow_unauthenticated_remote
+        );
+        set!(throttle, self.throttle);
+        set!(throttle_rate, self.throttle_rate);
+        set!(throttle_burst, self.throttle_burst);
+        set!(throttle_deploy_interval, self.throttle_deploy_interval);
+        set!(faults, self.faults);
+        set!(max_concurrent_requests, self.max_concurrent_requests);
+        set!(header_timeout, self.header_timeout);
+        set!(idle_timeout, self.idle_timeout);
+        if let Some(seed) = self.seed {
+            if !explicit("seed") {
+                args.seed = Some(seed);
+            }
+        }
+        if let Some(f) = format {
+            if !explicit("log_format") {
+                *log_format = f;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What to run, with every setting resolved.
+#[derive(Debug)]
+pub enum Resolved {
+    /// Serve with these settings.
+    Serve(Box<ServeArgs>),
+    /// Export.
+    Export(ExportArgs),
+    /// Import.
+    Import(ImportArgs),
+    /// Check a settings file.
+    CheckConfig(PathBuf),
+}
+
+/// Whether a flag or the environment gave `id` a value.
+fn given(m: &ArgMatches, id: &str) -> bool {
+    matches!(m.try_get_raw(id), Ok(Some(_)))
+        && matches!(
+            m.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+}
+
+/// Parses the command line (exits on `--help` or a usage error) and layers the settings
+/// file under flags and the environment.
+pub fn resolve_from(matches: &ArgMatches) -> Result<(LogFormat, Resolved), String> {
+    use clap::FromArgMatches;
+    let cli = Cli::from_arg_matches(matches).map_err(|e| e.to_string())?;
+    let mut log_format = cli.log_format;
+    let (args, sub) = match cli.command {
+        Some(Command::Serve(args)) => (*args, matches.subcommand_matches("serve")),
+        None => (cli.serve, None),
+        Some(Command::Export(a)) => return Ok((log_format, Resolved::Export(a))),
+        Some(Command::Import(a)) => return Ok((log_format, Resolved::Import(a))),
+        Some(Command::Config(ConfigCommand::Check { path })) => {
+            return Ok((log_format, Resolved::CheckConfig(path)))
+        }
+    };
+    let mut args = args;
+    if let Some(path) = args.config.clone() {
+        let file = FileConfig::load(&path)?;
+        let m = sub.unwrap_or(matches);
+        file.apply(&mut args, &mut log_format, |id| {
+            given(m, id) || (id == "log_format" && given(matches, id))
+        })
+        .map_err(|e| format!("settings file {}: {e}", path.display()))?;
+    }
+    Ok((log_format, Resolved::Serve(Box::new(args))))
+}
+
+/// Checks a settings file the way `serve --config` would use it (with no flags or
+/// environment): every key known, every value valid, credentials readable.
+pub fn check_file(path: &Path) -> Result<(), String> {
+    let file = FileConfig::load(path)?;
+    let mut args = ServeArgs {
+        listen: SocketAddr::from(([127, 0, 0, 1], 4599)),
+        store: DEFAULT_STORE.into(),
+        ..ServeArgs::default()
+    };
+    let mut format = LogFormat::Text;
+    let prefix = |e: String| format!("settings file {}: {e}", path.display());
+    file.apply(&mut args, &mut format, |_| false)
+        .map_err(prefix)?;
+    crate::server::App::new(
+        &args,
+        std::sync::Arc::new(crate::store::memory::MemoryStore::new()),
+    )
+    .map_err(prefix)?;
+    crate::store::check_url(&args.store).map_err(|e| prefix(format!("store: {e}")))?;
+    if let Some(seed) = &args.seed {
+        let text = std::fs::read_to_string(seed)
+            .map_err(|e| prefix(format!("seed: cannot read {}: {e}", seed.display())))?;
+        crate::statefile::parse(&text)
+            .map_err(|e| prefix(format!("seed {}: {e}", seed.display())))?;
+    }
+    Ok(())
 }

@@ -9,9 +9,13 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod limits;
+pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod ops;
 pub mod server;
+pub mod statefile;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod wire;

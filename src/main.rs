@@ -2,8 +2,11 @@
 
 use std::io::{IsTerminal, Write};
 
-use clap::Parser;
-use gatehouse::config::{Cli, Command, LogFormat};
+use std::process::ExitCode;
+
+use clap::CommandFactory;
+use gatehouse::config::{self, Cli, ExportArgs, ImportArgs, LogFormat, Resolved, ServeArgs};
+use gatehouse::statefile;
 use tokio::net::TcpListener;
 
 async fn shutdown_signal() {
@@ -34,58 +37,119 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("gatehouse: {e}");
+    ExitCode::FAILURE
+}
+
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+async fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let (log_format, what) = match config::resolve_from(&matches) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    match cli.log_format {
+    match log_format {
         LogFormat::Json => logs.json().with_current_span(false).init(),
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
     }
-    let args = match cli.command {
-        Some(Command::Serve(args)) => args,
-        None => cli.serve,
-    };
-    let store = match gatehouse::store::open_async(&args.store).await {
+    match what {
+        Resolved::Serve(args) => serve(*args).await,
+        Resolved::Export(a) => export(a).await,
+        Resolved::Import(a) => import(a).await,
+        Resolved::CheckConfig(path) => match config::check_file(&path) {
+            Ok(()) => {
+                println!("{}: ok", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let store = match gatehouse::server::open_store(&args).await {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("gatehouse: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
+        Err(e) => return fail(e),
     };
     let app = match gatehouse::server::App::new(&args, store) {
         Ok(app) => app,
-        Err(e) => {
-            eprintln!("gatehouse: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
+        Err(e) => return fail(e),
     };
     let listener = match TcpListener::bind(args.listen).await {
         Ok(l) => l,
-        Err(e) => {
-            eprintln!("gatehouse: cannot listen on {}: {e}", args.listen);
-            return std::process::ExitCode::FAILURE;
-        }
+        Err(e) => return fail(format!("cannot listen on {}: {e}", args.listen)),
     };
     let addr = match listener.local_addr() {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("gatehouse: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
+        Err(e) => return fail(e),
     };
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "gatehouse listening on http://{addr}");
     let _ = stdout.flush();
     match gatehouse::server::serve(listener, app, shutdown_signal()).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("gatehouse: server error: {e}");
-            std::process::ExitCode::FAILURE
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("server error: {e}")),
+    }
+}
+
+async fn export(a: ExportArgs) -> ExitCode {
+    let url = match a.store.resolve() {
+        Ok(u) => u,
+        Err(e) => return fail(e),
+    };
+    let store = match gatehouse::store::open_async(&url).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let file = match statefile::export(store.as_ref(), a.account.as_deref()).await {
+        Ok(f) => f,
+        Err(e) => return fail(e),
+    };
+    let text = match serde_json::to_string_pretty(&file) {
+        Ok(t) => t + "\n",
+        Err(e) => return fail(e),
+    };
+    let written = match &a.output {
+        Some(path) => std::fs::write(path, text),
+        None => std::io::stdout().write_all(text.as_bytes()),
+    };
+    match written {
+        Ok(()) => {
+            eprintln!("gatehouse: exported {} APIs", file.apis.len());
+            ExitCode::SUCCESS
         }
+        Err(e) => fail(format!("cannot write the export: {e}")),
+    }
+}
+
+async fn import(a: ImportArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&a.file) {
+        Ok(t) => t,
+        Err(e) => return fail(format!("cannot read {}: {e}", a.file.display())),
+    };
+    let file = match statefile::parse(&text) {
+        Ok(f) => f,
+        Err(e) => return fail(format!("{}: {e}; nothing was imported", a.file.display())),
+    };
+    let url = match a.store.resolve() {
+        Ok(u) => u,
+        Err(e) => return fail(e),
+    };
+    let store = match gatehouse::store::open_async(&url).await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    match statefile::import(store.as_ref(), file, a.replace).await {
+        Ok(n) => {
+            eprintln!("gatehouse: imported {n} APIs from {}", a.file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }
