@@ -18,6 +18,9 @@ import boto3
 import botocore.config
 import pytest
 
+# The JavaScript suite lives beside this one and runs with node (see js/package.json).
+collect_ignore = ["js"]
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("GATEHOUSE_BIN", str(ROOT / "target" / "debug" / "gatehouse"))
 VENV_BIN = pathlib.Path(sys.executable).parent
@@ -39,9 +42,11 @@ def store_url():
 class Server:
     """A running gatehouse process."""
 
-    def __init__(self, *extra):
+    def __init__(self, *extra, store=None, env=None):
+        self.store = store or store_url()
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--store", store_url(), *extra],
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--store", self.store, *extra],
+            env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

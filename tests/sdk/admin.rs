@@ -55,24 +55,113 @@ async fn health_info_and_reset() {
 }
 
 #[tokio::test]
-async fn reset_is_refused_in_strict_mode() {
+async fn metrics_count_operations_outcomes_and_rejections() {
+    let s = server_with(|a| a.body_limit = 256).await;
+    let c = client(&s);
+    let api = http_api(&c).await;
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("dev")
+        .send()
+        .await
+        .unwrap();
+    c.get_stage()
+        .api_id(&api)
+        .stage_name("dev")
+        .send()
+        .await
+        .unwrap();
+    let (code, _, _) = failure(c.get_stage().api_id(&api).stage_name("nope").send().await);
+    assert_eq!(code, "NotFoundException");
+    let big = vec![b'x'; 300];
+    let (status, _, _) = raw(s.addr, "POST", "/v2/apis", &[], &big).await;
+    assert_eq!(status, 413);
+    let (status, _, _) = raw(s.addr, "GET", "/v2/nothing/here", &[], b"").await;
+    assert_eq!(status, 404);
+
+    let (status, headers, text) = raw(s.addr, "GET", "/_gatehouse/metrics", &[], b"").await;
+    assert_eq!(status, 200);
+    assert!(header(&headers, "content-type")
+        .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")));
+    for line in [
+        "gatehouse_requests_total{operation=\"GetStage\",outcome=\"Success\"} 1",
+        "gatehouse_requests_total{operation=\"GetStage\",outcome=\"NotFoundException\"} 1",
+        "gatehouse_requests_total{operation=\"CreateStage\",outcome=\"Success\"} 1",
+        "gatehouse_request_duration_seconds_count{operation=\"GetStage\"} 2",
+        "gatehouse_rejected_requests_total{reason=\"body_limit\"} 1",
+        "gatehouse_rejected_requests_total{reason=\"unknown_operation\"} 1",
+        "gatehouse_stored_apis 1",
+        "gatehouse_stored_stages 1",
+        "gatehouse_requests_in_flight 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
+    }
+    // gatehouse's own endpoints are not counted as requests.
+    assert!(!text.contains("operation=\"none\",outcome=\"Success\""));
+}
+
+/// SIGTERM: the listener closes at once, the request in flight still gets its answer, and
+/// the process exits cleanly.
+#[tokio::test]
+async fn sigterm_drains_in_flight_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.toml");
-    std::fs::write(
-        &path,
-        "[[credentials]]\naccess_key_id = \"AK\"\nsecret_access_key = \"s\"\naccount_id = \"111111111111\"\n",
-    )
-    .unwrap();
-    let s = server_with(|a| {
-        a.auth = gatehouse::config::AuthMode::Strict;
-        a.credentials = Some(path.clone());
-    })
-    .await;
-    let (status, headers, _) = raw(s.addr, "POST", "/moto-api/reset", &[], b"").await;
-    assert_eq!(
-        (status, header(&headers, "x-amzn-errortype")),
-        (403, Some("AccessDeniedException"))
-    );
-    let (status, _, _) = raw(s.addr, "GET", "/_gatehouse/health", &[], b"").await;
-    assert_eq!(status, 200, "health needs no signature");
+    let store = format!("sqlite:{}", dir.path().join("s.db").display());
+    let (mut child, endpoint) =
+        spawn_gatehouse(&["--store", &store, "--fault", "GetStage=delay:1500ms"]).await;
+    let c = client_as(&endpoint, "123456789012", "us-east-1");
+    let api = http_api(&c).await;
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("dev")
+        .send()
+        .await
+        .unwrap();
+    let slow = {
+        let c = c.clone();
+        let api = api.clone();
+        tokio::spawn(async move { c.get_stage().api_id(&api).stage_name("dev").send().await })
+    };
+    // Wait until the server is handling it (the metrics scrape itself is the other one).
+    let addr: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, _, text) = raw(addr, "GET", "/_gatehouse/metrics", &[], b"").await;
+        if text.lines().any(|l| l == "gatehouse_requests_in_flight 2") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "request never in flight"
+        );
+        tokio::task::yield_now().await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let answer = slow
+        .await
+        .unwrap()
+        .expect("the in-flight request is answered");
+    assert_eq!(answer.stage_name(), Some("dev"));
+    let status = tokio::time::timeout(std::time::Duration::from_secs(15), child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn the_testing_module_serves_a_client_in_one_line() {
+    let gh = gatehouse::testing::TestServer::start().await;
+    let conf = gh.aws_config().load().await;
+    let c = aws_sdk_apigatewayv2::Client::new(&conf);
+    let api = http_api(&c).await;
+    let (code, _, msg) = failure(c.get_stage().api_id(&api).stage_name("x").send().await);
+    assert_eq!(code, "NotFoundException");
+    assert!(msg.contains(gatehouse::testing::ACCOUNT), "{msg}");
+    gh.stop().await;
 }

@@ -30,6 +30,12 @@ access_key_id = "ASIASESSION"
 secret_access_key = "secret-s"
 account_id = "111111111111"
 session_token = "token-of-the-session"
+
+[[credentials]]
+access_key_id = "AKIAADMIN"
+secret_access_key = "secret-admin"
+account_id = "333333333333"
+admin = true
 "#;
 
 async fn strict_server() -> (RunningServer, tempfile::TempDir) {
@@ -362,4 +368,45 @@ async fn strict_mode_needs_credentials_and_open_mode_needs_loopback() {
     args.allow_unauthenticated_remote = true;
     let s = gatehouse::server::start(&args).await.unwrap();
     s.stop().await;
+}
+
+#[tokio::test]
+async fn reset_needs_an_admin_credential_in_strict_mode() {
+    let (s, _dir) = strict_server().await;
+    let a = sdk(&s, "AKIASTRICTA", "secret-a", None);
+    let api = http_api(&a).await;
+    let (status, h, _) = raw(s.addr, "POST", "/moto-api/reset", &[], b"").await;
+    assert_eq!(
+        (status, header(&h, "x-amzn-errortype")),
+        (403, Some("MissingAuthenticationTokenException"))
+    );
+    for path in ["/_gatehouse/reset", "/moto-api/reset"] {
+        let (status, kind, body) = send(&s, "POST", path, b"", Signing::default()).await;
+        assert_eq!(
+            (status, kind.as_str()),
+            (403, "AccessDeniedException"),
+            "{body}"
+        );
+        assert!(body.contains("admin = true"), "{body}");
+    }
+    let forged = Signing {
+        key: "AKIAADMIN",
+        secret: "not-the-secret",
+        ..Signing::default()
+    };
+    let (status, kind, _) = send(&s, "POST", "/_gatehouse/reset", b"", forged).await;
+    assert_eq!((status, kind.as_str()), (403, "InvalidSignatureException"));
+    a.get_api().api_id(&api).send().await.unwrap();
+
+    let admin = Signing {
+        key: "AKIAADMIN",
+        secret: "secret-admin",
+        ..Signing::default()
+    };
+    let (status, _, body) = send(&s, "POST", "/_gatehouse/reset", b"", admin).await;
+    assert_eq!(status, 200, "{body}");
+    let (code, _, _) = failure(a.get_api().api_id(&api).send().await);
+    assert_eq!(code, "NotFoundException");
+    let (status, _, _) = raw(s.addr, "GET", "/_gatehouse/health", &[], b"").await;
+    assert_eq!(status, 200, "health needs no signature");
 }
