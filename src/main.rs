@@ -77,7 +77,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let app = match gatehouse::server::App::new(&args, store) {
+    let app = match gatehouse::server::App::new(&args, store.clone()) {
         Ok(app) => app,
         Err(e) => return fail(e),
     };
@@ -92,7 +92,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "gatehouse listening on http://{addr}");
     let _ = stdout.flush();
-    match gatehouse::server::serve(listener, app, shutdown_signal()).await {
+    let served = gatehouse::server::serve(listener, app, shutdown_signal()).await;
+    // Requests have drained (or the grace period is over): close the store cleanly.
+    store.close().await;
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("server error: {e}")),
     }

@@ -129,11 +129,15 @@ impl Metrics {
             return;
         };
         cells.outcomes[outcome_index(error)].fetch_add(1, Ordering::Relaxed);
+        // One cell per request: the first bucket that holds it (beyond the last bucket only
+        // `count` grows); the exposition sums them into Prometheus' cumulative buckets.
         let secs = latency.as_secs_f64();
-        for (b, le) in cells.buckets.iter().zip(BUCKETS) {
-            if secs <= le {
-                b.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(b) = BUCKETS
+            .iter()
+            .position(|le| secs <= *le)
+            .and_then(|i| cells.buckets.get(i))
+        {
+            b.fetch_add(1, Ordering::Relaxed);
         }
         cells.count.fetch_add(1, Ordering::Relaxed);
         cells
@@ -193,13 +197,16 @@ impl Metrics {
                 continue;
             }
             let op = name_of(i);
+            let mut cumulative = 0;
             for (b, le) in cells.buckets.iter().zip(BUCKETS) {
+                cumulative += b.load(Ordering::Relaxed);
                 let _ = writeln!(
                     out,
-                    "gatehouse_request_duration_seconds_bucket{{operation=\"{op}\",le=\"{le}\"}} {}",
-                    b.load(Ordering::Relaxed)
+                    "gatehouse_request_duration_seconds_bucket{{operation=\"{op}\",le=\"{le}\"}} {cumulative}"
                 );
             }
+            // Requests recorded while this ran may show in the buckets but not in `count`.
+            let count = count.max(cumulative);
             let _ = writeln!(
                 out,
                 "gatehouse_request_duration_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {count}"

@@ -121,9 +121,18 @@ async fn dump_and_load(store: &dyn Store) {
 
     let all = store.dump(None).await.unwrap();
     let ids: Vec<&str> = all.iter().map(|(_, t)| t.api.api_id.as_str()).collect();
-    assert_eq!(ids, ["dumpquick1", "dumpplain1", "dumpother1"], "creation order");
+    assert_eq!(
+        ids,
+        ["dumpquick1", "dumpplain1", "dumpother1"],
+        "creation order"
+    );
     assert_eq!(all[0].1.new_snapshots.len(), 1, "snapshots are dumped");
-    let names: Vec<&str> = all[1].1.stages.iter().map(|s| s.stage_name.as_str()).collect();
+    let names: Vec<&str> = all[1]
+        .1
+        .stages
+        .iter()
+        .map(|s| s.stage_name.as_str())
+        .collect();
     assert_eq!(names, ["dev", "prod"]);
     let only_a = store.dump(Some("121212121212")).await.unwrap();
     assert_eq!(only_a.len(), 2);
@@ -142,10 +151,7 @@ async fn dump_and_load(store: &dyn Store) {
         Err(StoreError::ApiNotFound)
     ));
     // Overwrite replaces them; a wiped store loads back to the same dump.
-    store
-        .load(batch, super::LoadMode::Overwrite)
-        .await
-        .unwrap();
+    store.load(batch, super::LoadMode::Overwrite).await.unwrap();
     store.get_api(&a, "dumpfresh1").await.unwrap();
     store.reset(None).await.unwrap();
     store.load(all.clone(), super::LoadMode::Add).await.unwrap();

@@ -204,6 +204,11 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes every record of `account` (all accounts when `None`), in every region.
     async fn reset(&self, account: Option<&str>) -> StoreResult<()>;
 
+    /// Called once when the server stops, after requests have drained: finishes what the
+    /// backend keeps open (SQLite folds its write-ahead log into the database file;
+    /// PostgreSQL closes its pool). The store must not be used afterwards.
+    async fn close(&self) {}
+
     /// Checks that the backend answers (cheap; for health checks).
     async fn ping(&self) -> StoreResult<()> {
         match self

@@ -475,6 +475,11 @@ impl Store for PostgresStore {
         Ok(n as u64)
     }
 
+    async fn close(&self) {
+        self.pool.close();
+        tracing::info!("postgres store closed");
+    }
+
     async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, ApiTree)>> {
         let client = self.pool.get().await?;
         let apis = client

@@ -541,6 +541,28 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn close(&self) {
+        // No writes are in flight once requests have drained: fold the log into the file so
+        // the database stands alone, and drop the idle reader connections.
+        // (Reader connections are read-only; a checkpoint writes, so it gets its own.)
+        let folded = Connection::open(&self.path).and_then(|conn| {
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+        });
+        match folded {
+            Ok(0) => tracing::info!("sqlite store closed (log checkpointed)"),
+            Ok(_) => {
+                tracing::warn!("sqlite store closed; the log was busy and stays beside the file")
+            }
+            Err(e) => tracing::warn!(error = %e, "sqlite checkpoint at shutdown failed"),
+        }
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.clear();
+        }
+    }
+
     async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, ApiTree)>> {
         self.read(|conn| {
             let mut apis = conn.prepare(

@@ -100,8 +100,8 @@ async fn metrics_count_operations_outcomes_and_rejections() {
     assert!(!text.contains("operation=\"none\",outcome=\"Success\""));
 }
 
-/// SIGTERM: the listener closes at once, the request in flight still gets its answer, and
-/// the process exits cleanly.
+/// SIGTERM: the listener closes at once, the request in flight still gets its answer, the
+/// store is closed, and the process exits cleanly.
 #[tokio::test]
 async fn sigterm_drains_in_flight_requests() {
     let dir = tempfile::tempdir().unwrap();
@@ -152,6 +152,10 @@ async fn sigterm_drains_in_flight_requests() {
         .unwrap();
     assert!(status.success(), "{status:?}");
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    // The store was closed cleanly: its write-ahead log is folded into the database file.
+    let wal = dir.path().join("s.db-wal");
+    let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(left, 0, "{} still holds {left} bytes", wal.display());
 }
 
 #[tokio::test]
