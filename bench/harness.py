@@ -230,6 +230,56 @@ def main():
     write_report(results, notes, out, micro)
 
 
+def target_table(results, notes, pick):
+    """Issue 5's targets, judged from this run's figures (never typed in by hand)."""
+    rows = []
+
+    def add(target, figure, met):
+        rows.append(f"| {target} | {figure} | {'yes' if met else '**no**'} |")
+
+    def ratio(op, c):
+        g, m = pick("gatehouse", op, c), pick("moto", op, c)
+        return g["rps"] / m["rps"] if g and m and m["rps"] else 0.0
+
+    r16, r64 = ratio("get-stage", 16), ratio("get-stage", 64)
+    add("GetStage, SigV4 verified, ≥ 100× moto at 16 and 64 connections",
+        f"{r16:,.0f}× and {r64:,.0f}×", r16 >= 100 and r64 >= 100)
+    g = pick("gatehouse", "get-stage", 64)
+    if g:
+        add("GetStage p99 < 2 ms at 64 connections",
+            f"{g['p99_ms']:.2f} ms (p50 {g['p50_ms']:.2f} ms at {g['rps']:,.0f} req/s)",
+            g["p99_ms"] < 2.0)
+    cs, us = pick("gatehouse", "create-stage", 32), pick("gatehouse", "update-stage", 32)
+    if cs and us:
+        add("Durable CreateStage/UpdateStage ≥ 3,000/s at 32 clients "
+            "(acknowledged after COMMIT, `synchronous=FULL`; `kill -9`: tests/sdk/durability.rs)",
+            f"{cs['rps']:,.0f} and {us['rps']:,.0f}/s", min(cs["rps"], us["rps"]) >= 3000)
+    growth = []
+    for c in (16, 64):
+        small, big = pick("gatehouse", "get-stage", c, "small"), pick("gatehouse", "get-stage", c, "big")
+        if small and big:
+            growth.append((c, big["p99_ms"] / small["p99_ms"]))
+    if growth:
+        add("1,000,000 stages: GetStage p99 within 1.5× of 1,000",
+            ", ".join(f"{x:.2f}× ({c} conn.)" for c, x in growth), all(x <= 1.5 for _, x in growth))
+    small, big = pick("gatehouse", "get-apis", 16, "small"), pick("gatehouse", "get-apis", 16, "big")
+    if small and big:
+        p99 = big["p99_ms"] / small["p99_ms"]
+        cpu = big["cpu_us_per_req"] / small["cpu_us_per_req"]
+        add("1,000,000 stages: a GetApis page within 1.5×", f"p99 {p99:.2f}×, CPU per page {cpu:.2f}×",
+            p99 <= 1.5 and cpu <= 1.5)
+    if notes.get("big_ready_ms") is not None:
+        add("1,000,000 stages: ready line within 200 ms", f"{notes['big_ready_ms']:.0f} ms",
+            notes["big_ready_ms"] < 200)
+        add("1,000,000 stages: peak RSS < 200 MiB", f"{notes['big_peak_rss_mib']:.0f} MiB",
+            notes["big_peak_rss_mib"] < 200)
+    add("Empty store: ready within 50 ms, idle RSS < 30 MiB",
+        f"{notes['gatehouse_ready_empty_ms']:.0f} ms, {notes['gatehouse_idle_rss_mib']:.0f} MiB",
+        notes["gatehouse_ready_empty_ms"] < 50 and notes["gatehouse_idle_rss_mib"] < 30)
+    return ["## Targets (issue 5), judged from this run", "",
+            "| target | figure | met |", "|---|---|---|", *rows, ""]
+
+
 def write_report(results, notes, out, micro):
     import matplotlib
     matplotlib.use("Agg")
@@ -318,6 +368,7 @@ def write_report(results, notes, out, micro):
     lines += ["", "## Micro-benchmarks", "", "`cargo run --release -p gatehouse-micro`:", "",
               "```", micro.rstrip(), "```"]
     lines += ["", "![throughput against connections](benchmarks.png)", ""]
+    lines += target_table(results, notes, pick)
     analysis = ROOT / "bench" / "analysis.md"
     if analysis.exists():
         lines += ["", analysis.read_text()]
