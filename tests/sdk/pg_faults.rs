@@ -115,6 +115,10 @@ async fn postgres_outage_fails_fast_and_recovers() {
             ("ServiceUnavailableException", 503)
         );
     }
+    // The health endpoint tells a load balancer the same.
+    let (status, _, body) = raw(s.addr, "GET", "/_gatehouse/health", &[], b"").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("\"status\":\"unavailable\""), "{body}");
 
     proxy.restore().await;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -130,6 +134,8 @@ async fn postgres_outage_fails_fast_and_recovers() {
         Some("before"),
         "failed writes were not applied"
     );
+    let (status, _, body) = raw(s.addr, "GET", "/_gatehouse/health", &[], b"").await;
+    assert_eq!(status, 200, "{body}");
     c.update_stage()
         .api_id(&id)
         .stage_name("dev")
