@@ -136,6 +136,7 @@ impl App {
                 config: Arc::new(ServiceConfig {
                     max_stages_per_api: args.max_stages_per_api as usize,
                 }),
+                renders: Arc::default(),
             },
             auth: Arc::new(Authenticator::new(mode, defaults)),
             body_limit: args.body_limit,

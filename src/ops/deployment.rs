@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde::Deserialize;
 
-use super::{change, list_children, read, Ctx, Input, Reply, Service};
+use super::{change, get_child, list_children, Ctx, Input, Reply, Service};
 use crate::error::{ApiError, ApiResult};
 use crate::model::deployment::Deployment;
 use crate::model::time;
@@ -66,8 +66,7 @@ pub async fn create_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiRes
 
 /// GET /v2/apis/{apiId}/deployments/{deploymentId} → 200 Deployment.
 pub async fn get_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let d: Deployment = read(svc, ctx, input.label(0)?, input.label(1)?).await?;
-    Reply::json(StatusCode::OK, &DeploymentOut::new(&d))
+    get_child::<Deployment>(svc, ctx, &input).await
 }
 
 /// GET /v2/apis/{apiId}/deployments → 200 {items, nextToken}.

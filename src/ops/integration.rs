@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 
-use super::{change, list_children, read, Ctx, Input, Reply, Service, ID_TAKEN};
+use super::{change, get_child, list_children, Ctx, Input, Reply, Service, ID_TAKEN};
 use crate::error::{ApiError, ApiResult};
 use crate::model::integration::{Integration, IntegrationInput};
 use crate::model::tree::ApiTree;
@@ -40,8 +40,7 @@ pub async fn create_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiRe
 
 /// GET /v2/apis/{apiId}/integrations/{integrationId} → 200 Integration.
 pub async fn get_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let i: Integration = read(svc, ctx, input.label(0)?, input.label(1)?).await?;
-    Reply::json(StatusCode::OK, &i)
+    get_child::<Integration>(svc, ctx, &input).await
 }
 
 /// GET /v2/apis/{apiId}/integrations → 200 {items, nextToken}.

@@ -11,11 +11,12 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::model::tree::ApiTree;
 use crate::model::Scope;
 use crate::store::{self, Child, Kind, SharedStore, StoreError};
-use crate::wire::{self, page, ListOut};
+use crate::wire::{self, page};
 
 pub mod api;
 pub mod deployment;
 pub mod integration;
+pub mod render;
 pub mod route;
 pub mod stage;
 pub mod tags;
@@ -42,6 +43,8 @@ pub struct Service {
     pub store: SharedStore,
     /// Operation settings.
     pub config: Arc<ServiceConfig>,
+    /// Wire JSON of stored documents, rendered once each.
+    pub renders: Arc<render::RenderCache>,
 }
 
 /// The caller, resolved before the operation runs.
@@ -122,6 +125,26 @@ pub async fn change(
         .map_err(|e| ctx.store_error(e, api_id, None))
 }
 
+/// Answers Get{Stage,Route,Integration,Deployment}: child `{label 1}` of API `{label 0}`
+/// in its wire shape.
+pub async fn get_child<T: Child + wire::ToWire>(
+    svc: &Service,
+    ctx: &Ctx,
+    input: &Input,
+) -> ApiResult<Reply> {
+    let (api_id, key) = (input.label(0)?, input.label(1)?);
+    let doc = svc
+        .store
+        .get_doc(&ctx.scope, api_id, T::KIND, key)
+        .await
+        .map_err(|e| ctx.store_error(e, api_id, Some(key)))?;
+    Ok(Reply {
+        status: StatusCode::OK,
+        body: Some(svc.renders.render::<T>(&doc)?.to_string()),
+        content_type: JSON,
+    })
+}
+
 /// Reads child record `key` of API `api_id`.
 pub async fn read<T: Child>(svc: &Service, ctx: &Ctx, api_id: &str, key: &str) -> ApiResult<T> {
     store::get::<T>(svc.store.as_ref(), &ctx.scope, api_id, key)
@@ -159,14 +182,33 @@ where
         ctx.scope.region
     );
     let req = page_request(input, &listing)?;
-    let found = store::list::<T>(svc.store.as_ref(), &ctx.scope, api_id, req.after, req.limit)
+    let found = svc
+        .store
+        .list_docs(&ctx.scope, api_id, T::KIND, req.after, req.limit)
         .await
         .map_err(|e| ctx.store_error(e, api_id, None))?;
-    let out = ListOut {
-        items: found.items.iter().map(|(_, t)| t.to_wire()).collect(),
-        next_token: next_token(&listing, &found),
-    };
-    Reply::json(StatusCode::OK, &out)
+    // `{"items":[...],"nextToken":"..."}` (as wire::ListOut serializes it), from the
+    // rendered items.
+    let mut body =
+        String::with_capacity(64 + found.items.iter().map(|(_, d)| d.len()).sum::<usize>());
+    body.push_str("{\"items\":[");
+    for (i, (_, doc)) in found.items.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&svc.renders.render::<T>(doc)?);
+    }
+    body.push(']');
+    if let Some(token) = next_token(&listing, &found) {
+        body.push_str(",\"nextToken\":");
+        body.push_str(&wire::to_json(&token)?);
+    }
+    body.push('}');
+    Ok(Reply {
+        status: StatusCode::OK,
+        body: Some(body),
+        content_type: JSON,
+    })
 }
 
 /// An operation's input as it came off the wire.

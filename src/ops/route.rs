@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 
-use super::{change, list_children, read, Ctx, Input, Reply, Service};
+use super::{change, get_child, list_children, Ctx, Input, Reply, Service};
 use crate::error::{ApiError, ApiResult};
 use crate::model::route::{validate_route_key, Route, RouteInput};
 use crate::model::{ids, time};
@@ -45,8 +45,7 @@ pub async fn create_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
 
 /// GET /v2/apis/{apiId}/routes/{routeId} → 200 Route.
 pub async fn get_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let route: Route = read(svc, ctx, input.label(0)?, input.label(1)?).await?;
-    Reply::json(StatusCode::OK, &route)
+    get_child::<Route>(svc, ctx, &input).await
 }
 
 /// GET /v2/apis/{apiId}/routes → 200 {items, nextToken}.

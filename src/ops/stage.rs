@@ -4,7 +4,7 @@
 
 use axum::http::StatusCode;
 
-use super::{change, list_children, read, Ctx, Input, Reply, Service};
+use super::{change, get_child, list_children, read, Ctx, Input, Reply, Service};
 use crate::error::{ApiError, ApiResult};
 use crate::model::stage::{StageInput, StageRules};
 use crate::model::tree::ApiTree;
@@ -78,8 +78,7 @@ pub async fn create_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
 
 /// GET /v2/apis/{apiId}/stages/{stageName} → 200 Stage.
 pub async fn get_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let stage: Stage = read(svc, ctx, input.label(0)?, input.label(1)?).await?;
-    Reply::json(StatusCode::OK, &StageOut::new(&stage))
+    get_child::<Stage>(svc, ctx, &input).await
 }
 
 /// GET /v2/apis/{apiId}/stages → 200 {items, nextToken}.

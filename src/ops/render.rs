@@ -1,0 +1,102 @@
+//! Wire JSON of stored child documents, rendered once per distinct document.
+//!
+//! GetStage, GetRoute, GetIntegration, GetDeployment and their listings otherwise decode the
+//! stored JSON and encode the wire JSON on every request (a tenth of a GetStage's server
+//! CPU). The wire form is a pure function of the stored document, so the document itself
+//! is the key: a changed record is a different key, and nothing ever needs invalidating.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Child, Kind};
+use crate::wire::{self, ToWire};
+
+/// Most documents kept per kind; when full, the kind's cache starts over.
+const CAP: usize = 4096;
+
+/// The cache: one map per kind, stored document → wire JSON.
+#[derive(Default)]
+pub struct RenderCache {
+    kinds: [Mutex<HashMap<Box<str>, Arc<str>>>; 5],
+}
+
+fn slot(kind: Kind) -> usize {
+    match kind {
+        Kind::Stage => 0,
+        Kind::Route => 1,
+        Kind::Integration => 2,
+        Kind::Deployment => 3,
+        Kind::Snapshot => 4,
+    }
+}
+
+/// Renders one stored document without the cache.
+pub fn render_uncached<T: Child + ToWire>(doc: &str) -> ApiResult<String> {
+    let record: T = serde_json::from_str(doc).map_err(|e| {
+        tracing::error!(error = %e, kind = T::KIND.as_str(), "stored record is not valid");
+        ApiError::internal("Internal server error")
+    })?;
+    let json = wire::to_json(&record.to_wire());
+    json
+}
+
+impl RenderCache {
+    /// The wire JSON of stored document `doc` of type `T`.
+    pub fn render<T: Child + ToWire>(&self, doc: &str) -> ApiResult<Arc<str>> {
+        let map = &self.kinds[slot(T::KIND)];
+        if let Some(hit) = map.lock().ok().and_then(|m| m.get(doc).cloned()) {
+            return Ok(hit);
+        }
+        let rendered: Arc<str> = render_uncached::<T>(doc)?.into();
+        if let Ok(mut m) = map.lock() {
+            if m.len() >= CAP {
+                m.clear();
+            }
+            m.insert(doc.into(), rendered.clone());
+        }
+        Ok(rendered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::api::ProtocolType;
+    use crate::model::stage::{StageInput, StageRules};
+    use crate::model::Stage;
+
+    fn stored(name: &str, description: Option<&str>) -> String {
+        let stage = Stage::create(
+            StageInput {
+                stage_name: Some(name.into()),
+                description: description.map(String::from),
+                ..Default::default()
+            },
+            &StageRules {
+                protocol: ProtocolType::Http,
+                api_label: "123456789012:abc".into(),
+            },
+            1_600_000_000,
+        )
+        .unwrap();
+        serde_json::to_string(&stage).unwrap()
+    }
+
+    #[test]
+    fn renders_as_the_uncached_path_and_follows_changes() {
+        let cache = RenderCache::default();
+        let a = stored("dev", None);
+        let b = stored("dev", Some("changed"));
+        for _ in 0..2 {
+            assert_eq!(
+                &*cache.render::<Stage>(&a).unwrap(),
+                render_uncached::<Stage>(&a).unwrap()
+            );
+        }
+        let changed = cache.render::<Stage>(&b).unwrap();
+        assert!(changed.contains("\"description\":\"changed\""), "{changed}");
+        assert!(!cache.render::<Stage>(&a).unwrap().contains("description"));
+        assert!(cache.render::<Stage>("{not json").is_err());
+    }
+}
