@@ -17,7 +17,6 @@ use futures_util::FutureExt;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -163,10 +162,13 @@ impl App {
 
 /// The service as an axum router (no socket).
 pub fn router(app: App) -> Router {
-    Router::new().fallback(handle).with_state(app)
+    Router::new()
+        .fallback(|State(app): State<App>, req: Request| async move { handle(&app, req).await })
+        .with_state(app)
 }
 
-async fn handle(State(app): State<App>, req: Request) -> Response {
+/// Answers one request: every request, whatever it is, goes through here.
+pub async fn handle(app: &App, req: Request) -> Response {
     let started = Instant::now();
     let request_id = ids::request_id();
     let method = req.method().clone();
@@ -175,7 +177,7 @@ async fn handle(State(app): State<App>, req: Request) -> Response {
     let permit = app.permits.clone().try_acquire_owned();
     // A bug must never take the connection down without an answer: a panic becomes a 500.
     let outcome = match permit {
-        Ok(_permit) => AssertUnwindSafe(dispatch(&app, req)).catch_unwind().await,
+        Ok(_permit) => AssertUnwindSafe(dispatch(app, req)).catch_unwind().await,
         Err(_) => {
             app.metrics.reject(Rejection::LoadShed);
             Ok((
@@ -434,7 +436,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let timeouts = app.timeouts;
-    let service = TowerToHyperService::new(router(app));
+    // hyper calls `handle` directly (no router or tower layers: every path goes to it).
+    let app = Arc::new(app);
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&app, req.map(Body::new)).await) }
+    });
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(timeouts.header)
