@@ -37,6 +37,21 @@ pub async fn seed_api(store: &dyn Store, scope: &Scope, api_id: &str) -> Api {
     api
 }
 
+/// A quick-created API as a whole tree: integration, route, `$default` stage, deployment.
+fn quick_tree(api_id: &str) -> ApiTree {
+    let mut tree = ApiTree::new(api(api_id));
+    quick::create(
+        &mut tree,
+        QuickCreate {
+            target: Some("https://example.com".into()),
+            ..Default::default()
+        },
+        1_600_000_000,
+    )
+    .expect("quick create");
+    tree
+}
+
 fn stage(name: &str) -> Stage {
     Stage::create(
         StageInput {
@@ -99,16 +114,7 @@ async fn dump_and_load(store: &dyn Store) {
     store.reset(None).await.unwrap();
     let a = Scope::new("121212121212", "us-east-1");
     let b = Scope::new("343434343434", "eu-west-1");
-    let mut tree = ApiTree::new(api("dumpquick1"));
-    quick::create(
-        &mut tree,
-        QuickCreate {
-            target: Some("https://example.com".into()),
-            ..Default::default()
-        },
-        1_600_000_000,
-    )
-    .unwrap();
+    let tree = quick_tree("dumpquick1");
     store.create_api(&a, tree).await.unwrap();
     seed_api(store, &a, "dumpplain1").await;
     add_stage(store, &a, "dumpplain1", "dev").await;
@@ -337,16 +343,7 @@ async fn children(store: &dyn Store) {
 async fn deployments_and_snapshots(store: &dyn Store) {
     let s = Scope::new("777777777777", "us-east-1");
     // A quick-created API arrives as a whole tree: integration, route, stage, deployment.
-    let mut tree = ApiTree::new(api("quickconf1"));
-    quick::create(
-        &mut tree,
-        QuickCreate {
-            target: Some("https://example.com".into()),
-            ..Default::default()
-        },
-        1_600_000_000,
-    )
-    .unwrap();
+    let tree = quick_tree("quickconf1");
     let deployment_id = tree.deployments[0].deployment_id.clone();
     store.create_api(&s, tree.clone()).await.unwrap();
     let snapshot = get_snapshot(store, &s, "quickconf1", &deployment_id)
