@@ -138,11 +138,7 @@ pub async fn get_child<T: Child + wire::ToWire>(
         .get_doc(&ctx.scope, api_id, T::KIND, key)
         .await
         .map_err(|e| ctx.store_error(e, api_id, Some(key)))?;
-    Ok(Reply {
-        status: StatusCode::OK,
-        body: Some(svc.renders.render::<T>(&doc)?.to_string()),
-        content_type: JSON,
-    })
+    Reply::json_text(StatusCode::OK, svc.renders.render::<T>(&doc)?.to_string())
 }
 
 /// Reads child record `key` of API `api_id`.
@@ -204,11 +200,7 @@ where
         body.push_str(&wire::to_json(&token)?);
     }
     body.push('}');
-    Ok(Reply {
-        status: StatusCode::OK,
-        body: Some(body),
-        content_type: JSON,
-    })
+    Reply::json_text(StatusCode::OK, body)
 }
 
 /// An operation's input as it came off the wire.
@@ -251,6 +243,15 @@ impl Reply {
         Ok(Reply {
             status,
             body: Some(wire::to_json(value)?),
+            content_type: JSON,
+        })
+    }
+
+    /// A reply whose JSON body is already rendered.
+    pub fn json_text(status: StatusCode, body: String) -> ApiResult<Reply> {
+        Ok(Reply {
+            status,
+            body: Some(body),
             content_type: JSON,
         })
     }

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::store::{Child, Kind};
 use crate::wire::{self, ToWire};
 
@@ -33,10 +33,9 @@ fn slot(kind: Kind) -> usize {
 
 /// Renders one stored document without the cache.
 pub fn render_uncached<T: Child + ToWire>(doc: &str) -> ApiResult<String> {
-    let record: T = serde_json::from_str(doc).map_err(|e| {
-        tracing::error!(error = %e, kind = T::KIND.as_str(), "stored record is not valid");
-        ApiError::internal("Internal server error")
-    })?;
+    // An unreadable stored record is a store failure (logged, 500), as on every read.
+    let record: T = serde_json::from_str(doc)
+        .map_err(|e| crate::store::StoreError::from(e).into_api_error())?;
     let json = wire::to_json(&record.to_wire());
     json
 }

@@ -76,11 +76,7 @@ pub async fn tag_resource(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         tags::validate(current)
     })
     .await?;
-    Ok(Reply {
-        status: StatusCode::CREATED,
-        body: Some("{}".into()),
-        content_type: super::JSON,
-    })
+    Reply::json_text(StatusCode::CREATED, "{}".into())
 }
 
 /// DELETE /v2/tags/{resource-arn}?tagKeys=a&tagKeys=b → 204.
