@@ -69,15 +69,10 @@ fn every_vector_verifies() {
             .unwrap_or_else(|e| panic!("{}: {e}", case.name))
             .unwrap_or_else(|| panic!("{}: nothing presented", case.name));
         assert_eq!(p.presigned, case.presigned, "{}", case.name);
-        assert_eq!(
-            p.signed_headers.join(";"),
-            case.signed_headers,
-            "{}",
-            case.name
-        );
+        assert_eq!(p.signed_headers, case.signed_headers, "{}", case.name);
         assert_eq!(p.amz_date, fx.credentials.time, "{}", case.name);
         assert_eq!(
-            (p.region.as_str(), p.service.as_str()),
+            (&*p.region, &*p.service),
             (
                 fx.credentials.region.as_str(),
                 fx.credentials.service.as_str()

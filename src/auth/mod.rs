@@ -56,9 +56,10 @@ pub struct Authenticator {
     pub mode: Mode,
     /// Defaults for open mode.
     pub defaults: Defaults,
-    /// Derived signing keys by (access key, date, region): a key is valid for a day, and
-    /// deriving it costs four HMACs.
-    keys: Mutex<HashMap<(String, String, String), [u8; 32]>>,
+    /// Derived signing keys by credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`;
+    /// each access key has one secret): a key is valid for a day, and deriving it costs
+    /// four HMACs.
+    keys: Mutex<HashMap<String, [u8; 32]>>,
 }
 
 /// The account an access key acts as in open mode: a 12-digit key is that account.
@@ -93,8 +94,12 @@ impl Authenticator {
     }
 
     fn signing_key(&self, p: &Presented, secret: &str) -> [u8; 32] {
-        let k = (p.access_key.clone(), p.date.clone(), p.region.clone());
-        if let Some(key) = self.keys.lock().ok().and_then(|m| m.get(&k).copied()) {
+        if let Some(key) = self
+            .keys
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&*p.credential).copied())
+        {
             return key;
         }
         let key = sigv4::signing_key(secret, &p.date, &p.region, &p.service);
@@ -102,7 +107,7 @@ impl Authenticator {
             if m.len() >= 4096 {
                 m.clear();
             }
-            m.insert(k, key);
+            m.insert(p.credential.to_string(), key);
         }
         key
     }
@@ -138,7 +143,7 @@ impl Authenticator {
             )),
             (Mode::Open, Some(p)) => Ok(Scope::new(
                 account_for(&p.access_key, &self.defaults),
-                p.region,
+                p.region.into_owned(),
             )),
             (Mode::Strict(_), None) => Err(deny(
                 ErrorKind::MissingAuthenticationToken,
@@ -159,7 +164,7 @@ fn check_time(p: &Presented, now: i64) -> ApiResult<()> {
             ),
         ));
     };
-    if !p.amz_date.starts_with(&p.date) {
+    if !p.amz_date.starts_with(&*p.date) {
         return Err(deny(
             ErrorKind::InvalidSignature,
             format!(
@@ -216,7 +221,7 @@ impl Authenticator {
                 format!("Credential should be scoped to correct service: '{SERVICE}'. "),
             ));
         }
-        if !p.signed_headers.iter().any(|h| h == "host") {
+        if !p.signed_header_names().any(|h| h == "host") {
             return Err(deny(
                 ErrorKind::IncompleteSignature,
                 "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
@@ -234,7 +239,7 @@ impl Authenticator {
             .get("x-amz-content-sha256")
             .and_then(|v| v.to_str().ok())
         {
-            if claimed != "UNSIGNED-PAYLOAD" && claimed != sigv4::sha256_hex(req.body) {
+            if claimed != "UNSIGNED-PAYLOAD" && !sigv4::body_hash_is(req.body, claimed) {
                 return Err(deny(
                     ErrorKind::InvalidSignature,
                     "The provided 'x-amz-content-sha256' header does not match what was computed.",
@@ -246,7 +251,7 @@ impl Authenticator {
         if !sigv4::signature_matches_key(req, p, &key) {
             return Err(deny(ErrorKind::InvalidSignature, BAD_SIGNATURE));
         }
-        Ok(Scope::new(cred.account_id.clone(), p.region.clone()))
+        Ok(Scope::new(cred.account_id.clone(), p.region.to_string()))
     }
 }
 

@@ -6,6 +6,8 @@
 //! percent-encoded a second time; the payload hash is `x-amz-content-sha256` when sent and
 //! the SHA-256 of the body otherwise; signed headers are exactly those the client listed.
 
+use std::borrow::Cow;
+
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -32,38 +34,59 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
-/// The signature information a request carries.
+/// The signature information a request carries. Borrowed from the request's headers when
+/// it is signed in the `Authorization` header (no copies on the hot path); owned when it
+/// comes percent-decoded from a presigned URL's query.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Presented {
+pub struct Presented<'a> {
+    /// The whole `Credential` value, `AKID/DATE/REGION/SERVICE/aws4_request`.
+    pub credential: Cow<'a, str>,
     /// Access key id.
-    pub access_key: String,
+    pub access_key: Cow<'a, str>,
     /// Scope date, `YYYYMMDD`.
-    pub date: String,
+    pub date: Cow<'a, str>,
     /// Scope region.
-    pub region: String,
+    pub region: Cow<'a, str>,
     /// Scope service.
-    pub service: String,
-    /// Signed header names, as listed.
-    pub signed_headers: Vec<String>,
+    pub service: Cow<'a, str>,
+    /// Signed header names, `;`-separated, as listed.
+    pub signed_headers: Cow<'a, str>,
     /// Hex signature.
-    pub signature: String,
+    pub signature: Cow<'a, str>,
     /// `X-Amz-Date`, `YYYYMMDDTHHMMSSZ`.
-    pub amz_date: String,
+    pub amz_date: Cow<'a, str>,
     /// Presigned URL (query auth) rather than an `Authorization` header.
     pub presigned: bool,
     /// `X-Amz-Expires` of a presigned URL, seconds.
     pub expires: Option<i64>,
     /// `x-amz-security-token`, if sent.
-    pub security_token: Option<String>,
+    pub security_token: Option<Cow<'a, str>>,
 }
 
-impl Presented {
+impl Presented<'_> {
     /// `DATE/REGION/SERVICE/aws4_request`.
     pub fn scope(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date, self.region, self.service
-        )
+        let mut out = Vec::new();
+        self.write_scope(&mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    fn write_scope(&self, out: &mut impl Sink) {
+        for part in [
+            &*self.date,
+            "/",
+            &self.region,
+            "/",
+            &self.service,
+            "/aws4_request",
+        ] {
+            out.put(part.as_bytes());
+        }
+    }
+
+    /// The signed header names, in the order listed.
+    pub fn signed_header_names(&self) -> impl Iterator<Item = &str> {
+        self.signed_headers.split(';')
     }
 }
 
@@ -71,34 +94,59 @@ fn incomplete(message: String) -> ApiError {
     ApiError::new(ErrorKind::IncompleteSignature, message)
 }
 
-/// Parses `AKID/YYYYMMDD/REGION/SERVICE/aws4_request` into (key, date, region, service).
-pub fn parse_credential(cred: &str) -> ApiResult<(String, String, String, String)> {
-    let parts: Vec<&str> = cred.split('/').collect();
-    if parts.len() != 5 || parts.iter().any(|p| p.is_empty()) {
+/// The parts of a `Credential` value.
+struct CredentialParts<'a> {
+    access_key: &'a str,
+    date: &'a str,
+    region: &'a str,
+    service: &'a str,
+}
+
+fn wrong_count(cred: &str) -> ApiError {
+    incomplete(format!(
+        "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{cred}'"
+    ))
+}
+
+/// Splits `AKID/YYYYMMDD/REGION/SERVICE/aws4_request` into its parts.
+fn split_credential(cred: &str) -> ApiResult<CredentialParts<'_>> {
+    let mut it = cred.split('/');
+    let parts = [it.next(), it.next(), it.next(), it.next(), it.next()];
+    let [Some(access_key), Some(date), Some(region), Some(service), Some(term)] = parts else {
+        return Err(wrong_count(cred));
+    };
+    if it.next().is_some() || [access_key, date, region, service, term].contains(&"") {
+        return Err(wrong_count(cred));
+    }
+    if term != "aws4_request" {
         return Err(incomplete(format!(
-            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{cred}'"
+            "Credential should be scoped with a valid terminator: 'aws4_request', not '{term}'."
         )));
     }
-    if parts[4] != "aws4_request" {
-        return Err(incomplete(format!(
-            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.",
-            parts[4]
-        )));
-    }
-    if !parts[2]
+    if !region
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
         return Err(incomplete(format!(
-            "Credential should be scoped to a valid region, not '{}'.",
-            parts[2]
+            "Credential should be scoped to a valid region, not '{region}'."
         )));
     }
+    Ok(CredentialParts {
+        access_key,
+        date,
+        region,
+        service,
+    })
+}
+
+/// Parses `AKID/YYYYMMDD/REGION/SERVICE/aws4_request` into (key, date, region, service).
+pub fn parse_credential(cred: &str) -> ApiResult<(String, String, String, String)> {
+    let p = split_credential(cred)?;
     Ok((
-        parts[0].to_string(),
-        parts[1].to_string(),
-        parts[2].to_string(),
-        parts[3].to_string(),
+        p.access_key.to_string(),
+        p.date.to_string(),
+        p.region.to_string(),
+        p.service.to_string(),
     ))
 }
 
@@ -125,7 +173,10 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// What the request presents: `None` when it carries no SigV4 information at all.
-pub fn presented(headers: &HeaderMap, query: Option<&str>) -> ApiResult<Option<Presented>> {
+pub fn presented<'a>(
+    headers: &'a HeaderMap,
+    query: Option<&str>,
+) -> ApiResult<Option<Presented<'a>>> {
     if let Some(value) = headers.get("authorization") {
         let header = value.to_str().map_err(|_| {
             incomplete("Authorization header contains characters that are not visible ASCII".into())
@@ -177,27 +228,25 @@ pub fn presented(headers: &HeaderMap, query: Option<&str>) -> ApiResult<Option<P
             }
         },
     };
-    let (access_key, date, region, service) = parse_credential(&credential)?;
+    let parts = split_credential(&credential)?;
+    let owned = |s: &str| Cow::Owned(s.to_string());
     Ok(Some(Presented {
-        access_key,
-        date,
-        region,
-        service,
-        signed_headers: get("X-Amz-SignedHeaders")
-            .unwrap_or_default()
-            .split(';')
-            .map(str::to_string)
-            .collect(),
-        signature: get("X-Amz-Signature").unwrap_or_default(),
-        amz_date: get("X-Amz-Date").unwrap_or_default(),
+        access_key: owned(parts.access_key),
+        date: owned(parts.date),
+        region: owned(parts.region),
+        service: owned(parts.service),
+        signed_headers: get("X-Amz-SignedHeaders").unwrap_or_default().into(),
+        signature: get("X-Amz-Signature").unwrap_or_default().into(),
+        amz_date: get("X-Amz-Date").unwrap_or_default().into(),
         presigned: true,
         expires,
-        security_token: get("X-Amz-Security-Token"),
+        security_token: get("X-Amz-Security-Token").map(Cow::Owned),
+        credential: Cow::Owned(credential),
     }))
 }
 
 /// Parses a SigV4 `Authorization` header, with API Gateway's messages for what is missing.
-fn parse_authorization(header: &str, headers: &HeaderMap) -> ApiResult<Presented> {
+fn parse_authorization<'a>(header: &'a str, headers: &'a HeaderMap) -> ApiResult<Presented<'a>> {
     let (algorithm, rest) = header.split_once(' ').unwrap_or((header, ""));
     let mut credential = None;
     let mut signature = None;
@@ -239,46 +288,77 @@ fn parse_authorization(header: &str, headers: &HeaderMap) -> ApiResult<Presented
             "Unsupported Authorization Type: '{algorithm}'; use {ALGORITHM}."
         )));
     }
-    let (access_key, date, region, service) = parse_credential(credential.unwrap_or_default())?;
+    let credential = credential.unwrap_or_default();
+    let parts = split_credential(credential)?;
     Ok(Presented {
-        access_key,
-        date,
-        region,
-        service,
-        signed_headers: signed_headers
-            .unwrap_or_default()
-            .split(';')
-            .map(str::to_string)
-            .collect(),
-        signature: signature.unwrap_or_default().to_string(),
+        credential: credential.into(),
+        access_key: parts.access_key.into(),
+        date: parts.date.into(),
+        region: parts.region.into(),
+        service: parts.service.into(),
+        signed_headers: signed_headers.unwrap_or_default().into(),
+        signature: signature.unwrap_or_default().into(),
         amz_date: amz_date
             .or_else(|| header_str(headers, "date"))
             .unwrap_or_default()
-            .to_string(),
+            .into(),
         presigned: false,
         expires: None,
-        security_token: header_str(headers, "x-amz-security-token").map(str::to_string),
+        security_token: header_str(headers, "x-amz-security-token").map(Cow::Borrowed),
     })
+}
+
+/// Where canonical text goes: a buffer (to show it) or straight into a hash (to verify it
+/// without building it).
+pub trait Sink {
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+impl Sink for HmacSha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+fn unreserved(b: u8, keep_slash: bool) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/')
+}
+
+/// Writes `s` percent-encoded as SigV4 wants it (see [`uri_encode`]), a run of unreserved
+/// bytes at a time.
+fn put_encoded(s: &str, keep_slash: bool, out: &mut impl Sink) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !unreserved(b, keep_slash) {
+            out.put(&bytes[run..i]);
+            out.put(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            run = i + 1;
+        }
+    }
+    out.put(&bytes[run..]);
 }
 
 /// RFC 3986 percent-encoding as SigV4 wants it: everything but `A-Za-z0-9-_.~` (and `/` when
 /// `keep_slash`), upper-case hex.
 pub fn uri_encode(s: &str, keep_slash: bool) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (keep_slash && b == b'/')
-        {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        }
-    }
-    out
+    let mut out = Vec::with_capacity(s.len() + 8);
+    put_encoded(s, keep_slash, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Removes `.` and `..` segments and empty segments (keeping a trailing `/`), as the SDKs
@@ -301,6 +381,24 @@ pub fn normalize_path(path: &str) -> String {
     out
 }
 
+/// The canonical URI: the normalized path, encoded. Without `..` segments (all real
+/// requests) it is written segment by segment, with nothing allocated.
+fn put_canonical_path(path: &str, out: &mut impl Sink) {
+    if path.split('/').any(|s| s == "..") {
+        put_encoded(&normalize_path(path), true, out);
+        return;
+    }
+    let mut wrote = false;
+    for seg in path.split('/').filter(|s| !s.is_empty() && *s != ".") {
+        out.put(b"/");
+        put_encoded(seg, true, out);
+        wrote = true;
+    }
+    if !wrote || path.ends_with('/') {
+        out.put(b"/");
+    }
+}
+
 fn canonical_query(query: Option<&str>, presigned: bool) -> String {
     let mut pairs: Vec<(String, String)> = query_pairs(query)
         .into_iter()
@@ -315,18 +413,28 @@ fn canonical_query(query: Option<&str>, presigned: bool) -> String {
         .join("&")
 }
 
-fn canonical_header_value(headers: &HeaderMap, name: &str) -> String {
-    headers
-        .get_all(name)
-        .iter()
-        .map(|v| {
-            String::from_utf8_lossy(v.as_bytes())
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join(",")
+/// A header's canonical value: each value trimmed with inner runs of whitespace made one
+/// space, several values joined with `,`.
+fn put_canonical_header_value(headers: &HeaderMap, name: &str, out: &mut impl Sink) {
+    for (i, v) in headers.get_all(name).iter().enumerate() {
+        if i > 0 {
+            out.put(b",");
+        }
+        let bytes = v.as_bytes();
+        if bytes.iter().all(u8::is_ascii_graphic) {
+            out.put(bytes);
+            continue;
+        }
+        for (j, word) in String::from_utf8_lossy(bytes)
+            .split_whitespace()
+            .enumerate()
+        {
+            if j > 0 {
+                out.put(b" ");
+            }
+            out.put(word.as_bytes());
+        }
+    }
 }
 
 /// Hex SHA-256.
@@ -334,54 +442,106 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_into(bytes: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = HEX_LOWER[(b >> 4) as usize];
+        out[2 * i + 1] = HEX_LOWER[(b & 15) as usize];
     }
     out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX_LOWER[(b >> 4) as usize] as char);
+        out.push(HEX_LOWER[(b & 15) as usize] as char);
+    }
+    out
+}
+
+/// SHA-256 of an empty body, hex: what every GET and DELETE signs.
+const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Writes the hex SHA-256 of `body`.
+fn put_body_hash(body: &[u8], out: &mut impl Sink) {
+    if body.is_empty() {
+        out.put(EMPTY_SHA256.as_bytes());
+    } else {
+        out.put(&hex_into(&Sha256::digest(body).into()));
+    }
+}
+
+/// Whether `claimed` (an `x-amz-content-sha256` value) is the hex SHA-256 of `body`.
+pub fn body_hash_is(body: &[u8], claimed: &str) -> bool {
+    if body.is_empty() {
+        claimed == EMPTY_SHA256
+    } else {
+        claimed.as_bytes() == hex_into(&Sha256::digest(body).into())
+    }
 }
 
 /// The payload hash the signature covers.
 pub fn payload_hash(req: &Request<'_>) -> String {
+    let mut out = Vec::with_capacity(64);
+    put_payload_hash(req, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn put_payload_hash(req: &Request<'_>, out: &mut impl Sink) {
     match header_str(req.headers, "x-amz-content-sha256") {
-        Some(h) => h.to_string(),
-        None => sha256_hex(req.body),
+        Some(h) => out.put(h.as_bytes()),
+        None => put_body_hash(req.body, out),
     }
+}
+
+/// Writes the canonical request.
+fn put_canonical_request(req: &Request<'_>, p: &Presented<'_>, out: &mut impl Sink) {
+    out.put(req.method.as_bytes());
+    out.put(b"\n");
+    put_canonical_path(req.path, out);
+    out.put(b"\n");
+    if req.query.is_some_and(|q| !q.is_empty()) {
+        out.put(canonical_query(req.query, p.presigned).as_bytes());
+    }
+    out.put(b"\n");
+    for name in p.signed_header_names() {
+        out.put(name.as_bytes());
+        out.put(b":");
+        put_canonical_header_value(req.headers, name, out);
+        out.put(b"\n");
+    }
+    out.put(b"\n");
+    out.put(p.signed_headers.as_bytes());
+    out.put(b"\n");
+    put_payload_hash(req, out);
 }
 
 /// The canonical request.
-pub fn canonical_request(req: &Request<'_>, p: &Presented) -> String {
-    let mut out = String::with_capacity(256);
-    out.push_str(req.method);
-    out.push('\n');
-    out.push_str(&uri_encode(&normalize_path(req.path), true));
-    out.push('\n');
-    out.push_str(&canonical_query(req.query, p.presigned));
-    out.push('\n');
-    for name in &p.signed_headers {
-        out.push_str(name);
-        out.push(':');
-        out.push_str(&canonical_header_value(req.headers, name));
-        out.push('\n');
-    }
-    out.push('\n');
-    out.push_str(&p.signed_headers.join(";"));
-    out.push('\n');
-    out.push_str(&payload_hash(req));
-    out
+pub fn canonical_request(req: &Request<'_>, p: &Presented<'_>) -> String {
+    let mut out = Vec::with_capacity(256);
+    put_canonical_request(req, p, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes the string to sign for a canonical request with SHA-256 `creq_hash`.
+fn put_string_to_sign(p: &Presented<'_>, creq_hash: &[u8; 32], out: &mut impl Sink) {
+    out.put(ALGORITHM.as_bytes());
+    out.put(b"\n");
+    out.put(p.amz_date.as_bytes());
+    out.put(b"\n");
+    p.write_scope(out);
+    out.put(b"\n");
+    out.put(&hex_into(creq_hash));
 }
 
 /// The string to sign.
-pub fn string_to_sign(p: &Presented, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{}\n{}\n{}",
-        p.amz_date,
-        p.scope(),
-        sha256_hex(canonical_request.as_bytes())
-    )
+pub fn string_to_sign(p: &Presented<'_>, canonical_request: &str) -> String {
+    let mut out = Vec::with_capacity(128);
+    put_string_to_sign(p, &Sha256::digest(canonical_request).into(), &mut out);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -409,32 +569,45 @@ pub fn signature(key: &[u8; 32], string_to_sign: &str) -> String {
 
 /// Whether `p.signature` is the request's signature under `secret`, compared in constant
 /// time.
-pub fn signature_matches(req: &Request<'_>, p: &Presented, secret: &str) -> bool {
+pub fn signature_matches(req: &Request<'_>, p: &Presented<'_>, secret: &str) -> bool {
     let key = signing_key(secret, &p.date, &p.region, &p.service);
     signature_matches_key(req, p, &key)
 }
 
-/// Like [`signature_matches`] with the signing key already derived.
-pub fn signature_matches_key(req: &Request<'_>, p: &Presented, key: &[u8; 32]) -> bool {
-    let sts = string_to_sign(p, &canonical_request(req, p));
+/// Like [`signature_matches`] with the signing key already derived. The canonical request
+/// and the string to sign are streamed into their hashes, never built.
+pub fn signature_matches_key(req: &Request<'_>, p: &Presented<'_>, key: &[u8; 32]) -> bool {
+    let Some(presented) = decode_hex32(&p.signature) else {
+        return false;
+    };
+    let mut creq = Sha256::new();
+    put_canonical_request(req, p, &mut creq);
     let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
         return false;
     };
-    mac.update(sts.as_bytes());
-    match decode_hex(&p.signature) {
-        Some(sig) => mac.verify_slice(&sig).is_ok(),
-        None => false,
-    }
+    put_string_to_sign(p, &creq.finalize().into(), &mut mac);
+    mac.verify_slice(&presented).is_ok()
 }
 
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+/// A 64-digit hex signature as its 32 bytes.
+fn decode_hex32(s: &str) -> Option<[u8; 32]> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let s = s.as_bytes();
+    if s.len() != 64 {
         return None;
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    let mut out = [0u8; 32];
+    for (i, pair) in s.chunks_exact(2).enumerate() {
+        out[i] = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -452,5 +625,45 @@ mod tests {
         assert_eq!(normalize_path("/example1/example2/../.."), "/");
         assert_eq!(normalize_path("//example//"), "/example/");
         assert_eq!(normalize_path("/"), "/");
+    }
+
+    #[test]
+    fn streamed_canonical_path_is_the_encoded_normalized_path() {
+        for path in [
+            "",
+            "/",
+            "//",
+            "/.",
+            "/a/.",
+            "/a/",
+            "a/b",
+            "/a//b/",
+            "/./x",
+            "/a/../b",
+            "/a/b/../..",
+            "/v2/apis/x/stages/%24default",
+            "/with space/é",
+            "/a/.../b",
+        ] {
+            let mut out = Vec::new();
+            put_canonical_path(path, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                uri_encode(&normalize_path(path), true),
+                "{path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn signatures_decode_only_as_64_hex_digits() {
+        assert_eq!(decode_hex32(&"ab".repeat(32)), Some([0xab; 32]));
+        assert_eq!(decode_hex32(&"AB".repeat(32)), Some([0xab; 32]));
+        assert_eq!(decode_hex32(&"ab".repeat(31)), None);
+        assert_eq!(decode_hex32(&"zz".repeat(32)), None);
+        assert!(body_hash_is(b"", EMPTY_SHA256));
+        assert_eq!(sha256_hex(b""), EMPTY_SHA256);
+        assert!(body_hash_is(b"{}", &sha256_hex(b"{}")));
+        assert!(!body_hash_is(b"{}", EMPTY_SHA256));
     }
 }
