@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the hot pieces: SigV4 verification, Stage JSON encoding, store
-//! lookups. `cargo run --release -p gatehouse-micro` prints nanoseconds per operation
+//! lookups, and a whole signed GetStage through the request handler (no socket).
+//! `cargo run --release -p gatehouse-micro [FILTER]` prints nanoseconds per operation
 //! (median of 7 rounds); `bench/run` puts the figures into docs/benchmarks.md. Plain
 //! timing loops, no framework.
 
@@ -7,15 +8,31 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use axum::http::{HeaderMap, HeaderValue};
+use gatehouse::auth::credentials::Credentials;
 use gatehouse::auth::sigv4::{self, Request};
+use gatehouse::config::{AuthMode, ServeArgs};
 use gatehouse::model::api::{ApiInput, ProtocolType};
 use gatehouse::model::stage::{StageInput, StageRules};
 use gatehouse::model::tree::ApiTree;
 use gatehouse::model::{Api, Scope, Stage};
+use gatehouse::server::{self, App};
 use gatehouse::store::{self, Store};
 use gatehouse::wire::StageOut;
 
+/// `gatehouse-micro [FILTER]` runs the benchmarks whose name contains FILTER;
+/// `MICRO_SCALE=N` divides every iteration count by N (for callgrind).
 fn time(name: &str, iters: u32, mut f: impl FnMut()) {
+    if std::env::args()
+        .nth(1)
+        .is_some_and(|filter| !name.contains(&filter))
+    {
+        return;
+    }
+    let scale: u32 = std::env::var("MICRO_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let iters = (iters / scale.max(1)).max(10);
     for _ in 0..iters / 10 {
         f();
     }
@@ -32,17 +49,18 @@ fn time(name: &str, iters: u32, mut f: impl FnMut()) {
     println!("{name:<40} {:>10.0} ns/op", rounds[3]);
 }
 
-fn signed_request() -> (HeaderMap, sigv4::Presented) {
+fn signed_request() -> (HeaderMap, sigv4::Presented<'static>) {
     let mut headers = HeaderMap::new();
     headers.insert("host", HeaderValue::from_static("127.0.0.1:4599"));
     headers.insert("x-amz-date", HeaderValue::from_static("20260101T000000Z"));
     let mut p = sigv4::Presented {
+        credential: "AKIABENCH/20260101/us-east-1/apigateway/aws4_request".into(),
         access_key: "AKIABENCH".into(),
         date: "20260101".into(),
         region: "us-east-1".into(),
         service: "apigateway".into(),
-        signed_headers: vec!["host".into(), "x-amz-date".into()],
-        signature: String::new(),
+        signed_headers: "host;x-amz-date".into(),
+        signature: "".into(),
         amz_date: "20260101T000000Z".into(),
         presigned: false,
         expires: None,
@@ -59,7 +77,8 @@ fn signed_request() -> (HeaderMap, sigv4::Presented) {
     p.signature = sigv4::signature(
         &key,
         &sigv4::string_to_sign(&p, &sigv4::canonical_request(&req, &p)),
-    );
+    )
+    .into();
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential={}/{}, SignedHeaders=host;x-amz-date, Signature={}",
         p.access_key,
@@ -155,4 +174,97 @@ fn main() {
             })
         });
     }
+    whole_request(&rt, &dir);
+}
+
+/// A signed GetStage through gatehouse's request handler: everything the server does for a
+/// request except the socket (strict mode, SQLite store).
+fn whole_request(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) {
+    let mut args = ServeArgs {
+        store: format!("sqlite:{}", dir.path().join("h.db").display()),
+        auth: AuthMode::Strict,
+        ..ServeArgs::default()
+    };
+    args.inline_credentials = Some(
+        Credentials::parse(
+            "[[credentials]]\naccess_key_id = \"AKIABENCH\"\nsecret_access_key = \"secret\"\naccount_id = \"111111111111\"\n",
+        )
+        .unwrap(),
+    );
+    let app = rt.block_on(async {
+        let store = store::open_async(&args.store).await.unwrap();
+        let scope = Scope::new("111111111111", "us-east-1");
+        let api = Api::create(
+            "abcdefghij".into(),
+            ApiInput {
+                name: Some("m".into()),
+                protocol_type: Some(ProtocolType::Http),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        let mut tree = ApiTree::new(api);
+        tree.stages.push(stage());
+        store.create_api(&scope, tree).await.unwrap();
+        App::new(&args, store).unwrap()
+    });
+    let path = "/v2/apis/abcdefghij/stages/prod";
+    let amz_date = gatehouse::model::time::amz_date(gatehouse::model::time::now());
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("127.0.0.1:4599"));
+    headers.insert("x-amz-date", HeaderValue::from_str(&amz_date).unwrap());
+    let credential = format!(
+        "AKIABENCH/{}/us-east-1/apigateway/aws4_request",
+        &amz_date[..8]
+    );
+    let p = sigv4::Presented {
+        credential: credential.as_str().into(),
+        access_key: "AKIABENCH".into(),
+        date: amz_date[..8].into(),
+        region: "us-east-1".into(),
+        service: "apigateway".into(),
+        signed_headers: "host;x-amz-date".into(),
+        signature: "".into(),
+        amz_date: amz_date.as_str().into(),
+        presigned: false,
+        expires: None,
+        security_token: None,
+    };
+    let req = Request {
+        method: "GET",
+        path,
+        query: None,
+        headers: &headers,
+        body: b"",
+    };
+    let key = sigv4::signing_key("secret", &p.date, &p.region, &p.service);
+    let signature = sigv4::signature(
+        &key,
+        &sigv4::string_to_sign(&p, &sigv4::canonical_request(&req, &p)),
+    );
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host;x-amz-date, Signature={signature}"
+    );
+    headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+    let request = || {
+        let mut r = axum::http::Request::builder()
+            .method("GET")
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        *r.headers_mut() = headers.clone();
+        r
+    };
+    let status = rt.block_on(server::handle(&app, request())).status();
+    assert_eq!(status, 200);
+    time(
+        "request: signed GetStage through the handler",
+        50_000,
+        || {
+            rt.block_on(async {
+                black_box(server::handle(&app, request()).await);
+            })
+        },
+    );
 }
