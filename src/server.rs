@@ -297,7 +297,7 @@ async fn internal(app: &App, parts: &axum::http::request::Parts) -> Option<ApiRe
             let text = app.metrics.render(stored, in_flight, app.started.elapsed());
             Ok(Reply {
                 status: StatusCode::OK,
-                body: Some(text),
+                body: Some(text.into()),
                 content_type: "text/plain; version=0.0.4; charset=utf-8",
             })
         }

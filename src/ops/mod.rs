@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, LazyLock};
 
+use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -138,7 +139,7 @@ pub async fn get_child<T: Child + wire::ToWire>(
         .get_doc(&ctx.scope, api_id, T::KIND, key)
         .await
         .map_err(|e| ctx.store_error(e, api_id, Some(key)))?;
-    Reply::json_text(StatusCode::OK, svc.renders.render::<T>(&doc)?.to_string())
+    Reply::json_text(StatusCode::OK, svc.renders.render::<T>(&doc)?)
 }
 
 /// Reads child record `key` of API `api_id`.
@@ -185,21 +186,20 @@ where
         .map_err(|e| ctx.store_error(e, api_id, None))?;
     // `{"items":[...],"nextToken":"..."}` (as wire::ListOut serializes it), from the
     // rendered items.
-    let mut body =
-        String::with_capacity(64 + found.items.iter().map(|(_, d)| d.len()).sum::<usize>());
-    body.push_str("{\"items\":[");
+    let mut body = Vec::with_capacity(64 + found.items.iter().map(|(_, d)| d.len()).sum::<usize>());
+    body.extend_from_slice(b"{\"items\":[");
     for (i, (_, doc)) in found.items.iter().enumerate() {
         if i > 0 {
-            body.push(',');
+            body.push(b',');
         }
-        body.push_str(&svc.renders.render::<T>(doc)?);
+        body.extend_from_slice(&svc.renders.render::<T>(doc)?);
     }
-    body.push(']');
+    body.push(b']');
     if let Some(token) = next_token(&listing, &found) {
-        body.push_str(",\"nextToken\":");
-        body.push_str(&wire::to_json(&token)?);
+        body.extend_from_slice(b",\"nextToken\":");
+        body.extend_from_slice(wire::to_json(&token)?.as_bytes());
     }
-    body.push('}');
+    body.push(b'}');
     Reply::json_text(StatusCode::OK, body)
 }
 
@@ -231,8 +231,8 @@ pub const JSON: &str = "application/json";
 pub struct Reply {
     /// The model's success code.
     pub status: StatusCode,
-    /// Body; `None` for 204.
-    pub body: Option<String>,
+    /// Body; `None` for 204. Bytes, so a cached rendering is sent without a copy.
+    pub body: Option<Bytes>,
     /// The body's media type.
     pub content_type: &'static str,
 }
@@ -242,16 +242,16 @@ impl Reply {
     pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> ApiResult<Reply> {
         Ok(Reply {
             status,
-            body: Some(wire::to_json(value)?),
+            body: Some(wire::to_json(value)?.into()),
             content_type: JSON,
         })
     }
 
     /// A reply whose JSON body is already rendered.
-    pub fn json_text(status: StatusCode, body: String) -> ApiResult<Reply> {
+    pub fn json_text(status: StatusCode, body: impl Into<Bytes>) -> ApiResult<Reply> {
         Ok(Reply {
             status,
-            body: Some(body),
+            body: Some(body.into()),
             content_type: JSON,
         })
     }

@@ -6,7 +6,9 @@
 //! is the key: a changed record is a different key, and nothing ever needs invalidating.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
+
+use axum::body::Bytes;
 
 use crate::error::ApiResult;
 use crate::store::{Child, Kind};
@@ -15,10 +17,10 @@ use crate::wire::{self, ToWire};
 /// Most documents kept per kind; when full, the kind's cache starts over.
 const CAP: usize = 4096;
 
-/// The cache: one map per kind, stored document → wire JSON.
+/// The cache: one map per kind, stored document → wire JSON (shared, never copied).
 #[derive(Default)]
 pub struct RenderCache {
-    kinds: [Mutex<HashMap<Box<str>, Arc<str>>>; 5],
+    kinds: [Mutex<HashMap<Box<str>, Bytes>>; 5],
 }
 
 fn slot(kind: Kind) -> usize {
@@ -42,12 +44,12 @@ pub fn render_uncached<T: Child + ToWire>(doc: &str) -> ApiResult<String> {
 
 impl RenderCache {
     /// The wire JSON of stored document `doc` of type `T`.
-    pub fn render<T: Child + ToWire>(&self, doc: &str) -> ApiResult<Arc<str>> {
+    pub fn render<T: Child + ToWire>(&self, doc: &str) -> ApiResult<Bytes> {
         let map = &self.kinds[slot(T::KIND)];
         if let Some(hit) = map.lock().ok().and_then(|m| m.get(doc).cloned()) {
             return Ok(hit);
         }
-        let rendered: Arc<str> = render_uncached::<T>(doc)?.into();
+        let rendered = Bytes::from(render_uncached::<T>(doc)?);
         if let Ok(mut m) = map.lock() {
             if m.len() >= CAP {
                 m.clear();
@@ -89,13 +91,14 @@ mod tests {
         let b = stored("dev", Some("changed"));
         for _ in 0..2 {
             assert_eq!(
-                &*cache.render::<Stage>(&a).unwrap(),
+                cache.render::<Stage>(&a).unwrap(),
                 render_uncached::<Stage>(&a).unwrap()
             );
         }
-        let changed = cache.render::<Stage>(&b).unwrap();
+        let text = |b: Bytes| String::from_utf8(b.to_vec()).unwrap();
+        let changed = text(cache.render::<Stage>(&b).unwrap());
         assert!(changed.contains("\"description\":\"changed\""), "{changed}");
-        assert!(!cache.render::<Stage>(&a).unwrap().contains("description"));
+        assert!(!text(cache.render::<Stage>(&a).unwrap()).contains("description"));
         assert!(cache.render::<Stage>("{not json").is_err());
     }
 }

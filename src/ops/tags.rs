@@ -76,7 +76,7 @@ pub async fn tag_resource(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         tags::validate(current)
     })
     .await?;
-    Reply::json_text(StatusCode::CREATED, "{}".into())
+    Reply::json_text(StatusCode::CREATED, "{}")
 }
 
 /// DELETE /v2/tags/{resource-arn}?tagKeys=a&tagKeys=b → 204.
