@@ -59,7 +59,7 @@ pub struct Authenticator {
     /// Derived signing keys by credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`;
     /// each access key has one secret): a key is valid for a day, and deriving it costs
     /// four HMACs.
-    keys: Mutex<HashMap<String, [u8; 32]>>,
+    keys: Mutex<HashMap<String, sigv4::SigningKey>>,
 }
 
 /// The account an access key acts as in open mode: a 12-digit key is that account.
@@ -93,21 +93,22 @@ impl Authenticator {
         Self::new(Mode::Open, defaults)
     }
 
-    fn signing_key(&self, p: &Presented, secret: &str) -> [u8; 32] {
+    fn signing_key(&self, p: &Presented, secret: &str) -> sigv4::SigningKey {
         if let Some(key) = self
             .keys
             .lock()
             .ok()
-            .and_then(|m| m.get(&*p.credential).copied())
+            .and_then(|m| m.get(&*p.credential).cloned())
         {
             return key;
         }
-        let key = sigv4::signing_key(secret, &p.date, &p.region, &p.service);
+        let key =
+            sigv4::SigningKey::new(&sigv4::signing_key(secret, &p.date, &p.region, &p.service));
         if let Ok(mut m) = self.keys.lock() {
             if m.len() >= 4096 {
                 m.clear();
             }
-            m.insert(p.credential.to_string(), key);
+            m.insert(p.credential.to_string(), key.clone());
         }
         key
     }

@@ -567,24 +567,43 @@ pub fn signature(key: &[u8; 32], string_to_sign: &str) -> String {
     hex(&hmac(key, string_to_sign.as_bytes()))
 }
 
+/// A derived signing key, ready to sign: HMAC-SHA256 keyed once (its padded key blocks
+/// already hashed) and cloned for each request.
+#[derive(Clone)]
+pub struct SigningKey(HmacSha256);
+
+impl SigningKey {
+    /// Wraps a key from [`signing_key`].
+    pub fn new(key: &[u8; 32]) -> SigningKey {
+        // HMAC pads a key shorter than the hash's 64-byte block with zeros.
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(key);
+        SigningKey(<HmacSha256 as Mac>::new(&block.into()))
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(..)")
+    }
+}
+
 /// Whether `p.signature` is the request's signature under `secret`, compared in constant
 /// time.
 pub fn signature_matches(req: &Request<'_>, p: &Presented<'_>, secret: &str) -> bool {
     let key = signing_key(secret, &p.date, &p.region, &p.service);
-    signature_matches_key(req, p, &key)
+    signature_matches_key(req, p, &SigningKey::new(&key))
 }
 
 /// Like [`signature_matches`] with the signing key already derived. The canonical request
 /// and the string to sign are streamed into their hashes, never built.
-pub fn signature_matches_key(req: &Request<'_>, p: &Presented<'_>, key: &[u8; 32]) -> bool {
+pub fn signature_matches_key(req: &Request<'_>, p: &Presented<'_>, key: &SigningKey) -> bool {
     let Some(presented) = decode_hex32(&p.signature) else {
         return false;
     };
     let mut creq = Sha256::new();
     put_canonical_request(req, p, &mut creq);
-    let Ok(mut mac) = HmacSha256::new_from_slice(key) else {
-        return false;
-    };
+    let mut mac = key.0.clone();
     put_string_to_sign(p, &creq.finalize().into(), &mut mac);
     mac.verify_slice(&presented).is_ok()
 }

@@ -112,7 +112,9 @@ fn main() {
         headers: &headers,
         body: b"",
     };
-    let key = sigv4::signing_key("secret", &p.date, &p.region, &p.service);
+    let key = sigv4::SigningKey::new(&sigv4::signing_key(
+        "secret", &p.date, &p.region, &p.service,
+    ));
     assert!(sigv4::signature_matches_key(&req, &p, &key));
     assert_eq!(
         sigv4::presented(&headers, None).unwrap().unwrap().signature,
