@@ -22,6 +22,7 @@ import urllib.request
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 GATEHOUSE = ROOT / "target" / "release" / "gatehouse"
 LOADGEN = ROOT / "target" / "release" / "loadgen"
+FLOOR = ROOT / "target" / "release" / "floor"
 VENV_BIN = pathlib.Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 # Runs per figure where the targets are judged (GetStage, cost growth, ready times); the
@@ -95,6 +96,23 @@ class Moto:
         self.proc.wait(timeout=30)
 
 
+class Floor:
+    """A bare hyper server sending gatehouse's GetStage bytes and doing nothing else: what
+    this machine gives any hyper server, measured by the same generator in the same run."""
+
+    def __init__(self, body_file):
+        self.proc = subprocess.Popen([str(FLOOR), "--body-file", str(body_file)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("floor listening on "), line
+        self.endpoint = line.split()[-1]
+        self.name = "floor"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 def loadgen(endpoint, *args, timeout=900):
     out = subprocess.run([str(LOADGEN), "--target", endpoint, "--access-key", KEY,
                           "--secret", SECRET, *args], check=True, capture_output=True,
@@ -144,12 +162,29 @@ def peer_matrix(server, workdir, duration):
     """The operations measured on both servers, from identical state."""
     results = []
     hot = seed(server, 1, 10)[0]
-    for op in ("get-stage", "get-stages"):
+    floor = None
+    if server.name == "gatehouse":
+        # The floor answers with this server's own GetStage bytes.
+        body = workdir / "getstage.json"
+        body.write_text(loadgen(server.endpoint, "get", "--path", f"/v2/apis/{hot}/stages/stage0"))
+        floor = Floor(body)
+    for op in ("get-stages", "get-stage"):
         for c in (1, 16, 64):
-            # GetStage carries the headline targets: the median of three runs.
-            n = REPEATS if op == "get-stage" else 1
-            results.append(median_of([measure(server, op, c, duration, "--api-id", hot,
-                                              "--page", "10") for _ in range(n)]))
+            if op == "get-stages":
+                results.append(measure(server, op, c, duration, "--api-id", hot, "--page", "10"))
+                continue
+            # GetStage carries the headline targets: the median of three runs, each next to
+            # a run of the floor, so both see the machine at the same speed.
+            runs, floor_runs = [], []
+            for _ in range(REPEATS):
+                runs.append(measure(server, op, c, duration, "--api-id", hot))
+                if floor:
+                    floor_runs.append(measure(floor, op, c, duration, "--api-id", hot))
+            results.append(median_of(runs))
+            if floor:
+                results.append(median_of(floor_runs))
+    if floor:
+        floor.stop()
     for c in (1, 16, 64):
         results.append(measure(server, "update-stage", c, duration, "--api-id", hot))
     # CreateStage spreads over empty APIs, 10 stages each (AWS's quota); enough for the
@@ -291,10 +326,12 @@ def target_table(results, notes, pick):
     r16, r64 = ratio("get-stage", 16), ratio("get-stage", 64)
     add("GetStage, SigV4 verified, ≥ 100× moto at 16 and 64 connections",
         f"{r16:,.0f}× and {r64:,.0f}×", r16 >= 100 and r64 >= 100)
-    g = pick("gatehouse", "get-stage", 64)
+    g, f = pick("gatehouse", "get-stage", 64), pick("floor", "get-stage", 64)
     if g:
+        floor = (f"; the floor (bare hyper, same bytes, no work): {f['p99_ms']:.2f} ms at "
+                 f"{f['rps']:,.0f} req/s" if f else "")
         add("GetStage p99 < 2 ms at 64 connections",
-            f"{g['p99_ms']:.2f} ms (p50 {g['p50_ms']:.2f} ms at {g['rps']:,.0f} req/s)",
+            f"{g['p99_ms']:.2f} ms (p50 {g['p50_ms']:.2f} ms at {g['rps']:,.0f} req/s){floor}",
             g["p99_ms"] < 2.0)
     cs, us = pick("gatehouse", "create-stage", 32), pick("gatehouse", "update-stage", 32)
     if cs and us:
@@ -339,9 +376,11 @@ def write_report(results, notes, out, micro):
         return None
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    for server in ("gatehouse", "moto"):
+    for server in ("floor", "gatehouse", "moto"):
         for op in ("get-stage", "get-stages"):
             pts = [(c, pick(server, op, c)) for c in (1, 16, 64)]
+            if not any(r for _, r in pts):
+                continue
             ax.plot([c for c, _ in pts], [r["rps"] if r else 0 for _, r in pts], marker="o",
                     label=f"{server} {op}")
     ax.set_xscale("log", base=2)
@@ -375,11 +414,26 @@ def write_report(results, notes, out, micro):
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        if r.get("store") or r["server"] == "gatehouse-postgres":
+        if r.get("store") or r["server"] in ("gatehouse-postgres", "floor"):
             continue
         lines.append(f"| {r['server']} | {r['op']} | {r['connections']} | {r['rps']:,.0f} | "
                      f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} | "
                      f"{r['cpu_us_per_req']:.0f} | {r['peak_rss_mib']:.0f} |")
+    lines += ["", "### The floor: a bare hyper server on this machine, same run", "",
+              "`floor` (bench/loadgen/src/bin/floor.rs) answers every request with the bytes "
+              "gatehouse sent for this GetStage (same body and headers) and does nothing else: "
+              "no signature, no routing, no store. Each of its runs comes right after the "
+              "matching gatehouse run, through the same load generator, so it shows what this "
+              "machine gives any hyper server at that moment; the gap to gatehouse is "
+              "gatehouse's own work.", "",
+              "| server | connections | req/s | p50 ms | p99 ms | server CPU µs/req |",
+              "|---|---|---|---|---|---|"]
+    for c in (1, 16, 64):
+        for server in ("floor", "gatehouse"):
+            r = pick(server, "get-stage", c)
+            if r:
+                lines.append(f"| {server} | {c} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
+                             f"{r['p99_ms']:.2f} | {r['cpu_us_per_req']:.0f} |")
     lines += ["", "### gatehouse / moto", "", "| operation | connections | ratio (req/s) |", "|---|---|---|"]
     for r in results:
         if r["server"] != "gatehouse" or r.get("store"):

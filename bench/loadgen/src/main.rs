@@ -46,6 +46,11 @@ enum Cmd {
         #[arg(long, default_value_t = 16)]
         connections: usize,
     },
+    /// One signed GET; prints the response body (the harness gives it to the floor server).
+    Get {
+        #[arg(long)]
+        path: String,
+    },
     /// Drive load.
     Run {
         /// get-stage | get-stages | get-apis | create-stage | update-stage | mixed
@@ -307,6 +312,18 @@ async fn main() {
             stages,
             connections,
         } => seed(&host, signer, apis, stages, connections).await,
+        Cmd::Get { path } => {
+            let mut s = Conn::open(&host).await;
+            let (status, body) =
+                call(&mut s, &mut SigCache::new(), &signer, "GET", &path, b"").await;
+            assert_eq!(
+                status,
+                200,
+                "GET {path}: {}",
+                String::from_utf8_lossy(&body)
+            );
+            print!("{}", String::from_utf8_lossy(&body));
+        }
         Cmd::Run {
             op,
             api_id,
