@@ -382,7 +382,7 @@ def write_report(results, notes, out, micro):
             if not any(r for _, r in pts):
                 continue
             ax.plot([c for c, _ in pts], [r["rps"] if r else 0 for _, r in pts], marker="o",
-                    label=f"{server} {op}")
+                    label=f"{'floor (bare hyper, no work)' if server == 'floor' else server} {op}")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("connections")
