@@ -237,7 +237,7 @@ impl Authenticator {
         check_time(p, now)?;
         if let Some(claimed) = req
             .headers
-            .get("x-amz-content-sha256")
+            .get(sigv4::X_AMZ_CONTENT_SHA256)
             .and_then(|v| v.to_str().ok())
         {
             if claimed != "UNSIGNED-PAYLOAD" && !sigv4::body_hash_is(req.body, claimed) {

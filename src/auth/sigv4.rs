@@ -8,13 +8,21 @@
 
 use std::borrow::Cow;
 
-use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, DATE};
+use axum::http::{HeaderMap, HeaderName};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, ApiResult, ErrorKind};
 
 type HmacSha256 = Hmac<Sha256>;
+
+// Header names looked up on every signed request, made once (a `&str` name is parsed and
+// validated on each look-up).
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+/// `x-amz-content-sha256`.
+pub const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
 
 /// The only algorithm SigV4 uses.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -150,7 +158,7 @@ pub fn parse_credential(cred: &str) -> ApiResult<(String, String, String, String
     ))
 }
 
-fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+fn header_str<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -177,7 +185,7 @@ pub fn presented<'a>(
     headers: &'a HeaderMap,
     query: Option<&str>,
 ) -> ApiResult<Option<Presented<'a>>> {
-    if let Some(value) = headers.get("authorization") {
+    if let Some(value) = headers.get(AUTHORIZATION) {
         let header = value.to_str().map_err(|_| {
             incomplete("Authorization header contains characters that are not visible ASCII".into())
         })?;
@@ -264,7 +272,7 @@ fn parse_authorization<'a>(header: &'a str, headers: &'a HeaderMap) -> ApiResult
             _ => {}
         }
     }
-    let amz_date = header_str(headers, "x-amz-date");
+    let amz_date = header_str(headers, &X_AMZ_DATE);
     let mut missing = String::new();
     if credential.is_none() {
         missing.push_str("Authorization header requires 'Credential' parameter. ");
@@ -275,7 +283,7 @@ fn parse_authorization<'a>(header: &'a str, headers: &'a HeaderMap) -> ApiResult
     if signed_headers.is_none() {
         missing.push_str("Authorization header requires 'SignedHeaders' parameter. ");
     }
-    if amz_date.is_none() && !headers.contains_key("date") {
+    if amz_date.is_none() && !headers.contains_key(DATE) {
         missing.push_str(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
         );
@@ -299,12 +307,12 @@ fn parse_authorization<'a>(header: &'a str, headers: &'a HeaderMap) -> ApiResult
         signed_headers: signed_headers.unwrap_or_default().into(),
         signature: signature.unwrap_or_default().into(),
         amz_date: amz_date
-            .or_else(|| header_str(headers, "date"))
+            .or_else(|| header_str(headers, &DATE))
             .unwrap_or_default()
             .into(),
         presigned: false,
         expires: None,
-        security_token: header_str(headers, "x-amz-security-token").map(Cow::Borrowed),
+        security_token: header_str(headers, &X_AMZ_SECURITY_TOKEN).map(Cow::Borrowed),
     })
 }
 
@@ -491,7 +499,7 @@ pub fn payload_hash(req: &Request<'_>) -> String {
 }
 
 fn put_payload_hash(req: &Request<'_>, out: &mut impl Sink) {
-    match header_str(req.headers, "x-amz-content-sha256") {
+    match header_str(req.headers, &X_AMZ_CONTENT_SHA256) {
         Some(h) => out.put(h.as_bytes()),
         None => put_body_hash(req.body, out),
     }
