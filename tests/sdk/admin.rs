@@ -20,12 +20,7 @@ async fn health_info_and_reset() {
     let a = client_as(&s.endpoint(), "111111111111", "us-east-1");
     let b = client_as(&s.endpoint(), "222222222222", "us-east-1");
     let ia = http_api(&a).await;
-    a.create_stage()
-        .api_id(&ia)
-        .stage_name("dev")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&a, &ia, "dev").await;
     a.get_stage()
         .api_id(&ia)
         .stage_name("dev")
@@ -59,12 +54,7 @@ async fn metrics_count_operations_outcomes_and_rejections() {
     let s = server_with(|a| a.body_limit = 256).await;
     let c = client(&s);
     let api = http_api(&c).await;
-    c.create_stage()
-        .api_id(&api)
-        .stage_name("dev")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &api, "dev").await;
     c.get_stage()
         .api_id(&api)
         .stage_name("dev")
@@ -110,12 +100,7 @@ async fn sigterm_drains_in_flight_requests() {
         spawn_gatehouse(&["--store", &store, "--fault", "GetStage=delay:1500ms"]).await;
     let c = client_as(&endpoint, "123456789012", "us-east-1");
     let api = http_api(&c).await;
-    c.create_stage()
-        .api_id(&api)
-        .stage_name("dev")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &api, "dev").await;
     let slow = {
         let c = c.clone();
         let api = api.clone();

@@ -138,12 +138,7 @@ async fn accounts_and_regions_are_isolated() {
     let b = client_as(&s.endpoint(), "222222222222", "us-east-1");
     let a_west = client_as(&s.endpoint(), "111111111111", "us-west-2");
     let id = http_api(&a).await;
-    a.create_stage()
-        .api_id(&id)
-        .stage_name("dev")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&a, &id, "dev").await;
     for other in [&b, &a_west] {
         let (code, status, _) = failure(other.get_api().api_id(&id).send().await);
         assert_eq!((code.as_str(), status), ("NotFoundException", 404));

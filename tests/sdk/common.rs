@@ -103,6 +103,16 @@ pub async fn http_api(c: &Client) -> String {
         .expect("api id")
 }
 
+/// Creates stage `name` (no other settings) on API `api`.
+pub async fn new_stage(c: &Client, api: &str, name: &str) {
+    c.create_stage()
+        .api_id(api)
+        .stage_name(name)
+        .send()
+        .await
+        .expect("create stage");
+}
+
 /// Creates a WebSocket API and returns its id.
 pub async fn ws_api(c: &Client) -> String {
     c.create_api()

@@ -38,12 +38,7 @@ async fn deployments_are_frozen_snapshots() {
     let s = server().await;
     let c = client(&s);
     let id = http_api(&c).await;
-    c.create_stage()
-        .api_id(&id)
-        .stage_name("prod")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &id, "prod").await;
     let first = deploy_something(&c, &id).await;
     assert_eq!(first.len(), 6);
     let d = c
@@ -264,12 +259,7 @@ async fn auto_deploy_follows_every_change() {
         .send()
         .await
         .unwrap();
-    c.create_stage()
-        .api_id(&id)
-        .stage_name("later")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &id, "later").await;
     let later = c
         .update_stage()
         .api_id(&id)

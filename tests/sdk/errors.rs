@@ -145,12 +145,7 @@ async fn invalid_stage_input_is_a_bad_request_and_changes_nothing() {
     let s = server().await;
     let c = client(&s);
     let id = http_api(&c).await;
-    c.create_stage()
-        .api_id(&id)
-        .stage_name("dev")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &id, "dev").await;
     let long_name = "n".repeat(129);
     let long_value = "v".repeat(513);
     let bad_creates = vec![
@@ -313,12 +308,7 @@ async fn stage_quota_is_enforced_and_configurable() {
         .send()
         .await
         .unwrap();
-    c.create_stage()
-        .api_id(&id)
-        .stage_name("d")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &id, "d").await;
 }
 
 #[tokio::test]

@@ -93,12 +93,7 @@ async fn changes_between_pages_never_skip_or_repeat() {
         .send()
         .await
         .unwrap();
-    c.create_stage()
-        .api_id(&id)
-        .stage_name("s6")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &id, "s6").await;
     let mut seen: Vec<String> = first
         .items()
         .iter()

@@ -22,12 +22,7 @@ async fn two_replicas_on_one_database_stay_consistent() {
 
     // Read-your-writes across replicas.
     let id = http_api(&a).await;
-    a.create_stage()
-        .api_id(&id)
-        .stage_name("dev")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&a, &id, "dev").await;
     for i in 0..30 {
         let d = format!("v{i}");
         a.update_stage()

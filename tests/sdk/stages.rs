@@ -281,12 +281,7 @@ async fn default_stage_is_reachable_by_its_encoded_name() {
     let s = server().await;
     let c = client(&s);
     let id = http_api(&c).await;
-    c.create_stage()
-        .api_id(&id)
-        .stage_name("$default")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &id, "$default").await;
     let got = c
         .get_stage()
         .api_id(&id)

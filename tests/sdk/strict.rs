@@ -178,12 +178,7 @@ async fn signed_clients_work_and_act_as_their_account() {
     let b = sdk(&s, "AKIASTRICTB", "secret-b", None);
     let session = sdk(&s, "ASIASESSION", "secret-s", Some("token-of-the-session"));
     let id = http_api(&a).await;
-    a.create_stage()
-        .api_id(&id)
-        .stage_name("$default")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&a, &id, "$default").await;
     // The session credential maps to the same account as A.
     let got = session
         .get_stage()

@@ -87,12 +87,7 @@ async fn tag_errors() {
     let s = server().await;
     let c = client(&s);
     let id = http_api(&c).await;
-    c.create_stage()
-        .api_id(&id)
-        .stage_name("dev")
-        .send()
-        .await
-        .unwrap();
+    new_stage(&c, &id, "dev").await;
     let arn = stage_arn("us-east-1", &id, "dev");
     for (k, v) in [
         ("aws:reserved", "x".to_string()),
