@@ -211,10 +211,12 @@ def main():
     out = ROOT / "docs"
     if args.report_only:
         data = json.loads((out / "benchmarks.json").read_text())
-        write_report(data["results"], data["notes"], out, data.get("micro", ""))
+        write_report(data["results"], data["notes"], out, data.get("micro", ""),
+                     data.get("run_utc", "(time not recorded)"))
         return
     d = args.duration
     results, notes = [], {}
+    started = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
 
@@ -308,8 +310,9 @@ def main():
     micro = subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro")],
                            check=True, capture_output=True, text=True).stdout
     (out / "benchmarks.json").write_text(
-        json.dumps({"results": results, "notes": notes, "micro": micro}, indent=1))
-    write_report(results, notes, out, micro)
+        json.dumps({"results": results, "notes": notes, "micro": micro, "run_utc": started},
+                   indent=1))
+    write_report(results, notes, out, micro, started)
 
 
 def target_table(results, notes, pick):
@@ -364,7 +367,7 @@ def target_table(results, notes, pick):
             "| target | figure | met |", "|---|---|---|", *rows, ""]
 
 
-def write_report(results, notes, out, micro):
+def write_report(results, notes, out, micro, run_utc):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -406,7 +409,7 @@ def write_report(results, notes, out, micro):
         "alternation); every run lasts 3 seconds.",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}; "
-        f"run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"run started {run_utc} UTC.",
         "",
         "## Peer comparison (same state, same client)",
         "",
