@@ -504,31 +504,45 @@ static COMPILED: LazyLock<Vec<(Method, Template, Operation)>> = LazyLock::new(||
         .collect()
 });
 
+/// The most segments any route template has (`/v2/apis/{apiId}/stages/{stageName}/routesettings/{routeKey}`).
+const MAX_SEGMENTS: usize = 7;
+
 /// Finds the operation for `method` and the raw `path`, with its decoded labels.
 pub fn route(method: &Method, path: &str) -> ApiResult<(Operation, Vec<String>)> {
-    let segs: Vec<&str> = path.split('/').skip(1).collect();
+    let no_match = || {
+        ApiError::new(
+            ErrorKind::UnknownOperation,
+            format!("No operation matches {method} {path}"),
+        )
+    };
+    // The path's segments, on the stack: longer paths match no route.
+    let mut buf = [""; MAX_SEGMENTS];
+    let mut n = 0;
+    for seg in path.split('/').skip(1) {
+        let slot = buf.get_mut(n).ok_or_else(no_match)?;
+        *slot = seg;
+        n += 1;
+    }
+    let segs = &buf[..n];
     for (m, template, op) in COMPILED.iter() {
         if m != method || template.len() != segs.len() {
             continue;
         }
         let matches = template
             .iter()
-            .zip(&segs)
+            .zip(segs)
             .all(|(t, s)| t.map_or(!s.is_empty(), |lit| lit == *s));
         if matches {
             let labels = template
                 .iter()
-                .zip(&segs)
+                .zip(segs)
                 .filter(|(t, _)| t.is_none())
                 .map(|(_, s)| wire::decode_label(s))
                 .collect::<ApiResult<Vec<_>>>()?;
             return Ok((*op, labels));
         }
     }
-    Err(ApiError::new(
-        ErrorKind::UnknownOperation,
-        format!("No operation matches {method} {path}"),
-    ))
+    Err(no_match())
 }
 
 /// Runs `op`.
@@ -592,5 +606,12 @@ mod tests {
         assert!(route(&Method::GET, "/v2/apis//stages").is_err());
         assert!(route(&Method::PUT, "/v2/apis").is_err());
         assert!(route(&Method::GET, "/v2/apis/a/b/c/d/e/f").is_err());
+        assert!(route(&Method::GET, &"/x".repeat(100)).is_err());
+    }
+
+    #[test]
+    fn no_template_is_longer_than_the_segment_buffer() {
+        let longest = COMPILED.iter().map(|(_, t, _)| t.len()).max();
+        assert_eq!(longest, Some(MAX_SEGMENTS));
     }
 }
