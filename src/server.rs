@@ -172,9 +172,10 @@ pub async fn handle(app: &App, req: Request) -> Response {
     let started = Instant::now();
     let request_id = ids::request_id();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // For the log line after the request is consumed (a Uri clone shares its bytes).
+    let uri = req.uri().clone();
     // Load shedding: beyond the concurrency cap, answer 503 at once instead of queueing.
-    let permit = app.permits.clone().try_acquire_owned();
+    let permit = app.permits.try_acquire();
     // A bug must never take the connection down without an answer: a panic becomes a 500.
     let outcome = match permit {
         Ok(_permit) => AssertUnwindSafe(dispatch(app, req)).catch_unwind().await,
@@ -215,13 +216,13 @@ pub async fn handle(app: &App, req: Request) -> Response {
         headers.insert("x-amz-apigw-id", v);
     }
     let latency = started.elapsed();
-    if !is_internal_path(&path) {
+    if !is_internal_path(uri.path()) {
         app.metrics.record(op, error, latency);
     }
     tracing::info!(
         request_id = %request_id,
         method = %method,
-        path = %path,
+        path = %uri.path(),
         operation = op.map(|o| format!("{o:?}")).unwrap_or_default(),
         account = scope.as_ref().map(|s| s.account.as_str()).unwrap_or(""),
         region = scope.as_ref().map(|s| s.region.as_str()).unwrap_or(""),
