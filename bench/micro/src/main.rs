@@ -49,26 +49,29 @@ fn time(name: &str, iters: u32, mut f: impl FnMut()) {
     println!("{name:<40} {:>10.0} ns/op", rounds[3]);
 }
 
-fn signed_request() -> (HeaderMap, sigv4::Presented<'static>) {
+/// Headers of a GET of `path` signed at `amz_date` (`YYYYMMDDTHHMMSSZ`) with key AKIABENCH
+/// and secret `secret`, and what they present.
+fn signed_request(path: &str, amz_date: &str) -> (HeaderMap, sigv4::Presented<'static>) {
     let mut headers = HeaderMap::new();
     headers.insert("host", HeaderValue::from_static("127.0.0.1:4599"));
-    headers.insert("x-amz-date", HeaderValue::from_static("20260101T000000Z"));
+    headers.insert("x-amz-date", HeaderValue::from_str(amz_date).unwrap());
+    let date = amz_date[..8].to_string();
     let mut p = sigv4::Presented {
-        credential: "AKIABENCH/20260101/us-east-1/apigateway/aws4_request".into(),
+        credential: format!("AKIABENCH/{date}/us-east-1/apigateway/aws4_request").into(),
         access_key: "AKIABENCH".into(),
-        date: "20260101".into(),
+        date: date.into(),
         region: "us-east-1".into(),
         service: "apigateway".into(),
         signed_headers: "host;x-amz-date".into(),
         signature: "".into(),
-        amz_date: "20260101T000000Z".into(),
+        amz_date: amz_date.to_string().into(),
         presigned: false,
         expires: None,
         security_token: None,
     };
     let req = Request {
         method: "GET",
-        path: "/v2/apis/abcdefghij/stages/%24default",
+        path,
         query: None,
         headers: &headers,
         body: b"",
@@ -80,13 +83,28 @@ fn signed_request() -> (HeaderMap, sigv4::Presented<'static>) {
     )
     .into();
     let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={}/{}, SignedHeaders=host;x-amz-date, Signature={}",
-        p.access_key,
-        p.scope(),
-        p.signature
+        "AWS4-HMAC-SHA256 Credential={}, SignedHeaders=host;x-amz-date, Signature={}",
+        p.credential, p.signature
     );
     headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
     (headers, p)
+}
+
+/// API abcdefghij with stage `prod`, as the store benchmarks keep it.
+fn api_with_stage() -> ApiTree {
+    let api = Api::create(
+        "abcdefghij".into(),
+        ApiInput {
+            name: Some("m".into()),
+            protocol_type: Some(ProtocolType::Http),
+            ..Default::default()
+        },
+        1,
+    )
+    .unwrap();
+    let mut tree = ApiTree::new(api);
+    tree.stages.push(stage());
+    tree
 }
 
 fn stage() -> Stage {
@@ -104,10 +122,11 @@ fn stage() -> Stage {
 }
 
 fn main() {
-    let (headers, p) = signed_request();
+    let path = "/v2/apis/abcdefghij/stages/%24default";
+    let (headers, p) = signed_request(path, "20260101T000000Z");
     let req = Request {
         method: "GET",
-        path: "/v2/apis/abcdefghij/stages/%24default",
+        path,
         query: None,
         headers: &headers,
         body: b"",
@@ -151,21 +170,7 @@ fn main() {
         ("sqlite", &sqlite as &dyn Store),
         ("memory", &memory as &dyn Store),
     ] {
-        rt.block_on(async {
-            let api = Api::create(
-                "abcdefghij".into(),
-                ApiInput {
-                    name: Some("m".into()),
-                    protocol_type: Some(ProtocolType::Http),
-                    ..Default::default()
-                },
-                1,
-            )
-            .unwrap();
-            let mut tree = ApiTree::new(api);
-            tree.stages.push(stage());
-            s.create_api(&scope, tree).await.unwrap();
-        });
+        rt.block_on(s.create_api(&scope, api_with_stage())).unwrap();
         time(&format!("store ({name}): get stage"), 100_000, || {
             rt.block_on(async {
                 black_box(
@@ -196,59 +201,12 @@ fn whole_request(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) {
     let app = rt.block_on(async {
         let store = store::open_async(&args.store).await.unwrap();
         let scope = Scope::new("111111111111", "us-east-1");
-        let api = Api::create(
-            "abcdefghij".into(),
-            ApiInput {
-                name: Some("m".into()),
-                protocol_type: Some(ProtocolType::Http),
-                ..Default::default()
-            },
-            1,
-        )
-        .unwrap();
-        let mut tree = ApiTree::new(api);
-        tree.stages.push(stage());
-        store.create_api(&scope, tree).await.unwrap();
+        store.create_api(&scope, api_with_stage()).await.unwrap();
         App::new(&args, store).unwrap()
     });
     let path = "/v2/apis/abcdefghij/stages/prod";
     let amz_date = gatehouse::model::time::amz_date(gatehouse::model::time::now());
-    let mut headers = HeaderMap::new();
-    headers.insert("host", HeaderValue::from_static("127.0.0.1:4599"));
-    headers.insert("x-amz-date", HeaderValue::from_str(&amz_date).unwrap());
-    let credential = format!(
-        "AKIABENCH/{}/us-east-1/apigateway/aws4_request",
-        &amz_date[..8]
-    );
-    let p = sigv4::Presented {
-        credential: credential.as_str().into(),
-        access_key: "AKIABENCH".into(),
-        date: amz_date[..8].into(),
-        region: "us-east-1".into(),
-        service: "apigateway".into(),
-        signed_headers: "host;x-amz-date".into(),
-        signature: "".into(),
-        amz_date: amz_date.as_str().into(),
-        presigned: false,
-        expires: None,
-        security_token: None,
-    };
-    let req = Request {
-        method: "GET",
-        path,
-        query: None,
-        headers: &headers,
-        body: b"",
-    };
-    let key = sigv4::signing_key("secret", &p.date, &p.region, &p.service);
-    let signature = sigv4::signature(
-        &key,
-        &sigv4::string_to_sign(&p, &sigv4::canonical_request(&req, &p)),
-    );
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host;x-amz-date, Signature={signature}"
-    );
-    headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+    let (headers, _) = signed_request(path, &amz_date);
     let request = || {
         let mut r = axum::http::Request::builder()
             .method("GET")
