@@ -72,13 +72,7 @@ pub struct Presented<'a> {
 }
 
 impl Presented<'_> {
-    /// `DATE/REGION/SERVICE/aws4_request`.
-    pub fn scope(&self) -> String {
-        let mut out = Vec::new();
-        self.write_scope(&mut out);
-        String::from_utf8(out).unwrap_or_default()
-    }
-
+    /// Writes the scope, `DATE/REGION/SERVICE/aws4_request`.
     fn write_scope(&self, out: &mut impl Sink) {
         for part in [
             &*self.date,
@@ -145,17 +139,6 @@ fn split_credential(cred: &str) -> ApiResult<CredentialParts<'_>> {
         region,
         service,
     })
-}
-
-/// Parses `AKID/YYYYMMDD/REGION/SERVICE/aws4_request` into (key, date, region, service).
-pub fn parse_credential(cred: &str) -> ApiResult<(String, String, String, String)> {
-    let p = split_credential(cred)?;
-    Ok((
-        p.access_key.to_string(),
-        p.date.to_string(),
-        p.region.to_string(),
-        p.service.to_string(),
-    ))
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
@@ -491,13 +474,7 @@ pub fn body_hash_is(body: &[u8], claimed: &str) -> bool {
     }
 }
 
-/// The payload hash the signature covers.
-pub fn payload_hash(req: &Request<'_>) -> String {
-    let mut out = Vec::with_capacity(64);
-    put_payload_hash(req, &mut out);
-    String::from_utf8(out).unwrap_or_default()
-}
-
+/// Writes the payload hash the signature covers.
 fn put_payload_hash(req: &Request<'_>, out: &mut impl Sink) {
     match header_str(req.headers, &X_AMZ_CONTENT_SHA256) {
         Some(h) => out.put(h.as_bytes()),
