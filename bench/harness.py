@@ -49,7 +49,21 @@ def rss_kib(pid, field):
     return 0
 
 
-class Gatehouse:
+class Server:
+    """A server process the harness started; `name` and `endpoint` are set by subclasses."""
+
+    def read_ready_line(self, prefix):
+        """Waits for the process's ready line (`PREFIX http://ADDR`) and takes its address."""
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith(prefix), line
+        self.endpoint = line.split()[-1]
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+class Gatehouse(Server):
     def __init__(self, workdir, db="state.db", store=None):
         creds = workdir / "credentials.toml"
         creds.write_text(f'[[credentials]]\naccess_key_id = "{KEY}"\n'
@@ -60,18 +74,12 @@ class Gatehouse:
              store or f"sqlite:{workdir / db}", "--auth", "strict", "--credentials", str(creds)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "RUST_LOG": "warn"})
-        line = self.proc.stdout.readline().strip()
+        self.read_ready_line("gatehouse listening on ")
         self.ready_ms = (time.perf_counter() - t0) * 1000
-        assert line.startswith("gatehouse listening on "), line
-        self.endpoint = line.split()[-1]
         self.name = "gatehouse"
 
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
-
-class Moto:
+class Moto(Server):
     def __init__(self):
         port = free_port()
         t0 = time.perf_counter()
@@ -91,26 +99,16 @@ class Moto:
         self.ready_ms = (time.perf_counter() - t0) * 1000
         self.name = "moto"
 
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
-
-class Floor:
+class Floor(Server):
     """A bare hyper server sending gatehouse's GetStage bytes and doing nothing else: what
     this machine gives any hyper server, measured by the same generator in the same run."""
 
     def __init__(self, body_file):
         self.proc = subprocess.Popen([str(FLOOR), "--body-file", str(body_file)],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline().strip()
-        assert line.startswith("floor listening on "), line
-        self.endpoint = line.split()[-1]
+        self.read_ready_line("floor listening on ")
         self.name = "floor"
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
 
 
 def loadgen(endpoint, *args, timeout=900):
