@@ -5,7 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::CommandFactory;
-use gatehouse::config::{self, Cli, ExportArgs, ImportArgs, LogFormat, Resolved, ServeArgs};
+use gatehouse::config::{
+    self, Cli, ExportArgs, ImportArgs, LogFormat, Resolved, ServeArgs, StoreArgs,
+};
 use gatehouse::statefile;
 use tokio::net::TcpListener;
 
@@ -101,12 +103,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
+/// The store named by `--store` / `GATEHOUSE_STORE` (or the default), opened.
+async fn open_store(args: &StoreArgs) -> Result<gatehouse::store::SharedStore, String> {
+    gatehouse::store::open_async(&args.resolve()?).await
+}
+
 async fn export(a: ExportArgs) -> ExitCode {
-    let url = match a.store.resolve() {
-        Ok(u) => u,
-        Err(e) => return fail(e),
-    };
-    let store = match gatehouse::store::open_async(&url).await {
+    let store = match open_store(&a.store).await {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
@@ -140,11 +143,7 @@ async fn import(a: ImportArgs) -> ExitCode {
         Ok(f) => f,
         Err(e) => return fail(format!("{}: {e}; nothing was imported", a.file.display())),
     };
-    let url = match a.store.resolve() {
-        Ok(u) => u,
-        Err(e) => return fail(e),
-    };
-    let store = match gatehouse::store::open_async(&url).await {
+    let store = match open_store(&a.store).await {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
