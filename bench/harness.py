@@ -423,7 +423,7 @@ def write_report(results, notes, out, micro, run_utc):
                 return r
         return None
 
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(9, 4))
     for server in ("floor", "gatehouse", "moto"):
         for op in ("get-stage", "get-stages"):
             pts = [(c, pick(server, op, c)) for c in (1, 16, 64)]
@@ -436,7 +436,7 @@ def write_report(results, notes, out, micro, run_utc):
     ax.set_xlabel("connections")
     ax.set_ylabel("requests per second (log)")
     ax.set_title("GetStage / GetStages, SigV4-signed, same machine")
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
     fig.tight_layout()
     fig.savefig(out / "benchmarks.png", dpi=100)
 
