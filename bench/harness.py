@@ -252,7 +252,7 @@ def main():
     if args.report_only:
         data = json.loads((out / "benchmarks.json").read_text())
         write_report(data["results"], data["notes"], out, data.get("micro", ""),
-                     data.get("run_utc", "(time not recorded)"))
+                     data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0))
         return
     d = args.duration
     results, notes = [], {"placement": placement_text()}
@@ -352,9 +352,10 @@ def main():
     micro = subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro")],
                            check=True, capture_output=True, text=True).stdout
     (out / "benchmarks.json").write_text(
-        json.dumps({"results": results, "notes": notes, "micro": micro, "run_utc": started},
+        json.dumps({"results": results, "notes": notes, "micro": micro, "run_utc": started,
+                    "duration_s": d},
                    indent=1))
-    write_report(results, notes, out, micro, started)
+    write_report(results, notes, out, micro, started, d)
 
 
 def target_table(results, notes, pick):
@@ -412,7 +413,7 @@ def target_table(results, notes, pick):
             "| target | figure | met |", "|---|---|---|", *rows, ""]
 
 
-def write_report(results, notes, out, micro, run_utc):
+def write_report(results, notes, out, micro, run_utc, duration):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -440,6 +441,11 @@ def write_report(results, notes, out, micro, run_utc):
     fig.tight_layout()
     fig.savefig(out / "benchmarks.png", dpi=100)
 
+    placement = notes.get("placement", "(placement not recorded)")
+    if "load generator on" in placement:
+        placement += (" (like a client on another machine, the generator then neither takes "
+                      "the server's CPU nor holds its answers behind the scheduler; GetStage "
+                      "with no placement is measured too, below)")
     lines = [
         "# Benchmarks",
         "",
@@ -449,12 +455,9 @@ def write_report(results, notes, out, micro, run_utc):
         "connections, and writes this file and `benchmarks.png`). gatehouse runs in strict",
         "mode (every signature verified) with the default SQLite store and `RUST_LOG=warn`;",
         "moto's server does not check signatures. Both run on the same machine as the load",
-        f"generator, one at a time, placed on its CPUs: {notes.get('placement', '(not recorded)')}",
-        "(as a client on another machine would, the generator then neither takes the",
-        "server's CPU nor holds its answers behind the scheduler; GetStage with no placement",
-        "is measured too, below). GetStage rows, the cost-growth rows and ready times are the",
-        "median of three runs (the cost-growth stores measured in alternation); every run",
-        "lasts 3 seconds.",
+        f"generator, one at a time: {placement}. GetStage rows, the cost-growth rows and",
+        "ready times are the median of three runs (the cost-growth stores measured in",
+        f"alternation); every run lasts {duration:g} seconds.",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Linux {platform.release()}; "
         f"run started {run_utc} UTC.",
