@@ -38,11 +38,14 @@ PLACEMENT = ({"server": CPUS[: len(CPUS) // 2], "client": CPUS[len(CPUS) // 2:]}
              if len(CPUS) >= 2 else {})
 
 
-def placement_text():
-    if not PLACEMENT:
+def placement_text(placement):
+    """The report's words for a run's placement (as recorded in its notes)."""
+    if not placement:
         return "every process free to run on any CPU"
-    return (f"servers on CPU {','.join(map(str, PLACEMENT['server']))}, load generator on "
-            f"CPU {','.join(map(str, PLACEMENT['client']))}")
+    return (f"servers on CPU {','.join(map(str, placement['server']))}, load generator on "
+            f"CPU {','.join(map(str, placement['client']))} (like a client on another "
+            "machine, the generator then neither takes the server's CPU nor holds its answers "
+            "behind the scheduler; GetStage with no placement is measured too, below)")
 
 
 def on_cpus(role):
@@ -255,7 +258,7 @@ def main():
                      data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0))
         return
     d = args.duration
-    results, notes = [], {"placement": placement_text()}
+    results, notes = [], {"placement": dict(PLACEMENT)}
     started = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
@@ -441,11 +444,8 @@ def write_report(results, notes, out, micro, run_utc, duration):
     fig.tight_layout()
     fig.savefig(out / "benchmarks.png", dpi=100)
 
-    placement = notes.get("placement", "(placement not recorded)")
-    if "load generator on" in placement:
-        placement += (" (like a client on another machine, the generator then neither takes "
-                      "the server's CPU nor holds its answers behind the scheduler; GetStage "
-                      "with no placement is measured too, below)")
+    placement = (placement_text(notes["placement"]) if "placement" in notes
+                 else "(placement not recorded)")
     lines = [
         "# Benchmarks",
         "",
