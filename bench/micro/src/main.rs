@@ -10,14 +10,14 @@ use std::time::Instant;
 use axum::http::{HeaderMap, HeaderValue};
 use gatehouse::auth::credentials::Credentials;
 use gatehouse::auth::sigv4::{self, Request};
-use gatehouse::config::{AuthMode, ServeArgs};
-use gatehouse::model::api::{ApiInput, ProtocolType};
-use gatehouse::model::stage::{StageInput, StageRules};
-use gatehouse::model::tree::ApiTree;
-use gatehouse::model::{Api, Scope, Stage};
+use gatehouse_core::model::api::{ApiInput, ProtocolType};
+use gatehouse_core::model::stage::{StageInput, StageRules};
+use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::model::{Api, Scope, Stage};
 use gatehouse::server::{self, App};
-use gatehouse::store::{self, Store};
-use gatehouse::wire::StageOut;
+use gatehouse::settings::{AuthMode, CredentialSource, Settings};
+use gatehouse_core::store::{self, Store, StoreUrl};
+use gatehouse::wire::stages::StageOut;
 
 /// `gatehouse-micro [FILTER]` runs the benchmarks whose name contains FILTER;
 /// `MICRO_SCALE=N` divides every iteration count by N (for callgrind).
@@ -187,25 +187,25 @@ fn main() {
 /// A signed GetStage through gatehouse's request handler: everything the server does for a
 /// request except the socket (strict mode, SQLite store).
 fn whole_request(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) {
-    let mut args = ServeArgs {
-        store: format!("sqlite:{}", dir.path().join("h.db").display()),
+    let mut args = Settings {
+        store: StoreUrl::Sqlite(dir.path().join("h.db")),
         auth: AuthMode::Strict,
-        ..ServeArgs::default()
+        ..Settings::ephemeral()
     };
-    args.inline_credentials = Some(
+    args.credentials = Some(CredentialSource::Inline(
         Credentials::parse(
             "[[credentials]]\naccess_key_id = \"AKIABENCH\"\nsecret_access_key = \"secret\"\naccount_id = \"111111111111\"\n",
         )
         .unwrap(),
-    );
+    ));
     let app = rt.block_on(async {
-        let store = store::open_async(&args.store).await.unwrap();
+        let store = args.store.open().await.unwrap();
         let scope = Scope::new("111111111111", "us-east-1");
         store.create_api(&scope, api_with_stage()).await.unwrap();
         App::new(&args, store).unwrap()
     });
     let path = "/v2/apis/abcdefghij/stages/prod";
-    let amz_date = gatehouse::model::time::amz_date(gatehouse::model::time::now());
+    let amz_date = gatehouse_core::model::time::amz_date(gatehouse_core::model::time::now());
     let (headers, _) = signed_request(path, &amz_date);
     let request = || {
         let mut r = axum::http::Request::builder()

@@ -1,76 +1,84 @@
-//! The one error table and the one place an error becomes an HTTP response.
+//! The one error table.
 //!
-//! Every failure that reaches a client is an [`ApiError`]: a [`ErrorKind`] (which fixes the
+//! Every failure that reaches a client is an [`ApiError`]: an [`ErrorKind`] (which fixes the
 //! exception name sent in `x-amzn-ErrorType` and the HTTP status, as the AWS model lists them)
 //! plus a human message sent as `{"message": "..."}`. Internal causes (store, parsing, auth)
-//! convert into it; [`ApiError::into_response`] is the only renderer.
+//! convert into it; the server renders it in exactly one place.
 //!
 //! See <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/errors.html>.
 
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+/// Defines [`ErrorKind`] from one table: variant, exception name, HTTP status, and whether
+/// `--fault` may inject it.
+macro_rules! error_kinds {
+    ($($(#[$doc:meta])* $kind:ident => $name:literal, $status:literal, $injectable:literal;)*) => {
+        /// The exceptions gatehouse can answer with. Names and statuses follow the AWS model
+        /// (`apigatewayv2-2018-11-29`) and, for the front-door errors, what API Gateway sends.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorKind {
+            $($(#[$doc])* $kind,)*
+        }
 
-/// The exceptions gatehouse can answer with. Names and statuses follow the AWS model
-/// (`apigatewayv2-2018-11-29`) and, for the front-door errors, what API Gateway sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+        impl ErrorKind {
+            /// Every kind, in table order.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$kind,)*];
+
+            /// The error table: exception name (as sent in `x-amzn-ErrorType`), HTTP status,
+            /// and whether a fault rule may inject it.
+            pub const fn wire(self) -> (&'static str, u16, bool) {
+                match self {
+                    $(ErrorKind::$kind => ($name, $status, $injectable),)*
+                }
+            }
+        }
+    };
+}
+
+error_kinds! {
     /// 400: the request is invalid (validation, malformed JSON, bad pagination token).
-    BadRequest,
+    BadRequest => "BadRequestException", 400, true;
     /// 403: the caller may not do this.
-    AccessDenied,
+    AccessDenied => "AccessDeniedException", 403, true;
     /// 404: the API, stage or other resource does not exist (for this account and region).
-    NotFound,
+    NotFound => "NotFoundException", 404, true;
     /// 409: the resource already exists.
-    Conflict,
+    Conflict => "ConflictException", 409, true;
     /// 429: throttled.
-    TooManyRequests,
+    TooManyRequests => "TooManyRequestsException", 429, true;
     /// 403: the Authorization header is malformed (API Gateway's front door).
-    IncompleteSignature,
+    IncompleteSignature => "IncompleteSignatureException", 403, false;
     /// 403: no SigV4 signature at all (strict mode).
-    MissingAuthenticationToken,
+    MissingAuthenticationToken => "MissingAuthenticationTokenException", 403, false;
     /// 403: the access key (or session token) is not known (strict mode).
-    UnrecognizedClient,
+    UnrecognizedClient => "UnrecognizedClientException", 403, false;
     /// 403: the signature does not match, is expired or not yet valid, or is scoped to
     /// another service (strict mode).
-    InvalidSignature,
+    InvalidSignature => "InvalidSignatureException", 403, false;
     /// 413: the body is larger than the configured limit.
-    PayloadTooLarge,
+    PayloadTooLarge => "PayloadTooLargeException", 413, false;
     /// 404: no operation is bound to this method and path.
-    UnknownOperation,
+    UnknownOperation => "NotFoundException", 404, false;
+    /// 501: an operation of the AWS model that gatehouse does not implement yet.
+    NotImplemented => "NotImplementedException", 501, false;
     /// 500: an unexpected failure inside gatehouse (the store failed, a bug).
-    Internal,
+    Internal => "InternalServerErrorException", 500, true;
     /// 503: the store is unavailable; SDKs retry this.
-    ServiceUnavailable,
+    ServiceUnavailable => "ServiceUnavailableException", 503, true;
 }
 
 impl ErrorKind {
-    /// The error table: exception name (as sent in `x-amzn-ErrorType`) and HTTP status.
-    pub const fn wire(self) -> (&'static str, u16) {
-        match self {
-            ErrorKind::BadRequest => ("BadRequestException", 400),
-            ErrorKind::AccessDenied => ("AccessDeniedException", 403),
-            ErrorKind::NotFound => ("NotFoundException", 404),
-            ErrorKind::Conflict => ("ConflictException", 409),
-            ErrorKind::TooManyRequests => ("TooManyRequestsException", 429),
-            ErrorKind::IncompleteSignature => ("IncompleteSignatureException", 403),
-            ErrorKind::MissingAuthenticationToken => ("MissingAuthenticationTokenException", 403),
-            ErrorKind::UnrecognizedClient => ("UnrecognizedClientException", 403),
-            ErrorKind::InvalidSignature => ("InvalidSignatureException", 403),
-            ErrorKind::PayloadTooLarge => ("PayloadTooLargeException", 413),
-            ErrorKind::UnknownOperation => ("NotFoundException", 404),
-            ErrorKind::Internal => ("InternalServerErrorException", 500),
-            ErrorKind::ServiceUnavailable => ("ServiceUnavailableException", 503),
-        }
-    }
-
     /// The exception name sent in `x-amzn-ErrorType`.
     pub const fn name(self) -> &'static str {
         self.wire().0
     }
 
-    /// The HTTP status.
-    pub fn status(self) -> StatusCode {
-        StatusCode::from_u16(self.wire().1).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    /// The HTTP status code.
+    pub const fn status(self) -> u16 {
+        self.wire().1
+    }
+
+    /// Whether `--fault` rules may answer with it.
+    pub const fn injectable(self) -> bool {
+        self.wire().2
     }
 }
 
@@ -117,33 +125,23 @@ impl ApiError {
 /// Result alias for operations.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-impl IntoResponse for ApiError {
-    /// The only place an error is rendered: status from the table, `x-amzn-ErrorType`,
-    /// JSON body `{"message": ...}`. Request-id headers are added by the server for every
-    /// response.
-    fn into_response(self) -> Response {
-        let body = serde_json::json!({ "message": self.message }).to_string();
-        let mut response = (self.kind.status(), body).into_response();
-        let headers = response.headers_mut();
-        headers.insert("content-type", HeaderValue::from_static("application/json"));
-        headers.insert(
-            "x-amzn-errortype",
-            HeaderValue::from_static(self.kind.name()),
-        );
-        response
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn statuses_follow_the_model() {
-        assert_eq!(ErrorKind::BadRequest.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(ErrorKind::NotFound.status(), StatusCode::NOT_FOUND);
-        assert_eq!(ErrorKind::Conflict.status(), StatusCode::CONFLICT);
-        assert_eq!(ErrorKind::TooManyRequests.status().as_u16(), 429);
-        assert_eq!(ErrorKind::AccessDenied.status().as_u16(), 403);
+        assert_eq!(ErrorKind::BadRequest.status(), 400);
+        assert_eq!(ErrorKind::NotFound.status(), 404);
+        assert_eq!(ErrorKind::Conflict.status(), 409);
+        assert_eq!(ErrorKind::TooManyRequests.status(), 429);
+        assert_eq!(ErrorKind::AccessDenied.status(), 403);
+    }
+
+    #[test]
+    fn every_kind_is_in_the_table_once() {
+        for (i, k) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(ErrorKind::ALL.iter().position(|x| x == k), Some(i));
+        }
     }
 }

@@ -1,21 +1,20 @@
-//! gatehouse: an AWS-compatible API Gateway V2 management API.
+//! gatehouse: an AWS-compatible API Gateway V2 management API, over the core crate
+//! (`gatehouse_core`: records, store, errors, token buckets).
 //!
-//! Layout: [`server`] (HTTP, no business logic) → [`ops`] (one function per operation, one
-//! route table) → [`model`] (records and validation) and [`store`] (storage trait and
-//! backends); [`wire`] holds the JSON shapes; [`error`] the one error table.
+//! Layers, each importing only those below it: [`server`] (accept, drain, the request
+//! pipeline, gatehouse's own endpoints, metrics) → [`ops`] (one function per operation,
+//! dispatched from the operation table) → [`guards`] (throttling, faults), [`auth`] (SigV4
+//! and credentials), [`wire`] (request and response shapes) → [`api`] (the operation table
+//! and router, pinned to the AWS model). [`settings`] and [`statefile`] serve the binary.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod auth;
-pub mod config;
-pub mod error;
-pub mod limits;
-pub mod metrics;
-pub mod model;
-pub mod net;
+pub mod guards;
 pub mod ops;
 pub mod server;
+pub mod settings;
 pub mod statefile;
-pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod wire;

@@ -1,13 +1,12 @@
 #![forbid(unsafe_code)]
+//! The `gatehouse` binary: parse the command line, set up logging, run the subcommand.
 
 use std::io::{IsTerminal, Write};
-
 use std::process::ExitCode;
 
 use clap::CommandFactory;
-use gatehouse::config::{
-    self, Cli, ExportArgs, ImportArgs, LogFormat, Resolved, ServeArgs, StoreArgs,
-};
+use gatehouse::settings::cli::{self, Cli, ExportArgs, ImportArgs, Resolved};
+use gatehouse::settings::{file, LogFormat, Settings};
 use gatehouse::statefile;
 use tokio::net::TcpListener;
 
@@ -39,18 +38,20 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-fn fail(e: impl std::fmt::Display) -> ExitCode {
-    eprintln!("gatehouse: {e}");
-    ExitCode::FAILURE
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gatehouse: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
     let matches = Cli::command().get_matches();
-    let (log_format, what) = match config::resolve_from(&matches) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
+    let (log_format, what) = cli::resolve(&matches)?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()
@@ -61,97 +62,54 @@ async fn main() -> ExitCode {
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
     }
     match what {
-        Resolved::Serve(args) => serve(*args).await,
+        Resolved::Serve(settings) => serve(*settings).await,
         Resolved::Export(a) => export(a).await,
         Resolved::Import(a) => import(a).await,
-        Resolved::CheckConfig(path) => match config::check_file(&path) {
-            Ok(()) => {
-                println!("{}: ok", path.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => fail(e),
-        },
+        Resolved::CheckConfig(path) => {
+            file::check(&path)?;
+            println!("{}: ok", path.display());
+            Ok(())
+        }
     }
 }
 
-async fn serve(args: ServeArgs) -> ExitCode {
-    let store = match gatehouse::server::open_store(&args).await {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    let app = match gatehouse::server::App::new(&args, store.clone()) {
-        Ok(app) => app,
-        Err(e) => return fail(e),
-    };
-    let listener = match TcpListener::bind(args.listen).await {
-        Ok(l) => l,
-        Err(e) => return fail(format!("cannot listen on {}: {e}", args.listen)),
-    };
-    let addr = match listener.local_addr() {
-        Ok(a) => a,
-        Err(e) => return fail(e),
-    };
+async fn serve(settings: Settings) -> Result<(), String> {
+    settings.check()?;
+    let store = gatehouse::server::open_store(&settings).await?;
+    let app = gatehouse::server::App::new(&settings, store.clone())?;
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "gatehouse listening on http://{addr}");
     let _ = stdout.flush();
     let served = gatehouse::server::serve(listener, app, shutdown_signal()).await;
     // Requests have drained (or the grace period is over): close the store cleanly.
     store.close().await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(format!("server error: {e}")),
-    }
+    served.map_err(|e| format!("server error: {e}"))
 }
 
-/// The store named by `--store` / `GATEHOUSE_STORE` (or the default), opened.
-async fn open_store(args: &StoreArgs) -> Result<gatehouse::store::SharedStore, String> {
-    gatehouse::store::open_async(&args.resolve()?).await
-}
-
-async fn export(a: ExportArgs) -> ExitCode {
-    let store = match open_store(&a.store).await {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    let file = match statefile::export(store.as_ref(), a.account.as_deref()).await {
-        Ok(f) => f,
-        Err(e) => return fail(e),
-    };
-    let text = match serde_json::to_string_pretty(&file) {
-        Ok(t) => t + "\n",
-        Err(e) => return fail(e),
-    };
-    let written = match &a.output {
+async fn export(a: ExportArgs) -> Result<(), String> {
+    let store = a.store.resolve()?.open().await?;
+    let file = statefile::export(store.as_ref(), a.account.as_deref()).await?;
+    let text = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())? + "\n";
+    match &a.output {
         Some(path) => std::fs::write(path, text),
         None => std::io::stdout().write_all(text.as_bytes()),
-    };
-    match written {
-        Ok(()) => {
-            eprintln!("gatehouse: exported {} APIs", file.apis.len());
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(format!("cannot write the export: {e}")),
     }
+    .map_err(|e| format!("cannot write the export: {e}"))?;
+    eprintln!("gatehouse: exported {} APIs", file.apis());
+    Ok(())
 }
 
-async fn import(a: ImportArgs) -> ExitCode {
-    let text = match std::fs::read_to_string(&a.file) {
-        Ok(t) => t,
-        Err(e) => return fail(format!("cannot read {}: {e}", a.file.display())),
-    };
-    let file = match statefile::parse(&text) {
-        Ok(f) => f,
-        Err(e) => return fail(format!("{}: {e}; nothing was imported", a.file.display())),
-    };
-    let store = match open_store(&a.store).await {
-        Ok(s) => s,
-        Err(e) => return fail(e),
-    };
-    match statefile::import(store.as_ref(), file, a.replace).await {
-        Ok(n) => {
-            eprintln!("gatehouse: imported {n} APIs from {}", a.file.display());
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(e),
-    }
+async fn import(a: ImportArgs) -> Result<(), String> {
+    let text = std::fs::read_to_string(&a.file)
+        .map_err(|e| format!("cannot read {}: {e}", a.file.display()))?;
+    let file = statefile::parse(&text)
+        .map_err(|e| format!("{}: {e}; nothing was imported", a.file.display()))?;
+    let store = a.store.resolve()?.open().await?;
+    let n = statefile::import(store.as_ref(), file, a.replace).await?;
+    eprintln!("gatehouse: imported {n} APIs from {}", a.file.display());
+    Ok(())
 }

@@ -36,8 +36,8 @@
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use aws_credential_types::Credentials;
 
-use crate::config::ServeArgs;
 use crate::server::{self, RunningServer};
+use crate::settings::Settings;
 
 /// The account the credentials of [`TestServer::aws_config`] act as.
 pub const ACCOUNT: &str = "123456789012";
@@ -62,9 +62,9 @@ impl TestServer {
     }
 
     /// Starts a server with settings changed by `tweak` (they start as
-    /// [`ServeArgs::default`]: memory store, `127.0.0.1:0`, open mode).
-    pub async fn start_with(tweak: impl FnOnce(&mut ServeArgs)) -> Result<TestServer, String> {
-        let mut args = ServeArgs::default();
+    /// [`Settings::ephemeral`]: memory store, `127.0.0.1:0`, open mode).
+    pub async fn start_with(tweak: impl FnOnce(&mut Settings)) -> Result<TestServer, String> {
+        let mut args = Settings::ephemeral();
         tweak(&mut args);
         Ok(TestServer {
             server: server::start(&args).await?,

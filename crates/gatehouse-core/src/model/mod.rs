@@ -3,6 +3,7 @@
 pub mod api;
 pub mod arn;
 pub mod deployment;
+pub mod domain_name;
 pub mod ids;
 pub mod integration;
 pub mod quick;
@@ -11,6 +12,7 @@ pub mod stage;
 pub mod tags;
 pub mod time;
 pub mod tree;
+pub mod vpc_link;
 
 pub use api::{Api, ProtocolType};
 pub use stage::{AccessLogSettings, LoggingLevel, RouteSettings, Stage};

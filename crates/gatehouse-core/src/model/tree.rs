@@ -209,6 +209,28 @@ impl ApiTree {
         Ok(())
     }
 
+    /// Rules across records that a stored tree must satisfy (state-file checks): route keys
+    /// unique, stages pointing at deployments that exist.
+    pub fn check_rules(&self) -> Result<(), String> {
+        let mut keys = std::collections::HashSet::new();
+        for r in &self.routes {
+            if !keys.insert(r.route_key.as_str()) {
+                return Err(format!("route key {:?} appears twice", r.route_key));
+            }
+        }
+        for s in &self.stages {
+            if let Some(d) = &s.deployment_id {
+                if !self.has_deployment(d) {
+                    return Err(format!(
+                        "stage {:?} points at deployment {d:?}, which is not in the file",
+                        s.stage_name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses a route key already used by another route.
     pub fn check_route_key_free(&self, key: &str, except: Option<&str>) -> ApiResult<()> {
         if self

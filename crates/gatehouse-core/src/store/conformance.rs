@@ -1,20 +1,23 @@
-//! The store conformance suite: what every backend must do, run by each backend's tests
-//! (and by the PostgreSQL tests once that backend exists). It panics on the first
-//! violation, naming it.
+//! The store conformance suite: what every backend must do, run by each backend's tests. It
+//! panics on the first violation, naming it. Built for tests and the `testing` feature only.
 
 use std::collections::BTreeMap;
 
+use super::tree::{self, RawTree};
 use super::{get, get_snapshot, list, Kind, Store, StoreError};
 use crate::error::ApiError;
 use crate::model::api::{ApiInput, ProtocolType};
 use crate::model::deployment::Deployment;
+use crate::model::domain_name::{ApiMapping, DomainName, DomainNameTree};
 use crate::model::quick::{self, QuickCreate};
 use crate::model::route::{Route, RouteInput};
 use crate::model::stage::{StageInput, StageRules};
 use crate::model::tree::ApiTree;
+use crate::model::vpc_link::{VpcLink, VpcLinkTree};
 use crate::model::{Api, Scope, Stage};
 
-fn api(api_id: &str) -> Api {
+/// An HTTP API record with id `api_id`.
+pub fn api(api_id: &str) -> Api {
     Api::create(
         api_id.to_string(),
         ApiInput {
@@ -52,7 +55,8 @@ fn quick_tree(api_id: &str) -> ApiTree {
     tree
 }
 
-fn stage(name: &str) -> Stage {
+/// A stage record named `name`.
+pub fn stage(name: &str) -> Stage {
     Stage::create(
         StageInput {
             stage_name: Some(name.to_string()),
@@ -105,7 +109,175 @@ pub async fn run(store: &dyn Store) {
     pagination_under_change(store).await;
     cascades(store).await;
     dump_and_load(store).await;
+    other_roots(store).await;
     reset(store).await;
+}
+
+/// The API trees of a dump.
+fn api_trees(dumped: &[(Scope, RawTree)]) -> Vec<ApiTree> {
+    dumped
+        .iter()
+        .filter(|(_, raw)| raw.kind == Kind::Api)
+        .map(|(_, raw)| tree::from_raw(raw).expect("a dumped API tree"))
+        .collect()
+}
+
+fn domain(name: &str) -> DomainNameTree {
+    use super::Tree;
+    DomainNameTree::with_root(DomainName {
+        domain_name: name.into(),
+        created: 1_600_000_000,
+        tags: BTreeMap::new(),
+    })
+}
+
+fn mapping(id: &str, key: &str) -> ApiMapping {
+    ApiMapping {
+        api_mapping_id: id.into(),
+        api_id: "apiconf001".into(),
+        stage: "dev".into(),
+        api_mapping_key: key.into(),
+    }
+}
+
+/// Roots other than APIs: domain names (with API mappings) and VPC links are stored, read,
+/// listed, changed in their own transactions and deleted like APIs, independently of an API
+/// (or each other) with the same id, and travel through dump and load.
+async fn other_roots(store: &dyn Store) {
+    use super::Tree;
+    let s = Scope::new("101010101010", "us-east-1");
+    let before = store.count_records().await.unwrap();
+    store.create(&s, &domain("api.example.com")).await.unwrap();
+    assert!(matches!(
+        store.create(&s, &domain("api.example.com")).await,
+        Err(StoreError::Conflict)
+    ));
+    // The same id as another kind's root is another record.
+    seed_api(store, &s, "shared0001").await;
+    store.create(&s, &domain("shared0001")).await.unwrap();
+    let link = VpcLinkTree::with_root(VpcLink {
+        vpc_link_id: "shared0001".into(),
+        name: "link".into(),
+        created: 1_600_000_000,
+        tags: BTreeMap::new(),
+    });
+    store.create(&s, &link).await.unwrap();
+    assert_eq!(
+        store.root::<VpcLink>(&s, "shared0001").await.unwrap().name,
+        "link"
+    );
+    let names: Vec<String> = store
+        .roots::<DomainName>(&s, 0, 10)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|(_, d)| d.domain_name)
+        .collect();
+    assert_eq!(names, ["api.example.com", "shared0001"]);
+    assert_eq!(store.list_apis(&s, 0, 10).await.unwrap().items.len(), 1);
+
+    // A change to a domain name is its own unit: children, refusal, not-found.
+    let after: DomainNameTree = store
+        .change(
+            &s,
+            "api.example.com",
+            Box::new(|t: &mut DomainNameTree| {
+                t.api_mappings.push(mapping("map001", ""));
+                t.api_mappings.push(mapping("map002", "v1"));
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.api_mappings.len(), 2);
+    let refused = store
+        .change(
+            &s,
+            "api.example.com",
+            Box::new(|t: &mut DomainNameTree| {
+                t.api_mappings.clear();
+                Err(ApiError::bad_request("no"))
+            }),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Rejected(_))));
+    let listed = list::<ApiMapping>(store, &s, "api.example.com", 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+    assert_eq!(
+        get::<ApiMapping>(store, &s, "api.example.com", "map002")
+            .await
+            .unwrap(),
+        mapping("map002", "v1")
+    );
+    assert!(matches!(
+        get::<ApiMapping>(store, &s, "api.example.com", "nope").await,
+        Err(StoreError::NotFound(Kind::ApiMapping))
+    ));
+    assert!(matches!(
+        get::<ApiMapping>(store, &s, "missing.example.com", "map001").await,
+        Err(StoreError::NotFound(Kind::DomainName))
+    ));
+    assert!(matches!(
+        store
+            .change(
+                &s,
+                "missing.example.com",
+                Box::new(|_: &mut DomainNameTree| Ok(()))
+            )
+            .await,
+        Err(StoreError::NotFound(Kind::DomainName))
+    ));
+    // The API with the same id has no API mappings; its own children are its own.
+    assert!(matches!(
+        get::<Stage>(store, &s, "shared0001", "dev").await,
+        Err(StoreError::NotFound(Kind::Stage))
+    ));
+
+    // Dump and load carry every root kind, in creation order.
+    let dumped = store.dump(Some("101010101010")).await.unwrap();
+    let kinds: Vec<Kind> = dumped.iter().map(|(_, raw)| raw.kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::DomainName, Kind::Api, Kind::DomainName, Kind::VpcLink]
+    );
+    let loaded: DomainNameTree = tree::from_raw(&dumped[0].1).unwrap();
+    assert_eq!(loaded, after);
+    assert_eq!(store.count_records().await.unwrap(), before + 6);
+
+    // Deleting a domain name takes its mappings and leaves the others alone.
+    store
+        .delete_root(&s, Kind::DomainName, "api.example.com")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .delete_root(&s, Kind::DomainName, "api.example.com")
+            .await,
+        Err(StoreError::NotFound(Kind::DomainName))
+    ));
+    store.get_api(&s, "shared0001").await.unwrap();
+    store.root::<DomainName>(&s, "shared0001").await.unwrap();
+    assert_eq!(store.count_records().await.unwrap(), before + 3);
+    store
+        .load(dumped.clone(), super::LoadMode::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(store.dump(Some("101010101010")).await.unwrap().len(), 4);
+    assert_eq!(
+        get::<ApiMapping>(store, &s, "api.example.com", "map001")
+            .await
+            .unwrap(),
+        mapping("map001", "")
+    );
+    store.reset(Some("101010101010")).await.unwrap();
+    assert!(matches!(
+        store.root::<VpcLink>(&s, "shared0001").await,
+        Err(StoreError::NotFound(Kind::VpcLink))
+    ));
+    assert_eq!(store.count_records().await.unwrap(), before);
 }
 
 /// Export and import: a dump loads back into identical trees (snapshots included), a load
@@ -126,15 +298,15 @@ async fn dump_and_load(store: &dyn Store) {
     );
 
     let all = store.dump(None).await.unwrap();
-    let ids: Vec<&str> = all.iter().map(|(_, t)| t.api.api_id.as_str()).collect();
+    let trees = api_trees(&all);
+    let ids: Vec<&str> = trees.iter().map(|t| t.api.api_id.as_str()).collect();
     assert_eq!(
         ids,
         ["dumpquick1", "dumpplain1", "dumpother1"],
         "creation order"
     );
-    assert_eq!(all[0].1.new_snapshots.len(), 1, "snapshots are dumped");
-    let names: Vec<&str> = all[1]
-        .1
+    assert_eq!(trees[0].new_snapshots.len(), 1, "snapshots are dumped");
+    let names: Vec<&str> = trees[1]
         .stages
         .iter()
         .map(|s| s.stage_name.as_str())
@@ -147,14 +319,14 @@ async fn dump_and_load(store: &dyn Store) {
     let mut batch = all.clone();
     let mut fresh = ApiTree::new(api("dumpfresh1"));
     fresh.stages.push(stage("x"));
-    batch.insert(0, (a.clone(), fresh));
+    batch.insert(0, (a.clone(), tree::to_raw(&fresh).unwrap()));
     assert!(matches!(
         store.load(batch.clone(), super::LoadMode::Add).await,
         Err(StoreError::Conflict)
     ));
     assert!(matches!(
         store.get_api(&a, "dumpfresh1").await,
-        Err(StoreError::ApiNotFound)
+        Err(StoreError::NotFound(Kind::Api))
     ));
     // Overwrite replaces them; a wiped store loads back to the same dump.
     store.load(batch, super::LoadMode::Overwrite).await.unwrap();
@@ -162,7 +334,7 @@ async fn dump_and_load(store: &dyn Store) {
     store.reset(None).await.unwrap();
     store.load(all.clone(), super::LoadMode::Add).await.unwrap();
     assert_eq!(store.dump(None).await.unwrap(), all);
-    let snapshot_id = all[0].1.deployments[0].deployment_id.clone();
+    let snapshot_id = trees[0].deployments[0].deployment_id.clone();
     get_snapshot(store, &a, "dumpquick1", &snapshot_id)
         .await
         .unwrap();
@@ -178,11 +350,11 @@ async fn reset(store: &dyn Store) {
     store.reset(Some("888888888888")).await.unwrap();
     assert!(matches!(
         store.get_api(&a, "resetapi01").await,
-        Err(StoreError::ApiNotFound)
+        Err(StoreError::NotFound(Kind::Api))
     ));
     assert!(matches!(
         get::<Stage>(store, &a, "resetapi01", "dev").await,
-        Err(StoreError::ApiNotFound)
+        Err(StoreError::NotFound(Kind::Api))
     ));
     store.get_api(&b, "resetapi02").await.unwrap();
     store.reset(None).await.unwrap();
@@ -203,7 +375,7 @@ async fn apis(store: &dyn Store) {
     for other in [&b, &a_west] {
         assert!(matches!(
             store.get_api(other, "apiconf001").await,
-            Err(StoreError::ApiNotFound)
+            Err(StoreError::NotFound(Kind::Api))
         ));
         assert!(store
             .list_apis(other, 0, 10)
@@ -215,11 +387,11 @@ async fn apis(store: &dyn Store) {
             store
                 .modify(other, "apiconf001", Box::new(|_| Ok(())))
                 .await,
-            Err(StoreError::ApiNotFound)
+            Err(StoreError::NotFound(Kind::Api))
         ));
         assert!(matches!(
             store.delete_api(other, "apiconf001").await,
-            Err(StoreError::ApiNotFound)
+            Err(StoreError::NotFound(Kind::Api))
         ));
     }
     let after = store
@@ -257,7 +429,7 @@ async fn apis(store: &dyn Store) {
     store.delete_api(&a, "apiconf001").await.unwrap();
     assert!(matches!(
         store.get_api(&a, "apiconf001").await,
-        Err(StoreError::ApiNotFound)
+        Err(StoreError::NotFound(Kind::Api))
     ));
 }
 
@@ -276,11 +448,11 @@ async fn children(store: &dyn Store) {
     ));
     assert!(matches!(
         get::<Stage>(store, &other, "kidconf001", "dev").await,
-        Err(StoreError::ApiNotFound)
+        Err(StoreError::NotFound(Kind::Api))
     ));
     assert!(matches!(
         list::<Stage>(store, &s, "missing000", 0, 10).await,
-        Err(StoreError::ApiNotFound)
+        Err(StoreError::NotFound(Kind::Api))
     ));
     // A route is another kind: same key space per kind only.
     let route = Route::create(

@@ -1,41 +1,53 @@
 //! An in-memory store: fast, for tests and throwaway use; state ends with the process.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 
 use super::{
-    apply_change, dumped_tree, tree_from_rows, Change, Diff, Kind, LoadMode, Page, Store,
-    StoreError, StoreResult,
+    Diff, Kind, LoadMode, Page, RawChange, RawTree, Row, Store, StoreError, StoreResult, Stored,
 };
-use crate::model::tree::ApiTree;
-use crate::model::{Api, Scope};
+use crate::model::Scope;
 
+/// (account, region).
 type ScopeKey = (String, String);
+/// (account, region, root kind, root id).
+type RootKey = (String, String, Kind, String);
 
 struct Entry {
     seq: i64,
-    api: Api,
+    doc: String,
     /// (kind, seq) → (key, document): each kind in creation order.
     children: BTreeMap<(Kind, i64), (String, String)>,
     index: HashMap<(Kind, String), i64>,
 }
 
 impl Entry {
-    fn tree(&self) -> StoreResult<ApiTree> {
-        let rows = self
+    fn raw(&self, kind: Kind, id: &str, all: bool) -> RawTree {
+        RawTree {
+            kind,
+            id: id.to_string(),
+            doc: self.doc.clone(),
+            rows: self.rows(all),
+        }
+    }
+
+    /// Child rows in creation order (all kinds, or the kinds a tree loads).
+    fn rows(&self, all: bool) -> Vec<Row> {
+        let mut rows: Vec<(i64, Row)> = self
             .children
             .iter()
-            .filter(|((kind, _), _)| *kind != Kind::Snapshot)
-            .map(|((kind, _), (_, doc))| (*kind, doc.clone()))
+            .filter(|((kind, _), _)| all || kind.spec().loaded)
+            .map(|((kind, seq), (key, doc))| (*seq, (*kind, key.clone(), doc.clone())))
             .collect();
-        tree_from_rows(self.api.clone(), rows)
+        rows.sort_by_key(|(seq, _)| *seq);
+        rows.into_iter().map(|(_, row)| row).collect()
     }
 
     fn apply(&mut self, d: Diff, next_seq: &mut i64) -> StoreResult<()> {
-        if let Some(doc) = d.api {
-            self.api = serde_json::from_str(&doc)?;
+        if let Some(doc) = d.root {
+            self.doc = doc;
         }
         for (kind, key) in d.deletes {
             if let Some(seq) = self.index.remove(&(kind, key)) {
@@ -62,57 +74,73 @@ impl Entry {
 #[derive(Default)]
 struct State {
     seq: i64,
-    /// Per scope: API seq → API id, in creation order.
-    order: HashMap<ScopeKey, BTreeMap<i64, String>>,
-    apis: HashMap<(String, String, String), Entry>,
+    /// Per scope and root kind: root seq → root id, in creation order.
+    order: HashMap<(ScopeKey, Kind), BTreeMap<i64, String>>,
+    roots: HashMap<RootKey, Entry>,
+}
+
+/// Whether `rows` holds a (kind, key) twice.
+fn has_duplicates(rows: &[Row]) -> bool {
+    let mut seen = HashSet::new();
+    rows.iter()
+        .any(|(k, key, _)| !seen.insert((*k, key.as_str())))
 }
 
 impl State {
-    fn insert(&mut self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
-        let k = key(scope, &tree.api.api_id);
-        if self.apis.contains_key(&k) {
+    fn insert(&mut self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
+        let k = key(scope, tree.kind, &tree.id);
+        if self.roots.contains_key(&k) || has_duplicates(&tree.rows) {
             return Err(StoreError::Conflict);
         }
-        let d = super::diff(&ApiTree::new(tree.api.clone()), &tree)?;
         self.seq += 1;
         let seq = self.seq;
         let mut entry = Entry {
             seq,
-            api: tree.api.clone(),
+            doc: tree.doc,
             children: BTreeMap::new(),
             index: HashMap::new(),
         };
-        let mut next = self.seq;
-        entry.apply(d, &mut next)?;
-        self.seq = next;
+        let d = Diff {
+            inserts: tree.rows,
+            ..Diff::default()
+        };
+        entry.apply(d, &mut self.seq)?;
         self.order
-            .entry((scope.account.clone(), scope.region.clone()))
+            .entry((scope_key(scope), tree.kind))
             .or_default()
-            .insert(seq, tree.api.api_id.clone());
-        self.apis.insert(k, entry);
+            .insert(seq, tree.id);
+        self.roots.insert(k, entry);
         Ok(())
     }
 
-    fn remove(&mut self, scope: &Scope, api_id: &str) -> StoreResult<()> {
+    fn remove(&mut self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<()> {
         let entry = self
-            .apis
-            .remove(&key(scope, api_id))
-            .ok_or(StoreError::ApiNotFound)?;
-        if let Some(order) = self
-            .order
-            .get_mut(&(scope.account.clone(), scope.region.clone()))
-        {
+            .roots
+            .remove(&key(scope, kind, id))
+            .ok_or(StoreError::NotFound(kind))?;
+        if let Some(order) = self.order.get_mut(&(scope_key(scope), kind)) {
             order.remove(&entry.seq);
         }
         Ok(())
     }
+
+    fn entry(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<&Entry> {
+        self.roots
+            .get(&key(scope, kind, id))
+            .ok_or(StoreError::NotFound(kind))
+    }
 }
 
-fn key(scope: &Scope, api_id: &str) -> (String, String, String) {
+fn scope_key(scope: &Scope) -> ScopeKey {
+    (scope.account.clone(), scope.region.clone())
+}
+
+fn key(scope: &Scope, kind: Kind, id: &str) -> RootKey {
     (
         scope.account.clone(),
         scope.region.clone(),
-        api_id.to_string(),
+        kind,
+        id.to_string(),
     )
 }
 
@@ -137,21 +165,23 @@ impl MemoryStore {
 
 #[async_trait]
 impl Store for MemoryStore {
-    async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
+    async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
         self.lock()?.insert(scope, tree)
     }
 
-    async fn get_api(&self, scope: &Scope, api_id: &str) -> StoreResult<Api> {
-        let st = self.lock()?;
-        st.apis
-            .get(&key(scope, api_id))
-            .map(|e| e.api.clone())
-            .ok_or(StoreError::ApiNotFound)
+    async fn get_root(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<String> {
+        Ok(self.lock()?.entry(scope, kind, id)?.doc.clone())
     }
 
-    async fn list_apis(&self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Page<Api>> {
+    async fn list_roots(
+        &self,
+        scope: &Scope,
+        kind: Kind,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Page<String>> {
         let st = self.lock()?;
-        let Some(order) = st.order.get(&(scope.account.clone(), scope.region.clone())) else {
+        let Some(order) = st.order.get(&(scope_key(scope), kind)) else {
             return Ok(Page {
                 items: Vec::new(),
                 more: false,
@@ -159,8 +189,8 @@ impl Store for MemoryStore {
         };
         let mut items = Vec::new();
         for (seq, id) in order.range(after.saturating_add(1)..).take(limit + 1) {
-            if let Some(e) = st.apis.get(&key(scope, id)) {
-                items.push((*seq, e.api.clone()));
+            if let Some(e) = st.roots.get(&key(scope, kind, id)) {
+                items.push((*seq, e.doc.clone()));
             }
         }
         let more = items.len() > limit;
@@ -168,19 +198,24 @@ impl Store for MemoryStore {
         Ok(Page { items, more })
     }
 
-    async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()> {
-        self.lock()?.remove(scope, api_id)
+    async fn delete_root(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<()> {
+        self.lock()?.remove(scope, kind, id)
     }
 
-    async fn modify(&self, scope: &Scope, api_id: &str, change: Change) -> StoreResult<ApiTree> {
+    async fn modify_raw(
+        &self,
+        scope: &Scope,
+        kind: Kind,
+        id: &str,
+        change: RawChange,
+    ) -> StoreResult<()> {
         let mut guard = self.lock()?;
         let st = &mut *guard;
         let entry = st
-            .apis
-            .get_mut(&key(scope, api_id))
-            .ok_or(StoreError::ApiNotFound)?;
-        let before = entry.tree()?;
-        let (after, d) = apply_change(&before, change)?;
+            .roots
+            .get_mut(&key(scope, kind, id))
+            .ok_or(StoreError::NotFound(kind))?;
+        let d = change(&entry.raw(kind, id, false))?;
         // Check inserts first so a conflict leaves the entry untouched.
         if d.inserts
             .iter()
@@ -188,22 +223,18 @@ impl Store for MemoryStore {
         {
             return Err(StoreError::Conflict);
         }
-        entry.apply(d, &mut st.seq)?;
-        Ok(after)
+        entry.apply(d, &mut st.seq)
     }
 
     async fn get_doc(
         &self,
         scope: &Scope,
-        api_id: &str,
+        root_id: &str,
         kind: Kind,
         key_: &str,
     ) -> StoreResult<String> {
         let st = self.lock()?;
-        let entry = st
-            .apis
-            .get(&key(scope, api_id))
-            .ok_or(StoreError::ApiNotFound)?;
+        let entry = st.entry(scope, kind.root(), root_id)?;
         let seq = entry
             .index
             .get(&(kind, key_.to_string()))
@@ -218,16 +249,13 @@ impl Store for MemoryStore {
     async fn list_docs(
         &self,
         scope: &Scope,
-        api_id: &str,
+        root_id: &str,
         kind: Kind,
         after: i64,
         limit: usize,
     ) -> StoreResult<Page<String>> {
         let st = self.lock()?;
-        let entry = st
-            .apis
-            .get(&key(scope, api_id))
-            .ok_or(StoreError::ApiNotFound)?;
+        let entry = st.entry(scope, kind.root(), root_id)?;
         let mut items: Vec<(i64, String)> = entry
             .children
             .range((kind, after.saturating_add(1))..=(kind, i64::MAX))
@@ -243,55 +271,47 @@ impl Store for MemoryStore {
         let mut st = self.lock()?;
         match account {
             None => {
-                st.apis.clear();
+                st.roots.clear();
                 st.order.clear();
             }
             Some(a) => {
-                st.apis.retain(|(acct, _, _), _| acct != a);
-                st.order.retain(|(acct, _), _| acct != a);
+                st.roots.retain(|(acct, _, _, _), _| acct != a);
+                st.order.retain(|((acct, _), _), _| acct != a);
             }
         }
         Ok(())
     }
 
-    async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, ApiTree)>> {
+    async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, RawTree)>> {
         let st = self.lock()?;
         let mut entries: Vec<_> = st
-            .apis
+            .roots
             .iter()
-            .filter(|((a, _, _), _)| account.is_none_or(|want| a == want))
+            .filter(|((a, _, _, _), _)| account.is_none_or(|want| a == want))
             .collect();
         entries.sort_by_key(|(_, e)| e.seq);
-        entries
+        Ok(entries
             .into_iter()
-            .map(|((a, r, _), e)| {
-                let rows = e
-                    .children
-                    .iter()
-                    .map(|((kind, _), (key, doc))| (*kind, key.clone(), doc.clone()))
-                    .collect();
-                Ok((
-                    Scope::new(a.clone(), r.clone()),
-                    dumped_tree(e.api.clone(), rows)?,
-                ))
-            })
-            .collect()
+            .map(|((a, r, kind, id), e)| (Scope::new(a.clone(), r.clone()), e.raw(*kind, id, true)))
+            .collect())
     }
 
-    async fn load(&self, apis: Vec<(Scope, ApiTree)>, mode: LoadMode) -> StoreResult<()> {
+    async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
         let mut st = self.lock()?;
         // Every check before the first write, so a refused load changes nothing.
-        let mut seen = std::collections::HashSet::new();
-        for (scope, tree) in &apis {
-            let k = key(scope, &tree.api.api_id);
-            if (mode == LoadMode::Add && st.apis.contains_key(&k)) || !seen.insert(k) {
+        let mut seen = HashSet::new();
+        for (scope, tree) in &roots {
+            let k = key(scope, tree.kind, &tree.id);
+            if (mode == LoadMode::Add && st.roots.contains_key(&k))
+                || !seen.insert(k)
+                || has_duplicates(&tree.rows)
+            {
                 return Err(StoreError::Conflict);
             }
-            super::diff(&ApiTree::new(tree.api.clone()), tree)?;
         }
-        for (scope, tree) in apis {
-            if st.apis.contains_key(&key(&scope, &tree.api.api_id)) {
-                st.remove(&scope, &tree.api.api_id)?;
+        for (scope, tree) in roots {
+            if st.roots.contains_key(&key(&scope, tree.kind, &tree.id)) {
+                st.remove(&scope, tree.kind, &tree.id)?;
             }
             st.insert(&scope, tree)?;
         }
@@ -300,15 +320,19 @@ impl Store for MemoryStore {
 
     async fn count_records(&self) -> StoreResult<u64> {
         let st = self.lock()?;
-        Ok(st.apis.values().map(|e| 1 + e.children.len() as u64).sum())
+        Ok(st.roots.values().map(|e| 1 + e.children.len() as u64).sum())
     }
 
-    async fn stats(&self) -> StoreResult<super::Stored> {
+    async fn stats(&self) -> StoreResult<Stored> {
         let st = self.lock()?;
-        Ok(super::Stored {
-            apis: st.apis.len() as u64,
+        Ok(Stored {
+            apis: st
+                .roots
+                .keys()
+                .filter(|(_, _, k, _)| *k == Kind::Api)
+                .count() as u64,
             stages: st
-                .apis
+                .roots
                 .values()
                 .map(|e| e.index.keys().filter(|(k, _)| *k == Kind::Stage).count() as u64)
                 .sum(),

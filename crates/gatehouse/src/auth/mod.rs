@@ -19,10 +19,10 @@ pub mod sigv4;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::model::time::{amz_date, parse_amz_date};
-use crate::model::Scope;
 use credentials::Credentials;
+use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
+use gatehouse_core::model::time::{amz_date, parse_amz_date};
+use gatehouse_core::model::Scope;
 use sigv4::{Presented, Request};
 
 /// The signing name of API Gateway (V1 and V2).

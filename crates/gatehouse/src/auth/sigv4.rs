@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderName};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::error::{ApiError, ApiResult, ErrorKind};
+use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -1,16 +1,18 @@
 //! CreateApi (with quick create), GetApi, GetApis, UpdateApi, DeleteApi:
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis.html>.
 
-use axum::http::StatusCode;
+use gatehouse_core::error::ApiResult;
+use gatehouse_core::model::api::ApiInput;
+use gatehouse_core::model::quick::{self, QuickCreate};
+use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::model::{ids, time, Api};
+use gatehouse_core::store::StoreError;
 
-use super::{change, next_token, page_request, Ctx, Input, Reply, Service};
-use crate::error::ApiResult;
-use crate::model::api::ApiInput;
-use crate::model::quick::{self, QuickCreate};
-use crate::model::tree::ApiTree;
-use crate::model::{ids, time, Api};
-use crate::store::StoreError;
-use crate::wire::{self, ApiOut, ListOut};
+use super::crud::{change, next_token, page_request};
+use super::support::{Ctx, Input, Reply, Service};
+use crate::api::paths::ApiPath;
+use crate::wire::apis::ApiOut;
+use crate::wire::{self, ListOut};
 
 fn take_quick(body: &mut ApiInput) -> QuickCreate {
     QuickCreate {
@@ -21,7 +23,7 @@ fn take_quick(body: &mut ApiInput) -> QuickCreate {
 }
 
 /// POST /v2/apis → 201 Api. With `target`: quick create.
-pub async fn create_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
+pub async fn create_api(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiResult<Reply> {
     let mut body: ApiInput = wire::parse_body(&input.body)?;
     let qc = take_quick(&mut body);
     let now = time::now();
@@ -34,9 +36,7 @@ pub async fn create_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Rep
             quick::create(&mut tree, qc.clone(), now)?;
         }
         match svc.store.create_api(&ctx.scope, tree).await {
-            Ok(()) => {
-                return Reply::json(StatusCode::CREATED, &ApiOut::new(&api, &ctx.scope.region))
-            }
+            Ok(()) => return Reply::json(&ApiOut::new(&api, &ctx.scope.region)),
             Err(StoreError::Conflict) if attempts < 5 => attempts += 1,
             Err(e) => return Err(ctx.store_error(e, &api.api_id, None)),
         }
@@ -44,18 +44,18 @@ pub async fn create_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Rep
 }
 
 /// GET /v2/apis/{apiId} → 200 Api.
-pub async fn get_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?;
+pub async fn get_api(svc: &Service, ctx: &Ctx, path: ApiPath, _: Input) -> ApiResult<Reply> {
+    let api_id = &path.api_id;
     let api = svc
         .store
         .get_api(&ctx.scope, api_id)
         .await
         .map_err(|e| ctx.store_error(e, api_id, None))?;
-    Reply::json(StatusCode::OK, &ApiOut::new(&api, &ctx.scope.region))
+    Reply::json(&ApiOut::new(&api, &ctx.scope.region))
 }
 
 /// GET /v2/apis → 200 {items, nextToken}.
-pub async fn get_apis(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
+pub async fn get_apis(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiResult<Reply> {
     let listing = format!("apis|{}|{}", ctx.scope.account, ctx.scope.region);
     let req = page_request(&input, &listing)?;
     let found = svc
@@ -64,22 +64,19 @@ pub async fn get_apis(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply
         .await
         .map_err(|e| ctx.store_error(e, "", None))?;
     let next_token = next_token(&listing, &found);
-    Reply::json(
-        StatusCode::OK,
-        &ListOut {
-            items: found
-                .items
-                .iter()
-                .map(|(_, api)| ApiOut::new(api, &ctx.scope.region))
-                .collect(),
-            next_token,
-        },
-    )
+    Reply::json(&ListOut {
+        items: found
+            .items
+            .iter()
+            .map(|(_, api)| ApiOut::new(api, &ctx.scope.region))
+            .collect(),
+        next_token,
+    })
 }
 
 /// PATCH /v2/apis/{apiId} → 200 Api. A change redeploys the API's auto-deploy stages.
-pub async fn update_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?;
+pub async fn update_api(svc: &Service, ctx: &Ctx, path: ApiPath, input: Input) -> ApiResult<Reply> {
+    let api_id = &path.api_id;
     let mut body: ApiInput = wire::parse_body(&input.body)?;
     // Not members of UpdateApiRequest: ignored like any unknown member.
     body.protocol_type = None;
@@ -96,15 +93,15 @@ pub async fn update_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Rep
         Ok(())
     })
     .await?;
-    Reply::json(StatusCode::OK, &ApiOut::new(&tree.api, &ctx.scope.region))
+    Reply::json(&ApiOut::new(&tree.api, &ctx.scope.region))
 }
 
 /// DELETE /v2/apis/{apiId} → 204; removes everything under the API.
-pub async fn delete_api(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?;
+pub async fn delete_api(svc: &Service, ctx: &Ctx, path: ApiPath, _: Input) -> ApiResult<Reply> {
+    let api_id = &path.api_id;
     svc.store
         .delete_api(&ctx.scope, api_id)
         .await
         .map_err(|e| ctx.store_error(e, api_id, None))?;
-    Reply::no_content()
+    Reply::empty()
 }

@@ -1,23 +1,16 @@
 //! CreateDeployment, GetDeployment, GetDeployments, UpdateDeployment, DeleteDeployment:
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-deployments.html>.
 
-use axum::http::StatusCode;
-use serde::Deserialize;
+use gatehouse_core::error::{ApiError, ApiResult};
+use gatehouse_core::model::deployment::Deployment;
+use gatehouse_core::model::time;
+use gatehouse_core::store::Kind;
 
-use super::{change, get_child, list_children, Ctx, Input, Reply, Service};
-use crate::error::{ApiError, ApiResult};
-use crate::model::deployment::Deployment;
-use crate::model::time;
-use crate::store::Kind;
-use crate::wire::{self, DeploymentOut};
-
-/// The members CreateDeployment and UpdateDeployment accept.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeploymentInput {
-    description: Option<String>,
-    stage_name: Option<String>,
-}
+use super::crud::{change, get_child, list_children};
+use super::support::{Ctx, Input, Reply, Service};
+use crate::api::paths::{ApiPath, DeploymentPath};
+use crate::wire;
+use crate::wire::deployments::{DeploymentInput, DeploymentOut};
 
 fn check_description(d: &Option<String>) -> ApiResult<()> {
     match d {
@@ -30,8 +23,13 @@ fn check_description(d: &Option<String>) -> ApiResult<()> {
 
 /// POST /v2/apis/{apiId}/deployments → 201 Deployment. With `stageName`, that stage is
 /// pointed at the new deployment.
-pub async fn create_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?;
+pub async fn create_deployment(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ApiPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let api_id = &path.api_id;
     let body: DeploymentInput = wire::parse_body(&input.body)?;
     check_description(&body.description)?;
     let missing = body
@@ -61,25 +59,40 @@ pub async fn create_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiRes
         .deployments
         .last()
         .ok_or_else(|| ApiError::internal("deployment missing after change"))?;
-    Reply::json(StatusCode::CREATED, &DeploymentOut::new(created))
+    Reply::json(&DeploymentOut::new(created))
 }
 
 /// GET /v2/apis/{apiId}/deployments/{deploymentId} → 200 Deployment.
-pub async fn get_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    get_child::<Deployment>(svc, ctx, &input).await
+pub async fn get_deployment(
+    svc: &Service,
+    ctx: &Ctx,
+    path: DeploymentPath,
+    _: Input,
+) -> ApiResult<Reply> {
+    get_child::<Deployment>(svc, ctx, &path.api_id, &path.deployment_id).await
 }
 
 /// GET /v2/apis/{apiId}/deployments → 200 {items, nextToken}.
-pub async fn get_deployments(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    list_children::<Deployment>(svc, ctx, &input).await
+pub async fn get_deployments(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ApiPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    list_children::<Deployment>(svc, ctx, &path.api_id, &input).await
 }
 
 /// PATCH /v2/apis/{apiId}/deployments/{deploymentId} → 200 Deployment (description only).
-pub async fn update_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, id) = (input.label(0)?, input.label(1)?.to_string());
+pub async fn update_deployment(
+    svc: &Service,
+    ctx: &Ctx,
+    path: DeploymentPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let (api_id, id) = (&path.api_id, path.deployment_id.clone());
     let body: DeploymentInput = wire::parse_body(&input.body)?;
     check_description(&body.description)?;
-    let missing = ctx.child_not_found(api_id, Kind::Deployment, &id);
+    let missing = ctx.not_found(Kind::Deployment, api_id, &id);
     let did = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
         let d = tree.deployment_mut(&did).ok_or(missing)?;
@@ -94,13 +107,18 @@ pub async fn update_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiRes
         .iter()
         .find(|d| d.deployment_id == id)
         .ok_or_else(|| ApiError::internal("deployment missing after change"))?;
-    Reply::json(StatusCode::OK, &DeploymentOut::new(d))
+    Reply::json(&DeploymentOut::new(d))
 }
 
 /// DELETE /v2/apis/{apiId}/deployments/{deploymentId} → 204; refused while a stage uses it.
-pub async fn delete_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, id) = (input.label(0)?, input.label(1)?.to_string());
-    let missing = ctx.child_not_found(api_id, Kind::Deployment, &id);
+pub async fn delete_deployment(
+    svc: &Service,
+    ctx: &Ctx,
+    path: DeploymentPath,
+    _: Input,
+) -> ApiResult<Reply> {
+    let (api_id, id) = (&path.api_id, path.deployment_id.clone());
+    let missing = ctx.not_found(Kind::Deployment, api_id, &id);
     change(svc, ctx, api_id, move |tree| {
         if !tree.has_deployment(&id) {
             return Err(missing);
@@ -119,5 +137,5 @@ pub async fn delete_deployment(svc: &Service, ctx: &Ctx, input: Input) -> ApiRes
         Ok(())
     })
     .await?;
-    Reply::no_content()
+    Reply::empty()
 }

@@ -2,14 +2,15 @@
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-integrations.html>.
 //! Every change redeploys the API's auto-deploy stages.
 
-use axum::http::StatusCode;
+use gatehouse_core::error::{ApiError, ApiResult};
+use gatehouse_core::model::integration::{Integration, IntegrationInput};
+use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::model::{ids, time};
+use gatehouse_core::store::Kind;
 
-use super::{change, get_child, list_children, Ctx, Input, Reply, Service, ID_TAKEN};
-use crate::error::{ApiError, ApiResult};
-use crate::model::integration::{Integration, IntegrationInput};
-use crate::model::tree::ApiTree;
-use crate::model::{ids, time};
-use crate::store::Kind;
+use super::crud::{change, get_child, list_children};
+use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
+use crate::api::paths::{ApiPath, IntegrationPath};
 use crate::wire;
 
 fn integration_of(tree: &ApiTree, id: &str) -> ApiResult<Integration> {
@@ -19,8 +20,13 @@ fn integration_of(tree: &ApiTree, id: &str) -> ApiResult<Integration> {
 }
 
 /// POST /v2/apis/{apiId}/integrations → 201 Integration.
-pub async fn create_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?;
+pub async fn create_integration(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ApiPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let api_id = &path.api_id;
     let body: IntegrationInput = wire::parse_body(&input.body)?;
     let now = time::now();
     let id = ids::random_id(7);
@@ -35,25 +41,40 @@ pub async fn create_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiRe
         Ok(())
     })
     .await?;
-    Reply::json(StatusCode::CREATED, &integration_of(&tree, &id)?)
+    Reply::json(&integration_of(&tree, &id)?)
 }
 
 /// GET /v2/apis/{apiId}/integrations/{integrationId} → 200 Integration.
-pub async fn get_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    get_child::<Integration>(svc, ctx, &input).await
+pub async fn get_integration(
+    svc: &Service,
+    ctx: &Ctx,
+    path: IntegrationPath,
+    _: Input,
+) -> ApiResult<Reply> {
+    get_child::<Integration>(svc, ctx, &path.api_id, &path.integration_id).await
 }
 
 /// GET /v2/apis/{apiId}/integrations → 200 {items, nextToken}.
-pub async fn get_integrations(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    list_children::<Integration>(svc, ctx, &input).await
+pub async fn get_integrations(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ApiPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    list_children::<Integration>(svc, ctx, &path.api_id, &input).await
 }
 
 /// PATCH /v2/apis/{apiId}/integrations/{integrationId} → 200 Integration. Managed
 /// integrations may be updated.
-pub async fn update_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, id) = (input.label(0)?, input.label(1)?.to_string());
+pub async fn update_integration(
+    svc: &Service,
+    ctx: &Ctx,
+    path: IntegrationPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let (api_id, id) = (&path.api_id, path.integration_id.clone());
     let body: IntegrationInput = wire::parse_body(&input.body)?;
-    let missing = ctx.child_not_found(api_id, Kind::Integration, &id);
+    let missing = ctx.not_found(Kind::Integration, api_id, &id);
     let now = time::now();
     let iid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
@@ -64,14 +85,19 @@ pub async fn update_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiRe
         Ok(())
     })
     .await?;
-    Reply::json(StatusCode::OK, &integration_of(&tree, &id)?)
+    Reply::json(&integration_of(&tree, &id)?)
 }
 
 /// DELETE /v2/apis/{apiId}/integrations/{integrationId} → 204. Refused while a route
 /// targets it, and for managed integrations.
-pub async fn delete_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, id) = (input.label(0)?, input.label(1)?.to_string());
-    let missing = ctx.child_not_found(api_id, Kind::Integration, &id);
+pub async fn delete_integration(
+    svc: &Service,
+    ctx: &Ctx,
+    path: IntegrationPath,
+    _: Input,
+) -> ApiResult<Reply> {
+    let (api_id, id) = (&path.api_id, path.integration_id.clone());
+    let missing = ctx.not_found(Kind::Integration, api_id, &id);
     let now = time::now();
     change(svc, ctx, api_id, move |tree| {
         let integration = tree.integration(&id).ok_or(missing)?;
@@ -86,5 +112,5 @@ pub async fn delete_integration(svc: &Service, ctx: &Ctx, input: Input) -> ApiRe
         Ok(())
     })
     .await?;
-    Reply::no_content()
+    Reply::empty()
 }

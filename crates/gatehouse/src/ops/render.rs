@@ -10,42 +10,42 @@ use std::sync::Mutex;
 
 use axum::body::Bytes;
 
-use crate::error::ApiResult;
-use crate::store::{Child, Kind};
+use gatehouse_core::error::ApiResult;
+use gatehouse_core::store::{Kind, Record, StoreError};
+
 use crate::wire::{self, ToWire};
 
 /// Most documents kept per kind; when full, the kind's cache starts over.
 const CAP: usize = 4096;
 
-/// The cache: one map per kind, stored document → wire JSON (shared, never copied).
-#[derive(Default)]
+/// The cache: one map per kind (in its registry slot), stored document → wire JSON
+/// (shared, never copied).
 pub struct RenderCache {
-    kinds: [Mutex<HashMap<Box<str>, Bytes>>; 5],
+    kinds: Vec<Mutex<HashMap<Box<str>, Bytes>>>,
 }
 
-fn slot(kind: Kind) -> usize {
-    match kind {
-        Kind::Stage => 0,
-        Kind::Route => 1,
-        Kind::Integration => 2,
-        Kind::Deployment => 3,
-        Kind::Snapshot => 4,
+impl Default for RenderCache {
+    fn default() -> Self {
+        RenderCache {
+            kinds: Kind::ALL.iter().map(|_| Mutex::default()).collect(),
+        }
     }
 }
 
 /// Renders one stored document without the cache.
-pub fn render_uncached<T: Child + ToWire>(doc: &str) -> ApiResult<String> {
+pub fn render_uncached<T: Record + ToWire>(doc: &str) -> ApiResult<String> {
     // An unreadable stored record is a store failure (logged, 500), as on every read.
-    let record: T = serde_json::from_str(doc)
-        .map_err(|e| crate::store::StoreError::from(e).into_api_error())?;
+    let record: T = serde_json::from_str(doc).map_err(|e| StoreError::from(e).into_api_error())?;
     let json = wire::to_json(&record.to_wire());
     json
 }
 
 impl RenderCache {
     /// The wire JSON of stored document `doc` of type `T`.
-    pub fn render<T: Child + ToWire>(&self, doc: &str) -> ApiResult<Bytes> {
-        let map = &self.kinds[slot(T::KIND)];
+    pub fn render<T: Record + ToWire>(&self, doc: &str) -> ApiResult<Bytes> {
+        let Some(map) = self.kinds.get(T::KIND.slot()) else {
+            return render_uncached::<T>(doc).map(Bytes::from);
+        };
         if let Some(hit) = map.lock().ok().and_then(|m| m.get(doc).cloned()) {
             return Ok(hit);
         }
@@ -63,9 +63,9 @@ impl RenderCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::api::ProtocolType;
-    use crate::model::stage::{StageInput, StageRules};
-    use crate::model::Stage;
+    use gatehouse_core::model::api::ProtocolType;
+    use gatehouse_core::model::stage::{StageInput, StageRules};
+    use gatehouse_core::model::Stage;
 
     fn stored(name: &str, description: Option<&str>) -> String {
         let stage = Stage::create(

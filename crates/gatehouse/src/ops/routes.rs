@@ -2,17 +2,18 @@
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-routes.html>.
 //! Every change redeploys the API's auto-deploy stages.
 
-use axum::http::StatusCode;
+use gatehouse_core::error::{ApiError, ApiResult};
+use gatehouse_core::model::route::{validate_route_key, Route, RouteInput};
+use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::model::{ids, time};
+use gatehouse_core::store::Kind;
 
-use super::{change, get_child, list_children, Ctx, Input, Reply, Service};
-use crate::error::{ApiError, ApiResult};
-use crate::model::route::{validate_route_key, Route, RouteInput};
-use crate::model::{ids, time};
-
-use super::ID_TAKEN;
+use super::crud::{change, get_child, list_children};
+use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
+use crate::api::paths::{ApiPath, RoutePath};
 use crate::wire;
 
-fn route_of(tree: &crate::model::tree::ApiTree, id: &str) -> ApiResult<Route> {
+fn route_of(tree: &ApiTree, id: &str) -> ApiResult<Route> {
     tree.routes
         .iter()
         .find(|r| r.route_id == id)
@@ -21,8 +22,13 @@ fn route_of(tree: &crate::model::tree::ApiTree, id: &str) -> ApiResult<Route> {
 }
 
 /// POST /v2/apis/{apiId}/routes → 201 Route.
-pub async fn create_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?;
+pub async fn create_route(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ApiPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let api_id = &path.api_id;
     let body: RouteInput = wire::parse_body(&input.body)?;
     let now = time::now();
     let id = ids::random_id(7);
@@ -40,24 +46,29 @@ pub async fn create_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         Ok(())
     })
     .await?;
-    Reply::json(StatusCode::CREATED, &route_of(&tree, &id)?)
+    Reply::json(&route_of(&tree, &id)?)
 }
 
 /// GET /v2/apis/{apiId}/routes/{routeId} → 200 Route.
-pub async fn get_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    get_child::<Route>(svc, ctx, &input).await
+pub async fn get_route(svc: &Service, ctx: &Ctx, path: RoutePath, _: Input) -> ApiResult<Reply> {
+    get_child::<Route>(svc, ctx, &path.api_id, &path.route_id).await
 }
 
 /// GET /v2/apis/{apiId}/routes → 200 {items, nextToken}.
-pub async fn get_routes(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    list_children::<Route>(svc, ctx, &input).await
+pub async fn get_routes(svc: &Service, ctx: &Ctx, path: ApiPath, input: Input) -> ApiResult<Reply> {
+    list_children::<Route>(svc, ctx, &path.api_id, &input).await
 }
 
 /// PATCH /v2/apis/{apiId}/routes/{routeId} → 200 Route.
-pub async fn update_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, id) = (input.label(0)?, input.label(1)?.to_string());
+pub async fn update_route(
+    svc: &Service,
+    ctx: &Ctx,
+    path: RoutePath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let (api_id, id) = (&path.api_id, path.route_id.clone());
     let body: RouteInput = wire::parse_body(&input.body)?;
-    let missing = ctx.child_not_found(api_id, crate::store::Kind::Route, &id);
+    let missing = ctx.not_found(Kind::Route, api_id, &id);
     let now = time::now();
     let rid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
@@ -81,13 +92,13 @@ pub async fn update_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         Ok(())
     })
     .await?;
-    Reply::json(StatusCode::OK, &route_of(&tree, &id)?)
+    Reply::json(&route_of(&tree, &id)?)
 }
 
 /// DELETE /v2/apis/{apiId}/routes/{routeId} → 204.
-pub async fn delete_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (api_id, id) = (input.label(0)?, input.label(1)?.to_string());
-    let missing = ctx.child_not_found(api_id, crate::store::Kind::Route, &id);
+pub async fn delete_route(svc: &Service, ctx: &Ctx, path: RoutePath, _: Input) -> ApiResult<Reply> {
+    let (api_id, id) = (&path.api_id, path.route_id.clone());
+    let missing = ctx.not_found(Kind::Route, api_id, &id);
     let now = time::now();
     change(svc, ctx, api_id, move |tree| {
         let route = tree.route_mut(&id).ok_or(missing)?;
@@ -101,5 +112,5 @@ pub async fn delete_route(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         Ok(())
     })
     .await?;
-    Reply::no_content()
+    Reply::empty()
 }

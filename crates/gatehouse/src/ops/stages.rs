@@ -2,14 +2,16 @@
 //! DeleteRouteSettings, DeleteAccessLogSettings, ResetAuthorizersCache:
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-stages.html>.
 
-use axum::http::StatusCode;
+use gatehouse_core::error::{ApiError, ApiResult};
+use gatehouse_core::model::stage::{StageInput, StageRules};
+use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::model::{time, Stage};
 
-use super::{change, get_child, list_children, read, Ctx, Input, Reply, Service};
-use crate::error::{ApiError, ApiResult};
-use crate::model::stage::{StageInput, StageRules};
-use crate::model::tree::ApiTree;
-use crate::model::{time, Stage};
-use crate::wire::{self, StageOut};
+use super::crud::{change, get_child, list_children, read};
+use super::support::{Ctx, Input, Reply, Service};
+use crate::api::paths::{ApiPath, RouteSettingsPath, StagePath};
+use crate::wire;
+use crate::wire::stages::StageOut;
 
 fn rules(tree: &ApiTree, ctx: &Ctx) -> StageRules {
     StageRules {
@@ -41,8 +43,13 @@ fn stage_of(tree: &ApiTree, name: &str) -> ApiResult<Stage> {
 }
 
 /// POST /v2/apis/{apiId}/stages → 201 Stage.
-pub async fn create_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let api_id = input.label(0)?.to_string();
+pub async fn create_stage(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ApiPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let api_id = path.api_id;
     let body: StageInput = wire::parse_body(&input.body)?;
     let now = time::now();
     let max = svc.config.max_stages_per_api;
@@ -70,33 +77,30 @@ pub async fn create_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         Ok(())
     })
     .await?;
-    Reply::json(
-        StatusCode::CREATED,
-        &StageOut::new(&stage_of(&tree, &name)?),
-    )
+    Reply::json(&StageOut::new(&stage_of(&tree, &name)?))
 }
 
 /// GET /v2/apis/{apiId}/stages/{stageName} → 200 Stage.
-pub async fn get_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    get_child::<Stage>(svc, ctx, &input).await
+pub async fn get_stage(svc: &Service, ctx: &Ctx, path: StagePath, _: Input) -> ApiResult<Reply> {
+    get_child::<Stage>(svc, ctx, &path.api_id, &path.stage_name).await
 }
 
 /// GET /v2/apis/{apiId}/stages → 200 {items, nextToken}.
-pub async fn get_stages(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    list_children::<Stage>(svc, ctx, &input).await
+pub async fn get_stages(svc: &Service, ctx: &Ctx, path: ApiPath, input: Input) -> ApiResult<Reply> {
+    list_children::<Stage>(svc, ctx, &path.api_id, &input).await
 }
 
-/// Runs `f` on stage `name` of API `api_id` and returns the stage after it.
+/// Runs `f` on the tree of the stage `path` names, once that stage is known to exist, and
+/// returns the tree after it.
 async fn modify_stage(
     svc: &Service,
     ctx: &Ctx,
-    input: &Input,
+    path: &StagePath,
     f: impl FnOnce(&mut ApiTree, &ApiError) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<ApiTree> {
-    let (api_id, name) = (input.label(0)?, input.label(1)?);
-    let missing = ctx.stage_not_found(api_id, name);
-    let name = name.to_string();
-    change(svc, ctx, api_id, move |tree| {
+    let missing = ctx.stage_not_found(&path.api_id, &path.stage_name);
+    let name = path.stage_name.clone();
+    change(svc, ctx, &path.api_id, move |tree| {
         stage_in(tree, &name, &missing)?;
         f(tree, &missing)
     })
@@ -104,15 +108,20 @@ async fn modify_stage(
 }
 
 /// PATCH /v2/apis/{apiId}/stages/{stageName} → 200 Stage (merge semantics).
-pub async fn update_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
+pub async fn update_stage(
+    svc: &Service,
+    ctx: &Ctx,
+    path: StagePath,
+    input: Input,
+) -> ApiResult<Reply> {
     let mut body: StageInput = wire::parse_body(&input.body)?;
     // Not members of UpdateStageRequest's body: ignored like any unknown member.
     body.stage_name = None;
     body.tags = None;
     let now = time::now();
-    let name = input.label(1)?.to_string();
+    let name = path.stage_name.clone();
     let (c, n) = (ctx.clone(), name.clone());
-    let tree = modify_stage(svc, ctx, &input, move |tree, missing| {
+    let tree = modify_stage(svc, ctx, &path, move |tree, missing| {
         let rules = rules(tree, &c);
         check_deployment(tree, body.deployment_id.as_deref())?;
         let stage = stage_in(tree, &n, missing)?;
@@ -131,13 +140,13 @@ pub async fn update_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         Ok(())
     })
     .await?;
-    Reply::json(StatusCode::OK, &StageOut::new(&stage_of(&tree, &name)?))
+    Reply::json(&StageOut::new(&stage_of(&tree, &name)?))
 }
 
 /// DELETE /v2/apis/{apiId}/stages/{stageName} → 204.
-pub async fn delete_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let name = input.label(1)?.to_string();
-    modify_stage(svc, ctx, &input, move |tree, _| {
+pub async fn delete_stage(svc: &Service, ctx: &Ctx, path: StagePath, _: Input) -> ApiResult<Reply> {
+    let name = path.stage_name.clone();
+    modify_stage(svc, ctx, &path, move |tree, _| {
         if tree.stage(&name).is_some_and(|s| s.api_gateway_managed) {
             return Err(ApiError::bad_request(format!(
                 "Cannot delete stage {name}: it is managed by API Gateway (created by quick create); delete the API instead"
@@ -147,16 +156,29 @@ pub async fn delete_stage(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         Ok(())
     })
     .await?;
-    Reply::no_content()
+    Reply::empty()
 }
 
 /// DELETE …/stages/{stageName}/routesettings/{routeKey} → 204; NotFound if the stage has no
 /// settings for that route key.
-pub async fn delete_route_settings(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let (name, key) = (input.label(1)?.to_string(), input.label(2)?.to_string());
-    let label = format!("{}:{name}", ctx.api_label(input.label(0)?));
+pub async fn delete_route_settings(
+    svc: &Service,
+    ctx: &Ctx,
+    path: RouteSettingsPath,
+    _: Input,
+) -> ApiResult<Reply> {
+    let RouteSettingsPath {
+        api_id,
+        stage_name: name,
+        route_key: key,
+    } = path;
+    let label = format!("{}:{name}", ctx.api_label(&api_id));
     let now = time::now();
-    modify_stage(svc, ctx, &input, move |tree, missing| {
+    let stage = StagePath {
+        api_id,
+        stage_name: name.clone(),
+    };
+    modify_stage(svc, ctx, &stage, move |tree, missing| {
         let stage = stage_in(tree, &name, missing)?;
         if stage.route_settings.remove(&key).is_none() {
             return Err(ApiError::not_found(format!(
@@ -167,18 +189,19 @@ pub async fn delete_route_settings(svc: &Service, ctx: &Ctx, input: Input) -> Ap
         Ok(())
     })
     .await?;
-    Reply::no_content()
+    Reply::empty()
 }
 
 /// DELETE …/stages/{stageName}/accesslogsettings → 204; turns access logging off.
 pub async fn delete_access_log_settings(
     svc: &Service,
     ctx: &Ctx,
-    input: Input,
+    path: StagePath,
+    _: Input,
 ) -> ApiResult<Reply> {
-    let name = input.label(1)?.to_string();
+    let name = path.stage_name.clone();
     let now = time::now();
-    modify_stage(svc, ctx, &input, move |tree, missing| {
+    modify_stage(svc, ctx, &path, move |tree, missing| {
         let stage = stage_in(tree, &name, missing)?;
         if stage.access_log_settings.take().is_some() {
             stage.last_updated = now.max(stage.created);
@@ -186,12 +209,17 @@ pub async fn delete_access_log_settings(
         Ok(())
     })
     .await?;
-    Reply::no_content()
+    Reply::empty()
 }
 
 /// DELETE …/stages/{stageName}/cache/authorizers → 204. gatehouse caches no authorizer
 /// results, so there is nothing to flush; the stage must exist.
-pub async fn reset_authorizers_cache(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let _: Stage = read(svc, ctx, input.label(0)?, input.label(1)?).await?;
-    Reply::no_content()
+pub async fn reset_authorizers_cache(
+    svc: &Service,
+    ctx: &Ctx,
+    path: StagePath,
+    _: Input,
+) -> ApiResult<Reply> {
+    let _: Stage = read(svc, ctx, &path.api_id, &path.stage_name).await?;
+    Reply::empty()
 }

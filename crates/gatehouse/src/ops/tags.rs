@@ -4,30 +4,21 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use gatehouse_core::error::{ApiError, ApiResult};
+use gatehouse_core::model::arn::{self, TagTarget};
+use gatehouse_core::model::tags;
+use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::model::Stage;
 
-use super::{change, read, Ctx, Input, Reply, Service};
-use crate::error::{ApiError, ApiResult};
-use crate::model::arn::{self, TagTarget};
-use crate::model::tags;
-use crate::model::tree::ApiTree;
-use crate::model::Stage;
+use super::crud::{change, read};
+use super::support::{Ctx, Input, Reply, Service};
+use crate::api::paths::ResourceArnPath;
 use crate::wire;
-
-#[derive(Debug, Default, Deserialize)]
-struct TagInput {
-    tags: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Serialize)]
-struct TagsOut<'a> {
-    tags: &'a BTreeMap<String, String>,
-}
+use crate::wire::tags::{TagInput, TagsOut};
 
 /// The resource an ARN label names, checked against the caller's region.
-fn target(ctx: &Ctx, input: &Input) -> ApiResult<TagTarget> {
-    let raw = input.label(0)?;
+fn target(ctx: &Ctx, path: &ResourceArnPath) -> ApiResult<TagTarget> {
+    let raw = &path.resource_arn;
     let parsed = arn::parse(raw)?;
     if parsed.region != ctx.scope.region {
         return Err(ApiError::not_found(format!(
@@ -65,8 +56,13 @@ async fn edit_tags(
 }
 
 /// POST /v2/tags/{resource-arn} → 201 `{}`; merges the given tags.
-pub async fn tag_resource(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let t = target(ctx, &input)?;
+pub async fn tag_resource(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ResourceArnPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let t = target(ctx, &path)?;
     let body: TagInput = wire::parse_body(&input.body)?;
     let new = body
         .tags
@@ -76,12 +72,17 @@ pub async fn tag_resource(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<R
         tags::validate(current)
     })
     .await?;
-    Reply::json_text(StatusCode::CREATED, "{}")
+    Reply::json_text("{}")
 }
 
 /// DELETE /v2/tags/{resource-arn}?tagKeys=a&tagKeys=b → 204.
-pub async fn untag_resource(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    let t = target(ctx, &input)?;
+pub async fn untag_resource(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ResourceArnPath,
+    input: Input,
+) -> ApiResult<Reply> {
+    let t = target(ctx, &path)?;
     let keys: Vec<String> = input
         .query
         .iter()
@@ -100,23 +101,28 @@ pub async fn untag_resource(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult
         Ok(())
     })
     .await?;
-    Reply::no_content()
+    Reply::empty()
 }
 
 /// GET /v2/tags/{resource-arn} → 200 `{"tags": {...}}`.
-pub async fn get_tags(svc: &Service, ctx: &Ctx, input: Input) -> ApiResult<Reply> {
-    match target(ctx, &input)? {
+pub async fn get_tags(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ResourceArnPath,
+    _: Input,
+) -> ApiResult<Reply> {
+    match target(ctx, &path)? {
         TagTarget::Api { api_id } => {
             let api = svc
                 .store
                 .get_api(&ctx.scope, &api_id)
                 .await
                 .map_err(|e| ctx.store_error(e, &api_id, None))?;
-            Reply::json(StatusCode::OK, &TagsOut { tags: &api.tags })
+            Reply::json(&TagsOut { tags: &api.tags })
         }
         TagTarget::Stage { api_id, stage_name } => {
             let stage: Stage = read(svc, ctx, &api_id, &stage_name).await?;
-            Reply::json(StatusCode::OK, &TagsOut { tags: &stage.tags })
+            Reply::json(&TagsOut { tags: &stage.tags })
         }
     }
 }

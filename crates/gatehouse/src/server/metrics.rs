@@ -8,26 +8,12 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::error::ErrorKind;
-use crate::ops::Operation;
+use crate::api::Operation;
+use gatehouse_core::error::ErrorKind;
+use gatehouse_core::store::Stored;
 
-/// Every error kind, in a fixed order (outcome index = position + 1; 0 is success).
-const KINDS: [ErrorKind; 13] = [
-    ErrorKind::BadRequest,
-    ErrorKind::AccessDenied,
-    ErrorKind::NotFound,
-    ErrorKind::Conflict,
-    ErrorKind::TooManyRequests,
-    ErrorKind::IncompleteSignature,
-    ErrorKind::MissingAuthenticationToken,
-    ErrorKind::UnrecognizedClient,
-    ErrorKind::InvalidSignature,
-    ErrorKind::PayloadTooLarge,
-    ErrorKind::UnknownOperation,
-    ErrorKind::Internal,
-    ErrorKind::ServiceUnavailable,
-];
-const OUTCOMES: usize = KINDS.len() + 1;
+/// Outcome cells per operation: success, then one per error kind.
+const OUTCOMES: usize = ErrorKind::ALL.len() + 1;
 
 /// Upper bounds of the latency buckets, in seconds (`+Inf` is implied).
 const BUCKETS: [f64; 12] = [
@@ -37,14 +23,17 @@ const BUCKETS: [f64; 12] = [
 fn outcome_index(kind: Option<ErrorKind>) -> usize {
     match kind {
         None => 0,
-        Some(k) => KINDS.iter().position(|x| *x == k).map_or(0, |i| i + 1),
+        Some(k) => ErrorKind::ALL
+            .iter()
+            .position(|x| *x == k)
+            .map_or(0, |i| i + 1),
     }
 }
 
 fn outcome_name(i: usize) -> &'static str {
-    match i {
-        0 => "Success",
-        i => KINDS[i - 1].name(),
+    match i.checked_sub(1) {
+        None => "Success",
+        Some(k) => ErrorKind::ALL.get(k).map_or("", |k| k.name()),
     }
 }
 
@@ -110,21 +99,10 @@ impl Default for Metrics {
     }
 }
 
-/// Stored records, read from the store at scrape time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stored {
-    /// APIs.
-    pub apis: u64,
-    /// Stages.
-    pub stages: u64,
-}
-
 impl Metrics {
     /// Records one answered request.
     pub fn record(&self, op: Option<Operation>, error: Option<ErrorKind>, latency: Duration) {
-        let i = op
-            .and_then(|op| Operation::ALL.iter().position(|o| *o == op))
-            .unwrap_or(Operation::ALL.len());
+        let i = op.map_or(Operation::ALL.len(), Operation::index);
         let Some(cells) = self.ops.get(i) else {
             return;
         };
@@ -284,7 +262,7 @@ mod tests {
 
     #[test]
     fn every_kind_has_an_outcome() {
-        for (i, k) in KINDS.iter().enumerate() {
+        for (i, k) in ErrorKind::ALL.iter().enumerate() {
             assert_eq!(outcome_index(Some(*k)), i + 1);
         }
         assert_eq!(outcome_index(None), 0);

@@ -1,152 +1,19 @@
-//! The restJson1 wire: response shapes (member names and presence exactly as AWS sends them),
-//! request-body parsing, path labels, query strings and pagination tokens.
+//! The restJson1 wire: request-body parsing, query strings, list replies and pagination
+//! tokens here; the request and response shapes of each resource (member names and presence
+//! exactly as AWS sends them) in its own file.
 
+pub mod apis;
+pub mod deployments;
+pub mod integrations;
 pub mod page;
-
-use std::collections::BTreeMap;
+pub mod routes;
+pub mod stages;
+pub mod tags;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{ApiError, ApiResult};
-use crate::model::api::{Cors, IpAddressType};
-use crate::model::deployment::{Deployment, DeploymentStatus};
-use crate::model::integration::Integration;
-use crate::model::route::Route;
-use crate::model::time::rfc3339;
-use crate::model::{AccessLogSettings, Api, ProtocolType, RouteSettings, Stage};
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-/// The `Api` shape (CreateApi, GetApi, UpdateApi, GetApis items).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiOut<'a> {
-    api_endpoint: String,
-    #[serde(skip_serializing_if = "is_false")]
-    api_gateway_managed: bool,
-    api_id: &'a str,
-    api_key_selection_expression: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cors_configuration: Option<&'a Cors>,
-    created_date: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    disable_execute_api_endpoint: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    disable_schema_validation: Option<bool>,
-    ip_address_type: IpAddressType,
-    name: &'a str,
-    protocol_type: ProtocolType,
-    route_selection_expression: &'a str,
-    tags: &'a BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'a str>,
-}
-
-impl<'a> ApiOut<'a> {
-    /// The wire form of `api` as seen from `region`.
-    pub fn new(api: &'a Api, region: &str) -> Self {
-        ApiOut {
-            api_endpoint: api.endpoint(region),
-            api_gateway_managed: api.api_gateway_managed,
-            api_id: &api.api_id,
-            api_key_selection_expression: &api.api_key_selection_expression,
-            cors_configuration: api.cors_configuration.as_ref(),
-            created_date: rfc3339(api.created),
-            description: api.description.as_deref(),
-            disable_execute_api_endpoint: api.disable_execute_api_endpoint,
-            disable_schema_validation: api.disable_schema_validation,
-            ip_address_type: api.ip_address_type,
-            name: &api.name,
-            protocol_type: api.protocol_type,
-            route_selection_expression: &api.route_selection_expression,
-            tags: &api.tags,
-            version: api.version.as_deref(),
-        }
-    }
-}
-
-/// The `Stage` shape (CreateStage, GetStage, UpdateStage, GetStages items). Members AWS
-/// omits until set are omitted; `routeSettings`, `stageVariables` and `tags` are always
-/// present; `autoDeploy` and `apiGatewayManaged` appear only when true.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StageOut<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    access_log_settings: Option<&'a AccessLogSettings>,
-    #[serde(skip_serializing_if = "is_false")]
-    api_gateway_managed: bool,
-    #[serde(skip_serializing_if = "is_false")]
-    auto_deploy: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    client_certificate_id: Option<&'a str>,
-    created_date: String,
-    default_route_settings: &'a RouteSettings,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deployment_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_deployment_status_message: Option<&'a str>,
-    last_updated_date: String,
-    route_settings: &'a BTreeMap<String, RouteSettings>,
-    stage_name: &'a str,
-    stage_variables: &'a BTreeMap<String, String>,
-    tags: &'a BTreeMap<String, String>,
-}
-
-impl<'a> StageOut<'a> {
-    /// The wire form of `stage`.
-    pub fn new(stage: &'a Stage) -> Self {
-        StageOut {
-            access_log_settings: stage.access_log_settings.as_ref(),
-            api_gateway_managed: stage.api_gateway_managed,
-            auto_deploy: stage.auto_deploy,
-            client_certificate_id: stage.client_certificate_id.as_deref(),
-            created_date: rfc3339(stage.created),
-            default_route_settings: &stage.default_route_settings,
-            deployment_id: stage.deployment_id.as_deref(),
-            description: stage.description.as_deref(),
-            last_deployment_status_message: stage.last_deployment_status_message.as_deref(),
-            last_updated_date: rfc3339(stage.last_updated),
-            route_settings: &stage.route_settings,
-            stage_name: &stage.stage_name,
-            stage_variables: &stage.stage_variables,
-            tags: &stage.tags,
-        }
-    }
-}
-
-/// The `Deployment` shape.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeploymentOut<'a> {
-    auto_deployed: bool,
-    created_date: String,
-    deployment_id: &'a str,
-    deployment_status: DeploymentStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deployment_status_message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-}
-
-impl<'a> DeploymentOut<'a> {
-    /// The wire form of `d`.
-    pub fn new(d: &'a Deployment) -> Self {
-        DeploymentOut {
-            auto_deployed: d.auto_deployed,
-            created_date: rfc3339(d.created),
-            deployment_id: &d.deployment_id,
-            deployment_status: d.deployment_status,
-            deployment_status_message: d.deployment_status_message.as_deref(),
-            description: d.description.as_deref(),
-        }
-    }
-}
+use gatehouse_core::error::{ApiError, ApiResult};
 
 /// How a stored record is rendered on the wire.
 pub trait ToWire {
@@ -158,32 +25,9 @@ pub trait ToWire {
     fn to_wire(&self) -> Self::Out<'_>;
 }
 
-impl ToWire for Stage {
-    type Out<'a> = StageOut<'a>;
-    fn to_wire(&self) -> StageOut<'_> {
-        StageOut::new(self)
-    }
-}
-
-impl ToWire for Deployment {
-    type Out<'a> = DeploymentOut<'a>;
-    fn to_wire(&self) -> DeploymentOut<'_> {
-        DeploymentOut::new(self)
-    }
-}
-
-impl ToWire for Route {
-    type Out<'a> = &'a Route;
-    fn to_wire(&self) -> &Route {
-        self
-    }
-}
-
-impl ToWire for Integration {
-    type Out<'a> = &'a Integration;
-    fn to_wire(&self) -> &Integration {
-        self
-    }
+/// `skip_serializing_if` for members AWS sends only when true.
+pub(crate) fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A list response: `{"items": [...], "nextToken": "..."}` (no `nextToken` on the last page).
@@ -249,14 +93,6 @@ fn strip_nulls(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
-/// Percent-decodes one path label (after the raw path was split on `/`).
-pub fn decode_label(raw: &str) -> ApiResult<String> {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| ApiError::bad_request("Invalid path: a path label is not valid UTF-8"))
-}
-
 /// Parses a raw query string into decoded pairs (`+` is a space).
 pub fn parse_query(raw: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     let Some(raw) = raw else {
@@ -306,10 +142,7 @@ mod tests {
     }
 
     #[test]
-    fn labels_and_queries_decode() {
-        assert_eq!(decode_label("%24default").unwrap(), "$default");
-        assert_eq!(decode_label("GET%20%2Fpets").unwrap(), "GET /pets");
-        assert!(decode_label("%ff").is_err());
+    fn queries_decode() {
         let q = parse_query(Some("maxResults=5&nextToken=a%2Bb&tagKeys=x&tagKeys=y")).unwrap();
         assert_eq!(query_param(&q, "maxResults"), Some("5"));
         assert_eq!(query_param(&q, "nextToken"), Some("a+b"));

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::error::{ApiError, ApiResult};
+use gatehouse_core::error::{ApiError, ApiResult};
 
 /// Page size when `maxResults` is absent.
 pub const DEFAULT_PAGE_SIZE: usize = 100;

@@ -5,31 +5,31 @@ use std::time::Duration;
 use aws_sdk_apigatewayv2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_apigatewayv2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigatewayv2::Client;
-use gatehouse::config::ServeArgs;
 use gatehouse::server::RunningServer;
+use gatehouse::settings::Settings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The store the suite runs on: `GATEHOUSE_TEST_STORE=memory` (default), `sqlite` (a fresh
 /// file) or `postgres` (a fresh schema in `GATEHOUSE_TEST_POSTGRES_URL`; `.ci/run` drops
 /// the `gh_test_*` schemas afterwards).
-pub fn test_store() -> String {
+pub fn test_store() -> gatehouse_core::store::StoreUrl {
     match std::env::var("GATEHOUSE_TEST_STORE").as_deref() {
         Ok("sqlite") => {
             let dir = tempfile::tempdir().expect("tempdir").keep();
-            format!("sqlite:{}", dir.join("state.db").display())
+            gatehouse_core::store::StoreUrl::Sqlite(dir.join("state.db"))
         }
-        Ok("postgres") => gatehouse::store::postgres::test_url("the postgres run")
-            .map(|(url, _)| url)
+        Ok("postgres") => gatehouse_core::store::postgres::test_url("the postgres run")
+            .map(|(url, _)| url.parse().expect("a postgres URL"))
             .expect("GATEHOUSE_TEST_STORE=postgres needs GATEHOUSE_TEST_POSTGRES_URL"),
-        _ => "memory".into(),
+        _ => gatehouse_core::store::StoreUrl::Memory,
     }
 }
 
 /// A gatehouse on the suite's store with the given tweaks.
-pub async fn server_with(tweak: impl FnOnce(&mut ServeArgs)) -> RunningServer {
-    let mut args = ServeArgs {
+pub async fn server_with(tweak: impl FnOnce(&mut Settings)) -> RunningServer {
+    let mut args = Settings {
         store: test_store(),
-        ..Default::default()
+        ..Settings::ephemeral()
     };
     tweak(&mut args);
     gatehouse::server::start(&args)

@@ -1,7 +1,7 @@
 //! Deployments as frozen snapshots, and auto-deploy.
 
 use aws_sdk_apigatewayv2::types::{DeploymentStatus, IntegrationType};
-use gatehouse::model::Scope;
+use gatehouse_core::model::Scope;
 
 use crate::common::*;
 
@@ -81,7 +81,7 @@ async fn deployments_are_frozen_snapshots() {
         .await
         .unwrap();
     let scope = Scope::new("123456789012", "us-east-1");
-    let snap = gatehouse::store::get_snapshot(s.store.as_ref(), &scope, &id, &second_id)
+    let snap = gatehouse_core::store::get_snapshot(s.store.as_ref(), &scope, &id, &second_id)
         .await
         .unwrap();
     assert_eq!(snap.routes[0].route_key, "GET /things");

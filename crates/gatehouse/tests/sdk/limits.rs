@@ -4,10 +4,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_apigatewayv2::config::retry::RetryConfig;
 use aws_sdk_apigatewayv2::config::{BehaviorVersion, Credentials, Region};
-use gatehouse::model::api::{ApiInput, ProtocolType};
-use gatehouse::model::stage::{StageInput, StageRules};
-use gatehouse::model::tree::ApiTree;
-use gatehouse::model::{Api, Scope, Stage};
+use gatehouse_core::model::api::{ApiInput, ProtocolType};
+use gatehouse_core::model::stage::{StageInput, StageRules};
+use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::model::{Api, Scope, Stage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::common::*;
@@ -225,9 +225,9 @@ async fn injected_faults_fail_chosen_calls_and_change_nothing() {
 
 #[tokio::test]
 async fn bad_fault_rules_are_refused_at_start() {
-    let args = gatehouse::config::ServeArgs {
+    let args = gatehouse::settings::Settings {
         faults: vec!["GetStage=NoSuchException".into()],
-        ..Default::default()
+        ..gatehouse::settings::Settings::ephemeral()
     };
     let err = gatehouse::server::start(&args).await.err().unwrap();
     assert!(err.contains("unknown exception"), "{err}");

@@ -63,7 +63,8 @@ impl Proxy {
 
 #[tokio::test]
 async fn postgres_outage_fails_fast_and_recovers() {
-    let Some((url, schema)) = gatehouse::store::postgres::test_url("postgres outage test") else {
+    let Some((url, schema)) = gatehouse_core::store::postgres::test_url("postgres outage test")
+    else {
         return;
     };
     // postgres://USER@HOST:PORT/DB?... → the same through the proxy.
@@ -71,7 +72,7 @@ async fn postgres_outage_fails_fast_and_recovers() {
     let hostport = after_at.split_once('/').unwrap().0.to_string();
     let proxy = Proxy::start(&hostport).await;
     let via_proxy = url.replacen(&hostport, &proxy.addr.to_string(), 1);
-    let s = server_with(|a| a.store = via_proxy.clone()).await;
+    let s = server_with(|a| a.store = via_proxy.parse().unwrap()).await;
     let conf = aws_sdk_apigatewayv2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -144,5 +145,5 @@ async fn postgres_outage_fails_fast_and_recovers() {
         .await
         .unwrap();
     s.stop().await;
-    gatehouse::store::postgres::drop_test_schema(&url, &schema).await;
+    gatehouse_core::store::postgres::drop_test_schema(&url, &schema).await;
 }

@@ -12,7 +12,7 @@ async fn replica(url: &str) -> (Child, String) {
 
 #[tokio::test]
 async fn two_replicas_on_one_database_stay_consistent() {
-    let Some((url, schema)) = gatehouse::store::postgres::test_url("two-replica tests") else {
+    let Some((url, schema)) = gatehouse_core::store::postgres::test_url("two-replica tests") else {
         return;
     };
     // Both start at once: migrations must be applied exactly once.
@@ -114,7 +114,7 @@ async fn two_replicas_on_one_database_stay_consistent() {
             .len(),
         10
     );
-    gatehouse::store::postgres::drop_test_schema(&url, &schema).await;
+    gatehouse_core::store::postgres::drop_test_schema(&url, &schema).await;
 }
 
 async fn throttled_replica(url: &str) -> (Child, String) {
@@ -132,7 +132,8 @@ async fn throttled_replica(url: &str) -> (Child, String) {
 
 #[tokio::test]
 async fn throttling_holds_across_replicas() {
-    let Some((url, schema)) = gatehouse::store::postgres::test_url("shared throttling test") else {
+    let Some((url, schema)) = gatehouse_core::store::postgres::test_url("shared throttling test")
+    else {
         return;
     };
     let ((_a, ea), (_b, eb)) = tokio::join!(throttled_replica(&url), throttled_replica(&url));
@@ -166,12 +167,12 @@ async fn throttling_holds_across_replicas() {
     // Another account has its own bucket.
     let other = client_as(&ea, "222222222222", "us-east-1");
     other.get_apis().send().await.unwrap();
-    gatehouse::store::postgres::drop_test_schema(&url, &schema).await;
+    gatehouse_core::store::postgres::drop_test_schema(&url, &schema).await;
 }
 
 #[tokio::test]
 async fn auto_deploy_holds_under_concurrent_changes_through_two_replicas() {
-    let Some((url, schema)) = gatehouse::store::postgres::test_url("replica auto-deploy test")
+    let Some((url, schema)) = gatehouse_core::store::postgres::test_url("replica auto-deploy test")
     else {
         return;
     };
@@ -232,14 +233,14 @@ async fn auto_deploy_holds_under_concurrent_changes_through_two_replicas() {
         .await
         .unwrap();
     assert_eq!(live.deployment_id(), Some(last.as_str()));
-    let store = gatehouse::store::postgres::PostgresStore::open(&url)
+    let store = gatehouse_core::store::postgres::PostgresStore::open(&url)
         .await
         .unwrap();
-    let scope = gatehouse::model::Scope::new("123456789012", "us-east-1");
-    let snap = gatehouse::store::get_snapshot(&store, &scope, &id, &last)
+    let scope = gatehouse_core::model::Scope::new("123456789012", "us-east-1");
+    let snap = gatehouse_core::store::get_snapshot(&store, &scope, &id, &last)
         .await
         .unwrap();
     assert_eq!(snap.routes.len(), 10);
     drop(store);
-    gatehouse::store::postgres::drop_test_schema(&url, &schema).await;
+    gatehouse_core::store::postgres::drop_test_schema(&url, &schema).await;
 }

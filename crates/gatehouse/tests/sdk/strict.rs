@@ -9,8 +9,8 @@ use aws_sigv4::http_request::{
     sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
 };
 use aws_sigv4::sign::v4;
-use gatehouse::config::AuthMode;
 use gatehouse::server::RunningServer;
+use gatehouse::settings::AuthMode;
 
 use crate::common::*;
 
@@ -44,7 +44,7 @@ async fn strict_server() -> (RunningServer, tempfile::TempDir) {
     std::fs::write(&path, CREDENTIALS).unwrap();
     let s = server_with(|a| {
         a.auth = AuthMode::Strict;
-        a.credentials = Some(path.clone());
+        a.credentials = Some(path.clone().into());
     })
     .await;
     (s, dir)
@@ -350,9 +350,9 @@ async fn every_bad_signature_is_refused_before_anything_runs() {
 
 #[tokio::test]
 async fn strict_mode_needs_credentials_and_open_mode_needs_loopback() {
-    let mut args = gatehouse::config::ServeArgs {
+    let mut args = gatehouse::settings::Settings {
         auth: AuthMode::Strict,
-        ..Default::default()
+        ..gatehouse::settings::Settings::ephemeral()
     };
     let err = gatehouse::server::start(&args).await.err().unwrap();
     assert!(err.contains("--credentials"), "{err}");

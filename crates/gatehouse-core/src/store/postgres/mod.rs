@@ -1,16 +1,21 @@
 //! The PostgreSQL store, for several gatehouse replicas on one database.
 //!
-//! Same model as SQLite: `apis` and `children` tables of JSON documents. Every write under
-//! an API locks the API's row (`SELECT … FOR UPDATE`), loads its tree, applies the change and
-//! writes the diff in one transaction, so concurrent writers through different replicas
-//! serialize per API and never lose a field. There is no per-process cache: a write
+//! Same model as SQLite: `roots` and `children` tables of JSON documents. Every write under
+//! a root locks the root's row (`SELECT … FOR UPDATE`), loads its tree, applies the change
+//! and writes the diff in one transaction, so concurrent writers through different replicas
+//! serialize per root and never lose a field. There is no per-process cache: a write
 //! acknowledged by one replica is visible to the next read through any other.
 //!
 //! Migrations (`migrations/postgres/`) run at start-up under a transaction-scoped advisory
 //! lock, so replicas starting together apply them once. Connection failures surface as
 //! `Unavailable` (503, retried by SDKs) within the pool's timeouts; the pool reconnects on
-//! its own when the database is back. The password in the URL is never logged.
+//! its own when the database is back. The password in the URL is never logged. Token
+//! buckets live here too, shared by every replica ([`buckets`]).
 
+mod buckets;
+pub mod url;
+
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -19,35 +24,25 @@ use deadpool_postgres::{
 };
 use tokio_postgres::NoTls;
 
+use self::url::{parse_url, redact};
 use super::{
-    apply_change, diff, dumped_tree, tree_from_rows, Change, Diff, Kind, LoadMode, Page, Store,
-    StoreError, StoreResult,
+    Diff, Kind, LoadMode, Page, RawChange, RawTree, Row, Store, StoreError, StoreResult, Stored,
 };
-use crate::model::tree::ApiTree;
-use crate::model::{Api, Scope};
+use crate::model::Scope;
+use crate::token_bucket::TokenBuckets;
+
+#[cfg(any(test, feature = "testing"))]
+pub use self::url::{drop_test_schema, test_url};
 
 /// Migrations in order; index + 1 is the version.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/postgres/0001_init.sql"),
-    include_str!("../../migrations/postgres/0002_throttle.sql"),
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+    include_str!("../../../migrations/postgres/0002_throttle.sql"),
+    include_str!("../../../migrations/postgres/0003_roots.sql"),
 ];
 
 /// Advisory lock key for migrations ("gatehous" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6761_7465_686f_7573;
-
-/// The URL with any password replaced by `***`.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
 
 /// The server's own message for a database error, else the client's.
 fn message(e: &tokio_postgres::Error) -> String {
@@ -84,44 +79,6 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 /// The PostgreSQL store.
 pub struct PostgresStore {
     pool: Pool,
-}
-
-/// Splits our own `schema=NAME` parameter off a URL.
-fn split_schema(url: &str) -> (String, Option<String>) {
-    let Some((base, query)) = url.split_once('?') else {
-        return (url.to_string(), None);
-    };
-    let mut schema = None;
-    let rest: Vec<&str> = query
-        .split('&')
-        .filter(|kv| match kv.strip_prefix("schema=") {
-            Some(name) => {
-                schema = Some(name.to_string());
-                false
-            }
-            None => true,
-        })
-        .collect();
-    let base = if rest.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{}", rest.join("&"))
-    };
-    (base, schema)
-}
-
-/// Parses a store URL without connecting: the connection settings and the schema, if named.
-pub fn parse_url(url: &str) -> Result<(tokio_postgres::Config, Option<String>), String> {
-    let (base, schema) = split_schema(url);
-    if let Some(s) = &schema {
-        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(format!("schema name {s:?} must be letters, digits and _"));
-        }
-    }
-    let config = base
-        .parse()
-        .map_err(|e| format!("invalid postgres URL {}: {e}", redact(url)))?;
-    Ok((config, schema))
 }
 
 impl PostgresStore {
@@ -206,84 +163,144 @@ impl PostgresStore {
     }
 }
 
-async fn api_exists(c: &impl GenericClient, scope: &Scope, api_id: &str) -> StoreResult<()> {
+/// `Ok` if the root exists, else `NotFound(kind)`.
+async fn root_exists(
+    c: &impl GenericClient,
+    scope: &Scope,
+    kind: Kind,
+    id: &str,
+) -> StoreResult<()> {
     let row = c
         .query_opt(
-            "SELECT 1 FROM apis WHERE account = $1 AND region = $2 AND api_id = $3",
-            &[&scope.account, &scope.region, &api_id],
+            "SELECT 1 FROM roots WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4",
+            &[&scope.account, &scope.region, &kind.as_str(), &id],
         )
         .await?;
-    row.map(|_| ()).ok_or(StoreError::ApiNotFound)
+    row.map(|_| ()).ok_or(StoreError::NotFound(kind))
 }
 
-/// Inserts an API with everything in `tree`; `Conflict` if the id is taken.
-async fn insert_tree(c: &impl GenericClient, scope: &Scope, tree: &ApiTree) -> StoreResult<()> {
-    let d = diff(&ApiTree::new(tree.api.clone()), tree)?;
+/// The child rows of a root in creation order, except the kinds in the SQL list `except`.
+async fn rows_of(
+    c: &impl GenericClient,
+    scope: &Scope,
+    kind: Kind,
+    id: &str,
+    except: &str,
+) -> StoreResult<Vec<Row>> {
+    c.query(
+        &format!(
+            "SELECT kind, key, doc FROM children WHERE account = $1 AND region = $2 AND root_kind = $3 AND root_id = $4 AND kind NOT IN ({except}) ORDER BY seq"
+        ),
+        &[&scope.account, &scope.region, &kind.as_str(), &id],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((Kind::parse(r.get(0))?, r.get(1), r.get(2))))
+    .collect()
+}
+
+/// Inserts a root with all its rows; `Conflict` if its id (or a row's key) is taken.
+async fn insert_tree(c: &impl GenericClient, scope: &Scope, tree: &RawTree) -> StoreResult<()> {
     let inserted = c
         .execute(
-            "INSERT INTO apis (account, region, api_id, doc) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            &[&scope.account, &scope.region, &tree.api.api_id, &serde_json::to_string(&tree.api)?],
+            "INSERT INTO roots (account, region, kind, id, doc) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&scope.account, &scope.region, &tree.kind.as_str(), &tree.id, &tree.doc],
         )
         .await?;
     if inserted == 0 {
         return Err(StoreError::Conflict);
     }
-    write_diff(c, scope, &tree.api.api_id, &d).await
+    for (kind, key, doc) in &tree.rows {
+        c.execute(
+            "INSERT INTO children (account, region, root_kind, root_id, kind, key, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&scope.account, &scope.region, &tree.kind.as_str(), &tree.id, &kind.as_str(), key, doc],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
-/// Deletes an API and everything under it; `ApiNotFound` if there is none.
-async fn delete_tree(c: &impl GenericClient, scope: &Scope, api_id: &str) -> StoreResult<()> {
+/// Deletes a root and everything under it; `NotFound(kind)` if there is none.
+async fn delete_tree(
+    c: &impl GenericClient,
+    scope: &Scope,
+    kind: Kind,
+    id: &str,
+) -> StoreResult<()> {
     let deleted = c
         .execute(
-            "DELETE FROM apis WHERE account = $1 AND region = $2 AND api_id = $3",
-            &[&scope.account, &scope.region, &api_id],
+            "DELETE FROM roots WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4",
+            &[&scope.account, &scope.region, &kind.as_str(), &id],
         )
         .await?;
     if deleted == 0 {
-        return Err(StoreError::ApiNotFound);
+        return Err(StoreError::NotFound(kind));
     }
     c.execute(
-        "DELETE FROM children WHERE account = $1 AND region = $2 AND api_id = $3",
-        &[&scope.account, &scope.region, &api_id],
+        "DELETE FROM children WHERE account = $1 AND region = $2 AND root_kind = $3 AND root_id = $4",
+        &[&scope.account, &scope.region, &kind.as_str(), &id],
     )
     .await?;
     Ok(())
 }
 
+/// Writes a change's diff to root `id` of `kind`.
 async fn write_diff(
     c: &impl GenericClient,
     scope: &Scope,
-    api_id: &str,
+    kind: Kind,
+    id: &str,
     d: &Diff,
 ) -> StoreResult<()> {
-    if let Some(doc) = &d.api {
+    let root_kind = kind.as_str();
+    if let Some(doc) = &d.root {
         c.execute(
-            "UPDATE apis SET doc = $4 WHERE account = $1 AND region = $2 AND api_id = $3",
-            &[&scope.account, &scope.region, &api_id, doc],
+            "UPDATE roots SET doc = $5 WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4",
+            &[&scope.account, &scope.region, &root_kind, &id, doc],
         )
         .await?;
     }
     for (kind, key) in &d.deletes {
         c.execute(
-            "DELETE FROM children WHERE account = $1 AND region = $2 AND api_id = $3 AND kind = $4 AND key = $5",
-            &[&scope.account, &scope.region, &api_id, &kind.as_str(), key],
+            "DELETE FROM children WHERE account = $1 AND region = $2 AND root_kind = $3 AND root_id = $4 AND kind = $5 AND key = $6",
+            &[&scope.account, &scope.region, &root_kind, &id, &kind.as_str(), key],
         )
         .await?;
     }
     for (kind, key, doc) in d.updates.iter().chain(&d.inserts) {
         c.execute(
-            "INSERT INTO children (account, region, api_id, kind, key, doc) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (account, region, api_id, kind, key) DO UPDATE SET doc = EXCLUDED.doc",
-            &[&scope.account, &scope.region, &api_id, &kind.as_str(), key, doc],
+            "INSERT INTO children (account, region, root_kind, root_id, kind, key, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (account, region, root_kind, root_id, kind, key) DO UPDATE SET doc = EXCLUDED.doc",
+            &[&scope.account, &scope.region, &root_kind, &id, &kind.as_str(), key, doc],
         )
         .await?;
     }
     Ok(())
 }
 
+/// `SELECT seq, doc` queries, paged: the rows and whether more follow.
+async fn page(
+    c: &impl GenericClient,
+    sql: &str,
+    args: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    limit: usize,
+) -> StoreResult<Page<String>> {
+    let rows = c.query(sql, args).await?;
+    let more = rows.len() > limit;
+    let items = rows
+        .iter()
+        .take(limit)
+        .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)))
+        .collect();
+    Ok(Page { items, more })
+}
+
+/// The stored names of the kinds no tree loads, as an SQL list.
+static UNLOADED: LazyLock<String> = LazyLock::new(Kind::unloaded_sql);
+
 #[async_trait]
 impl Store for PostgresStore {
-    async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
+    async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         insert_tree(&tx, scope, &tree).await?;
@@ -291,94 +308,90 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn get_api(&self, scope: &Scope, api_id: &str) -> StoreResult<Api> {
+    async fn get_root(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<String> {
         let client = self.pool.get().await?;
         let row = client
             .query_opt(
-                "SELECT doc FROM apis WHERE account = $1 AND region = $2 AND api_id = $3",
-                &[&scope.account, &scope.region, &api_id],
+                "SELECT doc FROM roots WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4",
+                &[&scope.account, &scope.region, &kind.as_str(), &id],
             )
             .await?
-            .ok_or(StoreError::ApiNotFound)?;
-        Ok(serde_json::from_str(row.get::<_, &str>(0))?)
+            .ok_or(StoreError::NotFound(kind))?;
+        Ok(row.get(0))
     }
 
-    async fn list_apis(&self, scope: &Scope, after: i64, limit: usize) -> StoreResult<Page<Api>> {
+    async fn list_roots(
+        &self,
+        scope: &Scope,
+        kind: Kind,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Page<String>> {
         let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                "SELECT seq, doc FROM apis WHERE account = $1 AND region = $2 AND seq > $3 ORDER BY seq LIMIT $4",
-                &[&scope.account, &scope.region, &after, &((limit + 1) as i64)],
-            )
-            .await?;
-        let more = rows.len() > limit;
-        let items = rows
-            .iter()
-            .take(limit)
-            .map(|r| {
-                Ok((
-                    r.get::<_, i64>(0),
-                    serde_json::from_str(r.get::<_, &str>(1))?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok(Page { items, more })
+        page(
+            &client,
+            "SELECT seq, doc FROM roots WHERE account = $1 AND region = $2 AND kind = $3 AND seq > $4 ORDER BY seq LIMIT $5",
+            &[&scope.account, &scope.region, &kind.as_str(), &after, &((limit + 1) as i64)],
+            limit,
+        )
+        .await
     }
 
-    async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()> {
+    async fn delete_root(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<()> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        delete_tree(&tx, scope, api_id).await?;
+        delete_tree(&tx, scope, kind, id).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn modify(&self, scope: &Scope, api_id: &str, change: Change) -> StoreResult<ApiTree> {
+    async fn modify_raw(
+        &self,
+        scope: &Scope,
+        kind: Kind,
+        id: &str,
+        change: RawChange,
+    ) -> StoreResult<()> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let row = tx
             .query_opt(
-                "SELECT doc FROM apis WHERE account = $1 AND region = $2 AND api_id = $3 FOR UPDATE",
-                &[&scope.account, &scope.region, &api_id],
+                "SELECT doc FROM roots WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4 FOR UPDATE",
+                &[&scope.account, &scope.region, &kind.as_str(), &id],
             )
             .await?
-            .ok_or(StoreError::ApiNotFound)?;
-        let api: Api = serde_json::from_str(row.get::<_, &str>(0))?;
-        let rows = tx
-            .query(
-                "SELECT kind, doc FROM children WHERE account = $1 AND region = $2 AND api_id = $3 AND kind <> 'snapshot' ORDER BY seq",
-                &[&scope.account, &scope.region, &api_id],
-            )
-            .await?;
-        let rows = rows
-            .iter()
-            .map(|r| Ok((Kind::parse(r.get::<_, &str>(0))?, r.get::<_, String>(1))))
-            .collect::<StoreResult<Vec<_>>>()?;
-        let before = tree_from_rows(api, rows)?;
-        let (after, d) = apply_change(&before, change)?;
-        write_diff(&tx, scope, api_id, &d).await?;
+            .ok_or(StoreError::NotFound(kind))?;
+        let before = RawTree {
+            kind,
+            id: id.to_string(),
+            doc: row.get(0),
+            rows: rows_of(&tx, scope, kind, id, &UNLOADED).await?,
+        };
+        let d = change(&before)?;
+        write_diff(&tx, scope, kind, id, &d).await?;
         tx.commit().await?;
-        Ok(after)
+        Ok(())
     }
 
     async fn get_doc(
         &self,
         scope: &Scope,
-        api_id: &str,
+        root_id: &str,
         kind: Kind,
         key: &str,
     ) -> StoreResult<String> {
         let client = self.pool.get().await?;
+        let root = kind.root();
         let row = client
             .query_opt(
-                "SELECT doc FROM children WHERE account = $1 AND region = $2 AND api_id = $3 AND kind = $4 AND key = $5",
-                &[&scope.account, &scope.region, &api_id, &kind.as_str(), &key],
+                "SELECT doc FROM children WHERE account = $1 AND region = $2 AND root_kind = $3 AND root_id = $4 AND kind = $5 AND key = $6",
+                &[&scope.account, &scope.region, &root.as_str(), &root_id, &kind.as_str(), &key],
             )
             .await?;
         match row {
             Some(r) => Ok(r.get(0)),
             None => {
-                api_exists(&client, scope, api_id).await?;
+                root_exists(&client, scope, root, root_id).await?;
                 Err(StoreError::NotFound(kind))
             }
         }
@@ -387,26 +400,21 @@ impl Store for PostgresStore {
     async fn list_docs(
         &self,
         scope: &Scope,
-        api_id: &str,
+        root_id: &str,
         kind: Kind,
         after: i64,
         limit: usize,
     ) -> StoreResult<Page<String>> {
         let client = self.pool.get().await?;
-        api_exists(&client, scope, api_id).await?;
-        let rows = client
-            .query(
-                "SELECT seq, doc FROM children WHERE account = $1 AND region = $2 AND api_id = $3 AND kind = $4 AND seq > $5 ORDER BY seq LIMIT $6",
-                &[&scope.account, &scope.region, &api_id, &kind.as_str(), &after, &((limit + 1) as i64)],
-            )
-            .await?;
-        let more = rows.len() > limit;
-        let items = rows
-            .iter()
-            .take(limit)
-            .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)))
-            .collect();
-        Ok(Page { items, more })
+        let root = kind.root();
+        root_exists(&client, scope, root, root_id).await?;
+        page(
+            &client,
+            "SELECT seq, doc FROM children WHERE account = $1 AND region = $2 AND root_kind = $3 AND root_id = $4 AND kind = $5 AND seq > $6 ORDER BY seq LIMIT $7",
+            &[&scope.account, &scope.region, &root.as_str(), &root_id, &kind.as_str(), &after, &((limit + 1) as i64)],
+            limit,
+        )
+        .await
     }
 
     async fn reset(&self, account: Option<&str>) -> StoreResult<()> {
@@ -414,16 +422,14 @@ impl Store for PostgresStore {
         let tx = client.transaction().await?;
         match account {
             Some(a) => {
-                tx.execute("DELETE FROM children WHERE account = $1", &[&a])
-                    .await?;
-                tx.execute("DELETE FROM apis WHERE account = $1", &[&a])
-                    .await?;
-                tx.execute("DELETE FROM throttle_buckets WHERE account = $1", &[&a])
-                    .await?;
+                for table in ["children", "roots", "throttle_buckets"] {
+                    tx.execute(&format!("DELETE FROM {table} WHERE account = $1"), &[&a])
+                        .await?;
+                }
             }
             None => {
                 tx.batch_execute(
-                    "DELETE FROM children; DELETE FROM apis; DELETE FROM throttle_buckets;",
+                    "DELETE FROM children; DELETE FROM roots; DELETE FROM throttle_buckets;",
                 )
                 .await?;
             }
@@ -432,42 +438,15 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn take_tokens(
-        &self,
-        account: &str,
-        buckets: &[(&'static str, f64, f64)],
-    ) -> StoreResult<Option<bool>> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        for (name, rate, burst) in buckets {
-            // Refill by the database's clock (shared by all replicas), then take one token;
-            // the WHERE refuses the update (no row returned) when less than one is left.
-            let row = tx
-                .query_opt(
-                    "INSERT INTO throttle_buckets AS b (account, bucket, tokens, at)
-                     VALUES ($1, $2, $3::float8 - 1, clock_timestamp())
-                     ON CONFLICT (account, bucket) DO UPDATE SET
-                       tokens = LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM (clock_timestamp() - b.at)) * $4::float8) - 1,
-                       at = clock_timestamp()
-                     WHERE LEAST($3::float8, b.tokens + EXTRACT(EPOCH FROM (clock_timestamp() - b.at)) * $4::float8) >= 1
-                     RETURNING tokens",
-                    &[&account, name, burst, rate],
-                )
-                .await?;
-            if row.is_none() {
-                // Dropping the transaction rolls back tokens taken from earlier buckets.
-                return Ok(Some(false));
-            }
-        }
-        tx.commit().await?;
-        Ok(Some(true))
+    fn shared_buckets(&self) -> Option<&dyn TokenBuckets> {
+        Some(self)
     }
 
     async fn count_records(&self) -> StoreResult<u64> {
         let client = self.pool.get().await?;
         let n: i64 = client
             .query_one(
-                "SELECT (SELECT COUNT(*) FROM apis) + (SELECT COUNT(*) FROM children)",
+                "SELECT (SELECT COUNT(*) FROM roots) + (SELECT COUNT(*) FROM children)",
                 &[],
             )
             .await?
@@ -480,39 +459,40 @@ impl Store for PostgresStore {
         tracing::info!("postgres store closed");
     }
 
-    async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, ApiTree)>> {
+    async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, RawTree)>> {
         let client = self.pool.get().await?;
-        let apis = client
+        let roots = client
             .query(
-                "SELECT account, region, doc FROM apis WHERE $1::text IS NULL OR account = $1 ORDER BY seq",
+                "SELECT account, region, kind, id, doc FROM roots WHERE $1::text IS NULL OR account = $1 ORDER BY seq",
                 &[&account],
             )
             .await?;
-        let mut out = Vec::with_capacity(apis.len());
-        for row in apis {
-            let (account, region): (String, String) = (row.get(0), row.get(1));
-            let api: Api = serde_json::from_str(row.get::<_, &str>(2))?;
-            let rows = client
-                .query(
-                    "SELECT kind, key, doc FROM children WHERE account = $1 AND region = $2 AND api_id = $3 ORDER BY seq",
-                    &[&account, &region, &api.api_id],
-                )
-                .await?
-                .iter()
-                .map(|r| Ok((Kind::parse(r.get(0))?, r.get(1), r.get(2))))
-                .collect::<StoreResult<Vec<_>>>()?;
-            out.push((Scope::new(account, region), dumped_tree(api, rows)?));
+        let mut out = Vec::with_capacity(roots.len());
+        for row in roots {
+            let scope = Scope::new(row.get::<_, String>(0), row.get::<_, String>(1));
+            let kind = Kind::parse(row.get(2))?;
+            let id: String = row.get(3);
+            let rows = rows_of(&client, &scope, kind, &id, "''").await?;
+            out.push((
+                scope,
+                RawTree {
+                    kind,
+                    id,
+                    doc: row.get(4),
+                    rows,
+                },
+            ));
         }
         Ok(out)
     }
 
-    async fn load(&self, apis: Vec<(Scope, ApiTree)>, mode: LoadMode) -> StoreResult<()> {
+    async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        for (scope, tree) in &apis {
+        for (scope, tree) in &roots {
             if mode == LoadMode::Overwrite {
-                match delete_tree(&tx, scope, &tree.api.api_id).await {
-                    Ok(()) | Err(StoreError::ApiNotFound) => {}
+                match delete_tree(&tx, scope, tree.kind, &tree.id).await {
+                    Ok(()) | Err(StoreError::NotFound(_)) => {}
                     Err(e) => return Err(e),
                 }
             }
@@ -522,43 +502,18 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn stats(&self) -> StoreResult<super::Stored> {
+    async fn stats(&self) -> StoreResult<Stored> {
         let client = self.pool.get().await?;
         let row = client
             .query_one(
-                "SELECT (SELECT COUNT(*) FROM apis), (SELECT COUNT(*) FROM children WHERE kind = 'stage')",
-                &[],
+                "SELECT (SELECT COUNT(*) FROM roots WHERE kind = $1), (SELECT COUNT(*) FROM children WHERE kind = $2)",
+                &[&Kind::Api.as_str(), &Kind::Stage.as_str()],
             )
             .await?;
-        Ok(super::Stored {
+        Ok(Stored {
             apis: row.get::<_, i64>(0) as u64,
             stages: row.get::<_, i64>(1) as u64,
         })
-    }
-}
-
-/// Test support: the PostgreSQL URL from `GATEHOUSE_TEST_POSTGRES_URL` with a fresh schema,
-/// or `None` (and a line saying the test is skipped) when it is not set.
-pub fn test_url(what: &str) -> Option<(String, String)> {
-    let Ok(base) = std::env::var("GATEHOUSE_TEST_POSTGRES_URL") else {
-        eprintln!("skipped {what}: GATEHOUSE_TEST_POSTGRES_URL is not set");
-        return None;
-    };
-    let schema = format!("gh_test_{}", crate::model::ids::random_id(12));
-    let sep = if base.contains('?') { '&' } else { '?' };
-    Some((format!("{base}{sep}schema={schema}"), schema))
-}
-
-/// Test support: drops a schema made by [`test_url`].
-pub async fn drop_test_schema(base_url: &str, schema: &str) {
-    let (base, _) = split_schema(base_url);
-    if let Ok(config) = base.parse::<tokio_postgres::Config>() {
-        if let Ok((client, conn)) = config.connect(NoTls).await {
-            tokio::spawn(conn);
-            let _ = client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                .await;
-        }
     }
 }
 
@@ -566,29 +521,13 @@ pub async fn drop_test_schema(base_url: &str, schema: &str) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn redacts_passwords_and_splits_schema() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            split_schema("postgres://u@h/db?schema=x&sslmode=disable"),
-            (
-                "postgres://u@h/db?sslmode=disable".to_string(),
-                Some("x".to_string())
-            )
-        );
-    }
-
     #[tokio::test]
     async fn conformance() {
         let Some((url, schema)) = test_url("postgres store conformance") else {
             return;
         };
         let store = PostgresStore::open(&url).await.expect("open postgres");
-        super::super::conformance::run(&store).await;
+        crate::store::conformance::run(&store).await;
         drop(store);
         drop_test_schema(&url, &schema).await;
     }

@@ -1,0 +1,134 @@
+//! The store as model types: roots and children read, listed and changed as records and
+//! trees, over the document-level [`Store`] trait.
+
+use std::sync::{Arc, Mutex};
+
+use super::kind::{Kind, Record};
+use super::tree::{self, Change, Tree};
+use super::{Page, Store, StoreError, StoreResult};
+use crate::model::deployment::Snapshot;
+use crate::model::tree::ApiTree;
+use crate::model::{Api, Scope};
+
+fn parse_page<T: serde::de::DeserializeOwned>(page: Page<String>) -> StoreResult<Page<T>> {
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|(seq, doc)| Ok((seq, serde_json::from_str(&doc)?)))
+            .collect::<StoreResult<Vec<_>>>()?,
+        more: page.more,
+    })
+}
+
+impl<'s> dyn Store + 's {
+    /// Stores a new root with everything in `tree`. `Conflict` if its id is taken.
+    pub async fn create<T: Tree>(&self, scope: &Scope, tree: &T) -> StoreResult<()> {
+        self.insert(scope, tree::to_raw(tree)?).await
+    }
+
+    /// One root record, or `NotFound` of its kind.
+    pub async fn root<R: Record>(&self, scope: &Scope, id: &str) -> StoreResult<R> {
+        let doc = self.get_root(scope, R::KIND, id).await?;
+        Ok(serde_json::from_str(&doc)?)
+    }
+
+    /// Roots of type `R` after position `after`, at most `limit`.
+    pub async fn roots<R: Record>(
+        &self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Page<R>> {
+        parse_page(self.list_roots(scope, R::KIND, after, limit).await?)
+    }
+
+    /// Runs `change` on root `id`'s tree atomically and returns the tree as stored after it.
+    pub async fn change<T: Tree>(
+        &self,
+        scope: &Scope,
+        id: &str,
+        change: Change<T>,
+    ) -> StoreResult<T> {
+        let outcome: tree::Outcome<T> = Arc::new(Mutex::new(None));
+        let raw = tree::typed_change(change, outcome.clone());
+        self.modify_raw(scope, <T::Root as Record>::KIND, id, raw)
+            .await?;
+        let after = outcome.lock().ok().and_then(|mut slot| slot.take());
+        after.ok_or_else(|| StoreError::Backend("a change left no tree".into()))
+    }
+
+    /// Stores a new API with everything in `tree`.
+    pub async fn create_api(&self, scope: &Scope, tree: ApiTree) -> StoreResult<()> {
+        self.create(scope, &tree).await
+    }
+
+    /// One API, or `NotFound(Api)`.
+    pub async fn get_api(&self, scope: &Scope, api_id: &str) -> StoreResult<Api> {
+        self.root(scope, api_id).await
+    }
+
+    /// APIs after position `after`, at most `limit`.
+    pub async fn list_apis(
+        &self,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Page<Api>> {
+        self.roots(scope, after, limit).await
+    }
+
+    /// Deletes an API and everything under it.
+    pub async fn delete_api(&self, scope: &Scope, api_id: &str) -> StoreResult<()> {
+        self.delete_root(scope, Kind::Api, api_id).await
+    }
+
+    /// Runs `change` on API `api_id`'s tree atomically and returns the tree after it.
+    pub async fn modify(
+        &self,
+        scope: &Scope,
+        api_id: &str,
+        change: Change<ApiTree>,
+    ) -> StoreResult<ApiTree> {
+        self.change(scope, api_id, change).await
+    }
+}
+
+/// Reads one child record of root `root_id`.
+pub async fn get<T: Record>(
+    store: &dyn Store,
+    scope: &Scope,
+    root_id: &str,
+    key: &str,
+) -> StoreResult<T> {
+    let doc = store.get_doc(scope, root_id, T::KIND, key).await?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+/// Reads a deployment's snapshot.
+pub async fn get_snapshot(
+    store: &dyn Store,
+    scope: &Scope,
+    api_id: &str,
+    deployment_id: &str,
+) -> StoreResult<Snapshot> {
+    let doc = store
+        .get_doc(scope, api_id, Kind::Snapshot, deployment_id)
+        .await?;
+    Ok(serde_json::from_str(&doc)?)
+}
+
+/// Reads one page of child records of root `root_id`.
+pub async fn list<T: Record>(
+    store: &dyn Store,
+    scope: &Scope,
+    root_id: &str,
+    after: i64,
+    limit: usize,
+) -> StoreResult<Page<T>> {
+    parse_page(
+        store
+            .list_docs(scope, root_id, T::KIND, after, limit)
+            .await?,
+    )
+}

@@ -1,0 +1,139 @@
+//! Token buckets: the management API's per-account throttling takes from them, and the data
+//! plane's per-route limits will too.
+//!
+//! A bucket holds up to `burst` tokens and refills at `rate` tokens a second; a call takes
+//! one token from each bucket it names, all or none. [`LocalBuckets`] keeps them in the
+//! process; a store may keep them for every process that uses it
+//! ([`crate::store::Store::shared_buckets`]).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use async_trait::async_trait;
+
+use crate::store::StoreResult;
+
+/// One bucket a call takes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BucketSpec {
+    /// Its name, unique per owner (`all`, `create-deployment`).
+    pub name: &'static str,
+    /// Tokens added per second.
+    pub rate: f64,
+    /// Most tokens held (and held at first use).
+    pub burst: f64,
+}
+
+/// Where token buckets are kept.
+#[async_trait]
+pub trait TokenBuckets: Send + Sync {
+    /// Takes one token from each of `owner`'s `buckets` at once: `true` if every one had a
+    /// token; `false` (and nothing taken) if any was empty.
+    async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> StoreResult<bool>;
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn refill(&mut self, rate: f64, burst: f64, now: Instant) {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(burst);
+        self.at = now;
+    }
+}
+
+/// Buckets kept in this process.
+#[derive(Debug, Default)]
+pub struct LocalBuckets {
+    /// (owner, bucket name) → bucket.
+    buckets: Mutex<HashMap<(String, &'static str), Bucket>>,
+}
+
+impl LocalBuckets {
+    /// Empty buckets (each starts full at first use).
+    pub fn new() -> LocalBuckets {
+        LocalBuckets::default()
+    }
+
+    /// [`TokenBuckets::take`] at time `now`.
+    pub fn take_at(&self, owner: &str, buckets: &[BucketSpec], now: Instant) -> bool {
+        let Ok(mut map) = self.buckets.lock() else {
+            return true;
+        };
+        let mut refilled: Vec<Bucket> = buckets
+            .iter()
+            .map(|spec| {
+                let mut b = *map.entry((owner.to_string(), spec.name)).or_insert(Bucket {
+                    tokens: spec.burst,
+                    at: now,
+                });
+                b.refill(spec.rate, spec.burst, now);
+                b
+            })
+            .collect();
+        let allowed = refilled.iter().all(|b| b.tokens >= 1.0);
+        for (spec, b) in buckets.iter().zip(refilled.iter_mut()) {
+            if allowed {
+                b.tokens -= 1.0;
+            }
+            map.insert((owner.to_string(), spec.name), *b);
+        }
+        allowed
+    }
+}
+
+#[async_trait]
+impl TokenBuckets for LocalBuckets {
+    async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> StoreResult<bool> {
+        Ok(self.take_at(owner, buckets, Instant::now()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const ALL: BucketSpec = BucketSpec {
+        name: "all",
+        rate: 10.0,
+        burst: 40.0,
+    };
+
+    #[test]
+    fn a_bucket_allows_the_burst_then_the_rate() {
+        let b = LocalBuckets::new();
+        let start = Instant::now();
+        let ok = (0..100).filter(|_| b.take_at("a", &[ALL], start)).count();
+        assert_eq!(ok, 40);
+        assert!(b.take_at("b", &[ALL], start), "owners are separate");
+        let later = start + Duration::from_millis(500);
+        let ok = (0..100).filter(|_| b.take_at("a", &[ALL], later)).count();
+        assert_eq!(ok, 5, "10 per second refill");
+    }
+
+    #[test]
+    fn a_refused_call_takes_from_no_bucket() {
+        let b = LocalBuckets::new();
+        let start = Instant::now();
+        let slow = BucketSpec {
+            name: "slow",
+            rate: 0.2,
+            burst: 1.0,
+        };
+        let all = BucketSpec {
+            name: "all",
+            rate: 0.0,
+            burst: 2.0,
+        };
+        assert!(b.take_at("a", &[all, slow], start));
+        assert!(!b.take_at("a", &[all, slow], start));
+        assert!(b.take_at("a", &[all], start), "`all` kept its token");
+    }
+}

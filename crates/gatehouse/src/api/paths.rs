@@ -1,0 +1,88 @@
+//! Typed path parameters: one struct per set of path labels in the model, each field a
+//! percent-decoded label. Handlers receive these, never label positions.
+
+use gatehouse_core::error::ApiResult;
+
+use super::router::decode_label;
+
+/// A set of path labels an operation's URI template fills.
+pub trait PathParams: Sized + Send {
+    /// The labels' names in the model, in path order.
+    const NAMES: &'static [&'static str];
+    /// Decodes the raw (percent-encoded) labels, in path order.
+    fn from_raw(raw: &[&str]) -> ApiResult<Self>;
+}
+
+/// Operations without path labels.
+impl PathParams for () {
+    const NAMES: &'static [&'static str] = &[];
+    fn from_raw(_: &[&str]) -> ApiResult<()> {
+        Ok(())
+    }
+}
+
+/// Defines the path structs: `Name { field: "modelLabel", ... }`.
+macro_rules! paths {
+    ($($(#[$doc:meta])* $name:ident { $($field:ident: $label:literal),+ })*) => {
+        $($(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            $(#[doc = concat!("`{", $label, "}`")] pub $field: String,)+
+        }
+
+        impl PathParams for $name {
+            const NAMES: &'static [&'static str] = &[$($label),+];
+            fn from_raw(raw: &[&str]) -> ApiResult<Self> {
+                let mut labels = raw.iter();
+                Ok($name {
+                    $($field: decode_label(labels.next().copied().unwrap_or_default())?,)+
+                })
+            }
+        })*
+    };
+}
+
+paths! {
+    /// `/v2/apis/{apiId}`
+    ApiPath { api_id: "apiId" }
+    /// `…/stages/{stageName}`
+    StagePath { api_id: "apiId", stage_name: "stageName" }
+    /// `…/stages/{stageName}/routesettings/{routeKey}`
+    RouteSettingsPath { api_id: "apiId", stage_name: "stageName", route_key: "routeKey" }
+    /// `…/routes/{routeId}`
+    RoutePath { api_id: "apiId", route_id: "routeId" }
+    /// `…/routes/{routeId}/requestparameters/{requestParameterKey}`
+    RequestParameterPath { api_id: "apiId", route_id: "routeId", request_parameter_key: "requestParameterKey" }
+    /// `…/routes/{routeId}/routeresponses/{routeResponseId}`
+    RouteResponsePath { api_id: "apiId", route_id: "routeId", route_response_id: "routeResponseId" }
+    /// `…/integrations/{integrationId}`
+    IntegrationPath { api_id: "apiId", integration_id: "integrationId" }
+    /// `…/integrations/{integrationId}/integrationresponses/{integrationResponseId}`
+    IntegrationResponsePath { api_id: "apiId", integration_id: "integrationId", integration_response_id: "integrationResponseId" }
+    /// `…/deployments/{deploymentId}`
+    DeploymentPath { api_id: "apiId", deployment_id: "deploymentId" }
+    /// `…/authorizers/{authorizerId}`
+    AuthorizerPath { api_id: "apiId", authorizer_id: "authorizerId" }
+    /// `…/models/{modelId}`
+    ModelPath { api_id: "apiId", model_id: "modelId" }
+    /// `…/exports/{specification}`
+    ExportPath { api_id: "apiId", specification: "specification" }
+    /// `/v2/domainnames/{domainName}`
+    DomainNamePath { domain_name: "domainName" }
+    /// `…/apimappings/{apiMappingId}`
+    ApiMappingPath { domain_name: "domainName", api_mapping_id: "apiMappingId" }
+    /// `…/routingrules/{routingRuleId}`
+    RoutingRulePath { domain_name: "domainName", routing_rule_id: "routingRuleId" }
+    /// `/v2/vpclinks/{vpcLinkId}`
+    VpcLinkPath { vpc_link_id: "vpcLinkId" }
+    /// `/v2/tags/{resource-arn}`
+    ResourceArnPath { resource_arn: "resource-arn" }
+    /// `/v2/portals/{portalId}`
+    PortalPath { portal_id: "portalId" }
+    /// `/v2/portalproducts/{portalProductId}`
+    PortalProductPath { portal_product_id: "portalProductId" }
+    /// `…/productpages/{productPageId}`
+    ProductPagePath { portal_product_id: "portalProductId", product_page_id: "productPageId" }
+    /// `…/productrestendpointpages/{productRestEndpointPageId}`
+    ProductRestEndpointPagePath { portal_product_id: "portalProductId", product_rest_endpoint_page_id: "productRestEndpointPageId" }
+}

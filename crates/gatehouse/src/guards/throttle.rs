@@ -1,0 +1,130 @@
+//! Per-account throttling as AWS does it for the management API
+//! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html>): 10 requests
+//! per second with a burst of 40 per account, and CreateDeployment once every 5 seconds. A
+//! throttled call gets 429 `TooManyRequestsException` `{"message":"Too Many Requests"}`.
+//!
+//! The buckets are the store's when it shares them among replicas (PostgreSQL), else this
+//! process's.
+
+use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
+use gatehouse_core::store::Store;
+use gatehouse_core::token_bucket::{BucketSpec, LocalBuckets, TokenBuckets};
+
+use crate::api::Operation;
+
+/// AWS's message for a throttled call.
+pub const TOO_MANY_REQUESTS: &str = "Too Many Requests";
+
+/// Throttling settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ThrottleConfig {
+    /// Sustained requests per second per account.
+    pub rate: f64,
+    /// Burst size per account.
+    pub burst: f64,
+    /// Seconds between CreateDeployment calls per account.
+    pub deploy_interval: f64,
+}
+
+/// Per-account throttling.
+#[derive(Debug)]
+pub struct Throttle {
+    /// The account's bucket, for every call.
+    all: [BucketSpec; 1],
+    /// The account's bucket and its CreateDeployment bucket.
+    deploy: [BucketSpec; 2],
+    local: LocalBuckets,
+}
+
+impl Throttle {
+    /// Throttling with `config`.
+    pub fn new(config: ThrottleConfig) -> Throttle {
+        let all = BucketSpec {
+            name: "all",
+            rate: config.rate,
+            burst: config.burst,
+        };
+        let deploy_rate = if config.deploy_interval > 0.0 {
+            1.0 / config.deploy_interval
+        } else {
+            1e9
+        };
+        Throttle {
+            all: [all],
+            deploy: [
+                all,
+                BucketSpec {
+                    name: "create-deployment",
+                    rate: deploy_rate,
+                    burst: 1.0,
+                },
+            ],
+            local: LocalBuckets::new(),
+        }
+    }
+
+    /// The buckets `op` takes from.
+    pub fn buckets(&self, op: Operation) -> &[BucketSpec] {
+        if op == Operation::CreateDeployment {
+            &self.deploy
+        } else {
+            &self.all
+        }
+    }
+
+    /// Takes a token from each of `op`'s buckets for `account` (the store's buckets when
+    /// it shares them, else this process's), or refuses with 429. A refused call takes
+    /// nothing.
+    pub async fn check(&self, store: &dyn Store, account: &str, op: Operation) -> ApiResult<()> {
+        let buckets: &dyn TokenBuckets = match store.shared_buckets() {
+            Some(shared) => shared,
+            None => &self.local,
+        };
+        match buckets.take(account, self.buckets(op)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(ApiError::new(ErrorKind::TooManyRequests, TOO_MANY_REQUESTS)),
+            Err(e) => Err(e.into_api_error()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn local(t: &Throttle, op: Operation, at: Instant) -> bool {
+        t.local.take_at("a", t.buckets(op), at)
+    }
+
+    #[test]
+    fn create_deployment_once_every_five_seconds() {
+        let t = Throttle::new(ThrottleConfig {
+            rate: 10.0,
+            burst: 40.0,
+            deploy_interval: 5.0,
+        });
+        let start = Instant::now();
+        assert!(local(&t, Operation::CreateDeployment, start));
+        assert!(!local(
+            &t,
+            Operation::CreateDeployment,
+            start + Duration::from_secs(4)
+        ));
+        assert!(local(
+            &t,
+            Operation::CreateDeployment,
+            start + Duration::from_secs(5)
+        ));
+        // A refused deployment does not spend the account's general tokens.
+        let t = Throttle::new(ThrottleConfig {
+            burst: 2.0,
+            rate: 0.0,
+            deploy_interval: 5.0,
+        });
+        assert!(local(&t, Operation::CreateDeployment, start));
+        assert!(!local(&t, Operation::CreateDeployment, start));
+        assert!(local(&t, Operation::GetStage, start));
+    }
+}

@@ -1,0 +1,110 @@
+//! Reading, listing and changing records the same way for every kind: one record in its
+//! wire shape, a page of them, a change to a root's tree in one transaction.
+
+use gatehouse_core::error::ApiResult;
+use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::store::{self, Page, Record, Tree};
+
+use super::support::{Ctx, Input, Reply, Service};
+use crate::wire::{self, page, ToWire};
+
+/// Runs `f` on root `id`'s tree in one store transaction; returns the tree after it.
+pub async fn change_root<T: Tree>(
+    svc: &Service,
+    ctx: &Ctx,
+    id: &str,
+    f: impl FnOnce(&mut T) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<T> {
+    svc.store
+        .change(&ctx.scope, id, Box::new(f))
+        .await
+        .map_err(|e| ctx.store_error(e, id, None))
+}
+
+/// Runs `f` on API `api_id`'s tree in one store transaction; returns the tree after it.
+pub async fn change(
+    svc: &Service,
+    ctx: &Ctx,
+    api_id: &str,
+    f: impl FnOnce(&mut ApiTree) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<ApiTree> {
+    change_root(svc, ctx, api_id, f).await
+}
+
+/// Reads child record `key` of root `root_id`.
+pub async fn read<T: Record>(svc: &Service, ctx: &Ctx, root_id: &str, key: &str) -> ApiResult<T> {
+    store::get::<T>(svc.store.as_ref(), &ctx.scope, root_id, key)
+        .await
+        .map_err(|e| ctx.store_error(e, root_id, Some(key)))
+}
+
+/// Answers a Get of child record `key` of root `root_id`, in its wire shape.
+pub async fn get_child<T: Record + ToWire>(
+    svc: &Service,
+    ctx: &Ctx,
+    root_id: &str,
+    key: &str,
+) -> ApiResult<Reply> {
+    let doc = svc
+        .store
+        .get_doc(&ctx.scope, root_id, T::KIND, key)
+        .await
+        .map_err(|e| ctx.store_error(e, root_id, Some(key)))?;
+    Reply::json_text(svc.renders.render::<T>(&doc)?)
+}
+
+/// The page a listing request asks for (`maxResults`, `nextToken`).
+pub fn page_request(input: &Input, listing: &str) -> ApiResult<page::PageRequest> {
+    page::parse(
+        wire::query_param(&input.query, "maxResults"),
+        wire::query_param(&input.query, "nextToken"),
+        listing,
+    )
+}
+
+/// The `nextToken` after `found`, if records follow it.
+pub fn next_token<T>(listing: &str, found: &Page<T>) -> Option<String> {
+    match found.items.last() {
+        Some((seq, _)) if found.more => Some(page::token(listing, *seq)),
+        _ => None,
+    }
+}
+
+/// Answers a paginated listing of root `root_id`'s children of type `T`:
+/// `{items, nextToken}`.
+pub async fn list_children<T: Record + ToWire>(
+    svc: &Service,
+    ctx: &Ctx,
+    root_id: &str,
+    input: &Input,
+) -> ApiResult<Reply> {
+    let listing = format!(
+        "{}|{}|{}|{root_id}",
+        T::KIND.as_str(),
+        ctx.scope.account,
+        ctx.scope.region
+    );
+    let req = page_request(input, &listing)?;
+    let found = svc
+        .store
+        .list_docs(&ctx.scope, root_id, T::KIND, req.after, req.limit)
+        .await
+        .map_err(|e| ctx.store_error(e, root_id, None))?;
+    // `{"items":[...],"nextToken":"..."}` (as wire::ListOut serializes it), from the
+    // rendered items.
+    let mut body = Vec::with_capacity(64 + found.items.iter().map(|(_, d)| d.len()).sum::<usize>());
+    body.extend_from_slice(b"{\"items\":[");
+    for (i, (_, doc)) in found.items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&svc.renders.render::<T>(doc)?);
+    }
+    body.push(b']');
+    if let Some(token) = next_token(&listing, &found) {
+        body.extend_from_slice(b",\"nextToken\":");
+        body.extend_from_slice(wire::to_json(&token)?.as_bytes());
+    }
+    body.push(b'}');
+    Reply::json_text(body)
+}

@@ -1,0 +1,72 @@
+//! The application state every request handler reads, built from checked settings and an
+//! opened store.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use gatehouse_core::store::SharedStore;
+use tokio::sync::Semaphore;
+
+use super::metrics::Metrics;
+use crate::auth::{Authenticator, Defaults};
+use crate::guards::faults::Faults;
+use crate::guards::throttle::Throttle;
+use crate::ops::{Service, ServiceConfig};
+use crate::settings::{Settings, Timeouts};
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct App {
+    /// Operations and their store.
+    pub service: Service,
+    /// Resolves (and in strict mode verifies) each caller.
+    pub auth: Arc<Authenticator>,
+    /// Body size limit in bytes.
+    pub body_limit: usize,
+    /// Per-account throttling, when on.
+    pub throttle: Option<Arc<Throttle>>,
+    /// Injected faults.
+    pub faults: Arc<Faults>,
+    /// Requests that may run at once; the rest are shed with 503.
+    pub permits: Arc<Semaphore>,
+    /// The number of permits.
+    pub max_concurrent: usize,
+    /// Connection timeouts.
+    pub timeouts: Timeouts,
+    /// When the server was built (for uptime).
+    pub started: Instant,
+    /// `memory`, `sqlite` or `postgres`.
+    pub store_kind: &'static str,
+    /// Request counters and latency histograms.
+    pub metrics: Arc<Metrics>,
+}
+
+impl App {
+    /// Builds the application state from settings (checked here: see [`Settings::check`])
+    /// and an opened store.
+    pub fn new(settings: &Settings, store: SharedStore) -> Result<App, String> {
+        let checked = settings.check()?;
+        let defaults = Defaults {
+            account: settings.default_account.clone(),
+            region: settings.default_region.clone(),
+        };
+        Ok(App {
+            service: Service::new(
+                store,
+                ServiceConfig {
+                    max_stages_per_api: settings.max_stages_per_api as usize,
+                },
+            ),
+            auth: Arc::new(Authenticator::new(checked.mode, defaults)),
+            body_limit: settings.body_limit,
+            throttle: checked.throttle.map(|c| Arc::new(Throttle::new(c))),
+            faults: Arc::new(Faults::new(checked.faults)),
+            permits: Arc::new(Semaphore::new(settings.max_concurrent_requests)),
+            max_concurrent: settings.max_concurrent_requests,
+            timeouts: checked.timeouts,
+            started: Instant::now(),
+            store_kind: settings.store.kind(),
+            metrics: Arc::new(Metrics::default()),
+        })
+    }
+}

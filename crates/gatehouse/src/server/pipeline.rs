@@ -1,0 +1,200 @@
+//! The request pipeline: every request, whatever it is, goes through [`handle`]. Load
+//! shedding, then gatehouse's own endpoints, the body limit, authentication, routing to an
+//! operation, throttling, injected faults, and the operation; then the response with its
+//! request id, the metrics and one log line.
+
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use futures_util::FutureExt;
+use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
+use gatehouse_core::model::{ids, time, Scope};
+
+use super::app::App;
+use super::metrics::Rejection;
+use super::{admin, response};
+use crate::api::{router, Operation};
+use crate::auth::sigv4;
+use crate::guards::faults::{self, FaultAction};
+use crate::ops::{self, Ctx, Input, Reply};
+use crate::wire;
+
+/// Answers one request.
+pub async fn handle(app: &App, req: Request) -> Response {
+    let started = Instant::now();
+    let request_id = ids::request_id();
+    let method = req.method().clone();
+    // For the log line after the request is consumed (a Uri clone shares its bytes).
+    let uri = req.uri().clone();
+    // Load shedding: beyond the concurrency cap, answer 503 at once instead of queueing.
+    let permit = app.permits.try_acquire();
+    // A bug must never take the connection down without an answer: a panic becomes a 500.
+    let outcome = match permit {
+        Ok(_permit) => AssertUnwindSafe(dispatch(app, req)).catch_unwind().await,
+        Err(_) => {
+            app.metrics.reject(Rejection::LoadShed);
+            Ok(Dispatched::refused(ApiError::new(
+                ErrorKind::ServiceUnavailable,
+                "Too many concurrent requests; please retry",
+            )))
+        }
+    };
+    let mut error = None;
+    let (mut response, op, scope) = match outcome {
+        Ok(Dispatched { answer, op, scope }) => match answer {
+            Ok((status, reply)) => (response::reply(status, reply), op, scope),
+            Err(e) => {
+                error = Some(e.kind);
+                (response::error(e), op, scope)
+            }
+        },
+        Err(_) => {
+            tracing::error!(request_id = %request_id, "request handler panicked");
+            error = Some(ErrorKind::Internal);
+            (
+                response::error(ApiError::internal("Internal server error")),
+                None,
+                None,
+            )
+        }
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-amzn-requestid", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&ids::random_id(16)) {
+        headers.insert("x-amz-apigw-id", v);
+    }
+    let latency = started.elapsed();
+    if !admin::is_admin_path(uri.path()) {
+        app.metrics.record(op, error, latency);
+    }
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        path = %uri.path(),
+        operation = op.map(Operation::name).unwrap_or_default(),
+        account = scope.as_ref().map(|s| s.account.as_str()).unwrap_or(""),
+        region = scope.as_ref().map(|s| s.region.as_str()).unwrap_or(""),
+        status = response.status().as_u16(),
+        latency_us = latency.as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+/// What a request came to: its answer, and as far as it got, its operation and caller.
+struct Dispatched {
+    answer: ApiResult<(StatusCode, Reply)>,
+    op: Option<Operation>,
+    scope: Option<Scope>,
+}
+
+impl Dispatched {
+    /// Refused before the caller was known.
+    fn refused(e: ApiError) -> Dispatched {
+        Dispatched {
+            answer: Err(e),
+            op: None,
+            scope: None,
+        }
+    }
+}
+
+async fn dispatch(app: &App, req: Request) -> Dispatched {
+    let (parts, body) = req.into_parts();
+    if !parts.uri.path().starts_with("/v2/") {
+        if let Some(answer) = admin::answer(app, &parts).await {
+            return Dispatched {
+                answer,
+                op: None,
+                scope: None,
+            };
+        }
+    }
+    let too_large = || {
+        app.metrics.reject(Rejection::BodyLimit);
+        Dispatched::refused(ApiError::new(
+            ErrorKind::PayloadTooLarge,
+            format!(
+                "Request body is larger than the limit of {} bytes",
+                app.body_limit
+            ),
+        ))
+    };
+    let declared = parts
+        .headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > app.body_limit) {
+        return too_large();
+    }
+    let Ok(body) = axum::body::to_bytes(body, app.body_limit).await else {
+        return too_large();
+    };
+    let signed = sigv4::Request {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query(),
+        headers: &parts.headers,
+        body: &body,
+    };
+    let scope = match app.auth.authenticate(&signed, time::now()) {
+        Ok(s) => s,
+        Err(e) => {
+            app.metrics.reject(Rejection::Auth);
+            return Dispatched::refused(e);
+        }
+    };
+    let refused = |e: ApiError, op: Option<Operation>, scope: Scope| Dispatched {
+        answer: Err(e),
+        op,
+        scope: Some(scope),
+    };
+    let query = match wire::parse_query(parts.uri.query()) {
+        Ok(q) => q,
+        Err(e) => return refused(e, None, scope),
+    };
+    let (op, labels) = match router::route(&parts.method, parts.uri.path()) {
+        Ok(found) => found,
+        Err(e) => {
+            app.metrics.reject(Rejection::UnknownOperation);
+            return refused(e, None, scope);
+        }
+    };
+    if let Some(t) = &app.throttle {
+        if let Err(e) = t
+            .check(app.service.store.as_ref(), &scope.account, op)
+            .await
+        {
+            return refused(e, Some(op), scope);
+        }
+    }
+    if !app.faults.is_empty() {
+        match app.faults.pick(op) {
+            Some((FaultAction::Fail(kind), spec)) => {
+                return refused(faults::injected(kind, &spec), Some(op), scope)
+            }
+            Some((FaultAction::Delay(d), _)) => tokio::time::sleep(d).await,
+            None => {}
+        }
+    }
+    let ctx = Ctx { scope, op };
+    let answer = ops::call(&app.service, &ctx, &labels, Input { query, body })
+        .await
+        .map(|reply| (success_status(op), reply));
+    Dispatched {
+        answer,
+        op: Some(op),
+        scope: Some(ctx.scope),
+    }
+}
+
+/// The success status the operation table gives `op`.
+fn success_status(op: Operation) -> StatusCode {
+    StatusCode::from_u16(op.status()).unwrap_or(StatusCode::OK)
+}
