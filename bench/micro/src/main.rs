@@ -10,14 +10,14 @@ use std::time::Instant;
 use axum::http::{HeaderMap, HeaderValue};
 use gatehouse::auth::credentials::Credentials;
 use gatehouse::auth::sigv4::{self, Request};
+use gatehouse::server::{self, App};
+use gatehouse::settings::{AuthMode, CredentialSource, Settings};
+use gatehouse::wire::stages::StageOut;
 use gatehouse_core::model::api::{ApiInput, ProtocolType};
 use gatehouse_core::model::stage::{StageInput, StageRules};
 use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{Api, Scope, Stage};
-use gatehouse::server::{self, App};
-use gatehouse::settings::{AuthMode, CredentialSource, Settings};
 use gatehouse_core::store::{self, Store, StoreUrl};
-use gatehouse::wire::stages::StageOut;
 
 /// `gatehouse-micro [FILTER]` runs the benchmarks whose name contains FILTER;
 /// `MICRO_SCALE=N` divides every iteration count by N (for callgrind).

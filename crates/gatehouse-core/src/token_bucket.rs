@@ -4,7 +4,7 @@
 //! A bucket holds up to `burst` tokens and refills at `rate` tokens a second; a call takes
 //! one token from each bucket it names, all or none. [`LocalBuckets`] keeps them in the
 //! process; a store may keep them for every process that uses it
-//! ([`crate::store::Store::shared_buckets`]).
+//! (`Store::shared_buckets`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 
-use crate::store::StoreResult;
+use crate::error::ApiResult;
 
 /// One bucket a call takes from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,8 +29,9 @@ pub struct BucketSpec {
 #[async_trait]
 pub trait TokenBuckets: Send + Sync {
     /// Takes one token from each of `owner`'s `buckets` at once: `true` if every one had a
-    /// token; `false` (and nothing taken) if any was empty.
-    async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> StoreResult<bool>;
+    /// token; `false` (and nothing taken) if any was empty. Fails only when the buckets'
+    /// keeper (a database) does.
+    async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> ApiResult<bool>;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +90,7 @@ impl LocalBuckets {
 
 #[async_trait]
 impl TokenBuckets for LocalBuckets {
-    async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> StoreResult<bool> {
+    async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> ApiResult<bool> {
         Ok(self.take_at(owner, buckets, Instant::now()))
     }
 }

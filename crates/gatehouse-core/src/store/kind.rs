@@ -5,20 +5,13 @@
 //! root kind and is keyed within it. The table below drives the stored kind names, the
 //! not-found messages, the state file's member names, which records a tree loads, what a
 //! delete takes with it, and the render cache's slots (a kind's slot is its position).
-//! Adding a kind: a row here, its record's [`Record`] impl below, and, for a child that a
-//! tree loads, its line in the tree's declaration.
+//! Which model type each kind is, and which tree holds it, is declared in
+//! [`super::typed`]. Adding a kind: a row here, two lines there, its model file.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::{StoreError, StoreResult};
-use crate::model::deployment::Deployment;
-use crate::model::domain_name::{ApiMapping, DomainName, DomainNameTree};
-use crate::model::integration::Integration;
-use crate::model::route::Route;
-use crate::model::tree::ApiTree;
-use crate::model::vpc_link::{VpcLink, VpcLinkTree};
-use crate::model::{Api, Stage};
 
 /// One row of the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,35 +195,6 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + 'static {
     const KIND: Kind;
     /// Its key.
     fn key(&self) -> &str;
-}
-
-/// Implements [`Record`] for model types: `Type => Kind, key field`.
-macro_rules! records {
-    ($($t:ty => $kind:ident, $field:ident;)*) => {
-        $(impl Record for $t {
-            const KIND: Kind = Kind::$kind;
-            fn key(&self) -> &str {
-                &self.$field
-            }
-        })*
-    };
-}
-
-records! {
-    Api => Api, api_id;
-    Stage => Stage, stage_name;
-    Route => Route, route_id;
-    Integration => Integration, integration_id;
-    Deployment => Deployment, deployment_id;
-    DomainName => DomainName, domain_name;
-    ApiMapping => ApiMapping, api_mapping_id;
-    VpcLink => VpcLink, vpc_link_id;
-}
-
-super::tree::declare_trees! {
-    ApiTree { root: api: Api, children: [stages, routes, integrations, deployments], once: new_snapshots as Snapshot }
-    DomainNameTree { root: domain: DomainName, children: [api_mappings] }
-    VpcLinkTree { root: vpc_link: VpcLink, children: [] }
 }
 
 #[cfg(test)]

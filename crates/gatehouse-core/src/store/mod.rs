@@ -28,9 +28,9 @@ pub mod tree;
 pub mod typed;
 pub mod url;
 
-pub use kind::{visit_tree, Kind, Record};
+pub use kind::{Kind, Record};
 pub use tree::{Diff, RawChange, RawTree, Row, Tree, TreeVisitor};
-pub use typed::{get, get_snapshot, list};
+pub use typed::{get, get_snapshot, list, visit_tree};
 pub use url::StoreUrl;
 
 /// What a store call can fail with.

@@ -388,10 +388,7 @@ pub type Outcome<T> = Arc<Mutex<Option<T>>>;
 
 /// Wraps a typed change as the [`RawChange`] a backend runs; on success the tree after it
 /// is left in `outcome`.
-pub fn typed_change<T: Tree>(
-    change: Change<T>,
-    outcome: Outcome<T>,
-) -> RawChange {
+pub fn typed_change<T: Tree>(change: Change<T>, outcome: Outcome<T>) -> RawChange {
     Box::new(move |raw| {
         let mut tree: T = from_raw(raw)?;
         tree.clear_once();

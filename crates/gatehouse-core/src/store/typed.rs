@@ -1,14 +1,48 @@
-//! The store as model types: roots and children read, listed and changed as records and
-//! trees, over the document-level [`Store`] trait.
+//! The store as model types: which model type each kind of the registry is ([`Record`]),
+//! which fields of which tree hold it, and roots and children read, listed and changed as
+//! records and trees over the document-level [`Store`] trait.
 
 use std::sync::{Arc, Mutex};
 
 use super::kind::{Kind, Record};
 use super::tree::{self, Change, Tree};
 use super::{Page, Store, StoreError, StoreResult};
-use crate::model::deployment::Snapshot;
+use crate::model::deployment::{Deployment, Snapshot};
+use crate::model::domain_name::{ApiMapping, DomainName, DomainNameTree};
+use crate::model::integration::Integration;
+use crate::model::route::Route;
 use crate::model::tree::ApiTree;
-use crate::model::{Api, Scope};
+use crate::model::vpc_link::{VpcLink, VpcLinkTree};
+use crate::model::{Api, Scope, Stage};
+
+/// Implements [`Record`] for model types: `Type => Kind, key field`.
+macro_rules! records {
+    ($($t:ty => $kind:ident, $field:ident;)*) => {
+        $(impl Record for $t {
+            const KIND: Kind = Kind::$kind;
+            fn key(&self) -> &str {
+                &self.$field
+            }
+        })*
+    };
+}
+
+records! {
+    Api => Api, api_id;
+    Stage => Stage, stage_name;
+    Route => Route, route_id;
+    Integration => Integration, integration_id;
+    Deployment => Deployment, deployment_id;
+    DomainName => DomainName, domain_name;
+    ApiMapping => ApiMapping, api_mapping_id;
+    VpcLink => VpcLink, vpc_link_id;
+}
+
+super::tree::declare_trees! {
+    ApiTree { root: api: Api, children: [stages, routes, integrations, deployments], once: new_snapshots as Snapshot }
+    DomainNameTree { root: domain: DomainName, children: [api_mappings] }
+    VpcLinkTree { root: vpc_link: VpcLink, children: [] }
+}
 
 fn parse_page<T: serde::de::DeserializeOwned>(page: Page<String>) -> StoreResult<Page<T>> {
     Ok(Page {

@@ -1,9 +1,7 @@
 //! Typed path parameters: one struct per set of path labels in the model, each field a
 //! percent-decoded label. Handlers receive these, never label positions.
 
-use gatehouse_core::error::ApiResult;
-
-use super::router::decode_label;
+use gatehouse_core::error::{ApiError, ApiResult};
 
 /// A set of path labels an operation's URI template fills.
 pub trait PathParams: Sized + Send {
@@ -19,6 +17,14 @@ impl PathParams for () {
     fn from_raw(_: &[&str]) -> ApiResult<()> {
         Ok(())
     }
+}
+
+/// Percent-decodes one path label (after the raw path was split on `/`).
+pub fn decode_label(raw: &str) -> ApiResult<String> {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::bad_request("Invalid path: a path label is not valid UTF-8"))
 }
 
 /// Defines the path structs: `Name { field: "modelLabel", ... }`.
@@ -85,4 +91,16 @@ paths! {
     ProductPagePath { portal_product_id: "portalProductId", product_page_id: "productPageId" }
     /// `…/productrestendpointpages/{productRestEndpointPageId}`
     ProductRestEndpointPagePath { portal_product_id: "portalProductId", product_rest_endpoint_page_id: "productRestEndpointPageId" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_decode_after_routing() {
+        assert_eq!(decode_label("%24default").unwrap(), "$default");
+        assert_eq!(decode_label("GET%20%2Fpets").unwrap(), "GET /pets");
+        assert!(decode_label("%ff").is_err());
+    }
 }

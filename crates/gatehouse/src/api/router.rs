@@ -117,14 +117,6 @@ pub fn route<'p>(method: &Method, path: &'p str) -> ApiResult<(Operation, Labels
     Err(no_match())
 }
 
-/// Percent-decodes one path label (after the raw path was split on `/`).
-pub fn decode_label(raw: &str) -> ApiResult<String> {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| ApiError::bad_request("Invalid path: a path label is not valid UTF-8"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,7 +149,6 @@ mod tests {
         assert!(route(&Method::HEAD, "/v2/apis").is_err());
         assert!(route(&Method::GET, "/v2/apis/a/b/c/d/e/f").is_err());
         assert!(route(&Method::GET, &"/x".repeat(100)).is_err());
-        assert!(decode_label("%ff").is_err());
     }
 
     #[test]

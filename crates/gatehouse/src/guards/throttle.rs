@@ -83,7 +83,7 @@ impl Throttle {
         match buckets.take(account, self.buckets(op)).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(ApiError::new(ErrorKind::TooManyRequests, TOO_MANY_REQUESTS)),
-            Err(e) => Err(e.into_api_error()),
+            Err(e) => Err(e),
         }
     }
 }

@@ -5,12 +5,21 @@
 use async_trait::async_trait;
 
 use super::PostgresStore;
+use crate::error::ApiResult;
 use crate::store::StoreResult;
 use crate::token_bucket::{BucketSpec, TokenBuckets};
 
 #[async_trait]
 impl TokenBuckets for PostgresStore {
-    async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> StoreResult<bool> {
+    async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> ApiResult<bool> {
+        self.take_tokens(owner, buckets)
+            .await
+            .map_err(|e| e.into_api_error())
+    }
+}
+
+impl PostgresStore {
+    async fn take_tokens(&self, owner: &str, buckets: &[BucketSpec]) -> StoreResult<bool> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         for b in buckets {
