@@ -296,7 +296,8 @@ impl Settings {
             .iter()
             .filter(|f| !f.trim().is_empty())
             .map(|f| FaultRule::parse(f.trim()))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("faults: {e}"))?;
         let throttle = if self.throttle {
             if !(self.throttle_rate >= 0.0
                 && self.throttle_burst >= 1.0
