@@ -13,21 +13,19 @@
 //! buckets live here too, shared by every replica ([`buckets`]).
 
 mod buckets;
+mod sql;
 pub mod url;
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{
-    GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts,
-};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use tokio_postgres::NoTls;
 
+use self::sql::{delete_tree, insert_tree, page, root_exists, rows_of, write_diff};
 use self::url::{parse_url, redact};
-use super::{
-    Diff, Kind, LoadMode, Page, RawChange, RawTree, Row, Store, StoreError, StoreResult, Stored,
-};
+use super::{Kind, LoadMode, Page, RawChange, RawTree, Store, StoreError, StoreResult, Stored};
 use crate::model::Scope;
 use crate::token_bucket::TokenBuckets;
 
@@ -161,138 +159,6 @@ impl PostgresStore {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// `Ok` if the root exists, else `NotFound(kind)`.
-async fn root_exists(
-    c: &impl GenericClient,
-    scope: &Scope,
-    kind: Kind,
-    id: &str,
-) -> StoreResult<()> {
-    let row = c
-        .query_opt(
-            "SELECT 1 FROM roots WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4",
-            &[&scope.account, &scope.region, &kind.as_str(), &id],
-        )
-        .await?;
-    row.map(|_| ()).ok_or(StoreError::NotFound(kind))
-}
-
-/// The child rows of a root in creation order, except the kinds in the SQL list `except`.
-async fn rows_of(
-    c: &impl GenericClient,
-    scope: &Scope,
-    kind: Kind,
-    id: &str,
-    except: &str,
-) -> StoreResult<Vec<Row>> {
-    c.query(
-        &format!(
-            "SELECT kind, key, doc FROM children WHERE account = $1 AND region = $2 AND root_kind = $3 AND root_id = $4 AND kind NOT IN ({except}) ORDER BY seq"
-        ),
-        &[&scope.account, &scope.region, &kind.as_str(), &id],
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((Kind::parse(r.get(0))?, r.get(1), r.get(2))))
-    .collect()
-}
-
-/// Inserts a root with all its rows; `Conflict` if its id (or a row's key) is taken.
-async fn insert_tree(c: &impl GenericClient, scope: &Scope, tree: &RawTree) -> StoreResult<()> {
-    let inserted = c
-        .execute(
-            "INSERT INTO roots (account, region, kind, id, doc) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            &[&scope.account, &scope.region, &tree.kind.as_str(), &tree.id, &tree.doc],
-        )
-        .await?;
-    if inserted == 0 {
-        return Err(StoreError::Conflict);
-    }
-    for (kind, key, doc) in &tree.rows {
-        c.execute(
-            "INSERT INTO children (account, region, root_kind, root_id, kind, key, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[&scope.account, &scope.region, &tree.kind.as_str(), &tree.id, &kind.as_str(), key, doc],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// Deletes a root and everything under it; `NotFound(kind)` if there is none.
-async fn delete_tree(
-    c: &impl GenericClient,
-    scope: &Scope,
-    kind: Kind,
-    id: &str,
-) -> StoreResult<()> {
-    let deleted = c
-        .execute(
-            "DELETE FROM roots WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4",
-            &[&scope.account, &scope.region, &kind.as_str(), &id],
-        )
-        .await?;
-    if deleted == 0 {
-        return Err(StoreError::NotFound(kind));
-    }
-    c.execute(
-        "DELETE FROM children WHERE account = $1 AND region = $2 AND root_kind = $3 AND root_id = $4",
-        &[&scope.account, &scope.region, &kind.as_str(), &id],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Writes a change's diff to root `id` of `kind`.
-async fn write_diff(
-    c: &impl GenericClient,
-    scope: &Scope,
-    kind: Kind,
-    id: &str,
-    d: &Diff,
-) -> StoreResult<()> {
-    let root_kind = kind.as_str();
-    if let Some(doc) = &d.root {
-        c.execute(
-            "UPDATE roots SET doc = $5 WHERE account = $1 AND region = $2 AND kind = $3 AND id = $4",
-            &[&scope.account, &scope.region, &root_kind, &id, doc],
-        )
-        .await?;
-    }
-    for (kind, key) in &d.deletes {
-        c.execute(
-            "DELETE FROM children WHERE account = $1 AND region = $2 AND root_kind = $3 AND root_id = $4 AND kind = $5 AND key = $6",
-            &[&scope.account, &scope.region, &root_kind, &id, &kind.as_str(), key],
-        )
-        .await?;
-    }
-    for (kind, key, doc) in d.updates.iter().chain(&d.inserts) {
-        c.execute(
-            "INSERT INTO children (account, region, root_kind, root_id, kind, key, doc) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (account, region, root_kind, root_id, kind, key) DO UPDATE SET doc = EXCLUDED.doc",
-            &[&scope.account, &scope.region, &root_kind, &id, &kind.as_str(), key, doc],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// `SELECT seq, doc` queries, paged: the rows and whether more follow.
-async fn page(
-    c: &impl GenericClient,
-    sql: &str,
-    args: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-    limit: usize,
-) -> StoreResult<Page<String>> {
-    let rows = c.query(sql, args).await?;
-    let more = rows.len() > limit;
-    let items = rows
-        .iter()
-        .take(limit)
-        .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)))
-        .collect();
-    Ok(Page { items, more })
 }
 
 /// The stored names of the kinds no tree loads, as an SQL list.
@@ -529,6 +395,66 @@ mod tests {
         let store = PostgresStore::open(&url).await.expect("open postgres");
         crate::store::conformance::run(&store).await;
         drop(store);
+        drop_test_schema(&url, &schema).await;
+    }
+
+    /// Version 2 kept APIs in `apis`; version 3 keeps them as roots of kind `api`, with
+    /// their records, documents and places in creation order unchanged.
+    #[tokio::test]
+    async fn migrates_a_version_2_database_keeping_order() {
+        let Some((url, schema)) = test_url("postgres migration from version 2") else {
+            return;
+        };
+        let (config, _) = parse_url(&url).unwrap();
+        let (client, conn) = config.connect(NoTls).await.unwrap();
+        tokio::spawn(conn);
+        let api = |id: &str| serde_json::to_string(&crate::store::conformance::api(id)).unwrap();
+        let stage = serde_json::to_string(&crate::store::conformance::stage("dev")).unwrap();
+        client
+            .batch_execute(&format!(
+                "CREATE SCHEMA {schema}; SET search_path = {schema};
+                 CREATE TABLE gatehouse_migrations (version INT PRIMARY KEY);
+                 {} {}
+                 INSERT INTO gatehouse_migrations VALUES (1), (2);",
+                MIGRATIONS[0], MIGRATIONS[1]
+            ))
+            .await
+            .unwrap();
+        for (seq, id) in [(5_i64, "first00001"), (9, "second0001")] {
+            client
+                .execute(
+                    "INSERT INTO apis (seq, account, region, api_id, doc) VALUES ($1, '111111111111', 'us-east-1', $2, $3)",
+                    &[&seq, &id, &api(id)],
+                )
+                .await
+                .unwrap();
+        }
+        client
+            .execute(
+                "INSERT INTO children (seq, account, region, api_id, kind, key, doc) VALUES (7, '111111111111', 'us-east-1', 'first00001', 'stage', 'dev', $1)",
+                &[&stage],
+            )
+            .await
+            .unwrap();
+        drop(client);
+        let store = PostgresStore::open(&url).await.unwrap();
+        let store: &dyn Store = &store;
+        let scope = Scope::new("111111111111", "us-east-1");
+        let page = store.list_apis(&scope, 0, 10).await.unwrap();
+        let ids: Vec<(i64, &str)> = page
+            .items
+            .iter()
+            .map(|(seq, a)| (*seq, a.api_id.as_str()))
+            .collect();
+        assert_eq!(ids, [(5, "first00001"), (9, "second0001")]);
+        let dev = store
+            .get_doc(&scope, "first00001", Kind::Stage, "dev")
+            .await
+            .unwrap();
+        assert_eq!(dev, stage);
+        crate::store::conformance::seed_api(store, &scope, "third00001").await;
+        let page = store.list_apis(&scope, 9, 10).await.unwrap();
+        assert!(page.items[0].0 > 9, "new records continue the sequence");
         drop_test_schema(&url, &schema).await;
     }
 

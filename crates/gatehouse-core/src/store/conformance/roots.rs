@@ -1,0 +1,167 @@
+//! Roots other than APIs: domain names with their API mappings, and VPC links.
+
+use std::collections::BTreeMap;
+
+use super::super::tree;
+use super::super::{get, list, Kind, Store, StoreError, Tree};
+use super::seed_api;
+use crate::error::ApiError;
+use crate::model::domain_name::{ApiMapping, DomainName, DomainNameTree};
+use crate::model::vpc_link::{VpcLink, VpcLinkTree};
+use crate::model::{Scope, Stage};
+
+fn domain(name: &str) -> DomainNameTree {
+    DomainNameTree::with_root(DomainName {
+        domain_name: name.into(),
+        created: 1_600_000_000,
+        tags: BTreeMap::new(),
+    })
+}
+
+fn mapping(id: &str, key: &str) -> ApiMapping {
+    ApiMapping {
+        api_mapping_id: id.into(),
+        api_id: "apiconf001".into(),
+        stage: "dev".into(),
+        api_mapping_key: key.into(),
+    }
+}
+
+/// Roots other than APIs: domain names (with API mappings) and VPC links are stored, read,
+/// listed, changed in their own transactions and deleted like APIs, independently of an API
+/// (or each other) with the same id, and travel through dump and load.
+pub async fn other_roots(store: &dyn Store) {
+    let s = Scope::new("101010101010", "us-east-1");
+    let before = store.count_records().await.unwrap();
+    store.create(&s, &domain("api.example.com")).await.unwrap();
+    assert!(matches!(
+        store.create(&s, &domain("api.example.com")).await,
+        Err(StoreError::Conflict)
+    ));
+    // The same id as another kind's root is another record.
+    seed_api(store, &s, "shared0001").await;
+    store.create(&s, &domain("shared0001")).await.unwrap();
+    let link = VpcLinkTree::with_root(VpcLink {
+        vpc_link_id: "shared0001".into(),
+        name: "link".into(),
+        created: 1_600_000_000,
+        tags: BTreeMap::new(),
+    });
+    store.create(&s, &link).await.unwrap();
+    assert_eq!(
+        store.root::<VpcLink>(&s, "shared0001").await.unwrap().name,
+        "link"
+    );
+    let names: Vec<String> = store
+        .roots::<DomainName>(&s, 0, 10)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|(_, d)| d.domain_name)
+        .collect();
+    assert_eq!(names, ["api.example.com", "shared0001"]);
+    assert_eq!(store.list_apis(&s, 0, 10).await.unwrap().items.len(), 1);
+
+    // A change to a domain name is its own unit: children, refusal, not-found.
+    let after: DomainNameTree = store
+        .change(
+            &s,
+            "api.example.com",
+            Box::new(|t: &mut DomainNameTree| {
+                t.api_mappings.push(mapping("map001", ""));
+                t.api_mappings.push(mapping("map002", "v1"));
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.api_mappings.len(), 2);
+    let refused = store
+        .change(
+            &s,
+            "api.example.com",
+            Box::new(|t: &mut DomainNameTree| {
+                t.api_mappings.clear();
+                Err(ApiError::bad_request("no"))
+            }),
+        )
+        .await;
+    assert!(matches!(refused, Err(StoreError::Rejected(_))));
+    let listed = list::<ApiMapping>(store, &s, "api.example.com", 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 2);
+    assert_eq!(
+        get::<ApiMapping>(store, &s, "api.example.com", "map002")
+            .await
+            .unwrap(),
+        mapping("map002", "v1")
+    );
+    assert!(matches!(
+        get::<ApiMapping>(store, &s, "api.example.com", "nope").await,
+        Err(StoreError::NotFound(Kind::ApiMapping))
+    ));
+    assert!(matches!(
+        get::<ApiMapping>(store, &s, "missing.example.com", "map001").await,
+        Err(StoreError::NotFound(Kind::DomainName))
+    ));
+    assert!(matches!(
+        store
+            .change(
+                &s,
+                "missing.example.com",
+                Box::new(|_: &mut DomainNameTree| Ok(()))
+            )
+            .await,
+        Err(StoreError::NotFound(Kind::DomainName))
+    ));
+    // The API with the same id has no API mappings; its own children are its own.
+    assert!(matches!(
+        get::<Stage>(store, &s, "shared0001", "dev").await,
+        Err(StoreError::NotFound(Kind::Stage))
+    ));
+
+    // Dump and load carry every root kind, in creation order.
+    let dumped = store.dump(Some("101010101010")).await.unwrap();
+    let kinds: Vec<Kind> = dumped.iter().map(|(_, raw)| raw.kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::DomainName, Kind::Api, Kind::DomainName, Kind::VpcLink]
+    );
+    let loaded: DomainNameTree = tree::from_raw(&dumped[0].1).unwrap();
+    assert_eq!(loaded, after);
+    assert_eq!(store.count_records().await.unwrap(), before + 6);
+
+    // Deleting a domain name takes its mappings and leaves the others alone.
+    store
+        .delete_root(&s, Kind::DomainName, "api.example.com")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .delete_root(&s, Kind::DomainName, "api.example.com")
+            .await,
+        Err(StoreError::NotFound(Kind::DomainName))
+    ));
+    store.get_api(&s, "shared0001").await.unwrap();
+    store.root::<DomainName>(&s, "shared0001").await.unwrap();
+    assert_eq!(store.count_records().await.unwrap(), before + 3);
+    store
+        .load(dumped.clone(), super::super::LoadMode::Overwrite)
+        .await
+        .unwrap();
+    assert_eq!(store.dump(Some("101010101010")).await.unwrap().len(), 4);
+    assert_eq!(
+        get::<ApiMapping>(store, &s, "api.example.com", "map001")
+            .await
+            .unwrap(),
+        mapping("map001", "")
+    );
+    store.reset(Some("101010101010")).await.unwrap();
+    assert!(matches!(
+        store.root::<VpcLink>(&s, "shared0001").await,
+        Err(StoreError::NotFound(Kind::VpcLink))
+    ));
+    assert_eq!(store.count_records().await.unwrap(), before);
+}
