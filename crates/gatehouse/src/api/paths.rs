@@ -9,6 +9,10 @@ pub trait PathParams: Sized + Send {
     const NAMES: &'static [&'static str];
     /// Decodes the raw (percent-encoded) labels, in path order.
     fn from_raw(raw: &[&str]) -> ApiResult<Self>;
+    /// The first label: the id of the root (API, domain name, …) the path is under.
+    fn root_id(&self) -> &str;
+    /// The last label: the key of the record the path names.
+    fn key(&self) -> &str;
 }
 
 /// Operations without path labels.
@@ -16,6 +20,12 @@ impl PathParams for () {
     const NAMES: &'static [&'static str] = &[];
     fn from_raw(_: &[&str]) -> ApiResult<()> {
         Ok(())
+    }
+    fn root_id(&self) -> &str {
+        ""
+    }
+    fn key(&self) -> &str {
+        ""
     }
 }
 
@@ -29,20 +39,30 @@ pub fn decode_label(raw: &str) -> ApiResult<String> {
 
 /// Defines the path structs: `Name { field: "modelLabel", ... }`.
 macro_rules! paths {
-    ($($(#[$doc:meta])* $name:ident { $($field:ident: $label:literal),+ })*) => {
+    ($($(#[$doc:meta])* $name:ident { $first:ident: $first_label:literal $(, $field:ident: $label:literal)* })*) => {
         $($(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name {
-            $(#[doc = concat!("`{", $label, "}`")] pub $field: String,)+
+            #[doc = concat!("`{", $first_label, "}`")]
+            pub $first: String,
+            $(#[doc = concat!("`{", $label, "}`")] pub $field: String,)*
         }
 
         impl PathParams for $name {
-            const NAMES: &'static [&'static str] = &[$($label),+];
+            const NAMES: &'static [&'static str] = &[$first_label $(, $label)*];
             fn from_raw(raw: &[&str]) -> ApiResult<Self> {
                 let mut labels = raw.iter();
+                let mut next = || decode_label(labels.next().copied().unwrap_or_default());
                 Ok($name {
-                    $($field: decode_label(labels.next().copied().unwrap_or_default())?,)+
+                    $first: next()?,
+                    $($field: next()?,)*
                 })
+            }
+            fn root_id(&self) -> &str {
+                &self.$first
+            }
+            fn key(&self) -> &str {
+                [&self.$first $(, &self.$field)*].last().map_or("", |s| s.as_str())
             }
         })*
     };

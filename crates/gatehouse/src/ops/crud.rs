@@ -6,6 +6,7 @@ use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::store::{self, Page, Record, Tree};
 
 use super::support::{Ctx, Input, Reply, Service};
+use crate::api::paths::PathParams;
 use crate::wire::{self, page, ToWire};
 
 /// Runs `f` on root `id`'s tree in one store transaction; returns the tree after it.
@@ -107,4 +108,26 @@ pub async fn list_children<T: Record + ToWire>(
     }
     body.push(b'}');
     Reply::json_text(body)
+}
+
+/// A Get of one child record (GetStage, GetRoute, …): the record of type `T` the path's
+/// last label names, under the root its first label names, in its wire shape.
+pub async fn get<T: Record + ToWire>(
+    svc: &Service,
+    ctx: &Ctx,
+    path: impl PathParams,
+    _: Input,
+) -> ApiResult<Reply> {
+    get_child::<T>(svc, ctx, path.root_id(), path.key()).await
+}
+
+/// A paginated listing of child records (GetStages, GetRoutes, …): the records of type `T`
+/// under the root the path's first label names.
+pub async fn list<T: Record + ToWire>(
+    svc: &Service,
+    ctx: &Ctx,
+    path: impl PathParams,
+    input: Input,
+) -> ApiResult<Reply> {
+    list_children::<T>(svc, ctx, path.root_id(), &input).await
 }

@@ -2,11 +2,10 @@
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis-apiid-deployments.html>.
 
 use gatehouse_core::error::{ApiError, ApiResult};
-use gatehouse_core::model::deployment::Deployment;
 use gatehouse_core::model::time;
 use gatehouse_core::store::Kind;
 
-use super::crud::{change, get_child, list_children};
+use super::crud::change;
 use super::support::{Ctx, Input, Reply, Service};
 use crate::api::paths::{ApiPath, DeploymentPath};
 use crate::wire;
@@ -60,26 +59,6 @@ pub async fn create_deployment(
         .last()
         .ok_or_else(|| ApiError::internal("deployment missing after change"))?;
     Reply::json(&DeploymentOut::new(created))
-}
-
-/// GET /v2/apis/{apiId}/deployments/{deploymentId} → 200 Deployment.
-pub async fn get_deployment(
-    svc: &Service,
-    ctx: &Ctx,
-    path: DeploymentPath,
-    _: Input,
-) -> ApiResult<Reply> {
-    get_child::<Deployment>(svc, ctx, &path.api_id, &path.deployment_id).await
-}
-
-/// GET /v2/apis/{apiId}/deployments → 200 {items, nextToken}.
-pub async fn get_deployments(
-    svc: &Service,
-    ctx: &Ctx,
-    path: ApiPath,
-    input: Input,
-) -> ApiResult<Reply> {
-    list_children::<Deployment>(svc, ctx, &path.api_id, &input).await
 }
 
 /// PATCH /v2/apis/{apiId}/deployments/{deploymentId} → 200 Deployment (description only).

@@ -8,7 +8,7 @@ use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{ids, time};
 use gatehouse_core::store::Kind;
 
-use super::crud::{change, get_child, list_children};
+use super::crud::change;
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
 use crate::api::paths::{ApiPath, IntegrationPath};
 use crate::wire;
@@ -42,26 +42,6 @@ pub async fn create_integration(
     })
     .await?;
     Reply::json(&integration_of(&tree, &id)?)
-}
-
-/// GET /v2/apis/{apiId}/integrations/{integrationId} → 200 Integration.
-pub async fn get_integration(
-    svc: &Service,
-    ctx: &Ctx,
-    path: IntegrationPath,
-    _: Input,
-) -> ApiResult<Reply> {
-    get_child::<Integration>(svc, ctx, &path.api_id, &path.integration_id).await
-}
-
-/// GET /v2/apis/{apiId}/integrations → 200 {items, nextToken}.
-pub async fn get_integrations(
-    svc: &Service,
-    ctx: &Ctx,
-    path: ApiPath,
-    input: Input,
-) -> ApiResult<Reply> {
-    list_children::<Integration>(svc, ctx, &path.api_id, &input).await
 }
 
 /// PATCH /v2/apis/{apiId}/integrations/{integrationId} → 200 Integration. Managed

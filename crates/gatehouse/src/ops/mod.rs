@@ -15,6 +15,10 @@ mod stages;
 mod tags;
 
 use gatehouse_core::error::ApiResult;
+use gatehouse_core::model::deployment::Deployment;
+use gatehouse_core::model::integration::Integration;
+use gatehouse_core::model::route::Route;
+use gatehouse_core::model::Stage;
 
 use crate::api::paths::*;
 use crate::api::router::Labels;

@@ -8,7 +8,7 @@ use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{ids, time};
 use gatehouse_core::store::Kind;
 
-use super::crud::{change, get_child, list_children};
+use super::crud::change;
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
 use crate::api::paths::{ApiPath, RoutePath};
 use crate::wire;
@@ -47,16 +47,6 @@ pub async fn create_route(
     })
     .await?;
     Reply::json(&route_of(&tree, &id)?)
-}
-
-/// GET /v2/apis/{apiId}/routes/{routeId} → 200 Route.
-pub async fn get_route(svc: &Service, ctx: &Ctx, path: RoutePath, _: Input) -> ApiResult<Reply> {
-    get_child::<Route>(svc, ctx, &path.api_id, &path.route_id).await
-}
-
-/// GET /v2/apis/{apiId}/routes → 200 {items, nextToken}.
-pub async fn get_routes(svc: &Service, ctx: &Ctx, path: ApiPath, input: Input) -> ApiResult<Reply> {
-    list_children::<Route>(svc, ctx, &path.api_id, &input).await
 }
 
 /// PATCH /v2/apis/{apiId}/routes/{routeId} → 200 Route.

@@ -7,7 +7,7 @@ use gatehouse_core::model::stage::{StageInput, StageRules};
 use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{time, Stage};
 
-use super::crud::{change, get_child, list_children, read};
+use super::crud::{change, read};
 use super::support::{Ctx, Input, Reply, Service};
 use crate::api::paths::{ApiPath, RouteSettingsPath, StagePath};
 use crate::wire;
@@ -78,16 +78,6 @@ pub async fn create_stage(
     })
     .await?;
     Reply::json(&StageOut::new(&stage_of(&tree, &name)?))
-}
-
-/// GET /v2/apis/{apiId}/stages/{stageName} → 200 Stage.
-pub async fn get_stage(svc: &Service, ctx: &Ctx, path: StagePath, _: Input) -> ApiResult<Reply> {
-    get_child::<Stage>(svc, ctx, &path.api_id, &path.stage_name).await
-}
-
-/// GET /v2/apis/{apiId}/stages → 200 {items, nextToken}.
-pub async fn get_stages(svc: &Service, ctx: &Ctx, path: ApiPath, input: Input) -> ApiResult<Reply> {
-    list_children::<Stage>(svc, ctx, &path.api_id, &input).await
 }
 
 /// Runs `f` on the tree of the stage `path` names, once that stage is known to exist, and

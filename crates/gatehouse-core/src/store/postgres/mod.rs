@@ -398,8 +398,7 @@ mod tests {
         drop_test_schema(&url, &schema).await;
     }
 
-    /// Version 2 kept APIs in `apis`; version 3 keeps them as roots of kind `api`, with
-    /// their records, documents and places in creation order unchanged.
+    /// Version 2 kept APIs in `apis`; version 3 keeps them as roots of kind `api`.
     #[tokio::test]
     async fn migrates_a_version_2_database_keeping_order() {
         let Some((url, schema)) = test_url("postgres migration from version 2") else {
@@ -408,53 +407,22 @@ mod tests {
         let (config, _) = parse_url(&url).unwrap();
         let (client, conn) = config.connect(NoTls).await.unwrap();
         tokio::spawn(conn);
-        let api = |id: &str| serde_json::to_string(&crate::store::conformance::api(id)).unwrap();
-        let stage = serde_json::to_string(&crate::store::conformance::stage("dev")).unwrap();
         client
             .batch_execute(&format!(
                 "CREATE SCHEMA {schema}; SET search_path = {schema};
                  CREATE TABLE gatehouse_migrations (version INT PRIMARY KEY);
-                 {} {}
+                 {} {} {}
                  INSERT INTO gatehouse_migrations VALUES (1), (2);",
-                MIGRATIONS[0], MIGRATIONS[1]
+                MIGRATIONS[0],
+                MIGRATIONS[1],
+                crate::store::conformance::v2_fixture_sql()
             ))
-            .await
-            .unwrap();
-        for (seq, id) in [(5_i64, "first00001"), (9, "second0001")] {
-            client
-                .execute(
-                    "INSERT INTO apis (seq, account, region, api_id, doc) VALUES ($1, '111111111111', 'us-east-1', $2, $3)",
-                    &[&seq, &id, &api(id)],
-                )
-                .await
-                .unwrap();
-        }
-        client
-            .execute(
-                "INSERT INTO children (seq, account, region, api_id, kind, key, doc) VALUES (7, '111111111111', 'us-east-1', 'first00001', 'stage', 'dev', $1)",
-                &[&stage],
-            )
             .await
             .unwrap();
         drop(client);
         let store = PostgresStore::open(&url).await.unwrap();
-        let store: &dyn Store = &store;
-        let scope = Scope::new("111111111111", "us-east-1");
-        let page = store.list_apis(&scope, 0, 10).await.unwrap();
-        let ids: Vec<(i64, &str)> = page
-            .items
-            .iter()
-            .map(|(seq, a)| (*seq, a.api_id.as_str()))
-            .collect();
-        assert_eq!(ids, [(5, "first00001"), (9, "second0001")]);
-        let dev = store
-            .get_doc(&scope, "first00001", Kind::Stage, "dev")
-            .await
-            .unwrap();
-        assert_eq!(dev, stage);
-        crate::store::conformance::seed_api(store, &scope, "third00001").await;
-        let page = store.list_apis(&scope, 9, 10).await.unwrap();
-        assert!(page.items[0].0 > 9, "new records continue the sequence");
+        crate::store::conformance::v2_fixture_migrated(&store).await;
+        drop(store);
         drop_test_schema(&url, &schema).await;
     }
 

@@ -1,6 +1,6 @@
 use super::{SqliteStore, MIGRATIONS};
 use crate::model::Scope;
-use crate::store::{conformance, Kind, Store};
+use crate::store::{conformance, Store};
 
 #[tokio::test]
 async fn conformance() {
@@ -60,43 +60,12 @@ fn migrates_a_version_1_database() {
     assert_eq!(version as usize, MIGRATIONS.len());
 }
 
-/// Version 2 kept APIs in `apis`; version 3 keeps them as roots of kind `api`, with their
-/// records, documents and places in creation order unchanged.
+/// Version 2 kept APIs in `apis`; version 3 keeps them as roots of kind `api`.
 #[tokio::test]
 async fn migrates_a_version_2_database_keeping_order() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v2.db");
-    let api = |id: &str| serde_json::to_string(&conformance::api(id)).unwrap();
-    database_at(
-        &path,
-        2,
-        &format!(
-            "INSERT INTO apis (seq, account, region, api_id, doc) VALUES (5, '111111111111', 'us-east-1', 'first00001', '{}');
-             INSERT INTO apis (seq, account, region, api_id, doc) VALUES (9, '111111111111', 'us-east-1', 'second0001', '{}');
-             INSERT INTO children (seq, account, region, api_id, kind, key, doc)
-                 VALUES (7, '111111111111', 'us-east-1', 'first00001', 'stage', 'dev', '{}');",
-            api("first00001"),
-            api("second0001"),
-            serde_json::to_string(&conformance::stage("dev")).unwrap(),
-        ),
-    );
+    database_at(&path, 2, &conformance::v2_fixture_sql());
     let store = SqliteStore::open(&path).unwrap();
-    let store: &dyn Store = &store;
-    let scope = Scope::new("111111111111", "us-east-1");
-    let page = store.list_apis(&scope, 0, 10).await.unwrap();
-    let ids: Vec<(i64, &str)> = page
-        .items
-        .iter()
-        .map(|(seq, a)| (*seq, a.api_id.as_str()))
-        .collect();
-    assert_eq!(ids, [(5, "first00001"), (9, "second0001")]);
-    let dev = store
-        .get_doc(&scope, "first00001", Kind::Stage, "dev")
-        .await
-        .unwrap();
-    assert!(dev.contains("\"stageName\":\"dev\""), "{dev}");
-    // New records continue the sequence.
-    conformance::seed_api(store, &scope, "third00001").await;
-    let page = store.list_apis(&scope, 9, 10).await.unwrap();
-    assert!(page.items[0].0 > 9);
+    conformance::v2_fixture_migrated(&store).await;
 }
