@@ -87,13 +87,13 @@ class Server:
 
 
 class Gatehouse(Server):
-    def __init__(self, workdir, db="state.db", store=None):
+    def __init__(self, workdir, db="state.db", store=None, binary=GATEHOUSE):
         creds = workdir / "credentials.toml"
         creds.write_text(f'[[credentials]]\naccess_key_id = "{KEY}"\n'
                          f'secret_access_key = "{SECRET}"\naccount_id = "{ACCOUNT}"\n')
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            [str(GATEHOUSE), "serve", "--listen", "127.0.0.1:0", "--store",
+            [str(binary), "serve", "--listen", "127.0.0.1:0", "--store",
              store or f"sqlite:{workdir / db}", "--auth", "strict", "--credentials", str(creds)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "RUST_LOG": "warn"}, preexec_fn=on_cpus("server"))
@@ -237,6 +237,42 @@ def shared_cpus_getstage(work, duration):
     return out
 
 
+def baseline_getstage(work, duration, baseline):
+    """GetStage on this build and on `baseline` (another build of gatehouse, e.g. the commit
+    before a refactoring), each on its own store seeded the same way, measured in alternation
+    (REPEATS rounds) so drift in the machine's speed hits both alike."""
+    servers = {}
+    for name, binary in (("baseline", pathlib.Path(baseline)), ("this-build", GATEHOUSE)):
+        g = Gatehouse(work, f"{name}.db", binary=binary)
+        g.name = name
+        servers[name] = (g, seed(g, 1, 10)[0])
+    runs = {}
+    for _ in range(REPEATS):
+        for c in (16, 64):
+            for name, (g, hot) in servers.items():
+                runs.setdefault((name, c), []).append(
+                    measure(g, "get-stage", c, duration, "--api-id", hot))
+    for g, _ in servers.values():
+        g.stop()
+    return [median_of(runs[(name, c)]) for c in (16, 64) for name in servers]
+
+
+def baseline_table(results):
+    """The side-by-side rows of `baseline_getstage`, with this build's CPU per request as a
+    share of the baseline's."""
+    rows = []
+    for c in (16, 64):
+        b = next((r for r in results if r["server"] == "baseline" and r["connections"] == c), None)
+        t = next((r for r in results if r["server"] == "this-build" and r["connections"] == c), None)
+        if b and t:
+            rows.append(f"| {c} | {b['rps']:,.0f} | {b['cpu_us_per_req']:.2f} | {t['rps']:,.0f} | "
+                        f"{t['cpu_us_per_req']:.2f} | {t['cpu_us_per_req'] / b['cpu_us_per_req']:.3f} |")
+    if not rows:
+        return []
+    return ["| connections | baseline req/s | baseline CPU µs/req | this build req/s | "
+            "this build CPU µs/req | CPU ratio |", "|---|---|---|---|---|---|", *rows]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
@@ -248,6 +284,11 @@ def main():
         help="PostgreSQL URL for the PostgreSQL-store figures ('' to skip)")
     ap.add_argument("--shared-cpus", action="store_true",
                     help="run servers and load generator on all CPUs (no placement)")
+    ap.add_argument("--baseline", metavar="BIN",
+                    help="also measure GetStage on this other gatehouse binary, in alternation "
+                         "with this build (e.g. the release build of the commit before a change)")
+    ap.add_argument("--baseline-only", action="store_true",
+                    help="with --baseline: measure only that comparison, print it, write nothing")
     args = ap.parse_args()
     if args.shared_cpus:
         PLACEMENT.clear()
@@ -260,8 +301,17 @@ def main():
     d = args.duration
     results, notes = [], {"placement": dict(PLACEMENT)}
     started = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
+    if args.baseline_only:
+        if not args.baseline:
+            ap.error("--baseline-only needs --baseline BIN")
+        with tempfile.TemporaryDirectory() as tmp:
+            print("\n".join(baseline_table(baseline_getstage(pathlib.Path(tmp), d, args.baseline))))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
+        if args.baseline:
+            notes["baseline"] = str(args.baseline)
+            results += baseline_getstage(work, d, args.baseline)
 
         # 1. Peer comparison from identical state, through the same client.
         readies = []
@@ -499,6 +549,12 @@ def write_report(results, notes, out, micro, run_utc, duration):
         for r in filter(None, shared):
             lines.append(f"| {r['connections']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
                          f"{r['p99_ms']:.2f} | {r['cpu_us_per_req']:.0f} |")
+    side = baseline_table(results)
+    if side:
+        lines += ["", "### Against a baseline build", "",
+                  f"`bench/run --baseline {notes.get('baseline', 'BIN')}`: GetStage on that "
+                  "build and on this one, each on its own store seeded the same way, measured "
+                  "in alternation (median of three runs each).", "", *side]
     lines += ["", "### gatehouse / moto", "", "| operation | connections | ratio (req/s) |", "|---|---|---|"]
     for r in results:
         if r["server"] != "gatehouse" or r.get("store"):
