@@ -287,6 +287,8 @@ def main():
     ap.add_argument("--baseline", metavar="BIN",
                     help="also measure GetStage on this other gatehouse binary, in alternation "
                          "with this build (e.g. the release build of the commit before a change)")
+    ap.add_argument("--baseline-label", metavar="TEXT",
+                    help="how the report names the baseline build (default: its path)")
     ap.add_argument("--baseline-only", action="store_true",
                     help="with --baseline: measure only that comparison, print it, write nothing")
     args = ap.parse_args()
@@ -310,7 +312,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
         if args.baseline:
-            notes["baseline"] = str(args.baseline)
+            notes["baseline"] = args.baseline_label or str(args.baseline)
             results += baseline_getstage(work, d, args.baseline)
 
         # 1. Peer comparison from identical state, through the same client.
@@ -438,7 +440,7 @@ def target_table(results, notes, pick):
     cs, us = pick("gatehouse", "create-stage", 32), pick("gatehouse", "update-stage", 32)
     if cs and us:
         add("Durable CreateStage/UpdateStage ≥ 3,000/s at 32 clients "
-            "(acknowledged after COMMIT, `synchronous=FULL`; `kill -9`: tests/sdk/durability.rs)",
+            "(acknowledged after COMMIT, `synchronous=FULL`; `kill -9`: crates/gatehouse/tests/sdk/durability.rs)",
             f"{cs['rps']:,.0f} and {us['rps']:,.0f}/s", min(cs["rps"], us["rps"]) >= 3000)
     growth = []
     for c in (16, 64):
@@ -552,9 +554,9 @@ def write_report(results, notes, out, micro, run_utc, duration):
     side = baseline_table(results)
     if side:
         lines += ["", "### Against a baseline build", "",
-                  f"`bench/run --baseline {notes.get('baseline', 'BIN')}`: GetStage on that "
-                  "build and on this one, each on its own store seeded the same way, measured "
-                  "in alternation (median of three runs each).", "", *side]
+                  f"`bench/run --baseline BIN`, the baseline being {notes.get('baseline', 'BIN')}: "
+                  "GetStage on that build and on this one, each on its own store seeded the "
+                  "same way, measured in alternation (median of three runs each).", "", *side]
     lines += ["", "### gatehouse / moto", "", "| operation | connections | ratio (req/s) |", "|---|---|---|"]
     for r in results:
         if r["server"] != "gatehouse" or r.get("store"):
