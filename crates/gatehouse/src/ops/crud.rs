@@ -1,7 +1,7 @@
 //! Reading, listing and changing records the same way for every kind: one record in its
 //! wire shape, a page of them, a change to a root's tree in one transaction.
 
-use gatehouse_core::error::ApiResult;
+use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::store::{self, Page, Record, Tree};
 
@@ -30,6 +30,14 @@ pub async fn change(
     f: impl FnOnce(&mut ApiTree) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<ApiTree> {
     change_root(svc, ctx, api_id, f).await
+}
+
+/// Record `key` of `items` (a tree's list after a change that kept or made it).
+pub fn record<'t, T: Record>(items: &'t [T], key: &str) -> ApiResult<&'t T> {
+    items
+        .iter()
+        .find(|r| r.key() == key)
+        .ok_or_else(|| ApiError::internal(format!("{} missing after change", T::KIND.as_str())))
 }
 
 /// Reads child record `key` of root `root_id`.

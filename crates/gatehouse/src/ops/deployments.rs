@@ -5,7 +5,7 @@ use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::time;
 use gatehouse_core::store::Kind;
 
-use super::crud::change;
+use super::crud::{change, record};
 use super::support::{Ctx, Input, Reply, Service};
 use crate::api::paths::{ApiPath, DeploymentPath};
 use crate::wire;
@@ -81,12 +81,7 @@ pub async fn update_deployment(
         Ok(())
     })
     .await?;
-    let d = tree
-        .deployments
-        .iter()
-        .find(|d| d.deployment_id == id)
-        .ok_or_else(|| ApiError::internal("deployment missing after change"))?;
-    Reply::json(&DeploymentOut::new(d))
+    Reply::json(&DeploymentOut::new(record(&tree.deployments, &id)?))
 }
 
 /// DELETE /v2/apis/{apiId}/deployments/{deploymentId} → 204; refused while a stage uses it.

@@ -4,20 +4,13 @@
 
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::integration::{Integration, IntegrationInput};
-use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{ids, time};
 use gatehouse_core::store::Kind;
 
-use super::crud::change;
+use super::crud::{change, record};
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
 use crate::api::paths::{ApiPath, IntegrationPath};
 use crate::wire;
-
-fn integration_of(tree: &ApiTree, id: &str) -> ApiResult<Integration> {
-    tree.integration(id)
-        .cloned()
-        .ok_or_else(|| ApiError::internal("integration missing after change"))
-}
 
 /// POST /v2/apis/{apiId}/integrations → 201 Integration.
 pub async fn create_integration(
@@ -41,7 +34,7 @@ pub async fn create_integration(
         Ok(())
     })
     .await?;
-    Reply::json(&integration_of(&tree, &id)?)
+    Reply::json(record(&tree.integrations, &id)?)
 }
 
 /// PATCH /v2/apis/{apiId}/integrations/{integrationId} → 200 Integration. Managed
@@ -65,7 +58,7 @@ pub async fn update_integration(
         Ok(())
     })
     .await?;
-    Reply::json(&integration_of(&tree, &id)?)
+    Reply::json(record(&tree.integrations, &id)?)
 }
 
 /// DELETE /v2/apis/{apiId}/integrations/{integrationId} → 204. Refused while a route

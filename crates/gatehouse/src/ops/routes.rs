@@ -4,22 +4,13 @@
 
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::route::{validate_route_key, Route, RouteInput};
-use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{ids, time};
 use gatehouse_core::store::Kind;
 
-use super::crud::change;
+use super::crud::{change, record};
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
 use crate::api::paths::{ApiPath, RoutePath};
 use crate::wire;
-
-fn route_of(tree: &ApiTree, id: &str) -> ApiResult<Route> {
-    tree.routes
-        .iter()
-        .find(|r| r.route_id == id)
-        .cloned()
-        .ok_or_else(|| ApiError::internal("route missing after change"))
-}
 
 /// POST /v2/apis/{apiId}/routes → 201 Route.
 pub async fn create_route(
@@ -46,7 +37,7 @@ pub async fn create_route(
         Ok(())
     })
     .await?;
-    Reply::json(&route_of(&tree, &id)?)
+    Reply::json(record(&tree.routes, &id)?)
 }
 
 /// PATCH /v2/apis/{apiId}/routes/{routeId} → 200 Route.
@@ -82,7 +73,7 @@ pub async fn update_route(
         Ok(())
     })
     .await?;
-    Reply::json(&route_of(&tree, &id)?)
+    Reply::json(record(&tree.routes, &id)?)
 }
 
 /// DELETE /v2/apis/{apiId}/routes/{routeId} → 204.

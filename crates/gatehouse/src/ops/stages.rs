@@ -7,7 +7,7 @@ use gatehouse_core::model::stage::{StageInput, StageRules};
 use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{time, Stage};
 
-use super::crud::{change, read};
+use super::crud::{change, read, record};
 use super::support::{Ctx, Input, Reply, Service};
 use crate::api::paths::{ApiPath, RouteSettingsPath, StagePath};
 use crate::wire;
@@ -33,13 +33,6 @@ fn check_deployment(tree: &ApiTree, deployment_id: Option<&str>) -> ApiResult<()
 /// The stage named `name` in `tree`, or the NotFoundException `missing`.
 fn stage_in<'t>(tree: &'t mut ApiTree, name: &str, missing: &ApiError) -> ApiResult<&'t mut Stage> {
     tree.stage_mut(name).ok_or_else(|| missing.clone())
-}
-
-/// The stage named `name` from the tree a change returned.
-fn stage_of(tree: &ApiTree, name: &str) -> ApiResult<Stage> {
-    tree.stage(name)
-        .cloned()
-        .ok_or_else(|| ApiError::internal("stage missing after change"))
 }
 
 /// POST /v2/apis/{apiId}/stages → 201 Stage.
@@ -77,7 +70,7 @@ pub async fn create_stage(
         Ok(())
     })
     .await?;
-    Reply::json(&StageOut::new(&stage_of(&tree, &name)?))
+    Reply::json(&StageOut::new(record(&tree.stages, &name)?))
 }
 
 /// Runs `f` on the tree of the stage `path` names, once that stage is known to exist, and
@@ -130,7 +123,7 @@ pub async fn update_stage(
         Ok(())
     })
     .await?;
-    Reply::json(&StageOut::new(&stage_of(&tree, &name)?))
+    Reply::json(&StageOut::new(record(&tree.stages, &name)?))
 }
 
 /// DELETE /v2/apis/{apiId}/stages/{stageName} → 204.
