@@ -155,3 +155,17 @@ def test_every_written_member_is_in_the_model(raw):
 def test_errors_are_modeled(raw, op_name, method, path, body):
     status, _ = call(raw, op_name, path, body, method)
     assert status >= 400
+
+
+def test_vpc_link_members_are_in_the_model(raw):
+    _, link = call(raw, "CreateVpcLink", "/v2/vpclinks", {
+        "name": "l", "subnetIds": ["subnet-0a1b2c3d"], "securityGroupIds": ["sg-0a1b2c3d"],
+        "tags": {"k": "v"}})
+    lid = link["vpcLinkId"]
+    call(raw, "GetVpcLink", f"/v2/vpclinks/{lid}")
+    call(raw, "GetVpcLinks", "/v2/vpclinks?maxResults=1")
+    call(raw, "UpdateVpcLink", f"/v2/vpclinks/{lid}", {"name": "m"})
+    arn = f"arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fvpclinks%2F{lid}"
+    call(raw, "GetTags", f"/v2/tags/{arn}")
+    call(raw, "GetVpcLink", "/v2/vpclinks/nolink1")
+    call(raw, "DeleteVpcLink", f"/v2/vpclinks/{lid}")

@@ -1,6 +1,6 @@
-//! Tagging ARNs: `arn:{partition}:apigateway:{region}::/apis/{apiId}` and
-//! `arn:{partition}:apigateway:{region}::/apis/{apiId}/stages/{stageName}` (regional, no
-//! account id).
+//! Tagging ARNs: `arn:{partition}:apigateway:{region}::/apis/{apiId}`,
+//! `arn:{partition}:apigateway:{region}::/apis/{apiId}/stages/{stageName}` and
+//! `arn:{partition}:apigateway:{region}::/vpclinks/{vpcLinkId}` (regional, no account id).
 
 use crate::error::{ApiError, ApiResult};
 
@@ -19,6 +19,11 @@ pub enum TagTarget {
         /// The stage's name.
         stage_name: String,
     },
+    /// A VPC link.
+    VpcLink {
+        /// Its id.
+        vpc_link_id: String,
+    },
 }
 
 /// A parsed tagging ARN.
@@ -31,7 +36,7 @@ pub struct TagArn {
 }
 
 /// Parses a tagging ARN. Malformed → BadRequestException; a well-formed ARN of a resource
-/// type gatehouse does not have (domain names, VPC links) → NotFoundException.
+/// type gatehouse does not have yet (domain names) → NotFoundException.
 pub fn parse(arn: &str) -> ApiResult<TagArn> {
     let malformed = || ApiError::bad_request(format!("Invalid resource ARN: {arn}"));
     let mut parts = arn.splitn(6, ':');
@@ -59,7 +64,10 @@ pub fn parse(arn: &str) -> ApiResult<TagArn> {
                 stage_name: stage.to_string(),
             }
         }
-        ["", "domainnames" | "vpclinks", ..] => {
+        ["", "vpclinks", id] if !id.is_empty() => TagTarget::VpcLink {
+            vpc_link_id: id.to_string(),
+        },
+        ["", "domainnames", ..] => {
             return Err(ApiError::not_found(format!(
                 "Invalid resource identifier specified: {arn}"
             )))
@@ -111,6 +119,14 @@ mod tests {
         }
         assert_eq!(
             parse("arn:aws:apigateway:us-east-1::/vpclinks/x")
+                .unwrap()
+                .target,
+            TagTarget::VpcLink {
+                vpc_link_id: "x".into()
+            }
+        );
+        assert_eq!(
+            parse("arn:aws:apigateway:us-east-1::/domainnames/x.example.com")
                 .unwrap_err()
                 .kind,
             crate::error::ErrorKind::NotFound

@@ -119,11 +119,11 @@ macro_rules! operations {
             GetTags                          GET    "/v2/tags/{resource-arn}"                                                                    200 ResourceArnPath             => tags::get_tags;
             UntagResource                    DELETE "/v2/tags/{resource-arn}"                                                                    204 ResourceArnPath             => tags::untag_resource;
 
-            CreateVpcLink                    POST   "/v2/vpclinks"                                                                               201 ()                          => not_implemented;
-            GetVpcLinks                      GET    "/v2/vpclinks"                                                                               200 ()                          => not_implemented;
-            GetVpcLink                       GET    "/v2/vpclinks/{vpcLinkId}"                                                                   200 VpcLinkPath                 => not_implemented;
-            UpdateVpcLink                    PATCH  "/v2/vpclinks/{vpcLinkId}"                                                                   200 VpcLinkPath                 => not_implemented;
-            DeleteVpcLink                    DELETE "/v2/vpclinks/{vpcLinkId}"                                                                   202 VpcLinkPath                 => not_implemented;
+            CreateVpcLink                    POST   "/v2/vpclinks"                                                                               201 ()                          => vpc_links::create_vpc_link;
+            GetVpcLinks                      GET    "/v2/vpclinks"                                                                               200 ()                          => crud::list_roots::<VpcLink>;
+            GetVpcLink                       GET    "/v2/vpclinks/{vpcLinkId}"                                                                   200 VpcLinkPath                 => crud::get_root::<VpcLink>;
+            UpdateVpcLink                    PATCH  "/v2/vpclinks/{vpcLinkId}"                                                                   200 VpcLinkPath                 => vpc_links::update_vpc_link;
+            DeleteVpcLink                    DELETE "/v2/vpclinks/{vpcLinkId}"                                                                   202 VpcLinkPath                 => vpc_links::delete_vpc_link;
         }
     };
 }

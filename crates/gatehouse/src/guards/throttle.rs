@@ -1,6 +1,7 @@
 //! Per-account throttling as AWS does it for the management API
 //! (<https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html>): 10 requests
-//! per second with a burst of 40 per account, and CreateDeployment once every 5 seconds. A
+//! per second with a burst of 40 per account, and the operations AWS paces on their own
+//! ([`PACED`]: CreateDeployment once every 5 seconds, CreateVpcLink every 15, …). A
 //! throttled call gets 429 `TooManyRequestsException` `{"message":"Too Many Requests"}`.
 //!
 //! The buckets are the store's when it shares them among replicas (PostgreSQL), else this
@@ -26,13 +27,25 @@ pub struct ThrottleConfig {
     pub deploy_interval: f64,
 }
 
+/// The operations AWS allows once every so many seconds per account, beside the account's
+/// bucket: (operation, bucket name, seconds between calls). CreateDeployment's interval is
+/// a setting (`--throttle-deploy-interval`); this is its default.
+const PACED: &[(Operation, &str, f64)] = &[
+    (Operation::CreateDeployment, "create-deployment", 5.0),
+    (Operation::CreateVpcLink, "create-vpc-link", 15.0),
+    (Operation::DeleteVpcLink, "delete-vpc-link", 30.0),
+    (Operation::CreateDomainName, "create-domain-name", 30.0),
+    (Operation::UpdateDomainName, "update-domain-name", 30.0),
+    (Operation::DeleteDomainName, "delete-domain-name", 30.0),
+];
+
 /// Per-account throttling.
 #[derive(Debug)]
 pub struct Throttle {
     /// The account's bucket, for every call.
     all: [BucketSpec; 1],
-    /// The account's bucket and its CreateDeployment bucket.
-    deploy: [BucketSpec; 2],
+    /// For each paced operation: the account's bucket and the operation's.
+    paced: Vec<(Operation, [BucketSpec; 2])>,
     local: LocalBuckets,
 }
 
@@ -44,32 +57,36 @@ impl Throttle {
             rate: config.rate,
             burst: config.burst,
         };
-        let deploy_rate = if config.deploy_interval > 0.0 {
-            1.0 / config.deploy_interval
-        } else {
-            1e9
-        };
+        let paced = PACED
+            .iter()
+            .map(|&(op, name, seconds)| {
+                let seconds = if op == Operation::CreateDeployment {
+                    config.deploy_interval
+                } else {
+                    seconds
+                };
+                let rate = if seconds > 0.0 { 1.0 / seconds } else { 1e9 };
+                let own = BucketSpec {
+                    name,
+                    rate,
+                    burst: 1.0,
+                };
+                (op, [all, own])
+            })
+            .collect();
         Throttle {
             all: [all],
-            deploy: [
-                all,
-                BucketSpec {
-                    name: "create-deployment",
-                    rate: deploy_rate,
-                    burst: 1.0,
-                },
-            ],
+            paced,
             local: LocalBuckets::new(),
         }
     }
 
     /// The buckets `op` takes from.
     pub fn buckets(&self, op: Operation) -> &[BucketSpec] {
-        if op == Operation::CreateDeployment {
-            &self.deploy
-        } else {
-            &self.all
-        }
+        self.paced
+            .iter()
+            .find(|(paced, _)| *paced == op)
+            .map_or(&self.all[..], |(_, buckets)| &buckets[..])
     }
 
     /// Takes a token from each of `op`'s buckets for `account` (the store's buckets when
@@ -126,5 +143,33 @@ mod tests {
         assert!(local(&t, Operation::CreateDeployment, start));
         assert!(!local(&t, Operation::CreateDeployment, start));
         assert!(local(&t, Operation::GetStage, start));
+    }
+
+    #[test]
+    fn vpc_links_are_paced_as_aws_paces_them() {
+        let t = Throttle::new(ThrottleConfig {
+            rate: 10.0,
+            burst: 40.0,
+            deploy_interval: 5.0,
+        });
+        let start = Instant::now();
+        assert!(local(&t, Operation::CreateVpcLink, start));
+        assert!(!local(
+            &t,
+            Operation::CreateVpcLink,
+            start + Duration::from_secs(14)
+        ));
+        assert!(local(
+            &t,
+            Operation::CreateVpcLink,
+            start + Duration::from_secs(15)
+        ));
+        assert!(local(&t, Operation::DeleteVpcLink, start));
+        assert!(!local(
+            &t,
+            Operation::DeleteVpcLink,
+            start + Duration::from_secs(29)
+        ));
+        assert!(local(&t, Operation::GetVpcLinks, start));
     }
 }

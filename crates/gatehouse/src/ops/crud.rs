@@ -99,8 +99,16 @@ pub async fn list_children<T: Record + ToWire>(
         .list_docs(&ctx.scope, root_id, T::KIND, req.after, req.limit)
         .await
         .map_err(|e| ctx.store_error(e, root_id, None))?;
-    // `{"items":[...],"nextToken":"..."}` (as wire::ListOut serializes it), from the
-    // rendered items.
+    page_reply::<T>(svc, &listing, &found)
+}
+
+/// `{"items":[...],"nextToken":"..."}` (as `wire::ListOut` serializes it) from a page of
+/// stored documents, each rendered once.
+fn page_reply<T: Record + ToWire>(
+    svc: &Service,
+    listing: &str,
+    found: &Page<String>,
+) -> ApiResult<Reply> {
     let mut body = Vec::with_capacity(64 + found.items.iter().map(|(_, d)| d.len()).sum::<usize>());
     body.extend_from_slice(b"{\"items\":[");
     for (i, (_, doc)) in found.items.iter().enumerate() {
@@ -110,7 +118,7 @@ pub async fn list_children<T: Record + ToWire>(
         body.extend_from_slice(&svc.renders.render::<T>(doc)?);
     }
     body.push(b']');
-    if let Some(token) = next_token(&listing, &found) {
+    if let Some(token) = next_token(listing, found) {
         body.extend_from_slice(b",\"nextToken\":");
         body.extend_from_slice(wire::to_json(&token)?.as_bytes());
     }
@@ -138,4 +146,43 @@ pub async fn list<T: Record + ToWire>(
     input: Input,
 ) -> ApiResult<Reply> {
     list_children::<T>(svc, ctx, path.root_id(), &input).await
+}
+
+/// A Get of one root record (GetVpcLink, …): the root of type `T` the path's first label
+/// names, in its wire shape.
+pub async fn get_root<T: Record + ToWire>(
+    svc: &Service,
+    ctx: &Ctx,
+    path: impl PathParams,
+    _: Input,
+) -> ApiResult<Reply> {
+    let id = path.root_id();
+    let doc = svc
+        .store
+        .get_root(&ctx.scope, T::KIND, id)
+        .await
+        .map_err(|e| ctx.store_error(e, id, None))?;
+    Reply::json_text(svc.renders.render::<T>(&doc)?)
+}
+
+/// A paginated listing of root records of type `T` (GetVpcLinks, …): `{items, nextToken}`.
+pub async fn list_roots<T: Record + ToWire>(
+    svc: &Service,
+    ctx: &Ctx,
+    _: impl PathParams,
+    input: Input,
+) -> ApiResult<Reply> {
+    let listing = format!(
+        "{}|{}|{}",
+        T::KIND.as_str(),
+        ctx.scope.account,
+        ctx.scope.region
+    );
+    let req = page_request(&input, &listing)?;
+    let found = svc
+        .store
+        .list_roots(&ctx.scope, T::KIND, req.after, req.limit)
+        .await
+        .map_err(|e| ctx.store_error(e, "", None))?;
+    page_reply::<T>(svc, &listing, &found)
 }

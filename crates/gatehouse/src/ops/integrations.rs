@@ -3,14 +3,48 @@
 //! Every change redeploys the API's auto-deploy stages.
 
 use gatehouse_core::error::{ApiError, ApiResult};
-use gatehouse_core::model::integration::{Integration, IntegrationInput};
-use gatehouse_core::model::{ids, time};
+use gatehouse_core::model::integration::{ConnectionType, Integration, IntegrationInput};
+use gatehouse_core::model::{ids, time, ProtocolType};
 use gatehouse_core::store::Kind;
 
 use super::crud::{change, record};
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
+use super::vpc_links::vpc_link_exists;
 use crate::api::paths::{ApiPath, IntegrationPath};
 use crate::wire;
+
+/// The VPC link a request's `connectionId` names, and whether it exists (looked up before
+/// the change; only HTTP APIs connect through VPC links of this API).
+async fn named_vpc_link(
+    svc: &Service,
+    ctx: &Ctx,
+    body: &IntegrationInput,
+) -> ApiResult<Option<(String, bool)>> {
+    match &body.connection_id {
+        Some(id) => Ok(Some((id.clone(), vpc_link_exists(svc, ctx, id).await?))),
+        None => Ok(None),
+    }
+}
+
+/// Refuses an HTTP API integration that connects through a VPC link that does not exist.
+fn check_vpc_link(
+    integration: &Integration,
+    protocol: ProtocolType,
+    named: &Option<(String, bool)>,
+) -> ApiResult<()> {
+    match named {
+        Some((id, false))
+            if protocol == ProtocolType::Http
+                && integration.connection_type == ConnectionType::VpcLink
+                && integration.connection_id.as_deref() == Some(id.as_str()) =>
+        {
+            Err(ApiError::bad_request(format!(
+                "Invalid connectionId: VPC link {id} does not exist"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
 
 /// POST /v2/apis/{apiId}/integrations → 201 Integration.
 pub async fn create_integration(
@@ -21,6 +55,7 @@ pub async fn create_integration(
 ) -> ApiResult<Reply> {
     let api_id = &path.api_id;
     let body: IntegrationInput = wire::parse_body(&input.body)?;
+    let named = named_vpc_link(svc, ctx, &body).await?;
     let now = time::now();
     let id = ids::random_id(7);
     let iid = id.clone();
@@ -28,7 +63,9 @@ pub async fn create_integration(
         if tree.integration(&iid).is_some() {
             return Err(ApiError::conflict(ID_TAKEN));
         }
-        let integration = Integration::create(iid, body, tree.api.protocol_type)?;
+        let protocol = tree.api.protocol_type;
+        let integration = Integration::create(iid, body, protocol)?;
+        check_vpc_link(&integration, protocol, &named)?;
         tree.integrations.push(integration);
         tree.redeploy_auto_stages(now);
         Ok(())
@@ -47,6 +84,7 @@ pub async fn update_integration(
 ) -> ApiResult<Reply> {
     let (api_id, id) = (&path.api_id, path.integration_id.clone());
     let body: IntegrationInput = wire::parse_body(&input.body)?;
+    let named = named_vpc_link(svc, ctx, &body).await?;
     let missing = ctx.not_found(Kind::Integration, api_id, &id);
     let now = time::now();
     let iid = id.clone();
@@ -54,6 +92,7 @@ pub async fn update_integration(
         let protocol = tree.api.protocol_type;
         let integration = tree.integration_mut(&iid).ok_or(missing)?;
         integration.apply(body, protocol)?;
+        check_vpc_link(integration, protocol, &named)?;
         tree.redeploy_auto_stages(now);
         Ok(())
     })

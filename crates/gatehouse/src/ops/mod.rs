@@ -13,11 +13,13 @@ mod integrations;
 mod routes;
 mod stages;
 mod tags;
+mod vpc_links;
 
 use gatehouse_core::error::ApiResult;
 use gatehouse_core::model::deployment::Deployment;
 use gatehouse_core::model::integration::Integration;
 use gatehouse_core::model::route::Route;
+use gatehouse_core::model::vpc_link::VpcLink;
 use gatehouse_core::model::Stage;
 
 use crate::api::paths::*;

@@ -1,4 +1,4 @@
-//! TagResource, UntagResource, GetTags on API and stage ARNs:
+//! TagResource, UntagResource, GetTags on API, stage and VPC link ARNs:
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/tags-resource-arn.html>.
 //! Tags set here and tags given at CreateApi/CreateStage are the same data.
 
@@ -8,9 +8,10 @@ use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::arn::{self, TagTarget};
 use gatehouse_core::model::tags;
 use gatehouse_core::model::tree::ApiTree;
+use gatehouse_core::model::vpc_link::{VpcLink, VpcLinkTree};
 use gatehouse_core::model::Stage;
 
-use super::crud::{change, read};
+use super::crud::{change, change_root, read};
 use super::support::{Ctx, Input, Reply, Service};
 use crate::api::paths::ResourceArnPath;
 use crate::wire;
@@ -48,6 +49,12 @@ async fn edit_tags(
             change(svc, ctx, &api_id, move |tree: &mut ApiTree| {
                 let stage = tree.stage_mut(&stage_name).ok_or(missing)?;
                 f(&mut stage.tags)
+            })
+            .await?;
+        }
+        TagTarget::VpcLink { vpc_link_id } => {
+            change_root(svc, ctx, &vpc_link_id, move |tree: &mut VpcLinkTree| {
+                f(&mut tree.vpc_link.tags)
             })
             .await?;
         }
@@ -123,6 +130,14 @@ pub async fn get_tags(
         TagTarget::Stage { api_id, stage_name } => {
             let stage: Stage = read(svc, ctx, &api_id, &stage_name).await?;
             Reply::json(&TagsOut { tags: &stage.tags })
+        }
+        TagTarget::VpcLink { vpc_link_id } => {
+            let link: VpcLink = svc
+                .store
+                .root(&ctx.scope, &vpc_link_id)
+                .await
+                .map_err(|e| ctx.store_error(e, &vpc_link_id, None))?;
+            Reply::json(&TagsOut { tags: &link.tags })
         }
     }
 }

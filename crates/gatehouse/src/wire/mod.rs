@@ -9,6 +9,7 @@ pub mod page;
 pub mod routes;
 pub mod stages;
 pub mod tags;
+pub mod vpc_links;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -16,3 +16,4 @@ mod routes;
 mod stages;
 mod strict;
 mod tags;
+mod vpc_links;

@@ -7,7 +7,7 @@ use super::super::{get, list, Kind, Store, StoreError, Tree};
 use super::seed_api;
 use crate::error::ApiError;
 use crate::model::domain_name::{ApiMapping, DomainName, DomainNameTree};
-use crate::model::vpc_link::{VpcLink, VpcLinkTree};
+use crate::model::vpc_link::{VpcLink, VpcLinkInput, VpcLinkTree};
 use crate::model::{Scope, Stage};
 
 fn domain(name: &str) -> DomainNameTree {
@@ -41,12 +41,18 @@ pub async fn other_roots(store: &dyn Store) {
     // The same id as another kind's root is another record.
     seed_api(store, &s, "shared0001").await;
     store.create(&s, &domain("shared0001")).await.unwrap();
-    let link = VpcLinkTree::with_root(VpcLink {
-        vpc_link_id: "shared0001".into(),
-        name: "link".into(),
-        created: 1_600_000_000,
-        tags: BTreeMap::new(),
-    });
+    let link = VpcLinkTree::with_root(
+        VpcLink::create(
+            "shared0001".into(),
+            VpcLinkInput {
+                name: Some("link".into()),
+                subnet_ids: Some(vec!["subnet-0a1b2c3d".into()]),
+                ..Default::default()
+            },
+            1_600_000_000,
+        )
+        .expect("a valid VPC link"),
+    );
     store.create(&s, &link).await.unwrap();
     assert_eq!(
         store.root::<VpcLink>(&s, "shared0001").await.unwrap().name,
