@@ -169,3 +169,16 @@ def test_vpc_link_members_are_in_the_model(raw):
     call(raw, "GetTags", f"/v2/tags/{arn}")
     call(raw, "GetVpcLink", "/v2/vpclinks/nolink1")
     call(raw, "DeleteVpcLink", f"/v2/vpclinks/{lid}")
+
+
+def test_cors_members_are_in_the_model(raw):
+    _, api = call(raw, "CreateApi", "/v2/apis", {
+        "name": "c", "protocolType": "HTTP",
+        "corsConfiguration": {"allowOrigins": ["https://a.example"], "allowMethods": ["GET"],
+                              "allowHeaders": ["x"], "exposeHeaders": ["y"], "maxAge": 5,
+                              "allowCredentials": True}})
+    call(raw, "GetApi", f"/v2/apis/{api['apiId']}")
+    call(raw, "DeleteCorsConfiguration", f"/v2/apis/{api['apiId']}/cors")
+    call(raw, "CreateApi", "/v2/apis", {
+        "name": "bad", "protocolType": "HTTP",
+        "corsConfiguration": {"allowOrigins": ["*"], "allowCredentials": True}})

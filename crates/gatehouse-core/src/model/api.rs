@@ -54,6 +54,42 @@ pub struct Cors {
     pub max_age: Option<i32>,
 }
 
+/// The methods a CORS configuration may allow (`*` allows them all).
+const CORS_METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*",
+];
+
+impl Cors {
+    /// AWS's rules for an HTTP API's CORS configuration.
+    pub fn validate(&self) -> ApiResult<()> {
+        if self.allow_credentials == Some(true)
+            && self.allow_origins.iter().flatten().any(|o| o == "*")
+        {
+            return Err(ApiError::bad_request(
+                "allow-credentials is not supported if 'allow-origin' is *",
+            ));
+        }
+        if let Some(m) = self
+            .allow_methods
+            .iter()
+            .flatten()
+            .find(|m| !CORS_METHODS.contains(&m.as_str()))
+        {
+            return Err(ApiError::bad_request(format!(
+                "Method {m} is not supported"
+            )));
+        }
+        if let Some(age) = self.max_age {
+            if !(-1..=86_400).contains(&age) {
+                return Err(ApiError::bad_request(
+                    "Invalid CORS maxAge: must be between -1 and 86400",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// An API as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -229,13 +265,7 @@ impl Api {
                     "CORS configuration is supported only for HTTP APIs",
                 ));
             }
-            if let Some(age) = cors.max_age {
-                if !(-1..=86_400).contains(&age) {
-                    return Err(ApiError::bad_request(
-                        "Invalid CORS maxAge: must be between -1 and 86400",
-                    ));
-                }
-            }
+            cors.validate()?;
             self.cors_configuration = Some(cors);
         }
         if let Some(v) = input.disable_schema_validation {

@@ -28,7 +28,7 @@ macro_rules! operations {
             GetAuthorizer                    GET    "/v2/apis/{apiId}/authorizers/{authorizerId}"                                                200 AuthorizerPath              => not_implemented;
             UpdateAuthorizer                 PATCH  "/v2/apis/{apiId}/authorizers/{authorizerId}"                                                200 AuthorizerPath              => not_implemented;
             DeleteAuthorizer                 DELETE "/v2/apis/{apiId}/authorizers/{authorizerId}"                                                204 AuthorizerPath              => not_implemented;
-            DeleteCorsConfiguration          DELETE "/v2/apis/{apiId}/cors"                                                                      204 ApiPath                     => not_implemented;
+            DeleteCorsConfiguration          DELETE "/v2/apis/{apiId}/cors"                                                                      204 ApiPath                     => apis::delete_cors_configuration;
             CreateDeployment                 POST   "/v2/apis/{apiId}/deployments"                                                               201 ApiPath                     => deployments::create_deployment;
             GetDeployments                   GET    "/v2/apis/{apiId}/deployments"                                                               200 ApiPath                     => crud::list::<Deployment>;
             GetDeployment                    GET    "/v2/apis/{apiId}/deployments/{deploymentId}"                                                200 DeploymentPath              => crud::get::<Deployment>;

@@ -1,4 +1,5 @@
-//! CreateApi (with quick create), GetApi, GetApis, UpdateApi, DeleteApi:
+//! CreateApi (with quick create), GetApi, GetApis, UpdateApi, DeleteApi,
+//! DeleteCorsConfiguration:
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/apis.html>.
 
 use gatehouse_core::error::ApiResult;
@@ -103,5 +104,24 @@ pub async fn delete_api(svc: &Service, ctx: &Ctx, path: ApiPath, _: Input) -> Ap
         .delete_api(&ctx.scope, api_id)
         .await
         .map_err(|e| ctx.store_error(e, api_id, None))?;
+    Reply::empty()
+}
+
+/// DELETE /v2/apis/{apiId}/cors → 204; removes the API's CORS configuration (and, when there
+/// was one, redeploys its auto-deploy stages like any change to the API).
+pub async fn delete_cors_configuration(
+    svc: &Service,
+    ctx: &Ctx,
+    path: ApiPath,
+    _: Input,
+) -> ApiResult<Reply> {
+    let now = time::now();
+    change(svc, ctx, &path.api_id, move |tree| {
+        if tree.api.cors_configuration.take().is_some() {
+            tree.redeploy_auto_stages(now);
+        }
+        Ok(())
+    })
+    .await?;
     Reply::empty()
 }

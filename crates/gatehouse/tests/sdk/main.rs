@@ -4,6 +4,7 @@
 mod admin;
 mod apis;
 mod common;
+mod cors;
 mod deployments;
 mod durability;
 mod errors;
