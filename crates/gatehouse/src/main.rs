@@ -74,9 +74,9 @@ async fn run() -> Result<(), String> {
 }
 
 async fn serve(settings: Settings) -> Result<(), String> {
-    settings.check()?;
+    let checked = settings.check()?;
     let store = gatehouse::server::open_store(&settings).await?;
-    let app = gatehouse::server::App::new(&settings, store.clone())?;
+    let app = gatehouse::server::App::new(&settings, checked, store.clone());
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;

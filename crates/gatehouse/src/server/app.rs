@@ -12,7 +12,7 @@ use crate::auth::{Authenticator, Defaults};
 use crate::guards::faults::Faults;
 use crate::guards::throttle::Throttle;
 use crate::ops::{Service, ServiceConfig};
-use crate::settings::{Settings, Timeouts};
+use crate::settings::{Checked, Settings, Timeouts};
 
 /// Everything a request handler needs.
 #[derive(Clone)]
@@ -42,15 +42,14 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the application state from settings (checked here: see [`Settings::check`])
+    /// Builds the application state from settings, what [`Settings::check`] made of them,
     /// and an opened store.
-    pub fn new(settings: &Settings, store: SharedStore) -> Result<App, String> {
-        let checked = settings.check()?;
+    pub fn new(settings: &Settings, checked: Checked, store: SharedStore) -> App {
         let defaults = Defaults {
             account: settings.default_account.clone(),
             region: settings.default_region.clone(),
         };
-        Ok(App {
+        App {
             service: Service::new(
                 store,
                 ServiceConfig {
@@ -67,6 +66,6 @@ impl App {
             started: Instant::now(),
             store_kind: settings.store.kind(),
             metrics: Arc::new(Metrics::default()),
-        })
+        }
     }
 }

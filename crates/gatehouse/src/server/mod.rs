@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 pub use app::App;
 pub use pipeline::handle;
 
-use crate::settings::Settings;
+use crate::settings::{Checked, Settings};
 use net::IdleTimeout;
 
 /// How long in-flight requests may take to finish after a shutdown signal.
@@ -136,9 +136,9 @@ pub async fn open_store(settings: &Settings) -> Result<SharedStore, String> {
 /// Opens (and seeds) the store the settings name, binds `settings.listen` and serves in the
 /// background. The listener is bound when this returns, so requests can be sent at once.
 pub async fn start(settings: &Settings) -> Result<RunningServer, String> {
-    settings.check()?;
+    let checked = settings.check()?;
     let store = open_store(settings).await?;
-    start_with_store(settings, store).await
+    serve_in_background(settings, checked, store).await
 }
 
 /// Like [`start`] with an already opened store.
@@ -146,11 +146,20 @@ pub async fn start_with_store(
     settings: &Settings,
     store: SharedStore,
 ) -> Result<RunningServer, String> {
+    let checked = settings.check()?;
+    serve_in_background(settings, checked, store).await
+}
+
+async fn serve_in_background(
+    settings: &Settings,
+    checked: Checked,
+    store: SharedStore,
+) -> Result<RunningServer, String> {
     let listener = TcpListener::bind(settings.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = App::new(settings, store.clone())?;
+    let app = App::new(settings, checked, store.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, async move {
         let _ = rx.await;
