@@ -8,6 +8,8 @@
 //! Which model type each kind is, and which tree holds it, is declared in
 //! [`super::typed`]. Adding a kind: a row here, two lines there, its model file.
 
+use std::sync::LazyLock;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -174,18 +176,22 @@ impl Kind {
             .filter(move |k| k.spec().goes_with == Some(self))
     }
 
-    /// An SQL list of the stored names of the kinds no tree loads: `'snapshot'`.
-    pub fn unloaded_sql() -> String {
-        let names: Vec<String> = Kind::ALL
-            .iter()
-            .filter(|k| !k.spec().loaded)
-            .map(|k| format!("'{}'", k.as_str()))
-            .collect();
-        if names.is_empty() {
-            "''".into()
-        } else {
-            names.join(", ")
-        }
+    /// An SQL list of the stored names of the kinds no tree loads: `'snapshot'` (built
+    /// once).
+    pub fn unloaded_sql() -> &'static str {
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            let names: Vec<String> = Kind::ALL
+                .iter()
+                .filter(|k| !k.spec().loaded)
+                .map(|k| format!("'{}'", k.as_str()))
+                .collect();
+            if names.is_empty() {
+                "''".into()
+            } else {
+                names.join(", ")
+            }
+        });
+        &SQL
     }
 }
 

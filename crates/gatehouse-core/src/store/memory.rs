@@ -33,7 +33,8 @@ impl Entry {
         }
     }
 
-    /// Child rows in creation order (all kinds, or the kinds a tree loads).
+    /// Child rows, each kind in creation order (all kinds, or the kinds a tree loads); a
+    /// dump (`all`) interleaves the kinds in creation order, as the other backends do.
     fn rows(&self, all: bool) -> Vec<Row> {
         let mut rows: Vec<(i64, Row)> = self
             .children
@@ -41,7 +42,9 @@ impl Entry {
             .filter(|((kind, _), _)| all || kind.spec().loaded)
             .map(|((kind, seq), (key, doc))| (*seq, (*kind, key.clone(), doc.clone())))
             .collect();
-        rows.sort_by_key(|(seq, _)| *seq);
+        if all {
+            rows.sort_by_key(|(seq, _)| *seq);
+        }
         rows.into_iter().map(|(_, row)| row).collect()
     }
 

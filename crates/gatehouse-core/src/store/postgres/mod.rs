@@ -16,7 +16,6 @@ mod buckets;
 mod sql;
 pub mod url;
 
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -161,9 +160,6 @@ impl PostgresStore {
     }
 }
 
-/// The stored names of the kinds no tree loads, as an SQL list.
-static UNLOADED: LazyLock<String> = LazyLock::new(Kind::unloaded_sql);
-
 #[async_trait]
 impl Store for PostgresStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
@@ -231,7 +227,7 @@ impl Store for PostgresStore {
             kind,
             id: id.to_string(),
             doc: row.get(0),
-            rows: rows_of(&tx, scope, kind, id, &UNLOADED).await?,
+            rows: rows_of(&tx, scope, kind, id, Kind::unloaded_sql()).await?,
         };
         let d = change(&before)?;
         write_diff(&tx, scope, kind, id, &d).await?;

@@ -13,7 +13,7 @@ mod sql;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -195,9 +195,6 @@ fn page(
     Ok(Page { items, more })
 }
 
-/// The stored names of the kinds no tree loads, as an SQL list.
-static UNLOADED: LazyLock<String> = LazyLock::new(Kind::unloaded_sql);
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
@@ -247,7 +244,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let (scope, id) = (scope.clone(), id.to_string());
         self.write(root_key(&scope, kind, &id), move |tx| {
-            let before = load_tree(tx, &scope, kind, &id, &UNLOADED)?;
+            let before = load_tree(tx, &scope, kind, &id, Kind::unloaded_sql())?;
             let d = change(&before)?;
             write_diff(tx, &scope, kind, &id, &d)
         })
