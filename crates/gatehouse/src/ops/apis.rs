@@ -7,9 +7,8 @@ use gatehouse_core::model::api::ApiInput;
 use gatehouse_core::model::quick::{self, QuickCreate};
 use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{ids, time, Api};
-use gatehouse_core::store::StoreError;
 
-use super::crud::{change, next_token, page_request};
+use super::crud::{change, create_root, next_token, page_request};
 use super::support::{Ctx, Input, Reply, Service};
 use crate::api::paths::ApiPath;
 use crate::wire::apis::ApiOut;
@@ -28,20 +27,15 @@ pub async fn create_api(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiRes
     let mut body: ApiInput = wire::parse_body(&input.body)?;
     let qc = take_quick(&mut body);
     let now = time::now();
-    // apiIds are random; on the rare collision, draw again.
-    let mut attempts = 0;
-    loop {
-        let api = Api::create(ids::api_id(), body.clone(), now)?;
-        let mut tree = ApiTree::new(api.clone());
+    let tree = create_root(svc, ctx, || {
+        let mut tree = ApiTree::new(Api::create(ids::api_id(), body.clone(), now)?);
         if !qc.is_empty() {
             quick::create(&mut tree, qc.clone(), now)?;
         }
-        match svc.store.create_api(&ctx.scope, tree).await {
-            Ok(()) => return Reply::json(&ApiOut::new(&api, &ctx.scope.region)),
-            Err(StoreError::Conflict) if attempts < 5 => attempts += 1,
-            Err(e) => return Err(ctx.store_error(e, &api.api_id, None)),
-        }
-    }
+        Ok(tree)
+    })
+    .await?;
+    Reply::json(&ApiOut::new(&tree.api, &ctx.scope.region))
 }
 
 /// GET /v2/apis/{apiId} → 200 Api.

@@ -3,7 +3,7 @@
 
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::tree::ApiTree;
-use gatehouse_core::store::{self, Page, Record, Tree};
+use gatehouse_core::store::{self, Page, Record, StoreError, Tree};
 
 use super::support::{Ctx, Input, Reply, Service};
 use crate::api::paths::PathParams;
@@ -20,6 +20,24 @@ pub async fn change_root<T: Tree>(
         .change(&ctx.scope, id, Box::new(f))
         .await
         .map_err(|e| ctx.store_error(e, id, None))
+}
+
+/// Stores a new root drawn by `draw` (which picks a random id each time); on the rare id
+/// collision, draws again (six draws in all, as many as any caller needs).
+pub async fn create_root<T: Tree>(
+    svc: &Service,
+    ctx: &Ctx,
+    mut draw: impl FnMut() -> ApiResult<T>,
+) -> ApiResult<T> {
+    let mut attempts = 0;
+    loop {
+        let tree = draw()?;
+        match svc.store.create(&ctx.scope, &tree).await {
+            Ok(()) => return Ok(tree),
+            Err(StoreError::Conflict) if attempts < 5 => attempts += 1,
+            Err(e) => return Err(ctx.store_error(e, tree.root().key(), None)),
+        }
+    }
 }
 
 /// Runs `f` on API `api_id`'s tree in one store transaction; returns the tree after it.

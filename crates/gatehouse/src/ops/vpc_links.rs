@@ -8,7 +8,7 @@ use gatehouse_core::model::vpc_link::{VpcLink, VpcLinkInput, VpcLinkTree};
 use gatehouse_core::model::{ids, time, ProtocolType, Scope};
 use gatehouse_core::store::{self, Kind, Page, StoreError, Tree};
 
-use super::crud::change_root;
+use super::crud::{change_root, create_root};
 use super::support::{Ctx, Input, Reply, Service};
 use crate::api::paths::VpcLinkPath;
 use crate::wire;
@@ -17,17 +17,15 @@ use crate::wire::vpc_links::VpcLinkOut;
 /// POST /v2/vpclinks → 201 VpcLink (status `PENDING`, as AWS answers while it provisions).
 pub async fn create_vpc_link(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiResult<Reply> {
     let body: VpcLinkInput = wire::parse_body(&input.body)?;
-    let link = VpcLink::create(ids::random_id(6), body, time::now())?;
-    // VPC link ids are random; on the rare collision, draw again.
-    let mut tree = VpcLinkTree::with_root(link);
-    for _ in 0..5 {
-        match svc.store.create(&ctx.scope, &tree).await {
-            Ok(()) => return Reply::json(&VpcLinkOut::just_created(&tree.vpc_link)),
-            Err(StoreError::Conflict) => tree.vpc_link.vpc_link_id = ids::random_id(6),
-            Err(e) => return Err(ctx.store_error(e, &tree.vpc_link.vpc_link_id, None)),
-        }
-    }
-    Err(ctx.store_error(StoreError::Conflict, &tree.vpc_link.vpc_link_id, None))
+    // The id is drawn (again, on a collision) when the link is stored.
+    let link = VpcLink::create(String::new(), body, time::now())?;
+    let tree = create_root(svc, ctx, || {
+        let mut tree = VpcLinkTree::with_root(link.clone());
+        tree.vpc_link.vpc_link_id = ids::random_id(6);
+        Ok(tree)
+    })
+    .await?;
+    Reply::json(&VpcLinkOut::just_created(&tree.vpc_link))
 }
 
 /// PATCH /v2/vpclinks/{vpcLinkId} → 200 VpcLink (the name only).
