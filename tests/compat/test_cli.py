@@ -10,6 +10,11 @@ def test_cli_stage_scenarios(cli):
     assert stage["StageVariables"] == {"backend": "example.com"}
     got = cli.ok("get-stage", "--api-id", api_id, "--stage-name", "$default")
     assert got["DefaultRouteSettings"] == {"DetailedMetricsEnabled": False}
+    # routeSettings keys must name routes of the API: unknown ones are 404, as on AWS.
+    code, _, err = cli.run("update-stage", "--api-id", api_id, "--stage-name", "$default",
+                           "--route-settings", '{"GET /pets":{"ThrottlingBurstLimit":1}}')
+    assert code != 0 and "Unable to find Route by key GET /pets" in err
+    cli.ok("create-route", "--api-id", api_id, "--route-key", "GET /pets")
     updated = cli.ok("update-stage", "--api-id", api_id, "--stage-name", "$default",
                      "--route-settings",
                      '{"GET /pets":{"ThrottlingBurstLimit":100,"ThrottlingRateLimit":2000}}')

@@ -244,7 +244,7 @@ def test_settings_file_layers_under_env_and_flags(tmp_path):
         api = c.create_api(Name="x", ProtocolType="HTTP")["ApiId"]
         for i in range(3):   # the environment's 3 wins over the file's 2
             c.create_stage(ApiId=api, StageName=f"s{i}")
-        with pytest.raises(c.exceptions.BadRequestException):
+        with pytest.raises(c.exceptions.ConflictException):
             c.create_stage(ApiId=api, StageName="s3")
     finally:
         s.stop()

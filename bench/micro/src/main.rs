@@ -100,6 +100,7 @@ fn api_with_stage() -> ApiTree {
             ..Default::default()
         },
         1,
+        gatehouse_core::compat::Profile::Aws,
     )
     .unwrap();
     let mut tree = ApiTree::new(api);
@@ -108,10 +109,11 @@ fn api_with_stage() -> ApiTree {
 }
 
 fn stage() -> Stage {
-    let rules = StageRules {
-        protocol: ProtocolType::Http,
-        api_label: "111111111111:abcdefghij".into(),
-    };
+    let rules = StageRules::new(
+        ProtocolType::Http,
+        "111111111111:abcdefghij".into(),
+        vec!["GET /pets".into()],
+    );
     let input: StageInput = serde_json::from_str(
         r#"{"stageName":"prod","description":"d","stageVariables":{"a":"1","b":"2"},
             "routeSettings":{"GET /pets":{"throttlingBurstLimit":100,"throttlingRateLimit":2000}},

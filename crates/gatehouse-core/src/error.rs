@@ -42,6 +42,9 @@ error_kinds! {
     NotFound => "NotFoundException", 404, true;
     /// 409: the resource already exists.
     Conflict => "ConflictException", 409, true;
+    /// 429: a per-API quota is reached; AWS answers these with type ConflictException and
+    /// status 429 (`Maximum number of Stages for this API has been reached. …`).
+    QuotaReached => "ConflictException", 429, true;
     /// 429: throttled.
     TooManyRequests => "TooManyRequestsException", 429, true;
     /// 403: the Authorization header is malformed (API Gateway's front door).
@@ -114,6 +117,15 @@ impl ApiError {
     /// A 409 ConflictException.
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Conflict, message)
+    }
+
+    /// A 429 ConflictException: the API has as many `{what}` as AWS's quota allows, in
+    /// AWS's words (`Maximum number of Authorizers for this API has been reached. …`).
+    pub fn quota(what: &str) -> Self {
+        Self::new(
+            ErrorKind::QuotaReached,
+            format!("Maximum number of {what} for this API has been reached. Please contact AWS if you need additional {what}."),
+        )
     }
 
     /// A 500 for failures the client cannot fix.

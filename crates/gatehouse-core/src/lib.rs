@@ -5,7 +5,9 @@
 //! the one table of the exceptions a client can see; [`token_bucket`] is the throttle both
 //! planes take from. The management API (`gatehouse`) and the data plane build on this.
 
+pub mod compat;
 pub mod error;
 pub mod model;
+pub mod openapi;
 pub mod store;
 pub mod token_bucket;

@@ -14,9 +14,11 @@ const LAYERS: &[(&str, Layers)] = &[
         "../gatehouse-core/src",
         &[
             ("error", &[]),
-            ("model", &["error"]),
+            ("compat", &[]),
+            ("model", &["error", "compat"]),
+            ("openapi", &["error", "compat", "model"]),
             ("token_bucket", &["error"]),
-            ("store", &["error", "model", "token_bucket"]),
+            ("store", &["error", "compat", "model", "token_bucket"]),
             ("lib", &[]),
         ],
     ),

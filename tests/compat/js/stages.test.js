@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import {
   ApiGatewayV2Client,
   CreateApiCommand,
+  CreateRouteCommand,
   CreateStageCommand,
   DeleteApiCommand,
   DeleteRouteSettingsCommand,
@@ -123,6 +124,8 @@ test("stage lifecycle", () =>
     assert.deepEqual(got.Tags, { env: "dev" });
     assert.equal(got.CreatedDate.getTime(), stage.CreatedDate.getTime());
 
+    // routeSettings keys must name routes of the API.
+    await c.send(new CreateRouteCommand({ ApiId: api.ApiId, RouteKey: "GET /pets" }));
     const updated = await c.send(
       new UpdateStageCommand({
         ApiId: api.ApiId,
@@ -181,8 +184,10 @@ test("errors carry AWS's names, statuses and messages", () =>
     for (let i = 1; i < 10; i++) {
       await c.send(new CreateStageCommand({ ApiId, StageName: `s${i}` }));
     }
-    [name, status] = await failure(c.send(new CreateStageCommand({ ApiId, StageName: "s10" })));
-    assert.deepEqual([name, status], ["BadRequestException", 400]);
+    // Per-API quotas: status 429, type ConflictException, AWS's text (the SDK retries 429s first).
+    [name, status, message] = await failure(c.send(new CreateStageCommand({ ApiId, StageName: "s10" })));
+    assert.deepEqual([name, status], ["ConflictException", 429]);
+    assert.match(message, /^Maximum number of Stages for this API has been reached\./);
   }));
 
 test("GetStages pages with MaxResults and NextToken", () =>

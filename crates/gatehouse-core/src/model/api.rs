@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::tags;
+use crate::compat::{Profile, Rule};
 use crate::error::{ApiError, ApiResult};
 
 /// `HTTP` or `WEBSOCKET`.
@@ -174,7 +175,7 @@ pub const HTTP_ROUTE_SELECTION: &str = "$request.method $request.path";
 
 impl Api {
     /// Builds a new API from CreateApi's input, applying AWS's defaults.
-    pub fn create(api_id: String, input: ApiInput, now: i64) -> ApiResult<Api> {
+    pub fn create(api_id: String, input: ApiInput, now: i64, profile: Profile) -> ApiResult<Api> {
         let name = input
             .name
             .clone()
@@ -183,6 +184,11 @@ impl Api {
             .protocol_type
             .ok_or_else(|| ApiError::bad_request("Invalid input: protocolType is required"))?;
         let route_selection_expression = match (protocol_type, &input.route_selection_expression) {
+            (ProtocolType::WebSocket, None)
+                if !profile.enforces(Rule::WebSocketNeedsSelectionExpression) =>
+            {
+                HTTP_ROUTE_SELECTION.to_string()
+            }
             (ProtocolType::WebSocket, None) => {
                 return Err(ApiError::bad_request(
                     "RouteSelectionExpression is required for WEBSOCKET APIs",
@@ -209,7 +215,7 @@ impl Api {
             created: now,
             tags,
         };
-        api.apply(input)?;
+        api.apply(input, profile)?;
         Ok(api)
     }
 
@@ -217,7 +223,7 @@ impl Api {
     /// the result; on error `self` may be partly changed, so callers apply to a copy.
     /// The quick-create members (`target`, `routeKey`, `credentialsArn`) are not API
     /// settings; callers handle them (see [`super::quick`]).
-    pub fn apply(&mut self, input: ApiInput) -> ApiResult<()> {
+    pub fn apply(&mut self, input: ApiInput, profile: Profile) -> ApiResult<()> {
         if let Some(name) = input.name {
             let len = name.chars().count();
             if !(1..=128).contains(&len) {
@@ -228,14 +234,21 @@ impl Api {
             self.name = name;
         }
         if let Some(e) = input.route_selection_expression {
-            validate_route_selection(self.protocol_type, &e)?;
-            self.route_selection_expression = match self.protocol_type {
-                ProtocolType::Http => HTTP_ROUTE_SELECTION.to_string(),
-                ProtocolType::WebSocket => e,
+            self.route_selection_expression = if profile.enforces(Rule::SelectionExpressions) {
+                validate_route_selection(self.protocol_type, &e)?;
+                match self.protocol_type {
+                    ProtocolType::Http => HTTP_ROUTE_SELECTION.to_string(),
+                    ProtocolType::WebSocket => e,
+                }
+            } else {
+                e
             };
         }
         if let Some(e) = input.api_key_selection_expression {
-            if e != "$request.header.x-api-key" && e != "$context.authorizer.usageIdentifierKey" {
+            if profile.enforces(Rule::SelectionExpressions)
+                && e != "$request.header.x-api-key"
+                && e != "$context.authorizer.usageIdentifierKey"
+            {
                 return Err(ApiError::bad_request(format!(
                     "Invalid API key selection expression: {e}. Supported values are $request.header.x-api-key and $context.authorizer.usageIdentifierKey"
                 )));
@@ -252,7 +265,8 @@ impl Api {
         }
         if let Some(v) = input.version {
             let len = v.chars().count();
-            if !(1..=64).contains(&len) {
+            let min = usize::from(profile.enforces(Rule::ApiMemberLengths));
+            if !(min..=64).contains(&len) {
                 return Err(ApiError::bad_request(
                     "Invalid version: must be between 1 and 64 characters",
                 ));
@@ -281,10 +295,10 @@ impl Api {
     }
 
     /// `apiEndpoint` as AWS derives it from the id, protocol and region.
-    pub fn endpoint(&self, region: &str) -> String {
+    pub fn endpoint(&self, region: &str, profile: Profile) -> String {
         let scheme = match self.protocol_type {
-            ProtocolType::Http => "https",
-            ProtocolType::WebSocket => "wss",
+            ProtocolType::WebSocket if profile.enforces(Rule::WebSocketEndpointScheme) => "wss",
+            _ => "https",
         };
         format!(
             "{scheme}://{}.execute-api.{region}.amazonaws.com",

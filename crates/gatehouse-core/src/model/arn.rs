@@ -1,6 +1,7 @@
 //! Tagging ARNs: `arn:{partition}:apigateway:{region}::/apis/{apiId}`,
 //! `arn:{partition}:apigateway:{region}::/apis/{apiId}/stages/{stageName}` and
-//! `arn:{partition}:apigateway:{region}::/vpclinks/{vpcLinkId}` (regional, no account id).
+//! `arn:{partition}:apigateway:{region}::/vpclinks/{vpcLinkId}` and
+//! `arn:{partition}:apigateway:{region}::/domainnames/{domainName}` (regional, no account id).
 
 use crate::error::{ApiError, ApiResult};
 
@@ -24,6 +25,11 @@ pub enum TagTarget {
         /// Its id.
         vpc_link_id: String,
     },
+    /// A custom domain name.
+    DomainName {
+        /// The name.
+        domain_name: String,
+    },
 }
 
 /// A parsed tagging ARN.
@@ -35,8 +41,7 @@ pub struct TagArn {
     pub target: TagTarget,
 }
 
-/// Parses a tagging ARN. Malformed → BadRequestException; a well-formed ARN of a resource
-/// type gatehouse does not have yet (domain names) → NotFoundException.
+/// Parses a tagging ARN. Malformed → BadRequestException.
 pub fn parse(arn: &str) -> ApiResult<TagArn> {
     let malformed = || ApiError::bad_request(format!("Invalid resource ARN: {arn}"));
     let mut parts = arn.splitn(6, ':');
@@ -67,11 +72,9 @@ pub fn parse(arn: &str) -> ApiResult<TagArn> {
         ["", "vpclinks", id] if !id.is_empty() => TagTarget::VpcLink {
             vpc_link_id: id.to_string(),
         },
-        ["", "domainnames", ..] => {
-            return Err(ApiError::not_found(format!(
-                "Invalid resource identifier specified: {arn}"
-            )))
-        }
+        ["", "domainnames", name] if !name.is_empty() => TagTarget::DomainName {
+            domain_name: name.to_string(),
+        },
         _ => return Err(malformed()),
     };
     Ok(TagArn {
@@ -127,9 +130,11 @@ mod tests {
         );
         assert_eq!(
             parse("arn:aws:apigateway:us-east-1::/domainnames/x.example.com")
-                .unwrap_err()
-                .kind,
-            crate::error::ErrorKind::NotFound
+                .unwrap()
+                .target,
+            TagTarget::DomainName {
+                domain_name: "x.example.com".into()
+            }
         );
     }
 }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::api::Cors;
+use super::authorizer::Authorizer;
 use super::integration::Integration;
 use super::route::Route;
 
@@ -40,8 +42,8 @@ pub struct Deployment {
     pub deployment_status_message: Option<String>,
 }
 
-/// What a deployment froze: the API's routes and integrations at that moment. Whatever serves
-/// a stage's traffic reads only this.
+/// What a deployment froze: the API's routes, integrations and authorizers (and its CORS
+/// configuration) at that moment. Whatever serves a stage's traffic reads only this.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Snapshot {
@@ -49,6 +51,12 @@ pub struct Snapshot {
     pub routes: Vec<Route>,
     /// The integrations.
     pub integrations: Vec<Integration>,
+    /// The authorizers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorizers: Vec<Authorizer>,
+    /// The API's `corsConfiguration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors_configuration: Option<Cors>,
 }
 
 /// The description AWS gives automatic deployments.

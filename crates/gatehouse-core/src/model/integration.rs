@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::api::ProtocolType;
+use crate::compat::{Profile, Rule};
 use crate::error::{ApiError, ApiResult};
 
 /// `IntegrationType`.
@@ -183,6 +184,9 @@ pub struct IntegrationInput {
 
 /// AWS's default timeout for HTTP API integrations.
 pub const HTTP_API_TIMEOUT: i32 = 30_000;
+/// AWS's answer to a non-proxy integration on an HTTP API.
+pub const NON_PROXY_ON_HTTP: &str = "Currently, an API with a protocol type of HTTP may only be associated with proxy integrations (AWS_PROXY, HTTP_PROXY)";
+
 /// AWS's default timeout for WebSocket API integrations.
 pub const WEBSOCKET_TIMEOUT: i32 = 29_000;
 
@@ -192,6 +196,7 @@ impl Integration {
         integration_id: String,
         input: IntegrationInput,
         protocol: ProtocolType,
+        profile: Profile,
     ) -> ApiResult<Integration> {
         let integration_type = input
             .integration_type
@@ -213,7 +218,9 @@ impl Integration {
                 (ProtocolType::Http, IntegrationType::AwsProxy) => Some("POST".into()),
                 _ => None,
             },
-            integration_response_selection_expression: (websocket && non_proxy)
+            integration_response_selection_expression: ((websocket
+                || !profile.enforces(Rule::HttpProxyIntegrationsOnly))
+                && non_proxy)
                 .then(|| "${integration.response.statuscode}".to_string()),
             integration_subtype: None,
             integration_type,
@@ -232,12 +239,35 @@ impl Integration {
             },
             tls_config: None,
         };
-        integration.apply(input, protocol)?;
+        integration.apply(input, protocol, profile)?;
         Ok(integration)
     }
 
     /// Applies the members present in `input` and checks the result for `protocol`.
-    pub fn apply(&mut self, input: IntegrationInput, protocol: ProtocolType) -> ApiResult<()> {
+    /// Parameter mappings merge into the current ones, as in AWS: a request parameter with
+    /// an empty value is removed, a status code's response parameters are replaced.
+    pub fn apply(
+        &mut self,
+        input: IntegrationInput,
+        protocol: ProtocolType,
+        profile: Profile,
+    ) -> ApiResult<()> {
+        if let Some(new) = &input.request_parameters {
+            let mut merged = self.request_parameters.take().unwrap_or_default();
+            for (k, v) in new {
+                if v.is_empty() {
+                    merged.remove(k);
+                } else {
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+            self.request_parameters = Some(merged);
+        }
+        if let Some(new) = &input.response_parameters {
+            let mut merged = self.response_parameters.take().unwrap_or_default();
+            merged.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+            self.response_parameters = Some(merged);
+        }
         if let Some(v) = input.integration_type {
             self.integration_type = v;
         }
@@ -258,9 +288,7 @@ impl Integration {
             integration_uri,
             passthrough_behavior,
             payload_format_version,
-            request_parameters,
             request_templates,
-            response_parameters,
             template_selection_expression,
             tls_config
         );
@@ -270,18 +298,19 @@ impl Integration {
         if let Some(v) = input.timeout_in_millis {
             self.timeout_in_millis = v;
         }
-        self.validate(protocol)
+        self.validate(protocol, profile)
     }
 
-    fn validate(&self, protocol: ProtocolType) -> ApiResult<()> {
+    fn validate(&self, protocol: ProtocolType, profile: Profile) -> ApiResult<()> {
         let t = self.integration_type;
         if protocol == ProtocolType::Http
             && !matches!(t, IntegrationType::AwsProxy | IntegrationType::HttpProxy)
+            && profile.enforces(Rule::HttpProxyIntegrationsOnly)
         {
-            return Err(ApiError::bad_request(format!(
-                "Integration type {} is not supported for HTTP APIs; use AWS_PROXY or HTTP_PROXY",
-                type_name(t)
-            )));
+            return Err(ApiError::bad_request(NON_PROXY_ON_HTTP));
+        }
+        if !profile.enforces(Rule::IntegrationShape) {
+            return Ok(());
         }
         if !(50..=30_000).contains(&self.timeout_in_millis) {
             return Err(ApiError::bad_request(
@@ -364,6 +393,7 @@ mod tests {
             "abcdefg".into(),
             input(IntegrationType::Mock, None),
             ProtocolType::WebSocket,
+            Profile::Aws,
         )
         .unwrap();
         assert_eq!(ws.timeout_in_millis, 29_000);
@@ -380,6 +410,7 @@ mod tests {
             "abcdefg".into(),
             input(IntegrationType::AwsProxy, Some(lambda)),
             ProtocolType::Http,
+            Profile::Aws,
         )
         .unwrap();
         assert_eq!(http.timeout_in_millis, 30_000);
@@ -392,11 +423,14 @@ mod tests {
         assert!(Integration::create(
             "a".into(),
             input(IntegrationType::Mock, None),
-            ProtocolType::Http
+            ProtocolType::Http,
+            Profile::Aws
         )
         .is_err());
         let mut bad_timeout = input(IntegrationType::HttpProxy, Some("https://example.com"));
         bad_timeout.timeout_in_millis = Some(49);
-        assert!(Integration::create("a".into(), bad_timeout, ProtocolType::Http).is_err());
+        assert!(
+            Integration::create("a".into(), bad_timeout, ProtocolType::Http, Profile::Aws).is_err()
+        );
     }
 }

@@ -1,12 +1,15 @@
 //! Domain records and their validation, free of HTTP and SQL.
 
 pub mod api;
+pub mod api_model;
 pub mod arn;
+pub mod authorizer;
 pub mod deployment;
 pub mod domain_name;
 pub mod ids;
 pub mod integration;
 pub mod quick;
+pub mod responses;
 pub mod route;
 pub mod stage;
 pub mod tags;

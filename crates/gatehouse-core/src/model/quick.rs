@@ -9,6 +9,7 @@ use super::route::{validate_route_key, Route, RouteInput};
 use super::stage::Stage;
 use super::tree::ApiTree;
 use super::{ProtocolType, RouteSettings};
+use crate::compat::{Profile, Rule};
 use crate::error::{ApiError, ApiResult};
 
 /// The quick-create members of CreateApi and UpdateApi.
@@ -91,6 +92,7 @@ pub fn create(tree: &mut ApiTree, qc: QuickCreate, now: i64) -> ApiResult<()> {
             ..Default::default()
         },
         ProtocolType::Http,
+        Profile::Aws,
     )?;
     integration.api_gateway_managed = true;
     point_integration(&mut integration, &target)?;
@@ -127,13 +129,16 @@ pub fn create(tree: &mut ApiTree, qc: QuickCreate, now: i64) -> ApiResult<()> {
 
 /// UpdateApi's quick-create members: retarget the managed integration, rekey the managed
 /// route. Returns whether anything changed.
-pub fn update(tree: &mut ApiTree, qc: QuickCreate) -> ApiResult<bool> {
+pub fn update(tree: &mut ApiTree, qc: QuickCreate, profile: Profile) -> ApiResult<bool> {
     if qc.is_empty() {
         return Ok(false);
     }
     let managed_integration = tree.integrations.iter().position(|i| i.api_gateway_managed);
     let managed_route = tree.routes.iter().position(|r| r.api_gateway_managed);
     let (Some(ii), Some(ri)) = (managed_integration, managed_route) else {
+        if !profile.enforces(Rule::QuickCreateMembersNeedQuickCreate) {
+            return Ok(false);
+        }
         return Err(ApiError::bad_request(
             "target, routeKey and credentialsArn can be updated only on an API created with quick create",
         ));

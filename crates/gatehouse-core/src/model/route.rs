@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::api::ProtocolType;
+use super::authorizer::AuthorizerType;
 use crate::error::{ApiError, ApiResult};
 
 /// `AuthorizationType`.
@@ -23,6 +24,27 @@ pub enum AuthorizationType {
     /// JWT authorizer (HTTP APIs).
     #[serde(rename = "JWT")]
     Jwt,
+}
+
+impl AuthorizationType {
+    /// Whether a route of authorization type `route` may use an authorizer of type `kind`
+    /// (JWT routes JWT authorizers, CUSTOM routes Lambda ones; the others use none).
+    pub fn accepts(route: AuthorizationType, kind: AuthorizerType) -> bool {
+        match route {
+            AuthorizationType::Jwt => kind == AuthorizerType::Jwt,
+            AuthorizationType::Custom => kind == AuthorizerType::Request,
+            AuthorizationType::None | AuthorizationType::AwsIam => true,
+        }
+    }
+
+    /// AWS's answer when a route of this type names no authorizer of the type it needs.
+    pub fn needs_authorizer(self) -> Option<&'static str> {
+        match self {
+            AuthorizationType::Jwt => Some("Invalid authorizer ID specified. Setting the authorization type to JWT requires a valid JWT authorizer."),
+            AuthorizationType::Custom => Some("Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer."),
+            AuthorizationType::None | AuthorizationType::AwsIam => None,
+        }
+    }
 }
 
 /// `ParameterConstraints`.
@@ -112,10 +134,38 @@ const HTTP_METHODS: &[&str] = &[
     "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
 ];
 
+/// AWS's answer to a route key path whose parts are not literals, `{param}` or `{proxy+}`.
+pub const INVALID_PATH_PARTS: &str = "One or more path parts appear to be invalid";
+/// AWS's answer to a missing or empty route key.
+pub const ROUTE_KEY_REQUIRED: &str = "Route key is required";
+/// AWS's answer to a WebSocket route key starting with `$` other than the predefined ones.
+pub const ROUTE_KEY_MALFORMED: &str = "The provided route key is not formatted properly";
+
+/// Whether `part` is a valid path part: a literal of `[a-zA-Z0-9.:_-]`, `{name}` or (last
+/// only, checked by the caller) `{name+}`, names of word characters, `.`, `:` and `-` (the
+/// pattern AWS's own HTTP API routing emulator validates with).
+fn valid_part(part: &str) -> bool {
+    let literal = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'_' | b'-'))
+    };
+    match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+        Some(inner) => {
+            let name = inner.strip_suffix('+').unwrap_or(inner);
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
+        }
+        None => literal(part),
+    }
+}
+
 /// Checks a route key for an API of `protocol`.
 ///
 /// HTTP: `$default` or `METHOD /path`, where METHOD is ANY or an HTTP method and each path
-/// segment is a literal, `{param}`, or (last only) `{proxy+}`. WebSocket: `$connect`,
+/// part is a literal, `{param}`, or (last only) `{proxy+}`. WebSocket: `$connect`,
 /// `$disconnect`, `$default`, or a custom key that does not start with `$`.
 pub fn validate_route_key(protocol: ProtocolType, key: &str) -> ApiResult<()> {
     let bad = |why: &str| {
@@ -123,18 +173,19 @@ pub fn validate_route_key(protocol: ProtocolType, key: &str) -> ApiResult<()> {
             "Invalid route key: {key}. {why}"
         )))
     };
+    if key.is_empty() {
+        return Err(ApiError::bad_request(ROUTE_KEY_REQUIRED));
+    }
     if key == "$default" {
         return Ok(());
     }
-    if key.is_empty() || key.chars().count() > 128 {
+    if key.chars().count() > 128 {
         return bad("Route keys must be between 1 and 128 characters.");
     }
     match protocol {
         ProtocolType::WebSocket => {
-            if key == "$connect" || key == "$disconnect" {
-                Ok(())
-            } else if key.starts_with('$') {
-                bad("The only route keys starting with $ are $connect, $disconnect and $default.")
+            if key.starts_with('$') && key != "$connect" && key != "$disconnect" {
+                Err(ApiError::bad_request(ROUTE_KEY_MALFORMED))
             } else {
                 Ok(())
             }
@@ -154,39 +205,39 @@ pub fn validate_route_key(protocol: ProtocolType, key: &str) -> ApiResult<()> {
             if path == "/" {
                 return Ok(());
             }
-            let segments: Vec<&str> = path[1..].split('/').collect();
-            for (i, seg) in segments.iter().enumerate() {
-                let last = i + 1 == segments.len();
-                if seg.is_empty() {
-                    if last {
-                        return bad("The path must not end with '/'.");
-                    }
-                    return bad("The path must not contain empty segments.");
-                }
-                if let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    let name = match inner.strip_suffix('+') {
-                        Some(name) if last => name,
-                        Some(_) => {
-                            return bad("A greedy path variable {name+} must be the last segment.")
-                        }
-                        None => inner,
-                    };
-                    if name.is_empty()
-                        || !name.bytes().all(|b| {
-                            b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
-                        })
-                    {
-                        return bad(
-                            "Path variables are {name} with letters, digits, '_', '-' or '.'.",
-                        );
-                    }
-                } else if seg.contains(['{', '}', ' ']) {
-                    return bad("Path segments must be literals, {param} or a final {proxy+}.");
+            let parts: Vec<&str> = path[1..].split('/').collect();
+            for (i, part) in parts.iter().enumerate() {
+                let greedy_not_last = part.ends_with("+}") && i + 1 != parts.len();
+                if !valid_part(part) || greedy_not_last {
+                    return Err(ApiError::bad_request(INVALID_PATH_PARTS));
                 }
             }
             Ok(())
         }
     }
+}
+
+/// The path variable a path part declares (`{id}` → `id`, `{proxy+}` → `proxy+`).
+fn variable(part: &str) -> Option<&str> {
+    part.strip_prefix('{').and_then(|p| p.strip_suffix('}'))
+}
+
+/// Whether HTTP route keys `a` and `b` declare differently named variables at the same
+/// level of the same path (`/orgs/{orgId}` and `/orgs/{id}`), which AWS refuses (409).
+pub fn conflicting_variables(a: &str, b: &str) -> bool {
+    let path = |k: &str| k.split_once(' ').map(|(_, p)| p.to_string());
+    let (Some(a), Some(b)) = (path(a), path(b)) else {
+        return false;
+    };
+    for (x, y) in a.split('/').zip(b.split('/')) {
+        match (variable(x), variable(y)) {
+            (Some(vx), Some(vy)) if vx == vy => continue,
+            (Some(vx), Some(vy)) => return vx.ends_with('+') == vy.ends_with('+'),
+            (None, None) if x == y => continue,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The integration id a route target names (`integrations/{id}`), or an error.
@@ -205,7 +256,7 @@ impl Route {
         let route_key = input
             .route_key
             .clone()
-            .ok_or_else(|| ApiError::bad_request("Invalid input: routeKey is required"))?;
+            .ok_or_else(|| ApiError::bad_request(ROUTE_KEY_REQUIRED))?;
         let mut route = Route {
             api_gateway_managed: false,
             api_key_required: false,
@@ -263,17 +314,7 @@ impl Route {
             self.route_response_selection_expression = Some(v);
         }
         if let Some(t) = input.target {
-            target_integration(&t)?;
             self.target = Some(t);
-        }
-        if matches!(
-            self.authorization_type,
-            AuthorizationType::Custom | AuthorizationType::Jwt
-        ) && self.authorizer_id.is_none()
-        {
-            return Err(ApiError::bad_request(
-                "An authorizerId is required for authorization type CUSTOM or JWT",
-            ));
         }
         Ok(())
     }
@@ -305,6 +346,8 @@ mod tests {
             "GET //pets",
             "GET /{proxy+}/x",
             "GET /{}",
+            "GET /voice/*",
+            "GET /a@b",
             "$connect",
         ] {
             assert!(
@@ -312,6 +355,28 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn variables_at_one_level_must_share_a_name() {
+        assert!(conflicting_variables(
+            "GET /public/orgs/{orgId}/stages/{stageId}/questions",
+            "GET /public/orgs/{orgId}/stages/{stage_id}/questions"
+        ));
+        assert!(conflicting_variables(
+            "GET /pets/{id}",
+            "DELETE /pets/{petId}"
+        ));
+        assert!(!conflicting_variables(
+            "GET /pets/{id}",
+            "GET /pets/{id}/toys"
+        ));
+        assert!(!conflicting_variables(
+            "GET /pets/{id}",
+            "GET /cats/{catId}"
+        ));
+        assert!(!conflicting_variables("GET /{proxy+}", "GET /{id}"));
+        assert!(!conflicting_variables("$default", "GET /{id}"));
     }
 
     #[test]

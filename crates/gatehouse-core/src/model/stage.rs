@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api::ProtocolType;
 use super::tags;
+use crate::compat::{Profile, Rule};
 use crate::error::{ApiError, ApiResult};
 
 /// Execution log level (WebSocket APIs only).
@@ -81,8 +82,9 @@ impl RouteSettings {
     }
 
     /// Checks these settings as sent by a client for an API of `protocol`.
-    fn validate_input(&self, protocol: ProtocolType) -> ApiResult<()> {
-        if protocol == ProtocolType::Http
+    fn validate_input(&self, protocol: ProtocolType, strict: bool) -> ApiResult<()> {
+        if strict
+            && protocol == ProtocolType::Http
             && (self.logging_level.is_some() || self.data_trace_enabled.is_some())
         {
             return Err(ApiError::bad_request(
@@ -128,20 +130,25 @@ pub const MAX_STAGE_VARIABLE_NAME: usize = 64;
 /// Longest stage variable value (AWS quota).
 pub const MAX_STAGE_VARIABLE_VALUE: usize = 512;
 
+/// AWS's answer to access log settings without one of their two members.
+pub const ACCESS_LOG_MEMBERS: &str = "Exactly one of [destinationArn, format] must be specified.";
+
 impl AccessLogSettings {
     fn validate(&self) -> ApiResult<()> {
-        let arn = self.destination_arn.as_deref().ok_or_else(|| {
-            ApiError::bad_request("Invalid access log settings: destinationArn is required")
-        })?;
+        let arn = self
+            .destination_arn
+            .as_deref()
+            .ok_or_else(|| ApiError::bad_request(ACCESS_LOG_MEMBERS))?;
         let parts: Vec<&str> = arn.split(':').collect();
         if parts.len() < 6 || parts[0] != "arn" || !matches!(parts[2], "logs" | "firehose") {
             return Err(ApiError::bad_request(format!(
                 "Invalid access log settings: destinationArn {arn} is not a CloudWatch Logs log group ARN"
             )));
         }
-        let format = self.format.as_deref().ok_or_else(|| {
-            ApiError::bad_request("Invalid access log settings: format is required")
-        })?;
+        let format = self
+            .format
+            .as_deref()
+            .ok_or_else(|| ApiError::bad_request(ACCESS_LOG_MEMBERS))?;
         if format.is_empty() || format.len() > MAX_ACCESS_LOG_FORMAT {
             return Err(ApiError::bad_request(format!(
                 "Invalid access log settings: format must be between 1 and {MAX_ACCESS_LOG_FORMAT} bytes"
@@ -275,6 +282,48 @@ pub struct StageRules {
     pub protocol: ProtocolType,
     /// `{accountId}:{apiId}`, used in messages.
     pub api_label: String,
+    /// The route keys of the API (routeSettings keys must name one).
+    pub route_keys: Vec<String>,
+    /// The compatibility profile.
+    pub profile: Profile,
+}
+
+impl StageRules {
+    /// Rules for a stage of an API of `protocol` with routes `route_keys`, AWS's profile.
+    pub fn new(protocol: ProtocolType, api_label: String, route_keys: Vec<String>) -> StageRules {
+        StageRules {
+            protocol,
+            api_label,
+            route_keys,
+            profile: Profile::Aws,
+        }
+    }
+
+    /// Checks the stage's (merged) routeSettings keys: each must be the exact key of a route
+    /// of the API, except the predefined `$default` (and `$connect`, `$disconnect` on
+    /// WebSocket APIs). 404 with AWS's text, first offending key.
+    fn check_route_settings_keys<'k>(
+        &self,
+        keys: impl Iterator<Item = &'k String>,
+    ) -> ApiResult<()> {
+        if !self.profile.enforces(Rule::StageSettingsPerProtocol) {
+            return Ok(());
+        }
+        for key in keys {
+            let predefined = match self.protocol {
+                ProtocolType::Http => key == "$default",
+                ProtocolType::WebSocket => {
+                    matches!(key.as_str(), "$default" | "$connect" | "$disconnect")
+                }
+            };
+            if !predefined && !self.route_keys.iter().any(|k| k == key) {
+                return Err(ApiError::not_found(format!(
+                    "Unable to find Route by key {key} within the provided RouteSettings"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Stage {
@@ -300,7 +349,13 @@ impl Stage {
             client_certificate_id: None,
             created: now,
             last_updated: now,
-            default_route_settings: RouteSettings::defaults_for(rules.protocol),
+            default_route_settings: if rules.profile.enforces(Rule::StageSettingsPerProtocol)
+                || input.default_route_settings.is_none()
+            {
+                RouteSettings::defaults_for(rules.protocol)
+            } else {
+                RouteSettings::default()
+            },
             deployment_id: None,
             description: None,
             last_deployment_status_message: None,
@@ -324,8 +379,9 @@ impl Stage {
                 ));
             }
         }
+        let strict = rules.profile.enforces(Rule::StageSettingsPerProtocol);
         if let Some(id) = &input.client_certificate_id {
-            if http {
+            if http && strict {
                 return Err(ApiError::bad_request(
                     "Client certificates are not supported on protocolType HTTP",
                 ));
@@ -337,7 +393,7 @@ impl Stage {
             }
         }
         if let Some(rs) = &input.default_route_settings {
-            rs.validate_input(rules.protocol)?;
+            rs.validate_input(rules.protocol, strict)?;
         }
         if let Some(map) = &input.route_settings {
             for (key, rs) in map {
@@ -346,7 +402,7 @@ impl Stage {
                         "Invalid routeSettings: route keys must not be empty",
                     ));
                 }
-                rs.validate_input(rules.protocol)?;
+                rs.validate_input(rules.protocol, strict)?;
             }
         }
         if let Some(id) = &input.deployment_id {
@@ -380,6 +436,7 @@ impl Stage {
             for (key, rs) in map {
                 self.route_settings.entry(key).or_default().merge(rs);
             }
+            rules.check_route_settings_keys(self.route_settings.keys())?;
         }
         if let Some(als) = input.access_log_settings {
             let mut merged = self.access_log_settings.clone().unwrap_or_default();
@@ -389,7 +446,9 @@ impl Stage {
             if als.format.is_some() {
                 merged.format = als.format;
             }
-            merged.validate()?;
+            if strict {
+                merged.validate()?;
+            }
             self.access_log_settings = Some(merged);
         }
         if let Some(vars) = input.stage_variables {
@@ -417,10 +476,11 @@ mod tests {
     use super::*;
 
     fn http() -> StageRules {
-        StageRules {
-            protocol: ProtocolType::Http,
-            api_label: "123456789012:abcdefghij".into(),
-        }
+        StageRules::new(
+            ProtocolType::Http,
+            "123456789012:abcdefghij".into(),
+            vec!["GET /pets".into()],
+        )
     }
 
     #[test]

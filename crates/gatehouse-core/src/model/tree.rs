@@ -3,14 +3,19 @@
 //! quota, unique names and route keys, targets that exist, deployments in use, auto-deploy)
 //! hold atomically, on every backend.
 
+use super::api_model::Model;
+use super::authorizer::Authorizer;
 use super::deployment::{
     deployed_message, Deployment, DeploymentStatus, Snapshot, AUTO_DEPLOY_DESCRIPTION,
     NO_ROUTES_HTTP, NO_ROUTES_WEBSOCKET,
 };
 use super::ids;
 use super::integration::Integration;
+use super::responses::{IntegrationResponse, RouteResponse};
+use super::route::AuthorizationType;
 use super::route::Route;
 use super::{Api, ProtocolType, Stage};
+use crate::compat::{Profile, Rule};
 use crate::error::{ApiError, ApiResult};
 
 /// An API and its stages, routes, integrations and deployment metadata.
@@ -26,6 +31,14 @@ pub struct ApiTree {
     pub integrations: Vec<Integration>,
     /// Its deployments' metadata, in creation order.
     pub deployments: Vec<Deployment>,
+    /// Its authorizers, in creation order.
+    pub authorizers: Vec<Authorizer>,
+    /// Its models, in creation order.
+    pub models: Vec<Model>,
+    /// Its routes' responses, in creation order.
+    pub route_responses: Vec<RouteResponse>,
+    /// Its integrations' responses, in creation order.
+    pub integration_responses: Vec<IntegrationResponse>,
     /// Snapshots of the deployments created by this change (stored once, never changed).
     pub new_snapshots: Vec<(String, Snapshot)>,
 }
@@ -39,6 +52,10 @@ impl ApiTree {
             routes: Vec::new(),
             integrations: Vec::new(),
             deployments: Vec::new(),
+            authorizers: Vec::new(),
+            models: Vec::new(),
+            route_responses: Vec::new(),
+            integration_responses: Vec::new(),
             new_snapshots: Vec::new(),
         }
     }
@@ -85,6 +102,8 @@ impl ApiTree {
         Snapshot {
             routes: self.routes.clone(),
             integrations: self.integrations.clone(),
+            authorizers: self.authorizers.clone(),
+            cors_configuration: self.api.cors_configuration.clone(),
         }
     }
 
@@ -98,6 +117,11 @@ impl ApiTree {
         } else {
             None
         }
+    }
+
+    /// An authorizer id not used in this API (6 characters, as AWS issues them).
+    pub fn fresh_authorizer_id(&self) -> String {
+        self.fresh_id(6, |id| self.authorizers.iter().any(|a| a.authorizer_id == id))
     }
 
     fn fresh_id(&self, len: usize, taken: impl Fn(&str) -> bool) -> String {
@@ -180,24 +204,54 @@ impl ApiTree {
         }
     }
 
-    /// Refuses to remove integration `id` while a route targets it.
+    /// Refuses to remove integration `id` while routes target it (409, AWS's text naming
+    /// the routes' ids).
     pub fn check_integration_unused(&self, id: &str) -> ApiResult<()> {
         let target = format!("integrations/{id}");
-        if let Some(r) = self
+        let users: Vec<&str> = self
             .routes
             .iter()
-            .find(|r| r.target.as_deref() == Some(target.as_str()))
-        {
-            return Err(ApiError::bad_request(format!(
-                "Integration {id} cannot be deleted because route {} ({}) targets it",
-                r.route_id, r.route_key
-            )));
+            .filter(|r| r.target.as_deref() == Some(target.as_str()))
+            .map(|r| r.route_id.as_str())
+            .collect();
+        if users.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        Err(ApiError::conflict(format!(
+            "Cannot delete Integration because it is referenced by the following Routes with Ids: [{}]",
+            users.join(", ")
+        )))
+    }
+
+    /// Checks that route `id`'s authorizer exists and is of the type its authorization type
+    /// needs, in AWS's words.
+    pub fn check_route_authorizer(&self, id: &str, profile: Profile) -> ApiResult<()> {
+        if !profile.enforces(Rule::RouteAuthorizerExists) {
+            return Ok(());
+        }
+        let Some(route) = self.routes.iter().find(|r| r.route_id == id) else {
+            return Ok(());
+        };
+        let Some(why) = route.authorization_type.needs_authorizer() else {
+            return Ok(());
+        };
+        let found = route
+            .authorizer_id
+            .as_deref()
+            .and_then(|a| self.authorizers.iter().find(|x| x.authorizer_id == a));
+        match found {
+            Some(a) if AuthorizationType::accepts(route.authorization_type, a.authorizer_type) => {
+                Ok(())
+            }
+            _ => Err(ApiError::bad_request(why)),
+        }
     }
 
     /// Checks that a route target names an integration of this API.
-    pub fn check_target(&self, target: Option<&str>) -> ApiResult<()> {
+    pub fn check_target(&self, target: Option<&str>, profile: Profile) -> ApiResult<()> {
+        if !profile.enforces(Rule::RouteTargetExists) {
+            return Ok(());
+        }
         if let Some(t) = target {
             let id = super::route::target_integration(t)?;
             if self.integration(id).is_none() {
@@ -241,6 +295,17 @@ impl ApiTree {
             return Err(ApiError::conflict(format!(
                 "Route with key {key} already exists for this API"
             )));
+        }
+        if self.api.protocol_type == ProtocolType::Http {
+            if let Some(other) = self.routes.iter().find(|r| {
+                Some(r.route_id.as_str()) != except
+                    && super::route::conflicting_variables(key, &r.route_key)
+            }) {
+                return Err(ApiError::conflict(format!(
+                    "The provided route key \"{key}\" has a conflicting variable on the same hierarchical level as \"{}\"",
+                    other.route_key
+                )));
+            }
         }
         Ok(())
     }

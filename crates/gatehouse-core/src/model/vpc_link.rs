@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::tags;
+use crate::compat::{Profile, Rule};
 use crate::error::{ApiError, ApiResult};
 
 /// `VpcLinkStatus`.
@@ -114,7 +115,12 @@ fn check_name(name: &str) -> ApiResult<()> {
 
 impl VpcLink {
     /// A new VPC link from CreateVpcLink's input.
-    pub fn create(vpc_link_id: String, input: VpcLinkInput, now: i64) -> ApiResult<VpcLink> {
+    pub fn create(
+        vpc_link_id: String,
+        input: VpcLinkInput,
+        now: i64,
+        profile: Profile,
+    ) -> ApiResult<VpcLink> {
         let name = input
             .name
             .ok_or_else(|| ApiError::bad_request("Invalid input: name is required"))?;
@@ -122,19 +128,22 @@ impl VpcLink {
         let subnet_ids = input
             .subnet_ids
             .ok_or_else(|| ApiError::bad_request("Invalid input: subnetIds is required"))?;
-        if subnet_ids.is_empty() {
+        let strict = profile.enforces(Rule::VpcLinkIdForm);
+        if subnet_ids.is_empty() && strict {
             return Err(ApiError::bad_request(
                 "Invalid subnetIds: at least one subnet id is required",
             ));
         }
-        check_ids(&subnet_ids, "subnetIds", "subnet-", "a subnet")?;
         let security_group_ids = input.security_group_ids.unwrap_or_default();
-        check_ids(
-            &security_group_ids,
-            "securityGroupIds",
-            "sg-",
-            "a security group",
-        )?;
+        if strict {
+            check_ids(&subnet_ids, "subnetIds", "subnet-", "a subnet")?;
+            check_ids(
+                &security_group_ids,
+                "securityGroupIds",
+                "sg-",
+                "a security group",
+            )?;
+        }
         let tags = input.tags.unwrap_or_default();
         tags::validate(&tags)?;
         Ok(VpcLink {
@@ -196,6 +205,7 @@ mod tests {
                 &["sg-1234abcd"],
             ),
             1,
+            Profile::Aws,
         )
         .unwrap();
         assert_eq!(ok.vpc_link_status, VpcLinkStatus::Available);
@@ -210,7 +220,8 @@ mod tests {
             ),
             (&["subnet-0A1B"][..], &[][..], "subnetIds"),
         ] {
-            let err = VpcLink::create("x".into(), input(subnets, groups), 1).unwrap_err();
+            let err =
+                VpcLink::create("x".into(), input(subnets, groups), 1, Profile::Aws).unwrap_err();
             assert!(
                 err.message.contains(says),
                 "{subnets:?} {groups:?}: {}",

@@ -36,6 +36,9 @@ pub struct KindSpec {
     pub loaded: bool,
     /// Deleted together with the record of this kind that has the same key.
     pub goes_with: Option<Kind>,
+    /// Whether AWS's not-found text names the record (`Invalid Route identifier specified
+    /// ACCOUNT:API:ID`) or stops after the noun (`Invalid stage identifier specified`).
+    pub names_id: bool,
 }
 
 /// Defines [`Kind`] and the registry from one table.
@@ -73,6 +76,7 @@ const fn root(
         record_member: record,
         loaded: true,
         goes_with: None,
+        names_id: true,
     }
 }
 
@@ -92,6 +96,7 @@ const fn child(
         record_member: "",
         loaded: true,
         goes_with: None,
+        names_id: true,
     }
 }
 
@@ -99,7 +104,10 @@ kinds! {
     /// An HTTP or WebSocket API (root), keyed by `apiId`.
     Api => root("api", "apiId", "API", "apis", "api");
     /// A stage of an API, keyed by name.
-    Stage => child("stage", Kind::Api, "stageName", "stage", "stages");
+    Stage => KindSpec {
+        names_id: false,
+        ..child("stage", Kind::Api, "stageName", "stage", "stages")
+    };
     /// A route of an API, keyed by id.
     Route => child("route", Kind::Api, "routeId", "Route", "routes");
     /// An integration of an API, keyed by id.
@@ -114,10 +122,23 @@ kinds! {
         goes_with: Some(Kind::Deployment),
         ..child("snapshot", Kind::Api, "", "Deployment", "snapshots")
     };
+    /// An authorizer of an API, keyed by id.
+    Authorizer => child("authorizer", Kind::Api, "authorizerId", "Authorizer", "authorizers");
+    /// A model of an API, keyed by id.
+    Model => child("model", Kind::Api, "modelId", "Model", "models");
+    /// A route response (of one route of the API), keyed by id.
+    RouteResponse => child("routeresponse", Kind::Api, "routeResponseId", "RouteResponse", "routeResponses");
+    /// An integration response (of one integration of the API), keyed by id.
+    IntegrationResponse => child("integrationresponse", Kind::Api, "integrationResponseId", "IntegrationResponse", "integrationResponses");
     /// A custom domain name (root), keyed by the name itself.
-    DomainName => root("domainname", "domainName", "domain name", "domainNames", "domainName");
+    DomainName => KindSpec {
+        names_id: false,
+        ..root("domainname", "domainName", "domain name", "domainNames", "domainName")
+    };
     /// An API mapping of a custom domain name, keyed by id.
     ApiMapping => child("apimapping", Kind::DomainName, "apiMappingId", "ApiMapping", "apiMappings");
+    /// A routing rule of a custom domain name, keyed by id.
+    RoutingRule => child("routingrule", Kind::DomainName, "routingRuleId", "RoutingRule", "routingRules");
     /// A VPC link (root), keyed by id.
     VpcLink => root("vpclink", "vpcLinkId", "VpcLink", "vpcLinks", "vpcLink");
 }

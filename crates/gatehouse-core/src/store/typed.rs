@@ -7,9 +7,12 @@ use std::sync::{Arc, Mutex};
 use super::kind::{Kind, Record};
 use super::tree::{self, Change, Tree};
 use super::{Page, Store, StoreError, StoreResult};
+use crate::model::api_model::Model;
+use crate::model::authorizer::Authorizer;
 use crate::model::deployment::{Deployment, Snapshot};
-use crate::model::domain_name::{ApiMapping, DomainName, DomainNameTree};
+use crate::model::domain_name::{ApiMapping, DomainName, DomainNameTree, RoutingRule};
 use crate::model::integration::Integration;
+use crate::model::responses::{IntegrationResponse, RouteResponse};
 use crate::model::route::Route;
 use crate::model::tree::ApiTree;
 use crate::model::vpc_link::{VpcLink, VpcLinkTree};
@@ -33,14 +36,19 @@ records! {
     Route => Route, route_id;
     Integration => Integration, integration_id;
     Deployment => Deployment, deployment_id;
+    Authorizer => Authorizer, authorizer_id;
+    Model => Model, model_id;
+    RouteResponse => RouteResponse, route_response_id;
+    IntegrationResponse => IntegrationResponse, integration_response_id;
     DomainName => DomainName, domain_name;
     ApiMapping => ApiMapping, api_mapping_id;
+    RoutingRule => RoutingRule, routing_rule_id;
     VpcLink => VpcLink, vpc_link_id;
 }
 
 super::tree::declare_trees! {
-    ApiTree { root: api: Api, children: [stages, routes, integrations, deployments], once: new_snapshots as Snapshot }
-    DomainNameTree { root: domain: DomainName, children: [api_mappings] }
+    ApiTree { root: api: Api, children: [stages, routes, integrations, deployments, authorizers, models, route_responses, integration_responses], once: new_snapshots as Snapshot }
+    DomainNameTree { root: domain: DomainName, children: [api_mappings, routing_rules] }
     VpcLinkTree { root: vpc_link: VpcLink, children: [] }
 }
 

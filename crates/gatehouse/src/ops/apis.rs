@@ -28,14 +28,14 @@ pub async fn create_api(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiRes
     let qc = take_quick(&mut body);
     let now = time::now();
     let tree = create_root(svc, ctx, || {
-        let mut tree = ApiTree::new(Api::create(ids::api_id(), body.clone(), now)?);
+        let mut tree = ApiTree::new(Api::create(ids::api_id(), body.clone(), now, ctx.profile)?);
         if !qc.is_empty() {
             quick::create(&mut tree, qc.clone(), now)?;
         }
         Ok(tree)
     })
     .await?;
-    Reply::json(&ApiOut::new(&tree.api, &ctx.scope.region))
+    Reply::json(&ApiOut::new(&tree.api, &ctx.scope.region, ctx.profile))
 }
 
 /// GET /v2/apis/{apiId} → 200 Api.
@@ -46,7 +46,7 @@ pub async fn get_api(svc: &Service, ctx: &Ctx, path: ApiPath, _: Input) -> ApiRe
         .get_api(&ctx.scope, api_id)
         .await
         .map_err(|e| ctx.store_error(e, api_id, None))?;
-    Reply::json(&ApiOut::new(&api, &ctx.scope.region))
+    Reply::json(&ApiOut::new(&api, &ctx.scope.region, ctx.profile))
 }
 
 /// GET /v2/apis → 200 {items, nextToken}.
@@ -63,7 +63,7 @@ pub async fn get_apis(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiResul
         items: found
             .items
             .iter()
-            .map(|(_, api)| ApiOut::new(api, &ctx.scope.region))
+            .map(|(_, api)| ApiOut::new(api, &ctx.scope.region, ctx.profile))
             .collect(),
         next_token,
     })
@@ -77,18 +77,18 @@ pub async fn update_api(svc: &Service, ctx: &Ctx, path: ApiPath, input: Input) -
     body.protocol_type = None;
     body.tags = None;
     let qc = take_quick(&mut body);
-    let now = time::now();
+    let (now, profile) = (time::now(), ctx.profile);
     let tree = change(svc, ctx, api_id, move |tree| {
         let before = tree.api.clone();
-        tree.api.apply(body)?;
-        let quick_changed = quick::update(tree, qc)?;
+        tree.api.apply(body, profile)?;
+        let quick_changed = quick::update(tree, qc, profile)?;
         if quick_changed || tree.api != before {
             tree.redeploy_auto_stages(now);
         }
         Ok(())
     })
     .await?;
-    Reply::json(&ApiOut::new(&tree.api, &ctx.scope.region))
+    Reply::json(&ApiOut::new(&tree.api, &ctx.scope.region, ctx.profile))
 }
 
 /// DELETE /v2/apis/{apiId} → 204; removes everything under the API.

@@ -120,6 +120,53 @@ pub async fn list_children<T: Record + ToWire>(
     page_reply::<T>(svc, &listing, &found)
 }
 
+/// Answers a paginated listing of root `root_id`'s children of type `T` that `keep` accepts
+/// (the responses of one route, …); `scope` names the subset in the pagination token.
+pub async fn list_children_where<T: Record + ToWire>(
+    svc: &Service,
+    ctx: &Ctx,
+    root_id: &str,
+    input: &Input,
+    scope: &str,
+    keep: impl Fn(&T) -> bool,
+) -> ApiResult<Reply> {
+    let listing = format!(
+        "{}|{}|{}|{root_id}|{scope}",
+        T::KIND.as_str(),
+        ctx.scope.account,
+        ctx.scope.region
+    );
+    let req = page_request(input, &listing)?;
+    let mut found: Page<String> = Page {
+        items: Vec::new(),
+        more: false,
+    };
+    let mut after = req.after;
+    'scan: loop {
+        let chunk = svc
+            .store
+            .list_docs(&ctx.scope, root_id, T::KIND, after, 500)
+            .await
+            .map_err(|e| ctx.store_error(e, root_id, None))?;
+        for (seq, doc) in chunk.items {
+            after = seq;
+            let record: T =
+                serde_json::from_str(&doc).map_err(|e| StoreError::from(e).into_api_error())?;
+            if keep(&record) {
+                if found.items.len() == req.limit {
+                    found.more = true;
+                    break 'scan;
+                }
+                found.items.push((seq, doc));
+            }
+        }
+        if !chunk.more {
+            break;
+        }
+    }
+    page_reply::<T>(svc, &listing, &found)
+}
+
 /// `{"items":[...],"nextToken":"..."}` (as `wire::ListOut` serializes it) from a page of
 /// stored documents, each rendered once.
 fn page_reply<T: Record + ToWire>(

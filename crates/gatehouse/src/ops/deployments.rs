@@ -97,15 +97,14 @@ pub async fn delete_deployment(
         if !tree.has_deployment(&id) {
             return Err(missing);
         }
-        if let Some(s) = tree
+        if tree
             .stages
             .iter()
-            .find(|s| s.deployment_id.as_deref() == Some(id.as_str()))
+            .any(|s| s.deployment_id.as_deref() == Some(id.as_str()))
         {
-            return Err(ApiError::bad_request(format!(
-                "Active stages pointing to this deployment must be moved or deleted (stage {})",
-                s.stage_name
-            )));
+            return Err(ApiError::bad_request(
+                "Active stages pointing to this deployment must be moved or deleted",
+            ));
         }
         tree.deployments.retain(|d| d.deployment_id != id);
         Ok(())

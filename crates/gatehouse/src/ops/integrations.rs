@@ -56,7 +56,7 @@ pub async fn create_integration(
     let api_id = &path.api_id;
     let body: IntegrationInput = wire::parse_body(&input.body)?;
     let named = named_vpc_link(svc, ctx, &body).await?;
-    let now = time::now();
+    let (now, profile) = (time::now(), ctx.profile);
     let id = ids::random_id(7);
     let iid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
@@ -64,7 +64,7 @@ pub async fn create_integration(
             return Err(ApiError::conflict(ID_TAKEN));
         }
         let protocol = tree.api.protocol_type;
-        let integration = Integration::create(iid, body, protocol)?;
+        let integration = Integration::create(iid, body, protocol, profile)?;
         check_vpc_link(&integration, protocol, &named)?;
         tree.integrations.push(integration);
         tree.redeploy_auto_stages(now);
@@ -86,12 +86,12 @@ pub async fn update_integration(
     let body: IntegrationInput = wire::parse_body(&input.body)?;
     let named = named_vpc_link(svc, ctx, &body).await?;
     let missing = ctx.not_found(Kind::Integration, api_id, &id);
-    let now = time::now();
+    let (now, profile) = (time::now(), ctx.profile);
     let iid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
         let protocol = tree.api.protocol_type;
         let integration = tree.integration_mut(&iid).ok_or(missing)?;
-        integration.apply(body, protocol)?;
+        integration.apply(body, protocol, profile)?;
         check_vpc_link(integration, protocol, &named)?;
         tree.redeploy_auto_stages(now);
         Ok(())
@@ -120,6 +120,7 @@ pub async fn delete_integration(
         }
         tree.check_integration_unused(&id)?;
         tree.integrations.retain(|i| i.integration_id != id);
+        tree.integration_responses.retain(|r| r.integration_id != id);
         tree.redeploy_auto_stages(now);
         Ok(())
     })

@@ -8,15 +8,23 @@ pub mod render;
 pub mod support;
 
 mod apis;
+mod authorizers;
 mod deployments;
+mod domain_names;
+mod imports;
 mod integrations;
+mod models;
+mod responses;
 mod routes;
 mod stages;
 mod tags;
 mod vpc_links;
 
 use gatehouse_core::error::ApiResult;
+use gatehouse_core::model::api_model::Model;
+use gatehouse_core::model::authorizer::Authorizer;
 use gatehouse_core::model::deployment::Deployment;
+use gatehouse_core::model::domain_name::{ApiMapping, DomainName, RoutingRule};
 use gatehouse_core::model::integration::Integration;
 use gatehouse_core::model::route::Route;
 use gatehouse_core::model::vpc_link::VpcLink;

@@ -74,10 +74,7 @@ mod tests {
                 description: description.map(String::from),
                 ..Default::default()
             },
-            &StageRules {
-                protocol: ProtocolType::Http,
-                api_label: "123456789012:abc".into(),
-            },
+            &StageRules::new(ProtocolType::Http, "123456789012:abc".into(), Vec::new()),
             1_600_000_000,
         )
         .unwrap();

@@ -9,7 +9,7 @@ use gatehouse_core::store::Kind;
 
 use super::crud::{change, record};
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
-use crate::api::paths::{ApiPath, RoutePath};
+use crate::api::paths::{ApiPath, RequestParameterPath, RoutePath};
 use crate::wire;
 
 /// POST /v2/apis/{apiId}/routes → 201 Route.
@@ -21,18 +21,19 @@ pub async fn create_route(
 ) -> ApiResult<Reply> {
     let api_id = &path.api_id;
     let body: RouteInput = wire::parse_body(&input.body)?;
-    let now = time::now();
+    let (now, profile) = (time::now(), ctx.profile);
     let id = ids::random_id(7);
     let rid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
         if tree.routes.iter().any(|r| r.route_id == rid) {
             return Err(ApiError::conflict(ID_TAKEN));
         }
-        let route = Route::create(rid, body)?;
+        let route = Route::create(rid.clone(), body)?;
         validate_route_key(tree.api.protocol_type, &route.route_key)?;
         tree.check_route_key_free(&route.route_key, None)?;
-        tree.check_target(route.target.as_deref())?;
+        tree.check_target(route.target.as_deref(), profile)?;
         tree.routes.push(route);
+        tree.check_route_authorizer(&rid, profile)?;
         tree.redeploy_auto_stages(now);
         Ok(())
     })
@@ -50,7 +51,7 @@ pub async fn update_route(
     let (api_id, id) = (&path.api_id, path.route_id.clone());
     let body: RouteInput = wire::parse_body(&input.body)?;
     let missing = ctx.not_found(Kind::Route, api_id, &id);
-    let now = time::now();
+    let (now, profile) = (time::now(), ctx.profile);
     let rid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
         let protocol = tree.api.protocol_type;
@@ -58,7 +59,7 @@ pub async fn update_route(
             validate_route_key(protocol, key)?;
             tree.check_route_key_free(key, Some(&rid))?;
         }
-        tree.check_target(body.target.as_deref())?;
+        tree.check_target(body.target.as_deref(), profile)?;
         let route = tree.route_mut(&rid).ok_or(missing)?;
         if route.api_gateway_managed
             && (body.route_key.as_ref().is_some_and(|k| *k != route.route_key)
@@ -69,6 +70,7 @@ pub async fn update_route(
             ));
         }
         route.apply(body)?;
+        tree.check_route_authorizer(&rid, profile)?;
         tree.redeploy_auto_stages(now);
         Ok(())
     })
@@ -89,6 +91,43 @@ pub async fn delete_route(svc: &Service, ctx: &Ctx, path: RoutePath, _: Input) -
             )));
         }
         tree.routes.retain(|r| r.route_id != id);
+        tree.route_responses.retain(|r| r.route_id != id);
+        tree.redeploy_auto_stages(now);
+        Ok(())
+    })
+    .await?;
+    Reply::empty()
+}
+
+/// DELETE /v2/apis/{apiId}/routes/{routeId}/requestparameters/{requestParameterKey} → 204.
+pub async fn delete_route_request_parameter(
+    svc: &Service,
+    ctx: &Ctx,
+    path: RequestParameterPath,
+    _: Input,
+) -> ApiResult<Reply> {
+    let (api_id, id) = (&path.api_id, path.route_id.clone());
+    let key = path.request_parameter_key.clone();
+    let missing = ctx.not_found(Kind::Route, api_id, &id);
+    let now = time::now();
+    change(svc, ctx, api_id, move |tree| {
+        let route = tree.route_mut(&id).ok_or(missing)?;
+        let removed = route
+            .request_parameters
+            .as_mut()
+            .and_then(|params| params.remove(&key));
+        if removed.is_none() {
+            return Err(ApiError::not_found(format!(
+                "Invalid request parameter key specified: {key}"
+            )));
+        }
+        if route
+            .request_parameters
+            .as_ref()
+            .is_some_and(|p| p.is_empty())
+        {
+            route.request_parameters = None;
+        }
         tree.redeploy_auto_stages(now);
         Ok(())
     })

@@ -15,8 +15,12 @@ use crate::wire::stages::StageOut;
 
 fn rules(tree: &ApiTree, ctx: &Ctx) -> StageRules {
     StageRules {
-        protocol: tree.api.protocol_type,
-        api_label: ctx.api_label(&tree.api.api_id),
+        profile: ctx.profile,
+        ..StageRules::new(
+            tree.api.protocol_type,
+            ctx.api_label(&tree.api.api_id),
+            tree.routes.iter().map(|r| r.route_key.clone()).collect(),
+        )
     }
 }
 
@@ -57,9 +61,7 @@ pub async fn create_stage(
             )));
         }
         if tree.stages.len() >= max {
-            return Err(ApiError::bad_request(format!(
-                "Unable to create stage: API {label} already has the maximum number of stages ({max})"
-            )));
+            return Err(ApiError::quota("Stages"));
         }
         check_deployment(tree, stage.deployment_id.as_deref())?;
         let (name, auto) = (stage.stage_name.clone(), stage.auto_deploy);

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use gatehouse_core::compat::{self, Profile, Rule};
 use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
 use gatehouse_core::model::Scope;
 use gatehouse_core::store::{Kind, SharedStore, StoreError};
@@ -17,6 +18,8 @@ use crate::wire;
 pub struct ServiceConfig {
     /// Most stages one API may have (AWS's default quota: 10).
     pub max_stages_per_api: usize,
+    /// The compatibility profile (`--compat`).
+    pub profile: Profile,
 }
 
 /// What every operation can reach.
@@ -48,6 +51,8 @@ pub struct Ctx {
     pub scope: Scope,
     /// The operation being run.
     pub op: Operation,
+    /// The compatibility profile.
+    pub profile: Profile,
 }
 
 /// The message for a concurrent change that lost, and for the (astronomically rare) draw
@@ -65,6 +70,19 @@ impl Ctx {
     /// `root_id`, in AWS's words (`Invalid stage identifier specified ACCOUNT:API:STAGE`).
     pub fn not_found(&self, kind: Kind, root_id: &str, key: &str) -> ApiError {
         let noun = kind.spec().noun;
+        if !self.profile.enforces(Rule::NotFoundNamesAccount) {
+            if let Some(text) = compat::moto_not_found(kind.as_str()) {
+                return ApiError::not_found(text);
+            }
+            if !kind.spec().names_id {
+                return ApiError::not_found(format!("Invalid {noun} identifier specified"));
+            }
+            let id = if kind.is_root() { root_id } else { key };
+            return ApiError::not_found(format!("Invalid {noun} identifier specified {id}"));
+        }
+        if !kind.spec().names_id {
+            return ApiError::not_found(format!("Invalid {noun} identifier specified"));
+        }
         let label = self.api_label(root_id);
         ApiError::not_found(if kind.is_root() {
             format!("Invalid {noun} identifier specified {label}")

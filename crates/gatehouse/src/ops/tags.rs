@@ -1,4 +1,4 @@
-//! TagResource, UntagResource, GetTags on API, stage and VPC link ARNs:
+//! TagResource, UntagResource, GetTags on API, stage, VPC link and domain name ARNs:
 //! <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/tags-resource-arn.html>.
 //! Tags set here and tags given at CreateApi/CreateStage are the same data.
 
@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::arn::{self, TagTarget};
+use gatehouse_core::model::domain_name::{DomainName, DomainNameTree};
 use gatehouse_core::model::tags;
 use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::vpc_link::{VpcLink, VpcLinkTree};
@@ -55,6 +56,12 @@ async fn edit_tags(
         TagTarget::VpcLink { vpc_link_id } => {
             change_root(svc, ctx, &vpc_link_id, move |tree: &mut VpcLinkTree| {
                 f(&mut tree.vpc_link.tags)
+            })
+            .await?;
+        }
+        TagTarget::DomainName { domain_name } => {
+            change_root(svc, ctx, &domain_name, move |tree: &mut DomainNameTree| {
+                f(&mut tree.domain.tags)
             })
             .await?;
         }
@@ -138,6 +145,14 @@ pub async fn get_tags(
                 .await
                 .map_err(|e| ctx.store_error(e, &vpc_link_id, None))?;
             Reply::json(&TagsOut { tags: &link.tags })
+        }
+        TagTarget::DomainName { domain_name } => {
+            let domain: DomainName = svc
+                .store
+                .root(&ctx.scope, &domain_name)
+                .await
+                .map_err(|e| ctx.store_error(e, &domain_name, None))?;
+            Reply::json(&TagsOut { tags: &domain.tags })
         }
     }
 }

@@ -1,6 +1,7 @@
 //! CreateVpcLink, UpdateVpcLink, DeleteVpcLink (GetVpcLink and GetVpcLinks are the generic
 //! root handlers): <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/vpclinks.html>.
 
+use gatehouse_core::compat::Rule;
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::integration::{ConnectionType, Integration};
 use gatehouse_core::model::route::Route;
@@ -18,14 +19,18 @@ use crate::wire::vpc_links::VpcLinkOut;
 pub async fn create_vpc_link(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiResult<Reply> {
     let body: VpcLinkInput = wire::parse_body(&input.body)?;
     // The id is drawn (again, on a collision) when the link is stored.
-    let link = VpcLink::create(String::new(), body, time::now())?;
+    let link = VpcLink::create(String::new(), body, time::now(), ctx.profile)?;
     let tree = create_root(svc, ctx, || {
         let mut tree = VpcLinkTree::with_root(link.clone());
         tree.vpc_link.vpc_link_id = ids::random_id(6);
         Ok(tree)
     })
     .await?;
-    Reply::json(&VpcLinkOut::just_created(&tree.vpc_link))
+    if ctx.profile.enforces(Rule::VpcLinkProvisioning) {
+        Reply::json(&VpcLinkOut::just_created(&tree.vpc_link))
+    } else {
+        Reply::json(&VpcLinkOut::new(&tree.vpc_link))
+    }
 }
 
 /// PATCH /v2/vpclinks/{vpcLinkId} → 200 VpcLink (the name only).

@@ -54,6 +54,7 @@ impl App {
                 store,
                 ServiceConfig {
                     max_stages_per_api: settings.max_stages_per_api as usize,
+                    profile: settings.compat,
                 },
             ),
             auth: Arc::new(Authenticator::new(checked.mode, defaults)),

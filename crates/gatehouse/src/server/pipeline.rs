@@ -7,9 +7,10 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use futures_util::FutureExt;
+use gatehouse_core::compat::Rule;
 use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
 use gatehouse_core::model::{ids, time, Scope};
 
@@ -161,6 +162,22 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
     };
     let (op, labels) = match router::route(&parts.method, parts.uri.path()) {
         Ok(found) => found,
+        Err(_)
+            if parts.method == Method::GET
+                && parts.uri.path() == "/v2/apis/"
+                && !app
+                    .service
+                    .config
+                    .profile
+                    .enforces(Rule::EmptyApiIdIsUnknownPath) =>
+        {
+            return Dispatched {
+                answer: Reply::json_text("{}")
+                    .map(|reply| (success_status(Operation::GetApi), reply)),
+                op: Some(Operation::GetApi),
+                scope: Some(scope),
+            };
+        }
         Err(e) => {
             app.metrics.reject(Rejection::UnknownOperation);
             return refused(e, None, scope);
@@ -183,7 +200,11 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
             None => {}
         }
     }
-    let ctx = Ctx { scope, op };
+    let ctx = Ctx {
+        scope,
+        op,
+        profile: app.service.config.profile,
+    };
     let answer = ops::call(&app.service, &ctx, &labels, Input { query, body })
         .await
         .map(|reply| (success_status(op), reply));

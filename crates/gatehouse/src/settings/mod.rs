@@ -13,6 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use clap::{Args, FromArgMatches, ValueEnum};
+use gatehouse_core::compat::Profile;
 use gatehouse_core::store::StoreUrl;
 use serde::Deserialize;
 
@@ -124,6 +125,12 @@ settings! {
     /// Account for requests whose access key id is not a 12-digit account id.
     #[arg(long, env = "GATEHOUSE_DEFAULT_ACCOUNT", default_value = "123456789012")]
     default_account: String,
+
+    /// Compatibility profile: `aws` (AWS's rules and texts) or `moto` (accept what moto's
+    /// server mode accepts and answer with its texts, so suites written against moto run
+    /// unchanged; docs/fidelity.md lists every difference).
+    #[arg(long, env = "GATEHOUSE_COMPAT", default_value = "aws")]
+    compat: Profile,
 
     /// Most stages one API may have (AWS's default quota is 10).
     #[arg(long, env = "GATEHOUSE_MAX_STAGES_PER_API", default_value_t = 10)]

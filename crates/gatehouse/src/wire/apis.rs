@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use gatehouse_core::compat::Profile;
 use gatehouse_core::model::api::{Cors, IpAddressType};
 use gatehouse_core::model::time::rfc3339;
 use gatehouse_core::model::{Api, ProtocolType};
@@ -37,9 +38,9 @@ pub struct ApiOut<'a> {
 
 impl<'a> ApiOut<'a> {
     /// The wire form of `api` as seen from `region`.
-    pub fn new(api: &'a Api, region: &str) -> Self {
+    pub fn new(api: &'a Api, region: &str, profile: Profile) -> Self {
         ApiOut {
-            api_endpoint: api.endpoint(region),
+            api_endpoint: api.endpoint(region, profile),
             api_gateway_managed: api.api_gateway_managed,
             api_id: &api.api_id,
             api_key_selection_expression: &api.api_key_selection_expression,

@@ -3,9 +3,12 @@
 //! exactly as AWS sends them) in its own file.
 
 pub mod apis;
+pub mod authorizers;
 pub mod deployments;
+pub mod domain_names;
 pub mod integrations;
 pub mod page;
+pub mod responses;
 pub mod routes;
 pub mod stages;
 pub mod tags;
@@ -56,8 +59,13 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     } else {
         body
     };
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("Invalid request body: malformed JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(format!(
+            "Could not parse request body into json: malformed JSON at line {}, column {}",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if !value.is_object() {
         return Err(ApiError::bad_request(
             "Invalid request body: expected a JSON object",
@@ -66,19 +74,66 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     let value = strip_nulls(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        // Say "an integer", not Rust's "i32".
-        let inner = e
-            .into_inner()
-            .to_string()
-            .replace("expected i32", "expected an integer")
-            .replace("expected i64", "expected an integer")
-            .replace("expected f64", "expected a number");
-        if path == "." {
-            ApiError::bad_request(format!("Invalid request body: {inner}"))
-        } else {
-            ApiError::bad_request(format!("Invalid request body: member {path}: {inner}"))
-        }
+        let message = e.into_inner().to_string();
+        ApiError::bad_request(aws_wording(&path, &message))
     })
+}
+
+/// What AWS calls an enum member in `Invalid {noun} specified. Must be one of [...]`.
+const ENUM_NOUNS: &[(&str, &str)] = &[
+    ("protocolType", "protocol"),
+    ("integrationType", "integration type"),
+    ("connectionType", "connection type"),
+    ("authorizationType", "authorization type"),
+    ("passthroughBehavior", "passthrough behavior"),
+    ("contentHandlingStrategy", "content handling strategy"),
+    ("loggingLevel", "logging level"),
+    ("ipAddressType", "ip address type"),
+];
+
+/// Rewords a body decoding failure at member `path` (serde's words) as AWS words its
+/// validation failures, so no library wording reaches a client: an unknown enum value is
+/// `Invalid protocol specified. Must be one of [HTTP, WEBSOCKET]`, a value of the wrong
+/// type `Invalid value for member autoDeploy: expected a boolean`.
+fn aws_wording(path: &str, message: &str) -> String {
+    let member = path.rsplit('.').next().unwrap_or(path);
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let allowed: Vec<&str> = rest
+            .split_once("expected ")
+            .map(|(_, list)| list)
+            .unwrap_or("")
+            .trim_start_matches("one of ")
+            .split([',', ' '])
+            .filter(|v| *v != "or")
+            .map(|v| v.trim_matches('`'))
+            .filter(|v| !v.is_empty())
+            .collect();
+        let noun = ENUM_NOUNS
+            .iter()
+            .find(|(m, _)| *m == member)
+            .map_or(member, |(_, n)| n);
+        return format!(
+            "Invalid {noun} specified. Must be one of [{}]",
+            allowed.join(", ")
+        );
+    }
+    let expected = message
+        .split_once("expected ")
+        .map(|(_, e)| e.trim_end_matches('.'))
+        .map(|e| match e {
+            "i32" | "i64" | "u32" | "u64" | "usize" => "an integer",
+            "f64" | "f32" => "a number",
+            "a sequence" => "a list",
+            "a map" | "struct" => "an object",
+            other if other.starts_with("struct ") => "an object",
+            other => other,
+        });
+    match (path, expected) {
+        (".", Some(e)) => format!("Invalid request body: expected {e}"),
+        (".", None) => "Invalid request body".to_string(),
+        (_, Some(e)) => format!("Invalid value for member {path}: expected {e}"),
+        (_, None) => format!("Invalid value for member {path}"),
+    }
 }
 
 /// JSON `null` members mean "not sent", as in AWS's parsers.
@@ -135,11 +190,29 @@ mod tests {
             auto_deploy: Option<bool>,
         }
         let e = parse_body::<T>(br#"{"autoDeploy":"yes"}"#).unwrap_err();
-        assert!(e.message.contains("autoDeploy"), "{}", e.message);
+        assert_eq!(
+            e.message,
+            "Invalid value for member autoDeploy: expected a boolean"
+        );
         assert!(parse_body::<T>(b"{").is_err());
         assert!(parse_body::<T>(b"[1]").is_err());
         assert!(parse_body::<T>(b"").is_ok());
         assert!(parse_body::<T>(br#"{"autoDeploy":null}"#).is_ok());
+    }
+
+    #[test]
+    fn enum_failures_are_worded_as_aws_words_them() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct T {
+            protocol_type: Option<gatehouse_core::model::ProtocolType>,
+        }
+        let e = parse_body::<T>(br#"{"protocolType":"?"}"#).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Invalid protocol specified. Must be one of [HTTP, WEBSOCKET]"
+        );
     }
 
     #[test]

@@ -58,10 +58,12 @@ pub fn parse(
     let limit = match max_results {
         None => DEFAULT_PAGE_SIZE,
         Some(s) => match s.trim().parse::<i64>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE as i64).contains(&n) => n as usize,
+            // AWS accepts page sizes above 500 (scripts ask for 1000 and 2000); pages are
+            // capped at MAX_PAGE_SIZE and continue with a nextToken.
+            Ok(n) if n >= 1 => (n as usize).min(MAX_PAGE_SIZE),
             _ => {
                 return Err(ApiError::bad_request(format!(
-                    "Invalid maxResults: {s}. maxResults must be an integer between 1 and {MAX_PAGE_SIZE}"
+                    "Invalid maxResults: {s}. maxResults must be a positive integer"
                 )))
             }
         },
@@ -111,7 +113,8 @@ mod tests {
     fn max_results_range() {
         assert_eq!(parse(None, None, "x").unwrap().limit, DEFAULT_PAGE_SIZE);
         assert_eq!(parse(Some("500"), None, "x").unwrap().limit, 500);
-        for bad in ["0", "501", "-1", "ten", "", "1.5"] {
+        assert_eq!(parse(Some("2000"), None, "x").unwrap().limit, MAX_PAGE_SIZE);
+        for bad in ["0", "-1", "ten", "", "1.5"] {
             assert!(parse(Some(bad), None, "x").is_err(), "{bad}");
         }
     }

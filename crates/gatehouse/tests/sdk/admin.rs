@@ -149,7 +149,7 @@ async fn the_testing_module_serves_a_client_in_one_line() {
     let conf = gh.aws_config().load().await;
     let c = aws_sdk_apigatewayv2::Client::new(&conf);
     let api = http_api(&c).await;
-    let (code, _, msg) = failure(c.get_stage().api_id(&api).stage_name("x").send().await);
+    let (code, _, msg) = failure(c.get_route().api_id(&api).route_id("x").send().await);
     assert_eq!(code, "NotFoundException");
     assert!(msg.contains(gatehouse::testing::ACCOUNT), "{msg}");
     gh.stop().await;

@@ -37,13 +37,15 @@ async fn seed(s: &gatehouse::server::RunningServer, account: &str, api_id: &str)
             ..Default::default()
         },
         1_700_000_000,
+        gatehouse_core::compat::Profile::Aws,
     )
     .unwrap();
     let mut tree = ApiTree::new(api);
-    let rules = StageRules {
-        protocol: ProtocolType::Http,
-        api_label: format!("{account}:{api_id}"),
-    };
+    let rules = StageRules::new(
+        ProtocolType::Http,
+        format!("{account}:{api_id}"),
+        Vec::new(),
+    );
     let stage_input = StageInput {
         stage_name: Some("dev".into()),
         ..Default::default()

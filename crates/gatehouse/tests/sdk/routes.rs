@@ -149,7 +149,7 @@ async fn http_routes_and_integrations() {
     );
     assert_eq!(
         (code.as_str(), status),
-        ("BadRequestException", 400),
+        ("ConflictException", 409),
         "in use by a route"
     );
     let routes = c.get_routes().api_id(&id).send().await.unwrap();

@@ -165,6 +165,15 @@ async fn update_stage_merges() {
     let s = server().await;
     let c = client(&s);
     let id = http_api(&c).await;
+    // routeSettings keys must name routes of the API (AWS checks the merged map).
+    for key in ["GET /pets", "POST /pets"] {
+        c.create_route()
+            .api_id(&id)
+            .route_key(key)
+            .send()
+            .await
+            .unwrap();
+    }
     let created = c
         .create_stage()
         .api_id(&id)

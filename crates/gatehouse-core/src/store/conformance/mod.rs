@@ -6,6 +6,7 @@ mod roots;
 
 use super::tree::{self, RawTree};
 use super::{get, get_snapshot, Kind, Store, StoreError};
+use crate::compat::Profile;
 use crate::model::api::{ApiInput, ProtocolType};
 use crate::model::quick::{self, QuickCreate};
 use crate::model::stage::{StageInput, StageRules};
@@ -22,6 +23,7 @@ pub fn api(api_id: &str) -> Api {
             ..Default::default()
         },
         1_600_000_000,
+        Profile::Aws,
     )
     .expect("valid api")
 }
@@ -58,10 +60,11 @@ pub fn stage(name: &str) -> Stage {
             stage_name: Some(name.to_string()),
             ..Default::default()
         },
-        &StageRules {
-            protocol: ProtocolType::Http,
-            api_label: "123456789012:conform".into(),
-        },
+        &StageRules::new(
+            ProtocolType::Http,
+            "123456789012:conform".into(),
+            Vec::new(),
+        ),
         1_600_000_000,
     )
     .expect("valid stage")

@@ -5,17 +5,34 @@ use std::collections::BTreeMap;
 use super::super::tree;
 use super::super::{get, list, Kind, Store, StoreError, Tree};
 use super::seed_api;
+use crate::compat::Profile;
 use crate::error::ApiError;
-use crate::model::domain_name::{ApiMapping, DomainName, DomainNameTree};
+use crate::model::domain_name::{
+    ApiMapping, DomainName, DomainNameConfiguration, DomainNameInput, DomainNameTree,
+};
 use crate::model::vpc_link::{VpcLink, VpcLinkInput, VpcLinkTree};
 use crate::model::{Scope, Stage};
 
 fn domain(name: &str) -> DomainNameTree {
-    DomainNameTree::with_root(DomainName {
-        domain_name: name.into(),
-        created: 1_600_000_000,
-        tags: BTreeMap::new(),
-    })
+    DomainNameTree::with_root(
+        DomainName::create(
+            DomainNameInput {
+                domain_name: Some(name.into()),
+                domain_name_configurations: Some(vec![DomainNameConfiguration {
+                    certificate_arn: Some(
+                        "arn:aws:acm:us-east-1:123456789012:certificate/conform".into(),
+                    ),
+                    ..Default::default()
+                }]),
+                tags: Some(BTreeMap::new()),
+                ..Default::default()
+            },
+            "us-east-1",
+            1_600_000_000,
+            Profile::Aws,
+        )
+        .expect("valid domain name"),
+    )
 }
 
 fn mapping(id: &str, key: &str) -> ApiMapping {
@@ -50,6 +67,7 @@ pub async fn other_roots(store: &dyn Store) {
                 ..Default::default()
             },
             1_600_000_000,
+            Profile::Aws,
         )
         .expect("a valid VPC link"),
     );
