@@ -178,4 +178,23 @@ mod tests {
             assert!(!aws.is_empty() && !moto.is_empty());
         }
     }
+
+    #[test]
+    fn every_rule_is_a_row_of_the_fidelity_table() {
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/fidelity.md"),
+        )
+        .unwrap();
+        let table = doc
+            .split("## Compatibility profiles")
+            .nth(1)
+            .and_then(|rest| rest.split("\n## ").next())
+            .expect("docs/fidelity.md has the profiles section");
+        for (rule, _, _) in RULES {
+            assert!(
+                table.contains(&format!("| `{rule:?}` |")),
+                "docs/fidelity.md's profile table has no row for {rule:?}"
+            );
+        }
+    }
 }

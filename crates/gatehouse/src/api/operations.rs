@@ -142,6 +142,8 @@ pub struct OperationSpec {
     pub status: u16,
     /// The path labels, in order, as the typed path names them.
     pub labels: &'static [&'static str],
+    /// Whether gatehouse implements it (its handler is not `not_implemented`).
+    pub implemented: bool,
 }
 
 /// Defines [`Operation`], [`Operation::ALL`] and [`Operation::spec`] from the table.
@@ -180,6 +182,7 @@ macro_rules! define_operations {
                 uri: $uri,
                 status: $status,
                 labels: <$path as PathParams>::NAMES,
+                implemented: stringify!($handler) != "not_implemented",
             },)*]
         }
     };
