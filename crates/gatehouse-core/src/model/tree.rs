@@ -121,7 +121,9 @@ impl ApiTree {
 
     /// An authorizer id not used in this API (6 characters, as AWS issues them).
     pub fn fresh_authorizer_id(&self) -> String {
-        self.fresh_id(6, |id| self.authorizers.iter().any(|a| a.authorizer_id == id))
+        self.fresh_id(6, |id| {
+            self.authorizers.iter().any(|a| a.authorizer_id == id)
+        })
     }
 
     fn fresh_id(&self, len: usize, taken: impl Fn(&str) -> bool) -> String {

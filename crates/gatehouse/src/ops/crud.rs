@@ -167,7 +167,8 @@ pub async fn list_children_where<T: Record + ToWire>(
     page_reply::<T>(svc, &listing, &found)
 }
 
-/// `{"items":[...],"nextToken":"..."}` (as `wire::ListOut` serializes it) from a page of
+/// `{"items":[...],"nextToken":"..."}` (as `wire::ListOut` serializes it; the list member is
+/// the type's [`ToWire::LIST_MEMBER`]) from a page of
 /// stored documents, each rendered once.
 fn page_reply<T: Record + ToWire>(
     svc: &Service,
@@ -175,7 +176,9 @@ fn page_reply<T: Record + ToWire>(
     found: &Page<String>,
 ) -> ApiResult<Reply> {
     let mut body = Vec::with_capacity(64 + found.items.iter().map(|(_, d)| d.len()).sum::<usize>());
-    body.extend_from_slice(b"{\"items\":[");
+    body.extend_from_slice(b"{\"");
+    body.extend_from_slice(T::LIST_MEMBER.as_bytes());
+    body.extend_from_slice(b"\":[");
     for (i, (_, doc)) in found.items.iter().enumerate() {
         if i > 0 {
             body.push(b',');

@@ -48,6 +48,7 @@ impl ToWire for ApiMapping {
 }
 
 impl ToWire for RoutingRule {
+    const LIST_MEMBER: &'static str = "routingRules";
     type Out<'a> = &'a RoutingRule;
     fn to_wire(&self) -> &RoutingRule {
         self

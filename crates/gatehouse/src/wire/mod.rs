@@ -21,6 +21,9 @@ use gatehouse_core::error::{ApiError, ApiResult};
 
 /// How a stored record is rendered on the wire.
 pub trait ToWire {
+    /// The member listings of it hold their page in (`items`; ListRoutingRules says
+    /// `routingRules`).
+    const LIST_MEMBER: &'static str = "items";
     /// The wire shape.
     type Out<'a>: Serialize
     where

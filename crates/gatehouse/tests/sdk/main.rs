@@ -3,12 +3,15 @@
 
 mod admin;
 mod apis;
+mod authorizers;
 mod common;
 mod cors;
 mod deployments;
+mod domains;
 mod durability;
 mod errors;
 mod limits;
+mod openapi;
 mod pagination;
 mod pg_faults;
 mod quick;
@@ -18,3 +21,4 @@ mod stages;
 mod strict;
 mod tags;
 mod vpc_links;
+mod websocket;
