@@ -182,3 +182,94 @@ def test_cors_members_are_in_the_model(raw):
     call(raw, "CreateApi", "/v2/apis", {
         "name": "bad", "protocolType": "HTTP",
         "corsConfiguration": {"allowOrigins": ["*"], "allowCredentials": True}})
+
+
+def test_issue_14_families_members_are_in_the_model(raw):
+    _, http = call(raw, "CreateApi", "/v2/apis", {"name": "h", "protocolType": "HTTP"})
+    h = http["apiId"]
+    _, auth = call(raw, "CreateAuthorizer", f"/v2/apis/{h}/authorizers", {
+        "name": "l", "authorizerType": "REQUEST", "authorizerPayloadFormatVersion": "2.0",
+        "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+                         "arn:aws:lambda:us-east-1:123456789012:function:a/invocations",
+        "identitySource": ["$request.header.A"], "enableSimpleResponses": True,
+        "authorizerResultTtlInSeconds": 60, "authorizerCredentialsArn": "arn:aws:iam::1:role/r"})
+    a = auth["authorizerId"]
+    call(raw, "GetAuthorizer", f"/v2/apis/{h}/authorizers/{a}")
+    call(raw, "GetAuthorizers", f"/v2/apis/{h}/authorizers")
+    call(raw, "UpdateAuthorizer", f"/v2/apis/{h}/authorizers/{a}", {"name": "m"})
+    call(raw, "DeleteAuthorizer", f"/v2/apis/{h}/authorizers/{a}")
+    call(raw, "GetAuthorizer", f"/v2/apis/{h}/authorizers/{a}")
+    call(raw, "CreateStage", f"/v2/apis/{h}/stages", {"stageName": "prod"})
+    call(raw, "CreateRoute", f"/v2/apis/{h}/routes", {"routeKey": "GET /pets"})
+    call(raw, "ReimportApi", f"/v2/apis/{h}", {
+        "body": '{"openapi":"3.0.1","info":{"title":"r","version":"1"},"paths":{"/a":{"get":'
+                '{"responses":{"200":{"$ref":"#/components/responses/none"}}}}}}'})
+    call(raw, "ImportApi", "/v2/apis", {"body": "openapi: 3.0.1\ninfo:\n  title: i\npaths: {}\n"})
+    status, headers, body = raw.request("GET", f"/v2/apis/{h}/exports/OAS30?outputType=JSON")
+    assert status == 200 and json.loads(body)["openapi"] == "3.0.1"
+
+    _, ws = call(raw, "CreateApi", "/v2/apis", {
+        "name": "w", "protocolType": "WEBSOCKET", "routeSelectionExpression": "$request.body.a"})
+    w = ws["apiId"]
+    _, model = call(raw, "CreateModel", f"/v2/apis/{w}/models", {
+        "name": "M", "schema": '{"type":"object"}', "contentType": "application/json",
+        "description": "d"})
+    m = model["modelId"]
+    call(raw, "GetModel", f"/v2/apis/{w}/models/{m}")
+    call(raw, "GetModels", f"/v2/apis/{w}/models")
+    call(raw, "GetModelTemplate", f"/v2/apis/{w}/models/{m}/template")
+    call(raw, "UpdateModel", f"/v2/apis/{w}/models/{m}", {"description": "e"})
+    _, route = call(raw, "CreateRoute", f"/v2/apis/{w}/routes", {
+        "routeKey": "send", "requestParameters": {"route.request.header.x": {"required": True}}})
+    r = route["routeId"]
+    call(raw, "DeleteRouteRequestParameter",
+         f"/v2/apis/{w}/routes/{r}/requestparameters/route.request.header.x")
+    _, rr = call(raw, "CreateRouteResponse", f"/v2/apis/{w}/routes/{r}/routeresponses", {
+        "routeResponseKey": "$default", "modelSelectionExpression": "x",
+        "responseModels": {"$default": "M"},
+        "responseParameters": {"route.response.header.a": {"required": False}}})
+    rrid = rr["routeResponseId"]
+    call(raw, "GetRouteResponse", f"/v2/apis/{w}/routes/{r}/routeresponses/{rrid}")
+    call(raw, "GetRouteResponses", f"/v2/apis/{w}/routes/{r}/routeresponses")
+    call(raw, "UpdateRouteResponse", f"/v2/apis/{w}/routes/{r}/routeresponses/{rrid}", {})
+    call(raw, "DeleteRouteResponse", f"/v2/apis/{w}/routes/{r}/routeresponses/{rrid}")
+    _, integ = call(raw, "CreateIntegration", f"/v2/apis/{w}/integrations", {"integrationType": "MOCK"})
+    i = integ["integrationId"]
+    _, ir = call(raw, "CreateIntegrationResponse", f"/v2/apis/{w}/integrations/{i}/integrationresponses", {
+        "integrationResponseKey": "/4\\d\\d/", "contentHandlingStrategy": "CONVERT_TO_TEXT",
+        "responseTemplates": {"application/json": "{}"}, "templateSelectionExpression": "x",
+        "responseParameters": {"method.response.header.a": "'b'"}})
+    irid = ir["integrationResponseId"]
+    base = f"/v2/apis/{w}/integrations/{i}/integrationresponses"
+    call(raw, "GetIntegrationResponse", f"{base}/{irid}")
+    call(raw, "GetIntegrationResponses", base)
+    call(raw, "UpdateIntegrationResponse", f"{base}/{irid}", {"integrationResponseKey": "$default"})
+    call(raw, "DeleteIntegrationResponse", f"{base}/{irid}")
+    call(raw, "DeleteModel", f"/v2/apis/{w}/models/{m}")
+
+    cert = "arn:aws:acm:us-east-1:123456789012:certificate/x"
+    call(raw, "CreateDomainName", "/v2/domainnames", {
+        "domainName": "api.example.com", "tags": {"k": "v"},
+        "domainNameConfigurations": [{"certificateArn": cert, "certificateName": "c"}],
+        "mutualTlsAuthentication": {"truststoreUri": "s3://bucket/key"}})
+    call(raw, "GetDomainName", "/v2/domainnames/api.example.com")
+    call(raw, "GetDomainNames", "/v2/domainnames")
+    call(raw, "UpdateDomainName", "/v2/domainnames/api.example.com", {"routingMode": "ROUTING_RULE_THEN_API_MAPPING"})
+    _, mapping = call(raw, "CreateApiMapping", "/v2/domainnames/api.example.com/apimappings", {
+        "apiId": h, "stage": "prod", "apiMappingKey": "v1"})
+    mid = mapping["apiMappingId"]
+    call(raw, "GetApiMapping", f"/v2/domainnames/api.example.com/apimappings/{mid}")
+    call(raw, "GetApiMappings", "/v2/domainnames/api.example.com/apimappings")
+    call(raw, "UpdateApiMapping", f"/v2/domainnames/api.example.com/apimappings/{mid}", {"apiId": h})
+    call(raw, "DeleteApiMapping", f"/v2/domainnames/api.example.com/apimappings/{mid}")
+    rule = {"priority": 1, "conditions": [{"matchHeaders": {"anyOf": [{"header": "x", "valueGlob": "a*"}]}}],
+            "actions": [{"invokeApi": {"apiId": h, "stage": "prod", "stripBasePath": False}}]}
+    _, created = call(raw, "CreateRoutingRule", "/v2/domainnames/api.example.com/routingrules", rule)
+    rid2 = created["routingRuleId"]
+    call(raw, "GetRoutingRule", f"/v2/domainnames/api.example.com/routingrules/{rid2}")
+    call(raw, "ListRoutingRules", "/v2/domainnames/api.example.com/routingrules")
+    call(raw, "PutRoutingRule", f"/v2/domainnames/api.example.com/routingrules/{rid2}", {**rule, "priority": 2})
+    call(raw, "DeleteRoutingRule", f"/v2/domainnames/api.example.com/routingrules/{rid2}")
+    call(raw, "GetApiMapping", f"/v2/domainnames/api.example.com/apimappings/{mid}")
+    call(raw, "DeleteDomainName", "/v2/domainnames/api.example.com")
+    call(raw, "GetDomainName", "/v2/domainnames/api.example.com")
