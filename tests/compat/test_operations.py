@@ -277,3 +277,31 @@ def test_config_check_names_the_bad_key(tmp_path):
         served = gatehouse("serve", "--config", str(path), "--listen", "127.0.0.1:0",
                            "--store", "memory")
         assert served.returncode == 1 and says in served.stderr, (text, served.stderr)
+
+
+def test_the_compat_profile_comes_from_flag_environment_or_file(tmp_path):
+    conf = tmp_path / "moto.toml"
+    conf.write_text('compat = "moto"\n')
+    for extra, env in [(("--compat", "moto"), None), ((), {"GATEHOUSE_COMPAT": "moto"}),
+                       (("--config", str(conf)), None)]:
+        s = Server(*extra, env=env)
+        try:
+            _, _, info = get(s.endpoint, "/_gatehouse/info")
+            assert json.loads(info)["compat"] == "moto"
+            c = make_client(s.endpoint)
+            # moto accepts a WebSocket API without a route selection expression; AWS does not.
+            assert c.create_api(Name="ws", ProtocolType="WEBSOCKET")["ApiId"]
+        finally:
+            s.stop()
+    s = Server()
+    try:
+        _, _, info = get(s.endpoint, "/_gatehouse/info")
+        assert json.loads(info)["compat"] == "aws"
+        with pytest.raises(make_client(s.endpoint).exceptions.BadRequestException):
+            make_client(s.endpoint).create_api(Name="ws", ProtocolType="WEBSOCKET")
+    finally:
+        s.stop()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('compat = "localstack"\n')
+    done = gatehouse("config", "check", str(bad))
+    assert done.returncode != 0 and "unknown profile" in done.stderr

@@ -45,6 +45,7 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
                 "store": app.store_kind,
                 "auth": match app.auth.mode { Mode::Open => "open", Mode::Strict(_) => "strict" },
                 "throttle": app.throttle.is_some(),
+                "compat": app.service.config.profile.name(),
                 "defaultRegion": app.auth.defaults.region,
                 "defaultAccount": app.auth.defaults.account,
             }),
