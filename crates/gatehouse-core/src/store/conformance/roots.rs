@@ -8,7 +8,8 @@ use super::seed_api;
 use crate::compat::Profile;
 use crate::error::ApiError;
 use crate::model::domain_name::{
-    ApiMapping, DomainName, DomainNameConfiguration, DomainNameInput, DomainNameTree,
+    ApiMapping, DomainName, DomainNameConfiguration, DomainNameInput, DomainNameTree, InvokeApi,
+    RoutingRule, RoutingRuleAction, RoutingRuleInput,
 };
 use crate::model::vpc_link::{VpcLink, VpcLinkInput, VpcLinkTree};
 use crate::model::{Scope, Stage};
@@ -33,6 +34,25 @@ fn domain(name: &str) -> DomainNameTree {
         )
         .expect("valid domain name"),
     )
+}
+
+fn rule(id: &str, priority: i32) -> RoutingRule {
+    RoutingRule::build(
+        id.into(),
+        format!("arn:aws:apigateway:us-east-1:101010101010:/domainnames/api.example.com/routingrules/{id}"),
+        RoutingRuleInput {
+            priority: Some(priority),
+            conditions: Some(Vec::new()),
+            actions: Some(vec![RoutingRuleAction {
+                invoke_api: Some(InvokeApi {
+                    api_id: "apiconf001".into(),
+                    stage: "dev".into(),
+                    strip_base_path: false,
+                }),
+            }]),
+        },
+    )
+    .expect("a valid routing rule")
 }
 
 fn mapping(id: &str, key: &str) -> ApiMapping {
@@ -95,12 +115,22 @@ pub async fn other_roots(store: &dyn Store) {
             Box::new(|t: &mut DomainNameTree| {
                 t.api_mappings.push(mapping("map001", ""));
                 t.api_mappings.push(mapping("map002", "v1"));
+                t.routing_rules.push(rule("rule01", 7));
                 Ok(())
             }),
         )
         .await
         .unwrap();
-    assert_eq!(after.api_mappings.len(), 2);
+    assert_eq!(
+        (after.api_mappings.len(), after.routing_rules.len()),
+        (2, 1)
+    );
+    assert_eq!(
+        get::<RoutingRule>(store, &s, "api.example.com", "rule01")
+            .await
+            .unwrap(),
+        rule("rule01", 7)
+    );
     let refused = store
         .change(
             &s,
@@ -155,7 +185,7 @@ pub async fn other_roots(store: &dyn Store) {
     );
     let loaded: DomainNameTree = tree::from_raw(&dumped[0].1).unwrap();
     assert_eq!(loaded, after);
-    assert_eq!(store.count_records().await.unwrap(), before + 6);
+    assert_eq!(store.count_records().await.unwrap(), before + 7);
 
     // Deleting a domain name takes its mappings and leaves the others alone.
     store
