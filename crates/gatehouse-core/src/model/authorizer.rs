@@ -96,9 +96,6 @@ pub struct AuthorizerInput {
     pub name: Option<String>,
 }
 
-/// AWS's quota of authorizers per API.
-pub const MAX_AUTHORIZERS_PER_API: usize = 10;
-
 fn parse_type(s: &str) -> ApiResult<AuthorizerType> {
     match s {
         "REQUEST" => Ok(AuthorizerType::Request),

@@ -18,6 +18,30 @@ use super::{Api, ProtocolType, Stage};
 use crate::compat::{Profile, Rule};
 use crate::error::{ApiError, ApiResult};
 
+/// A per-API quota AWS enforces, with its default
+/// (<https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html>;
+/// the stage quota is a setting, `--max-stages-per-api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quota {
+    /// Routes per API: 300.
+    Routes,
+    /// Integrations per API: 300.
+    Integrations,
+    /// Authorizers per API: 10.
+    Authorizers,
+}
+
+impl Quota {
+    /// The limit, and the plural AWS names the records by in its refusal.
+    const fn limit(self) -> (usize, &'static str) {
+        match self {
+            Quota::Routes => (300, "Routes"),
+            Quota::Integrations => (300, "Integrations"),
+            Quota::Authorizers => (10, "Authorizers"),
+        }
+    }
+}
+
 /// An API and its stages, routes, integrations and deployment metadata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiTree {
@@ -58,6 +82,21 @@ impl ApiTree {
             integration_responses: Vec::new(),
             new_snapshots: Vec::new(),
         }
+    }
+
+    /// Refuses one more record of `quota`'s kind when the API has as many as AWS allows:
+    /// 429 ConflictException `Maximum number of Routes for this API has been reached. …`.
+    pub fn check_room(&self, quota: Quota) -> ApiResult<()> {
+        let have = match quota {
+            Quota::Routes => self.routes.len(),
+            Quota::Integrations => self.integrations.len(),
+            Quota::Authorizers => self.authorizers.len(),
+        };
+        let (limit, what) = quota.limit();
+        if have >= limit {
+            return Err(ApiError::quota(what));
+        }
+        Ok(())
     }
 
     /// The stage named `name`.

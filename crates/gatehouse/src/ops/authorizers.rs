@@ -4,8 +4,9 @@
 //! Every change redeploys the API's auto-deploy stages (a deployment freezes authorizers).
 
 use gatehouse_core::error::{ApiError, ApiResult};
-use gatehouse_core::model::authorizer::{Authorizer, AuthorizerInput, MAX_AUTHORIZERS_PER_API};
+use gatehouse_core::model::authorizer::{Authorizer, AuthorizerInput};
 use gatehouse_core::model::route::AuthorizationType;
+use gatehouse_core::model::tree::Quota;
 use gatehouse_core::model::{ids, time};
 use gatehouse_core::store::Kind;
 
@@ -30,9 +31,7 @@ pub async fn create_authorizer(
             return Err(ApiError::conflict(ID_TAKEN));
         }
         let authorizer = Authorizer::create(aid, body, tree.api.protocol_type, profile)?;
-        if tree.authorizers.len() >= MAX_AUTHORIZERS_PER_API {
-            return Err(ApiError::quota("Authorizers"));
-        }
+        tree.check_room(Quota::Authorizers)?;
         tree.authorizers.push(authorizer);
         tree.redeploy_auto_stages(now);
         Ok(())

@@ -4,6 +4,7 @@
 
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::integration::{ConnectionType, Integration, IntegrationInput};
+use gatehouse_core::model::tree::Quota;
 use gatehouse_core::model::{ids, time, ProtocolType};
 use gatehouse_core::store::Kind;
 
@@ -66,6 +67,7 @@ pub async fn create_integration(
         let protocol = tree.api.protocol_type;
         let integration = Integration::create(iid, body, protocol, profile)?;
         check_vpc_link(&integration, protocol, &named)?;
+        tree.check_room(Quota::Integrations)?;
         tree.integrations.push(integration);
         tree.redeploy_auto_stages(now);
         Ok(())

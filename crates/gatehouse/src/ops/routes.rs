@@ -4,6 +4,7 @@
 
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::route::{validate_route_key, Route, RouteInput};
+use gatehouse_core::model::tree::Quota;
 use gatehouse_core::model::{ids, time};
 use gatehouse_core::store::Kind;
 
@@ -32,6 +33,7 @@ pub async fn create_route(
         validate_route_key(tree.api.protocol_type, &route.route_key)?;
         tree.check_route_key_free(&route.route_key, None)?;
         tree.check_target(route.target.as_deref(), profile)?;
+        tree.check_room(Quota::Routes)?;
         tree.routes.push(route);
         tree.check_route_authorizer(&rid, profile)?;
         tree.redeploy_auto_stages(now);

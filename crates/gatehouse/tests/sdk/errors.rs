@@ -477,3 +477,46 @@ async fn malformed_authorization_is_an_incomplete_signature() {
     assert_eq!(status, 200);
     assert_eq!(body, r#"{"items":[]}"#);
 }
+
+#[tokio::test]
+async fn route_and_integration_quotas_are_awss() {
+    let s = server().await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    for i in 0..300 {
+        c.create_route()
+            .api_id(&id)
+            .route_key(format!("GET /r{i}"))
+            .send()
+            .await
+            .unwrap();
+        c.create_integration()
+            .api_id(&id)
+            .integration_type(aws_sdk_apigatewayv2::types::IntegrationType::HttpProxy)
+            .integration_method("GET")
+            .integration_uri("https://example.com")
+            .send()
+            .await
+            .unwrap();
+    }
+    let (code, status, msg) = failure(
+        c.create_route()
+            .api_id(&id)
+            .route_key("GET /one-more")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("ConflictException", 429));
+    assert_eq!(msg, "Maximum number of Routes for this API has been reached. Please contact AWS if you need additional Routes.");
+    let (code, status, msg) = failure(
+        c.create_integration()
+            .api_id(&id)
+            .integration_type(aws_sdk_apigatewayv2::types::IntegrationType::HttpProxy)
+            .integration_method("GET")
+            .integration_uri("https://example.com")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("ConflictException", 429));
+    assert!(msg.starts_with("Maximum number of Integrations"), "{msg}");
+}
