@@ -176,6 +176,15 @@ impl Store for MemoryStore {
         Ok(self.lock()?.entry(scope, kind, id)?.doc.clone())
     }
 
+    async fn find_root(&self, region: &str, kind: Kind, id: &str) -> StoreResult<Option<String>> {
+        let st = self.lock()?;
+        Ok(st
+            .roots
+            .keys()
+            .find(|(_, r, k, i)| r == region && *k == kind && i == id)
+            .map(|(account, ..)| account.clone()))
+    }
+
     async fn list_roots(
         &self,
         scope: &Scope,

@@ -118,6 +118,9 @@ pub trait Store: Send + Sync + 'static {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()>;
     /// One root's document, or `NotFound(kind)`.
     async fn get_root(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<String>;
+    /// The account that holds root `id` of `kind` in `region`, if one does (an invoke URL
+    /// names an API by id and region only).
+    async fn find_root(&self, region: &str, kind: Kind, id: &str) -> StoreResult<Option<String>>;
     /// Roots of `kind` after position `after` (exclusive) in creation order, at most `limit`.
     async fn list_roots(
         &self,

@@ -106,6 +106,19 @@ pub async fn other_roots(store: &dyn Store) {
         .collect();
     assert_eq!(names, ["api.example.com", "shared0001"]);
     assert_eq!(store.list_apis(&s, 0, 10).await.unwrap().items.len(), 1);
+    // An invoke URL finds an API by region and id alone.
+    assert_eq!(
+        store.find_root(&s.region, Kind::Api, "shared0001").await.unwrap(),
+        Some(s.account.clone())
+    );
+    assert_eq!(
+        store.find_root(&s.region, Kind::Api, "nosuchapi0").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.find_root("xx-nowhere-1", Kind::Api, "shared0001").await.unwrap(),
+        None
+    );
 
     // A change to a domain name is its own unit: children, refusal, not-found.
     let after: DomainNameTree = store

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0001_init.sql"),
     include_str!("../../../migrations/postgres/0002_throttle.sql"),
     include_str!("../../../migrations/postgres/0003_roots.sql"),
+    include_str!("../../../migrations/postgres/0004_roots_by_region.sql"),
 ];
 
 /// Advisory lock key for migrations ("gatehous" in ASCII).
@@ -180,6 +181,17 @@ impl Store for PostgresStore {
             .await?
             .ok_or(StoreError::NotFound(kind))?;
         Ok(row.get(0))
+    }
+
+    async fn find_root(&self, region: &str, kind: Kind, id: &str) -> StoreResult<Option<String>> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT account FROM roots WHERE region = $1 AND kind = $2 AND id = $3 ORDER BY seq LIMIT 1",
+                &[&region, &kind.as_str(), &id],
+            )
+            .await?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     async fn list_roots(

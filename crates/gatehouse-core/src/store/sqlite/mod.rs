@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_children.sql"),
     include_str!("../../../migrations/sqlite/0003_roots.sql"),
+    include_str!("../../../migrations/sqlite/0004_roots_by_region.sql"),
 ];
 
 /// The SQLite store.
@@ -207,6 +208,18 @@ impl Store for SqliteStore {
 
     async fn get_root(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<String> {
         self.read(|conn| root_doc(conn, scope, kind, id))
+    }
+
+    async fn find_root(&self, region: &str, kind: Kind, id: &str) -> StoreResult<Option<String>> {
+        self.read(|conn| {
+            conn.query_row(
+                "SELECT account FROM roots WHERE region = ?1 AND kind = ?2 AND id = ?3 ORDER BY seq LIMIT 1",
+                params![region, kind.as_str(), id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(StoreError::from)
+        })
     }
 
     async fn list_roots(
