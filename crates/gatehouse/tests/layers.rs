@@ -23,6 +23,22 @@ const LAYERS: &[(&str, Layers)] = &[
         ],
     ),
     (
+        "../gatehouse-dataplane/src",
+        &[
+            ("target", &[]),
+            ("gateway", &[]),
+            ("context", &[]),
+            ("client", &[]),
+            ("router", &[]),
+            ("throttle", &[]),
+            ("access_log", &["context"]),
+            ("cors", &["context"]),
+            ("lambda", &["context"]),
+            ("http_proxy", &["client", "context"]),
+            ("lib", &[]),
+        ],
+    ),
+    (
         "src",
         &[
             ("api", &[]),

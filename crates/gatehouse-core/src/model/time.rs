@@ -37,6 +37,32 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Common Log Format time, as API Gateway writes `$context.requestTime` and the Lambda
+/// events' `time`: `12/Mar/2020:19:03:58 +0000`.
+pub fn clf(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{d:02}/{}/{y:04}:{:02}:{:02}:{:02} +0000",
+        MONTHS[(m as usize).saturating_sub(1) % 12],
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// SigV4's `YYYYMMDDTHHMMSSZ` for `secs`.
 pub fn amz_date(secs: i64) -> String {
     rfc3339(secs).replace(['-', ':'], "")
@@ -105,6 +131,11 @@ fn push_digits(out: &mut String, n: i64, width: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_log_format() {
+        assert_eq!(clf(1_583_348_638), "04/Mar/2020:19:03:58 +0000");
+    }
 
     #[test]
     fn formats_like_aws() {

@@ -1,6 +1,6 @@
-//! gatehouse's own endpoints (not AWS operations): health, info, metrics, and state reset
-//! (also at moto's `/moto-api/reset`, so test suites written for moto's server mode run
-//! unchanged).
+//! gatehouse's own endpoints (not AWS operations): health, info, metrics, state reset (also
+//! at moto's `/moto-api/reset`, so test suites written for moto's server mode run
+//! unchanged), and the stages' access logs.
 
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
@@ -87,6 +87,65 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
                 Err(e) => Err(e.into_api_error()),
             }
         }
+        (&Method::GET, p) if p.starts_with("/_gatehouse/access-log/") => {
+            return Some(access_log(
+                app,
+                parts,
+                &p["/_gatehouse/access-log/".len()..],
+            ))
+        }
         _ => return None,
     })
+}
+
+/// `GET /_gatehouse/access-log/{apiId}/{stageName}[?region=R]`: the stage's last 1,000
+/// access-log lines as plain text, oldest first. In strict mode the request must be signed
+/// by the account that owns the API (or an admin credential).
+fn access_log(app: &App, parts: &Parts, rest: &str) -> ApiResult<(StatusCode, Reply)> {
+    let (api_id, stage) = rest.split_once('/').unwrap_or((rest, ""));
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let (api_id, stage) = (decode(api_id), decode(stage));
+    let query = wire::parse_query(parts.uri.query())?;
+    let region = wire::query_param(&query, "region")
+        .map(str::to_string)
+        .unwrap_or_else(|| app.auth.defaults.region.clone());
+    let found = app.dataplane.logs.lines(&region, &api_id, &stage);
+    if let Mode::Strict(_) = app.auth.mode {
+        let signed = sigv4::Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body: b"",
+        };
+        let now = time::now();
+        let owner = found.as_ref().map(|(account, _)| account.as_str());
+        let allowed = app.auth.authorize_admin(&signed, now).is_ok()
+            || app
+                .auth
+                .authenticate(&signed, now)
+                .is_ok_and(|scope| Some(scope.account.as_str()) == owner);
+        if !allowed {
+            return Err(gatehouse_core::error::ApiError::new(
+                gatehouse_core::error::ErrorKind::AccessDenied,
+                "Only the account that owns the API may read its access log",
+            ));
+        }
+    }
+    let lines = found.map(|(_, lines)| lines).unwrap_or_default();
+    let mut text = lines.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    Ok((
+        StatusCode::OK,
+        Reply {
+            body: Some(text.into()),
+            content_type: "text/plain; charset=utf-8",
+        },
+    ))
 }

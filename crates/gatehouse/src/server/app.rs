@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use gatehouse_core::store::SharedStore;
+use gatehouse_dataplane::access_log::AccessLogs;
+use gatehouse_dataplane::{Config as DataPlaneConfig, DataPlane};
 use tokio::sync::Semaphore;
 
 use super::metrics::Metrics;
@@ -39,6 +41,8 @@ pub struct App {
     pub store_kind: &'static str,
     /// Request counters and latency histograms.
     pub metrics: Arc<Metrics>,
+    /// Serves invoke URLs.
+    pub dataplane: Arc<DataPlane>,
 }
 
 impl App {
@@ -49,7 +53,17 @@ impl App {
             account: settings.default_account.clone(),
             region: settings.default_region.clone(),
         };
+        let dataplane = DataPlane::new(
+            store.clone(),
+            DataPlaneConfig {
+                default_region: settings.default_region.clone(),
+                lambda_endpoint: settings.lambda_endpoint.clone(),
+                lambda_endpoints: settings.lambda_endpoints.clone(),
+            },
+            AccessLogs::with_sink(checked.access_log),
+        );
         App {
+            dataplane: Arc::new(dataplane),
             service: Service::new(
                 store,
                 ServiceConfig {

@@ -25,7 +25,7 @@ pub use app::App;
 pub use pipeline::handle;
 
 use crate::settings::{Checked, Settings};
-use net::IdleTimeout;
+use net::{IdleTimeout, Peer};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -40,10 +40,6 @@ pub async fn serve(
     let timeouts = app.timeouts;
     // hyper calls `handle` directly (no router or tower layers: every path goes to it).
     let app = Arc::new(app);
-    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-        let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(&app, req.map(Body::new)).await) }
-    });
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(timeouts.header)
@@ -53,8 +49,8 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
                         continue;
@@ -62,7 +58,15 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let io = TokioIo::new(IdleTimeout::new(stream, timeouts.idle));
-                let conn = http.serve_connection(io, service.clone());
+                let app = app.clone();
+                // The peer's address travels with each request (the data plane's sourceIp).
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let app = app.clone();
+                    let mut req = req.map(Body::new);
+                    req.extensions_mut().insert(Peer(peer));
+                    async move { Ok::<_, std::convert::Infallible>(handle(&app, req).await) }
+                });
+                let conn = http.serve_connection(io, service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;

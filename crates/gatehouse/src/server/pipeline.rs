@@ -14,8 +14,12 @@ use gatehouse_core::compat::Rule;
 use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
 use gatehouse_core::model::{ids, time, Scope};
 
+use gatehouse_dataplane::context::Incoming;
+use gatehouse_dataplane::gateway::GatewayError;
+
 use super::app::App;
 use super::metrics::Rejection;
+use super::net::Peer;
 use super::{admin, response};
 use crate::api::{router, Operation};
 use crate::auth::sigv4;
@@ -23,8 +27,16 @@ use crate::guards::faults::{self, FaultAction};
 use crate::ops::{self, Ctx, Input, Reply};
 use crate::wire;
 
-/// Answers one request.
+/// Answers one request: an invoke request (a `{apiId}.execute-api.…` host, or a path under
+/// `/_aws/execute-api/`) goes to the data plane, everything else to the management API.
 pub async fn handle(app: &App, req: Request) -> Response {
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    if let Some(target) = gatehouse_dataplane::target(host, req.uri().path()) {
+        return invoke(app, target, req).await;
+    }
     let started = Instant::now();
     let request_id = ids::request_id();
     let method = req.method().clone();
@@ -83,6 +95,55 @@ pub async fn handle(app: &App, req: Request) -> Response {
         status = response.status().as_u16(),
         latency_us = latency.as_micros() as u64,
         "request"
+    );
+    response
+}
+
+/// Serves an invoke request on the data plane: the body is read (at most 10 MB, AWS's
+/// payload limit; more is 413), then the stage answers. One log line per request.
+async fn invoke(app: &App, target: gatehouse_dataplane::Target, req: Request) -> Response {
+    const MAX_BODY: usize = 10 * 1024 * 1024;
+    let started = Instant::now();
+    let source_ip = req
+        .extensions()
+        .get::<Peer>()
+        .map(|p| p.0.ip().to_string())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_string();
+    let answer = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => {
+            let incoming = Incoming {
+                method: parts.method.as_str().to_string(),
+                path: target.path.clone(),
+                query: parts.uri.query().map(String::from),
+                headers: parts.headers,
+                body,
+                source_ip,
+                protocol: "HTTP/1.1".into(),
+            };
+            AssertUnwindSafe(app.dataplane.serve(target, incoming))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::error!("data plane handler panicked");
+                    GatewayError::Internal.response()
+                })
+        }
+        Err(_) => GatewayError::TooLarge.response(),
+    };
+    let (mut parts, body) = answer.into_parts();
+    // A backend's HTTP/1.0 answer goes out as this connection's HTTP/1.1.
+    parts.version = axum::http::Version::HTTP_11;
+    let response = Response::from_parts(parts, axum::body::Body::from(body));
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        request_id = response.headers().get("apigw-requestid").and_then(|v| v.to_str().ok()).unwrap_or(""),
+        "invoke"
     );
     response
 }

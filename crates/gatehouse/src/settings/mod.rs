@@ -193,6 +193,22 @@ settings! {
     #[arg(long, env = "GATEHOUSE_IDLE_TIMEOUT", default_value_t = 60.0)]
     idle_timeout: f64,
 
+    /// The Lambda Invoke API that AWS_PROXY integrations call
+    /// (`POST {URL}/2015-03-31/functions/{name}/invocations`): the runtime interface
+    /// emulator, `cargo lambda watch`, `sam local start-lambda`, LocalStack.
+    #[arg(long, env = "GATEHOUSE_LAMBDA_ENDPOINT")]
+    lambda_endpoint: Option<String>,
+
+    /// Per-function Invoke API endpoints (settings file only: `[lambda_endpoints]` with
+    /// `function-name = "http://127.0.0.1:9001"`); others use --lambda-endpoint.
+    #[arg(skip)]
+    lambda_endpoints: std::collections::BTreeMap<String, String>,
+
+    /// Write every stage's access-log lines to FILE (appended), or `-` for stderr. The last
+    /// 1,000 lines of each stage are also at `GET /_gatehouse/access-log/{apiId}/{stageName}`.
+    #[arg(long, env = "GATEHOUSE_ACCESS_LOG")]
+    access_log: Option<String>,
+
     /// Settings file (TOML; keys are the flags' names with `_` for `-`). Flags and
     /// `GATEHOUSE_*` variables override it.
     #[arg(long, env = "GATEHOUSE_CONFIG")]
@@ -241,6 +257,8 @@ pub struct Checked {
     pub throttle: Option<ThrottleConfig>,
     /// Connection timeouts.
     pub timeouts: Timeouts,
+    /// Where access-log lines are written besides memory.
+    pub access_log: Option<gatehouse_dataplane::access_log::Sink>,
 }
 
 fn seconds(what: &str, s: f64) -> Result<Duration, String> {
@@ -323,7 +341,37 @@ impl Settings {
         if self.max_concurrent_requests == 0 {
             return Err("--max-concurrent-requests must be at least 1".into());
         }
+        for (name, url) in self
+            .lambda_endpoint
+            .iter()
+            .map(|u| ("--lambda-endpoint", u))
+            .chain(
+                self.lambda_endpoints
+                    .values()
+                    .map(|u| ("lambda_endpoints", u)),
+            )
+        {
+            if !url.starts_with("http://") {
+                return Err(format!(
+                    "{name}: {url} is not an http:// URL of a Lambda Invoke API"
+                ));
+            }
+        }
+        let access_log = match self.access_log.as_deref() {
+            None => None,
+            Some("-") => Some(gatehouse_dataplane::access_log::Sink::Stderr),
+            Some(path) => Some(gatehouse_dataplane::access_log::Sink::File(
+                std::sync::Mutex::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .map_err(|e| format!("--access-log {path}: {e}"))?,
+                ),
+            )),
+        };
         Ok(Checked {
+            access_log,
             mode,
             faults,
             throttle,

@@ -126,7 +126,8 @@ pub async fn ws_api(c: &Client) -> String {
         .expect("api id")
 }
 
-/// A raw HTTP/1.1 exchange, for inputs no SDK would send. Returns (status, headers, body).
+/// A raw HTTP/1.1 exchange, for inputs no SDK would send (and invoke URLs; a `host` among
+/// `headers` replaces the address). Returns (status, headers, body).
 pub async fn raw(
     addr: std::net::SocketAddr,
     method: &str,
@@ -136,9 +137,12 @@ pub async fn raw(
 ) -> (u16, Vec<(String, String)>, String) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
     );
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("host: {addr}\r\n"));
+    }
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }

@@ -6,6 +6,7 @@ mod apis;
 mod authorizers;
 mod common;
 mod cors;
+mod dataplane;
 mod deployments;
 mod domains;
 mod durability;

@@ -108,15 +108,24 @@ pub async fn other_roots(store: &dyn Store) {
     assert_eq!(store.list_apis(&s, 0, 10).await.unwrap().items.len(), 1);
     // An invoke URL finds an API by region and id alone.
     assert_eq!(
-        store.find_root(&s.region, Kind::Api, "shared0001").await.unwrap(),
+        store
+            .find_root(&s.region, Kind::Api, "shared0001")
+            .await
+            .unwrap(),
         Some(s.account.clone())
     );
     assert_eq!(
-        store.find_root(&s.region, Kind::Api, "nosuchapi0").await.unwrap(),
+        store
+            .find_root(&s.region, Kind::Api, "nosuchapi0")
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
-        store.find_root("xx-nowhere-1", Kind::Api, "shared0001").await.unwrap(),
+        store
+            .find_root("xx-nowhere-1", Kind::Api, "shared0001")
+            .await
+            .unwrap(),
         None
     );
 

@@ -1,0 +1,78 @@
+//! What one invocation knows about itself: the request as the client sent it, where it was
+//! routed, and what happened; the Lambda events and the access-log `$context` variables are
+//! both read from here.
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+/// The request, as received.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The raw path the client asked for, after the API part (with the stage segment).
+    pub path: String,
+    /// The raw query string, if any.
+    pub query: Option<String>,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// The client's address.
+    pub source_ip: String,
+    /// `HTTP/1.1`.
+    pub protocol: String,
+}
+
+/// Facts gathered while serving, for events, logs and metrics.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// `$context.requestId` (also `apigw-requestid`).
+    pub request_id: String,
+    /// `$context.accountId`.
+    pub account_id: String,
+    /// `$context.apiId`.
+    pub api_id: String,
+    /// `$context.domainName`.
+    pub domain_name: String,
+    /// `$context.domainPrefix`.
+    pub domain_prefix: String,
+    /// `$context.stage`.
+    pub stage: String,
+    /// `$context.routeKey` (`-` until a route matched).
+    pub route_key: Option<String>,
+    /// Request time, seconds since the epoch.
+    pub time: i64,
+    /// Request time, milliseconds since the epoch.
+    pub time_epoch_ms: i64,
+    /// `$context.status`.
+    pub status: u16,
+    /// `$context.responseLength`.
+    pub response_length: usize,
+    /// `$context.responseLatency`, ms.
+    pub response_latency_ms: u64,
+    /// `$context.integrationStatus`.
+    pub integration_status: Option<u16>,
+    /// `$context.integrationLatency`, ms.
+    pub integration_latency_ms: Option<u64>,
+    /// `$context.integrationErrorMessage`.
+    pub integration_error: Option<String>,
+    /// `$context.error.message`.
+    pub error_message: Option<String>,
+    /// `$context.error.responseType`.
+    pub error_response_type: Option<String>,
+    /// `$context.authorizer.claims.*` and other authorizer values.
+    pub authorizer: Vec<(String, String)>,
+}
+
+impl Incoming {
+    /// The first value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `$context.identity.userAgent`.
+    pub fn user_agent(&self) -> &str {
+        self.header("user-agent").unwrap_or("")
+    }
+}

@@ -1,0 +1,81 @@
+//! The answers the gateway gives itself (never a backend's): JSON `{"message": …}` bodies
+//! with AWS's texts and statuses.
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+
+/// A response the gateway generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayError {
+    /// 404 `Not Found`: no stage, no route.
+    NotFound,
+    /// 403 `Forbidden`: the execute-api endpoint is disabled; an authorizer denied.
+    Forbidden,
+    /// 401 `Unauthorized`.
+    Unauthorized,
+    /// 413 `Request Entity Too Large`: a body over 10 MB.
+    TooLarge,
+    /// 429 `Too Many Requests`: a stage or route throttle.
+    Throttled,
+    /// 500 `Internal Server Error`: a Lambda error or bad answer, an unreachable backend.
+    Internal,
+    /// 503 `Service Unavailable`: the integration timed out.
+    Unavailable,
+}
+
+impl GatewayError {
+    /// Status and message.
+    pub const fn parts(self) -> (StatusCode, &'static str) {
+        match self {
+            GatewayError::NotFound => (StatusCode::NOT_FOUND, "Not Found"),
+            GatewayError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
+            GatewayError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+            GatewayError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+            GatewayError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
+            GatewayError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+            GatewayError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+        }
+    }
+
+    /// `$context.error.responseType`.
+    pub const fn response_type(self) -> &'static str {
+        match self {
+            GatewayError::NotFound => "RESOURCE_NOT_FOUND",
+            GatewayError::Forbidden => "ACCESS_DENIED",
+            GatewayError::Unauthorized => "UNAUTHORIZED",
+            GatewayError::TooLarge => "REQUEST_TOO_LARGE",
+            GatewayError::Throttled => "THROTTLED",
+            GatewayError::Internal => "INTEGRATION_FAILURE",
+            GatewayError::Unavailable => "INTEGRATION_TIMEOUT",
+        }
+    }
+
+    /// The response: `{"message":"Not Found"}`, `content-type: application/json`.
+    pub fn response(self) -> Response<Bytes> {
+        let (status, message) = self.parts();
+        let mut r = Response::new(Bytes::from(format!("{{\"message\":\"{message}\"}}")));
+        *r.status_mut() = status;
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_awss() {
+        let r = GatewayError::Internal.response();
+        assert_eq!(r.status(), 500);
+        assert_eq!(
+            r.body().as_ref(),
+            b"{\"message\":\"Internal Server Error\"}"
+        );
+        assert_eq!(r.body().len(), 35);
+        assert_eq!(GatewayError::Unavailable.response().body().len(), 33);
+    }
+}

@@ -1,0 +1,178 @@
+//! HTTP_PROXY integrations: the request passed to the backend the integration URI names
+//! (path variables and stage variables substituted; the `$default` route appends the whole
+//! request path), the answer passed back; hop-by-hop headers dropped both ways.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, Uri};
+use http_body_util::Full;
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+
+use crate::client::{CallError, HttpClient};
+use crate::context::Incoming;
+
+/// Headers that belong to one connection and never cross the gateway.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// What a path variable's value may hold unescaped in a URI path.
+const PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'%');
+
+/// `${stageVariables.name}` replaced by the stage's variables (unknown ones by nothing).
+pub fn substitute_stage_variables(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${stageVariables.") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "${stageVariables.".len()..];
+        match after.find('}') {
+            Some(end) => {
+                if let Some(v) = vars.get(&after[..end]) {
+                    out.push_str(v);
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The backend URL for a request: the integration URI with stage variables and path
+/// variables (`{id}`, `{proxy}`) filled in, the request path appended for the `$default`
+/// route (`default_route`), and the request's query string added.
+pub fn backend_url(
+    uri: &str,
+    vars: &BTreeMap<String, String>,
+    params: &[(String, String)],
+    default_route: bool,
+    path: &str,
+    query: Option<&str>,
+) -> String {
+    let mut url = substitute_stage_variables(uri, vars);
+    for (name, value) in params {
+        let encoded = utf8_percent_encode(value, PATH).to_string();
+        url = url
+            .replace(&format!("{{{name}+}}"), &encoded)
+            .replace(&format!("{{{name}}}"), &encoded);
+    }
+    let (mut base, existing) = match url.split_once('?') {
+        Some((b, q)) => (b.to_string(), Some(q.to_string())),
+        None => (url, None),
+    };
+    if default_route {
+        let trimmed = base.trim_end_matches('/').to_string();
+        base = format!("{trimmed}{path}");
+    }
+    match (existing, query.filter(|q| !q.is_empty())) {
+        (Some(a), Some(b)) => format!("{base}?{a}&{b}"),
+        (Some(a), None) => format!("{base}?{a}"),
+        (None, Some(b)) => format!("{base}?{b}"),
+        (None, None) => base,
+    }
+}
+
+/// Calls the backend at `url` with the client's request (`method` as the integration
+/// says), within `deadline`.
+pub async fn call(
+    client: &HttpClient,
+    url: &str,
+    method: &str,
+    incoming: &Incoming,
+    domain: &str,
+    deadline: Duration,
+) -> Result<Response<Bytes>, CallError> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| CallError::Failed(format!("The integration URI {url} is not a valid URL")))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(CallError::Failed(format!(
+            "gatehouse calls HTTP_PROXY backends over http:// only; {url} needs TLS"
+        )));
+    }
+    let method = Method::from_bytes(method.as_bytes())
+        .map_err(|_| CallError::Failed(format!("invalid method {method}")))?;
+    let mut req = Request::new(Full::new(incoming.body.clone()));
+    *req.method_mut() = method;
+    *req.uri_mut() = uri.clone();
+    let headers = req.headers_mut();
+    for (name, value) in &incoming.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    if let Some(host) = uri
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    {
+        headers.insert(http::header::HOST, host);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "by={domain};for={};host={domain};proto=https",
+        incoming.source_ip
+    )) {
+        headers.insert(http::header::FORWARDED, v);
+    }
+    let mut resp = client.call(req, deadline).await?;
+    for name in HOP_BY_HOP {
+        resp.headers_mut().remove(*name);
+    }
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_urls() {
+        let vars = BTreeMap::from([("host".to_string(), "backend:8080".to_string())]);
+        let p = vec![("proxy".to_string(), "a b/c".to_string())];
+        assert_eq!(
+            backend_url(
+                "http://${stageVariables.host}/pets/{proxy}",
+                &vars,
+                &p,
+                false,
+                "/x",
+                Some("q=1")
+            ),
+            "http://backend:8080/pets/a%20b/c?q=1"
+        );
+        assert_eq!(
+            backend_url("http://b/", &vars, &[], true, "/store/checkout", None),
+            "http://b/store/checkout"
+        );
+        assert_eq!(
+            backend_url("http://b/x?a=1", &vars, &[], false, "/", Some("b=2")),
+            "http://b/x?a=1&b=2"
+        );
+    }
+}

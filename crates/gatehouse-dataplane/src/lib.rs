@@ -1,0 +1,435 @@
+//! gatehouse's data plane: serves the deployed stages of HTTP APIs as AWS does.
+//!
+//! An invoke request ([`target`]) names an API; the stage is its first path segment when a
+//! stage has that name, else `$default`; the stage's **deployment snapshot** (never the live
+//! configuration) is compiled once into a [`router::Router`] and kept by deployment id;
+//! the matched route is throttled ([`throttle`]), answered by its integration
+//! ([`http_proxy`], [`lambda`]) or by the gateway itself ([`gateway`], [`cors`]), and
+//! logged in the stage's access-log format ([`access_log`]).
+
+#![forbid(unsafe_code)]
+
+pub mod access_log;
+pub mod client;
+pub mod context;
+pub mod cors;
+pub mod gateway;
+pub mod http_proxy;
+pub mod lambda;
+pub mod router;
+pub mod target;
+pub mod throttle;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use bytes::Bytes;
+use gatehouse_core::model::integration::IntegrationType;
+use gatehouse_core::model::route::AuthorizationType;
+use gatehouse_core::model::{time, Api, Scope, Stage};
+use gatehouse_core::store::{self, Kind, SharedStore, StoreError};
+use gatehouse_core::token_bucket::LocalBuckets;
+use http::{HeaderValue, Response};
+use http_body_util::Full;
+
+use access_log::AccessLogs;
+use client::{CallError, HttpClient};
+use context::{Facts, Incoming};
+use gateway::GatewayError;
+use router::Router;
+pub use target::{target, Target};
+
+/// What the data plane needs to know beyond the store.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The region of invoke requests whose host names none.
+    pub default_region: String,
+    /// The Lambda Invoke API every function is called at (`--lambda-endpoint`).
+    pub lambda_endpoint: Option<String>,
+    /// Per-function Invoke API endpoints (function name → base URL), from the settings file.
+    pub lambda_endpoints: BTreeMap<String, String>,
+}
+
+/// The data plane.
+pub struct DataPlane {
+    store: SharedStore,
+    config: Config,
+    routers: Mutex<HashMap<DeploymentKey, Arc<Router>>>,
+    client: HttpClient,
+    buckets: LocalBuckets,
+    /// The access logs.
+    pub logs: AccessLogs,
+}
+
+/// (account, region, apiId, deploymentId).
+type DeploymentKey = (String, String, String, String);
+
+/// Most compiled deployments kept; when full, the cache starts over.
+const ROUTER_CACHE: usize = 1024;
+
+/// An `apigw-requestid`: 16 characters of base64 (`Mc7UVioPPHcEKPA=`).
+fn apigw_request_id() -> String {
+    let bytes: [u8; 11] = rand::random();
+    STANDARD.encode(bytes)
+}
+
+/// Where serving stopped early: the gateway's answer and why.
+struct Refusal {
+    error: GatewayError,
+    why: String,
+}
+
+fn refuse(error: GatewayError, why: impl Into<String>) -> Refusal {
+    Refusal {
+        error,
+        why: why.into(),
+    }
+}
+
+/// The stage serving a request and the path it serves.
+struct Selected {
+    stage: Stage,
+    path: String,
+}
+
+impl DataPlane {
+    /// A data plane over `store`, writing access logs as `logs` says.
+    pub fn new(store: SharedStore, config: Config, logs: AccessLogs) -> DataPlane {
+        DataPlane {
+            store,
+            config,
+            routers: Mutex::default(),
+            client: HttpClient::default(),
+            buckets: LocalBuckets::new(),
+            logs,
+        }
+    }
+
+    /// Serves one invoke request.
+    pub async fn serve(&self, target: Target, incoming: Incoming) -> Response<Bytes> {
+        let started = Instant::now();
+        let mut facts = Facts {
+            request_id: apigw_request_id(),
+            time: time::now(),
+            time_epoch_ms: time::now_millis(),
+            api_id: target.api_id.clone(),
+            domain_prefix: target.api_id.clone(),
+            ..Facts::default()
+        };
+        let region = target
+            .region
+            .clone()
+            .unwrap_or_else(|| self.config.default_region.clone());
+        facts.domain_name = target
+            .domain
+            .clone()
+            .unwrap_or_else(|| format!("{}.execute-api.{region}.amazonaws.com", target.api_id));
+        let mut log_format = None;
+        let mut resp = match self
+            .answer(&target, &region, &incoming, &mut facts, &mut log_format)
+            .await
+        {
+            Ok(resp) => resp,
+            Err(refusal) => {
+                facts.error_message = Some(refusal.error.parts().1.to_string());
+                facts.error_response_type = Some(refusal.error.response_type().to_string());
+                if !refusal.why.is_empty() {
+                    tracing::debug!(request_id = %facts.request_id, why = %refusal.why, "gateway answer");
+                    facts.integration_error.get_or_insert(refusal.why);
+                }
+                refusal.error.response()
+            }
+        };
+        if let Ok(v) = HeaderValue::from_str(&facts.request_id) {
+            resp.headers_mut().insert("apigw-requestid", v);
+        }
+        facts.status = resp.status().as_u16();
+        facts.response_length = resp.body().len();
+        facts.response_latency_ms = started.elapsed().as_millis() as u64;
+        if let Some(format) = log_format {
+            let line = access_log::render(&format, &incoming, &facts);
+            self.logs.write(&region, &facts, line);
+        }
+        resp
+    }
+
+    /// The stage for the request's first path segment, else `$default`.
+    async fn select_stage(
+        &self,
+        scope: &Scope,
+        api_id: &str,
+        path: &str,
+    ) -> Result<Selected, Refusal> {
+        let trimmed = path.strip_prefix('/').unwrap_or(path);
+        let (first, rest) = match trimmed.find('/') {
+            Some(i) => (&trimmed[..i], &trimmed[i..]),
+            None => (trimmed, "/"),
+        };
+        let first = percent_encoding::percent_decode_str(first).decode_utf8_lossy();
+        if !first.is_empty() && first != "$default" {
+            match store::get::<Stage>(self.store.as_ref(), scope, api_id, &first).await {
+                Ok(stage) => {
+                    return Ok(Selected {
+                        stage,
+                        path: rest.to_string(),
+                    })
+                }
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(refuse(GatewayError::Internal, e.to_string())),
+            }
+        }
+        match store::get::<Stage>(self.store.as_ref(), scope, api_id, "$default").await {
+            Ok(stage) => Ok(Selected {
+                stage,
+                path: path.to_string(),
+            }),
+            Err(StoreError::NotFound(_)) => Err(refuse(GatewayError::NotFound, "")),
+            Err(e) => Err(refuse(GatewayError::Internal, e.to_string())),
+        }
+    }
+
+    /// The compiled routes of a deployment (compiled once, then kept).
+    async fn router(
+        &self,
+        scope: &Scope,
+        api_id: &str,
+        deployment: &str,
+    ) -> Result<Arc<Router>, Refusal> {
+        let key = (
+            scope.account.clone(),
+            scope.region.clone(),
+            api_id.to_string(),
+            deployment.to_string(),
+        );
+        if let Some(hit) = self.routers.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let snapshot = store::get_snapshot(self.store.as_ref(), scope, api_id, deployment)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => refuse(GatewayError::NotFound, ""),
+                other => refuse(GatewayError::Internal, other.to_string()),
+            })?;
+        let router = Arc::new(Router::compile(&snapshot));
+        if let Ok(mut m) = self.routers.lock() {
+            if m.len() >= ROUTER_CACHE {
+                m.clear();
+            }
+            m.insert(key, router.clone());
+        }
+        Ok(router)
+    }
+
+    async fn answer(
+        &self,
+        target: &Target,
+        region: &str,
+        incoming: &Incoming,
+        facts: &mut Facts,
+        log_format: &mut Option<String>,
+    ) -> Result<Response<Bytes>, Refusal> {
+        let account = self
+            .store
+            .find_root(region, Kind::Api, &target.api_id)
+            .await
+            .map_err(|e| refuse(GatewayError::Internal, e.to_string()))?
+            .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
+        let scope = Scope::new(account.clone(), region);
+        facts.account_id = account;
+        let api: Api = self
+            .store
+            .root(&scope, &target.api_id)
+            .await
+            .map_err(|_| refuse(GatewayError::NotFound, ""))?;
+        if api.disable_execute_api_endpoint {
+            return Err(refuse(
+                GatewayError::Forbidden,
+                "the default endpoint is disabled",
+            ));
+        }
+        let selected = self
+            .select_stage(&scope, &api.api_id, &incoming.path)
+            .await?;
+        let stage = selected.stage;
+        facts.stage = stage.stage_name.clone();
+        *log_format = stage
+            .access_log_settings
+            .as_ref()
+            .and_then(|a| a.format.clone());
+        let deployment = stage
+            .deployment_id
+            .clone()
+            .ok_or_else(|| refuse(GatewayError::NotFound, "the stage has no deployment"))?;
+        let router = self.router(&scope, &api.api_id, &deployment).await?;
+        let cors = router.cors();
+        if let Some(cors) = cors {
+            if cors::is_preflight(incoming) {
+                return Ok(cors::preflight(cors, incoming));
+            }
+        }
+        let segments = router::segments(&selected.path);
+        let matched = router
+            .find(&incoming.method, &segments)
+            .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
+        let route = &matched.route.route;
+        facts.route_key = Some(route.route_key.clone());
+        let owner = format!(
+            "{}|{}|{}|{}|{}",
+            scope.account, scope.region, api.api_id, stage.stage_name, route.route_key
+        );
+        if !throttle::admit(
+            &self.buckets,
+            &owner,
+            throttle::limits(&stage, &route.route_key),
+        ) {
+            return Err(refuse(GatewayError::Throttled, ""));
+        }
+        if route.authorization_type != AuthorizationType::None {
+            return Err(refuse(
+                GatewayError::Internal,
+                "gatehouse does not serve routes with authorizers yet",
+            ));
+        }
+        let integration = matched
+            .route
+            .integration
+            .as_ref()
+            .ok_or_else(|| refuse(GatewayError::Internal, "The route has no integration"))?;
+        let deadline = Duration::from_millis(integration.timeout_in_millis.max(50) as u64);
+        let uri = integration.integration_uri.clone().unwrap_or_default();
+        let began = Instant::now();
+        let outcome = match integration.integration_type {
+            IntegrationType::HttpProxy => {
+                let url = http_proxy::backend_url(
+                    &uri,
+                    &stage.stage_variables,
+                    &matched.params,
+                    matched.route.template.is_empty(),
+                    &selected.path,
+                    incoming.query.as_deref(),
+                );
+                let method = match integration.integration_method.as_deref() {
+                    Some(m) if m != "ANY" => m.to_string(),
+                    _ => incoming.method.clone(),
+                };
+                http_proxy::call(
+                    &self.client,
+                    &url,
+                    &method,
+                    incoming,
+                    &facts.domain_name,
+                    deadline,
+                )
+                .await
+                .inspect(|resp| {
+                    facts.integration_status = Some(resp.status().as_u16());
+                })
+            }
+            IntegrationType::AwsProxy => {
+                let version = integration
+                    .payload_format_version
+                    .clone()
+                    .unwrap_or_else(|| "1.0".into());
+                let input = lambda::EventInput {
+                    incoming,
+                    facts,
+                    template: &matched.route.template,
+                    params: &matched.params,
+                    stage_variables: &stage.stage_variables,
+                    authorizer: None,
+                };
+                let event = if version == "2.0" {
+                    lambda::event_v2(&input)
+                } else {
+                    lambda::event_v1(&input)
+                };
+                let uri = http_proxy::substitute_stage_variables(&uri, &stage.stage_variables);
+                self.invoke(&uri, &event, deadline, facts)
+                    .await
+                    .and_then(|output| lambda::decode(&version, &output).map_err(CallError::Failed))
+            }
+            other => Err(CallError::Failed(format!(
+                "gatehouse does not serve {other:?} integrations on HTTP APIs"
+            ))),
+        };
+        facts.integration_latency_ms = Some(began.elapsed().as_millis() as u64);
+        let mut resp = match outcome {
+            Ok(resp) => resp,
+            Err(CallError::Timeout) => {
+                return Err(refuse(
+                    GatewayError::Unavailable,
+                    "The integration did not answer within its timeout",
+                ))
+            }
+            Err(CallError::Failed(why)) => return Err(refuse(GatewayError::Internal, why)),
+        };
+        if let Some(cors) = cors {
+            cors::decorate(cors, incoming, &mut resp);
+        }
+        Ok(resp)
+    }
+
+    /// Calls the function `uri` names through the Lambda Invoke API; its output.
+    async fn invoke(
+        &self,
+        uri: &str,
+        event: &serde_json::Value,
+        deadline: Duration,
+        facts: &mut Facts,
+    ) -> Result<Bytes, CallError> {
+        let (name, qualifier) = lambda::function(uri);
+        let endpoint = self
+            .config
+            .lambda_endpoints
+            .get(&name)
+            .or(self.config.lambda_endpoint.as_ref())
+            .ok_or_else(|| {
+                CallError::Failed(format!(
+                    "No Lambda endpoint is configured for function {name} (--lambda-endpoint, or lambda_endpoints in the settings file)"
+                ))
+            })?;
+        let mut url = format!(
+            "{}/2015-03-31/functions/{}/invocations",
+            endpoint.trim_end_matches('/'),
+            percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
+        );
+        if let Some(q) = qualifier {
+            url = format!("{url}?Qualifier={q}");
+        }
+        let body = serde_json::to_vec(event)
+            .map_err(|_| CallError::Failed("cannot encode the Lambda event".into()))?;
+        let mut req = http::Request::new(Full::new(Bytes::from(body)));
+        *req.method_mut() = http::Method::POST;
+        *req.uri_mut() = url
+            .parse()
+            .map_err(|_| CallError::Failed(format!("invalid Lambda endpoint {endpoint}")))?;
+        req.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        req.headers_mut().insert(
+            "x-amz-invocation-type",
+            HeaderValue::from_static("RequestResponse"),
+        );
+        let resp = self.client.call(req, deadline).await?;
+        facts.integration_status = Some(resp.status().as_u16());
+        if resp.status().as_u16() == 429 {
+            return Err(CallError::Timeout);
+        }
+        if !resp.status().is_success() {
+            return Err(CallError::Failed(format!(
+                "The Lambda Invoke API answered {}",
+                resp.status()
+            )));
+        }
+        if resp.headers().contains_key("x-amz-function-error") {
+            return Err(CallError::Failed(
+                "The Lambda function returned an error".into(),
+            ));
+        }
+        Ok(resp.into_body())
+    }
+}

@@ -1,0 +1,580 @@
+//! The data plane: invoke URLs served from deployments, against real backends started here
+//! (an echo HTTP server, a slow one, a Lambda Invoke API stub), through plain HTTP.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_apigatewayv2::types::{AccessLogSettings, Cors, IntegrationType, RouteSettings};
+use aws_sdk_apigatewayv2::Client;
+use axum::body::Bytes;
+use http_body_util::BodyExt;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+
+use crate::common::*;
+
+type Handler = Arc<dyn Fn(hyper::Request<Bytes>) -> hyper::Response<String> + Send + Sync>;
+
+/// A backend on a free port answering every request with `handler` (after `delay`).
+async fn backend(delay: Duration, handler: Handler) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let handler = handler.clone();
+                        async move {
+                            let (parts, body) = req.into_parts();
+                            let body = body
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            tokio::time::sleep(delay).await;
+                            Ok::<_, Infallible>(
+                                handler(hyper::Request::from_parts(parts, body))
+                                    .map(|b| http_body_util::Full::new(Bytes::from(b))),
+                            )
+                        }
+                    },
+                );
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// An echo backend: JSON with the method, path, query, some headers and the body.
+async fn echo() -> SocketAddr {
+    backend(
+        Duration::ZERO,
+        Arc::new(|req| {
+            let h = |n: &str| {
+                req.headers()
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let body = serde_json::json!({
+                "method": req.method().as_str(),
+                "path": req.uri().path(),
+                "query": req.uri().query().unwrap_or(""),
+                "host": h("host"),
+                "forwarded": h("forwarded"),
+                "x-custom": h("x-custom"),
+                "body": String::from_utf8_lossy(req.body()),
+            });
+            hyper::Response::builder()
+                .header("content-type", "application/json")
+                .header(
+                    "access-control-allow-origin",
+                    "https://backend-says.example",
+                )
+                .body(body.to_string())
+                .unwrap()
+        }),
+    )
+    .await
+}
+
+async fn http_integration(c: &Client, api: &str, uri: &str) -> String {
+    c.create_integration()
+        .api_id(api)
+        .integration_type(IntegrationType::HttpProxy)
+        .integration_method("ANY")
+        .integration_uri(uri)
+        .payload_format_version("1.0")
+        .send()
+        .await
+        .unwrap()
+        .integration_id()
+        .unwrap()
+        .to_string()
+}
+
+async fn route(c: &Client, api: &str, key: &str, integration: &str) {
+    c.create_route()
+        .api_id(api)
+        .route_key(key)
+        .target(format!("integrations/{integration}"))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn deploy(c: &Client, api: &str, stage: &str) {
+    c.create_deployment()
+        .api_id(api)
+        .stage_name(stage)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// GET through the path form.
+async fn get(
+    s: &gatehouse::server::RunningServer,
+    api: &str,
+    path: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    raw(
+        s.addr,
+        "GET",
+        &format!("/_aws/execute-api/{api}{path}"),
+        &[],
+        b"",
+    )
+    .await
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON body: {body}"))
+}
+
+#[tokio::test]
+async fn stages_serve_their_deployment_in_both_url_forms() {
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let api = http_api(&c).await;
+    let i = http_integration(&c, &api, &format!("http://{backend}/backend/{{proxy}}")).await;
+    route(&c, &api, "ANY /pets/{proxy+}", &i).await;
+    new_stage(&c, &api, "prod").await;
+    deploy(&c, &api, "prod").await;
+
+    let (status, headers, body) = get(&s, &api, "/prod/pets/a%20b/c?x=1&y=2").await;
+    assert_eq!(status, 200, "{body}");
+    let echoed = json(&body);
+    assert_eq!(echoed["path"], "/backend/a%20b/c");
+    assert_eq!(echoed["query"], "x=1&y=2");
+    assert_eq!(echoed["host"], backend.to_string());
+    assert!(echoed["forwarded"]
+        .as_str()
+        .unwrap()
+        .contains("for=127.0.0.1"));
+    let id = header(&headers, "apigw-requestid").unwrap();
+    assert_eq!(id.len(), 16, "{id}");
+    // The host form, with the region in the host or not.
+    for host in [
+        format!("{api}.execute-api.localhost"),
+        format!("{api}.execute-api.us-east-1.localhost:4599"),
+    ] {
+        let (status, _, body) = raw(
+            s.addr,
+            "POST",
+            "/prod/pets/x",
+            &[("host", &host), ("x-custom", "1")],
+            b"hello",
+        )
+        .await;
+        assert_eq!(status, 200, "{host}: {body}");
+        let echoed = json(&body);
+        assert_eq!(
+            (
+                echoed["method"].as_str(),
+                echoed["body"].as_str(),
+                echoed["x-custom"].as_str()
+            ),
+            (Some("POST"), Some("hello"), Some("1"))
+        );
+    }
+    // A change without a redeploy does not reach traffic.
+    let other = http_integration(&c, &api, &format!("http://{backend}/other")).await;
+    route(&c, &api, "GET /new", &other).await;
+    assert_eq!(get(&s, &api, "/prod/new").await.0, 404);
+    deploy(&c, &api, "prod").await;
+    let (status, _, body) = get(&s, &api, "/prod/new").await;
+    assert_eq!(
+        (status, json(&body)["path"].as_str()),
+        (200, Some("/other"))
+    );
+    // No $default stage: a path naming no stage is not found; with one, it serves it.
+    let (status, headers, body) = get(&s, &api, "/pets/x").await;
+    assert_eq!((status, body.as_str()), (404, r#"{"message":"Not Found"}"#));
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = get(&s, &api, "/pets/x").await;
+    assert_eq!(
+        (status, json(&body)["path"].as_str()),
+        (200, Some("/backend/x"))
+    );
+    // Unknown API, unknown route.
+    assert_eq!(get(&s, "nosuchapi0", "/prod/pets/x").await.0, 404);
+    assert_eq!(
+        get(&s, &api, "/prod/cats").await.2,
+        r#"{"message":"Not Found"}"#
+    );
+}
+
+#[tokio::test]
+async fn stage_variables_timeouts_and_dead_backends() {
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let slow = backend_slow().await;
+    let api = http_api(&c).await;
+    let i = http_integration(&c, &api, "http://${stageVariables.backend}/v/{id}").await;
+    route(&c, &api, "GET /items/{id}", &i).await;
+    let timeout = c
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::HttpProxy)
+        .integration_method("GET")
+        .integration_uri(format!("http://{slow}/"))
+        .timeout_in_millis(100)
+        .send()
+        .await
+        .unwrap();
+    route(&c, &api, "GET /slow", timeout.integration_id().unwrap()).await;
+    // A port nothing listens on.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let d = http_integration(&c, &api, &format!("http://{dead}/")).await;
+    route(&c, &api, "GET /dead", &d).await;
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("$default")
+        .stage_variables("backend", backend.to_string())
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = get(&s, &api, "/items/42").await;
+    assert_eq!((status, json(&body)["path"].as_str()), (200, Some("/v/42")));
+    let (status, _, body) = get(&s, &api, "/slow").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (503, r#"{"message":"Service Unavailable"}"#)
+    );
+    let (status, _, body) = get(&s, &api, "/dead").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (500, r#"{"message":"Internal Server Error"}"#)
+    );
+}
+
+async fn backend_slow() -> SocketAddr {
+    backend(
+        Duration::from_secs(2),
+        Arc::new(|_| hyper::Response::new("late".to_string())),
+    )
+    .await
+}
+
+/// A Lambda Invoke API stub: records each event and answers with `answer` (status, whether
+/// it is a function error, body).
+async fn lambda_stub(
+    seen: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+    answer: (u16, bool, &'static str),
+) -> SocketAddr {
+    backend(
+        Duration::ZERO,
+        Arc::new(move |req| {
+            let event = serde_json::from_slice(req.body()).unwrap_or_default();
+            seen.lock().unwrap().push((req.uri().to_string(), event));
+            let mut b = hyper::Response::builder().status(answer.0);
+            if answer.1 {
+                b = b.header("x-amz-function-error", "Unhandled");
+            }
+            b.body(answer.2.to_string()).unwrap()
+        }),
+    )
+    .await
+}
+
+async fn lambda_api(c: &Client, version: &str) -> String {
+    let api = http_api(c).await;
+    let i = c
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri("arn:aws:lambda:us-east-1:123456789012:function:pets:live")
+        .payload_format_version(version)
+        .send()
+        .await
+        .unwrap();
+    route(c, &api, "POST /pets/{id}", i.integration_id().unwrap()).await;
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("dev")
+        .stage_variables("color", "blue")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    api
+}
+
+#[tokio::test]
+async fn lambda_proxy_sends_payload_2_0_and_reads_the_answer() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let stub = lambda_stub(seen.clone(), (200, false, r#"{"message":"hi"}"#)).await;
+    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let c = client(&s);
+    let api = lambda_api(&c, "2.0").await;
+    let (status, headers, body) = raw(
+        s.addr,
+        "POST",
+        &format!("/_aws/execute-api/{api}/dev/pets/7?a=1&a=2&b=3"),
+        &[
+            ("content-type", "application/json"),
+            ("cookie", "c1=x; c2=y"),
+            ("x-multi", "1"),
+        ],
+        br#"{"n":1}"#,
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, r#"{"message":"hi"}"#));
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    let (uri, event) = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(uri, "/2015-03-31/functions/pets/invocations?Qualifier=live");
+    assert_eq!(event["version"], "2.0");
+    assert_eq!(event["routeKey"], "POST /pets/{id}");
+    assert_eq!(event["rawPath"], "/dev/pets/7");
+    assert_eq!(event["rawQueryString"], "a=1&a=2&b=3");
+    assert_eq!(event["queryStringParameters"]["a"], "1,2");
+    assert_eq!(event["cookies"], serde_json::json!(["c1=x", "c2=y"]));
+    assert!(event["headers"].get("cookie").is_none());
+    assert_eq!(event["headers"]["x-multi"], "1");
+    assert_eq!(event["pathParameters"]["id"], "7");
+    assert_eq!(event["stageVariables"]["color"], "blue");
+    assert_eq!(event["body"], r#"{"n":1}"#);
+    assert_eq!(event["isBase64Encoded"], false);
+    let rc = &event["requestContext"];
+    assert_eq!(
+        (
+            rc["http"]["method"].as_str(),
+            rc["stage"].as_str(),
+            rc["accountId"].as_str()
+        ),
+        (Some("POST"), Some("dev"), Some("123456789012"))
+    );
+    assert_eq!(
+        rc["requestId"].as_str(),
+        header(&headers, "apigw-requestid")
+    );
+    assert!(rc["time"].as_str().unwrap().ends_with(" +0000"));
+    // A binary body travels base64.
+    raw(
+        s.addr,
+        "POST",
+        &format!("/_aws/execute-api/{api}/dev/pets/7"),
+        &[("content-type", "application/octet-stream")],
+        b"\x00\x01",
+    )
+    .await;
+    let (_, event) = seen.lock().unwrap().pop().unwrap();
+    assert_eq!(
+        (event["body"].as_str(), event["isBase64Encoded"].as_bool()),
+        (Some("AAE="), Some(true))
+    );
+}
+
+#[tokio::test]
+async fn lambda_failures_are_500s_and_payload_1_0_is_rest_shaped() {
+    for (answer, want) in [
+        ((200, true, r#"{"errorMessage":"boom"}"#), 500),
+        ((200, false, "not json"), 500),
+        ((500, false, "{}"), 500),
+        (
+            (
+                200,
+                false,
+                r#"{"statusCode":418,"body":"teapot","headers":{"x-a":"b"}}"#,
+            ),
+            418,
+        ),
+    ] {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stub = lambda_stub(seen.clone(), answer).await;
+        let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+        let c = client(&s);
+        let api = lambda_api(&c, "1.0").await;
+        let (status, headers, body) = raw(
+            s.addr,
+            "POST",
+            &format!("/_aws/execute-api/{api}/dev/pets/9?q=1"),
+            &[],
+            b"",
+        )
+        .await;
+        assert_eq!(status, want, "{answer:?}: {body}");
+        if want == 500 {
+            assert_eq!(body, r#"{"message":"Internal Server Error"}"#);
+        } else {
+            assert_eq!(
+                (body.as_str(), header(&headers, "x-a")),
+                ("teapot", Some("b"))
+            );
+        }
+        let (_, event) = seen.lock().unwrap().pop().unwrap();
+        assert_eq!(event["version"], "1.0");
+        assert_eq!(
+            (
+                event["httpMethod"].as_str(),
+                event["resource"].as_str(),
+                event["path"].as_str()
+            ),
+            (Some("POST"), Some("/pets/{id}"), Some("/dev/pets/9"))
+        );
+        assert_eq!(
+            event["multiValueQueryStringParameters"]["q"],
+            serde_json::json!(["1"])
+        );
+    }
+    // No endpoint configured: 500, never a hang.
+    let s = server().await;
+    let c = client(&s);
+    let api = lambda_api(&c, "2.0").await;
+    assert_eq!(
+        raw(
+            s.addr,
+            "POST",
+            &format!("/_aws/execute-api/{api}/dev/pets/1"),
+            &[],
+            b""
+        )
+        .await
+        .0,
+        500
+    );
+}
+
+#[tokio::test]
+async fn cors_throttling_and_access_logs() {
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let api = http_api(&c).await;
+    c.update_api()
+        .api_id(&api)
+        .cors_configuration(
+            Cors::builder()
+                .allow_origins("https://app.example")
+                .allow_methods("GET")
+                .allow_methods("POST")
+                .allow_headers("x-custom")
+                .max_age(300)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let i = http_integration(&c, &api, &format!("http://{backend}/")).await;
+    route(&c, &api, "GET /open", &i).await;
+    route(&c, &api, "GET /closed", &i).await;
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .route_settings(
+            "GET /closed",
+            RouteSettings::builder()
+                .throttling_burst_limit(0)
+                .throttling_rate_limit(0.0)
+                .build(),
+        )
+        .access_log_settings(
+            AccessLogSettings::builder()
+                .destination_arn("arn:aws:logs:us-east-1:123456789012:log-group:api")
+                .format("$context.requestId $context.routeKey $context.status")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    // Preflight: answered by the gateway, with no OPTIONS route.
+    let (status, headers, _) = raw(
+        s.addr,
+        "OPTIONS",
+        &format!("/_aws/execute-api/{api}/open"),
+        &[
+            ("origin", "https://app.example"),
+            ("access-control-request-method", "GET"),
+        ],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert_eq!(
+        header(&headers, "access-control-allow-methods"),
+        Some("GET,POST")
+    );
+    assert_eq!(header(&headers, "access-control-max-age"), Some("300"));
+    // A simple request: the gateway's CORS headers, not the backend's.
+    let (status, headers, _) = raw(
+        s.addr,
+        "GET",
+        &format!("/_aws/execute-api/{api}/open"),
+        &[("origin", "https://app.example")],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let (_, headers, _) = raw(
+        s.addr,
+        "GET",
+        &format!("/_aws/execute-api/{api}/open"),
+        &[("origin", "https://evil.example")],
+        b"",
+    )
+    .await;
+    assert_eq!(header(&headers, "access-control-allow-origin"), None);
+    // A limit of 0 refuses everything; an absent limit is not 0.
+    let (status, _, body) = get(&s, &api, "/closed").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (429, r#"{"message":"Too Many Requests"}"#)
+    );
+    assert_eq!(get(&s, &api, "/open").await.0, 200);
+    // The stage's access log, in its format, one line per request.
+    let (status, headers, text) = raw(
+        s.addr,
+        "GET",
+        &format!("/_gatehouse/access-log/{api}/%24default"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(
+        lines[0].ends_with(" - 204") || lines[0].ends_with(" - 204"),
+        "{text}"
+    );
+    assert!(lines[3].ends_with(" GET /closed 429"), "{text}");
+    assert!(lines[4].ends_with(" GET /open 200"), "{text}");
+}
