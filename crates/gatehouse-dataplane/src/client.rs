@@ -1,11 +1,13 @@
 //! The outbound HTTP client both integrations use (HTTP_PROXY backends and the Lambda Invoke
 //! API): pooled keep-alive connections, a deadline per call, bodies read whole.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -22,21 +24,46 @@ pub enum CallError {
     Failed(String),
 }
 
-/// A pooled HTTP/1.1 client.
+/// A pooled HTTP/1.1 client, over TLS (the system's root certificates) for `https://`.
 #[derive(Clone)]
 pub struct HttpClient {
-    inner: Client<HttpConnector, Full<Bytes>>,
+    inner: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+/// A TLS configuration that trusts no certificate (when the system has none to offer).
+fn without_roots() -> rustls::ClientConfig {
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(rustls::DEFAULT_VERSIONS)
+        .map(|b| {
+            b.with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        })
+        .unwrap_or_else(|_| unreachable!("ring supports the default TLS versions"))
 }
 
 impl Default for HttpClient {
     fn default() -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
-        connector.enforce_http(true);
+        connector.enforce_http(false);
+        let builder = match HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+        {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "no system root certificates: https:// integrations will fail");
+                HttpsConnectorBuilder::new().with_tls_config(without_roots())
+            }
+        };
         HttpClient {
             inner: Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(30))
-                .build(connector),
+                .build(
+                    builder
+                        .https_or_http()
+                        .enable_http1()
+                        .wrap_connector(connector),
+                ),
         }
     }
 }

@@ -112,9 +112,9 @@ pub async fn call(
     let uri: Uri = url
         .parse()
         .map_err(|_| CallError::Failed(format!("The integration URI {url} is not a valid URL")))?;
-    if uri.scheme_str() != Some("http") {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(CallError::Failed(format!(
-            "gatehouse calls HTTP_PROXY backends over http:// only; {url} needs TLS"
+            "The integration URI {url} is not an http:// or https:// URL"
         )));
     }
     let method = Method::from_bytes(method.as_bytes())

@@ -15,6 +15,7 @@ pub mod context;
 pub mod cors;
 pub mod gateway;
 pub mod http_proxy;
+pub mod jwt;
 pub mod lambda;
 pub mod router;
 pub mod target;
@@ -60,6 +61,7 @@ pub struct DataPlane {
     routers: Mutex<HashMap<DeploymentKey, Arc<Router>>>,
     client: HttpClient,
     buckets: LocalBuckets,
+    keys: jwt::Keys,
     /// The access logs.
     pub logs: AccessLogs,
 }
@@ -76,17 +78,27 @@ fn apigw_request_id() -> String {
     STANDARD.encode(bytes)
 }
 
-/// Where serving stopped early: the gateway's answer and why.
+/// Where serving stopped early: the gateway's answer, why, and a `www-authenticate` value.
 struct Refusal {
     error: GatewayError,
     why: String,
+    challenge: Option<String>,
 }
 
 fn refuse(error: GatewayError, why: impl Into<String>) -> Refusal {
     Refusal {
         error,
         why: why.into(),
+        challenge: None,
     }
+}
+
+/// What serving learnt about the stage that applies whatever the answer: its access-log
+/// format and the deployment's CORS configuration.
+#[derive(Default)]
+struct StageFacts {
+    log_format: Option<String>,
+    cors: Option<gatehouse_core::model::api::Cors>,
 }
 
 /// The stage serving a request and the path it serves.
@@ -104,6 +116,7 @@ impl DataPlane {
             routers: Mutex::default(),
             client: HttpClient::default(),
             buckets: LocalBuckets::new(),
+            keys: jwt::Keys::default(),
             logs,
         }
     }
@@ -127,9 +140,9 @@ impl DataPlane {
             .domain
             .clone()
             .unwrap_or_else(|| format!("{}.execute-api.{region}.amazonaws.com", target.api_id));
-        let mut log_format = None;
+        let mut stage = StageFacts::default();
         let mut resp = match self
-            .answer(&target, &region, &incoming, &mut facts, &mut log_format)
+            .answer(&target, &region, &incoming, &mut facts, &mut stage)
             .await
         {
             Ok(resp) => resp,
@@ -140,16 +153,29 @@ impl DataPlane {
                     tracing::debug!(request_id = %facts.request_id, why = %refusal.why, "gateway answer");
                     facts.integration_error.get_or_insert(refusal.why);
                 }
-                refusal.error.response()
+                let mut resp = refusal.error.response();
+                if let Some(v) = refusal
+                    .challenge
+                    .and_then(|c| HeaderValue::from_str(&c).ok())
+                {
+                    resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+                }
+                resp
             }
         };
+        // The configured CORS headers go on every answer, the gateway's own included.
+        if let Some(cors) = &stage.cors {
+            if resp.status() != http::StatusCode::NO_CONTENT || !cors::is_preflight(&incoming) {
+                cors::decorate(cors, &incoming, &mut resp);
+            }
+        }
         if let Ok(v) = HeaderValue::from_str(&facts.request_id) {
             resp.headers_mut().insert("apigw-requestid", v);
         }
         facts.status = resp.status().as_u16();
         facts.response_length = resp.body().len();
         facts.response_latency_ms = started.elapsed().as_millis() as u64;
-        if let Some(format) = log_format {
+        if let Some(format) = stage.log_format {
             let line = access_log::render(&format, &incoming, &facts);
             self.logs.write(&region, &facts, line);
         }
@@ -229,7 +255,7 @@ impl DataPlane {
         region: &str,
         incoming: &Incoming,
         facts: &mut Facts,
-        log_format: &mut Option<String>,
+        found: &mut StageFacts,
     ) -> Result<Response<Bytes>, Refusal> {
         let account = self
             .store
@@ -255,7 +281,7 @@ impl DataPlane {
             .await?;
         let stage = selected.stage;
         facts.stage = stage.stage_name.clone();
-        *log_format = stage
+        found.log_format = stage
             .access_log_settings
             .as_ref()
             .and_then(|a| a.format.clone());
@@ -264,8 +290,8 @@ impl DataPlane {
             .clone()
             .ok_or_else(|| refuse(GatewayError::NotFound, "the stage has no deployment"))?;
         let router = self.router(&scope, &api.api_id, &deployment).await?;
-        let cors = router.cors();
-        if let Some(cors) = cors {
+        found.cors = router.cors().cloned();
+        if let Some(cors) = router.cors() {
             if cors::is_preflight(incoming) {
                 return Ok(cors::preflight(cors, incoming));
             }
@@ -287,12 +313,16 @@ impl DataPlane {
         ) {
             return Err(refuse(GatewayError::Throttled, ""));
         }
-        if route.authorization_type != AuthorizationType::None {
-            return Err(refuse(
-                GatewayError::Internal,
-                "gatehouse does not serve routes with authorizers yet",
-            ));
-        }
+        let verified = match route.authorization_type {
+            AuthorizationType::None => None,
+            AuthorizationType::Jwt => Some(self.verify_jwt(&matched, incoming, facts).await?),
+            other => {
+                return Err(refuse(
+                    GatewayError::Internal,
+                    format!("gatehouse does not serve {other:?} authorization yet"),
+                ))
+            }
+        };
         let integration = matched
             .route
             .integration
@@ -333,13 +363,30 @@ impl DataPlane {
                     .payload_format_version
                     .clone()
                     .unwrap_or_else(|| "1.0".into());
+                let authorizer = verified.as_ref().map(|v| {
+                    let claims: serde_json::Map<String, serde_json::Value> = v
+                        .claims
+                        .iter()
+                        .map(|(k, c)| (k.clone(), serde_json::Value::String(jwt::claim_text(c))))
+                        .collect();
+                    let scopes = if v.scopes.is_empty() {
+                        serde_json::Value::Null
+                    } else {
+                        serde_json::json!(v.scopes)
+                    };
+                    if version == "2.0" {
+                        serde_json::json!({"jwt": {"claims": claims, "scopes": scopes}})
+                    } else {
+                        serde_json::json!({"claims": claims, "scopes": scopes})
+                    }
+                });
                 let input = lambda::EventInput {
                     incoming,
                     facts,
                     template: &matched.route.template,
                     params: &matched.params,
                     stage_variables: &stage.stage_variables,
-                    authorizer: None,
+                    authorizer,
                 };
                 let event = if version == "2.0" {
                     lambda::event_v2(&input)
@@ -356,7 +403,7 @@ impl DataPlane {
             ))),
         };
         facts.integration_latency_ms = Some(began.elapsed().as_millis() as u64);
-        let mut resp = match outcome {
+        let resp = match outcome {
             Ok(resp) => resp,
             Err(CallError::Timeout) => {
                 return Err(refuse(
@@ -366,10 +413,64 @@ impl DataPlane {
             }
             Err(CallError::Failed(why)) => return Err(refuse(GatewayError::Internal, why)),
         };
-        if let Some(cors) = cors {
-            cors::decorate(cors, incoming, &mut resp);
-        }
         Ok(resp)
+    }
+
+    /// Verifies the JWT of a request to a route with a JWT authorizer; its claims go to the
+    /// access log's `$context.authorizer.claims.*`.
+    async fn verify_jwt(
+        &self,
+        matched: &router::Matched<'_>,
+        incoming: &Incoming,
+        facts: &mut Facts,
+    ) -> Result<jwt::Verified, Refusal> {
+        let authorizer = matched.route.authorizer.as_ref().ok_or_else(|| {
+            refuse(
+                GatewayError::Internal,
+                "the route's authorizer is not in the deployment",
+            )
+        })?;
+        let jwt_config = authorizer.jwt_configuration.as_ref().ok_or_else(|| {
+            refuse(
+                GatewayError::Internal,
+                "the JWT authorizer has no configuration",
+            )
+        })?;
+        let config = jwt::Config {
+            issuer: jwt_config.issuer.as_deref().unwrap_or(""),
+            audience: jwt_config.audience.as_deref().unwrap_or_default(),
+            identity_source: authorizer
+                .identity_source
+                .as_ref()
+                .and_then(|s| s.first())
+                .map_or("$request.header.Authorization", String::as_str),
+            scopes: matched
+                .route
+                .route
+                .authorization_scopes
+                .as_deref()
+                .unwrap_or_default(),
+        };
+        match self.keys.verify(&self.client, &config, incoming).await {
+            Ok(v) => {
+                facts.authorizer = v
+                    .claims
+                    .iter()
+                    .map(|(k, c)| (format!("claims.{k}"), jwt::claim_text(c)))
+                    .collect();
+                Ok(v)
+            }
+            Err(jwt::Refused::Unauthorized(challenge)) => Err(Refusal {
+                error: GatewayError::Unauthorized,
+                why: String::new(),
+                challenge: Some(challenge),
+            }),
+            Err(jwt::Refused::Forbidden(challenge)) => Err(Refusal {
+                error: GatewayError::Forbidden,
+                why: String::new(),
+                challenge: Some(challenge),
+            }),
+        }
     }
 
     /// Calls the function `uri` names through the Lambda Invoke API; its output.

@@ -34,6 +34,7 @@ const LAYERS: &[(&str, Layers)] = &[
             ("access_log", &["context"]),
             ("cors", &["context"]),
             ("lambda", &["context"]),
+            ("jwt", &["client", "context", "lambda"]),
             ("http_proxy", &["client", "context"]),
             ("lib", &[]),
         ],

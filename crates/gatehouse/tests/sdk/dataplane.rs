@@ -578,3 +578,182 @@ async fn cors_throttling_and_access_logs() {
     assert!(lines[3].ends_with(" GET /closed 429"), "{text}");
     assert!(lines[4].ends_with(" GET /open 200"), "{text}");
 }
+
+const TEST_KEY: &str = include_str!("../fixtures/jwt-test-key.pem");
+const TEST_JWKS: &str = include_str!("../fixtures/jwt-test-jwks.json");
+
+/// An OpenID issuer on a free port: discovery document and JWKS.
+async fn issuer() -> String {
+    let addr = backend(
+        Duration::ZERO,
+        Arc::new(|req| {
+            let host = req
+                .headers()
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let body = match req.uri().path() {
+                "/.well-known/openid-configuration" => serde_json::json!({
+                    "issuer": format!("http://{host}"),
+                    "jwks_uri": format!("http://{host}/jwks"),
+                })
+                .to_string(),
+                "/jwks" => TEST_JWKS.to_string(),
+                _ => {
+                    return hyper::Response::builder()
+                        .status(404)
+                        .body(String::new())
+                        .unwrap()
+                }
+            };
+            hyper::Response::builder()
+                .header("content-type", "application/json")
+                .body(body)
+                .unwrap()
+        }),
+    )
+    .await;
+    format!("http://{addr}")
+}
+
+fn token(claims: serde_json::Value) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("test-key-1".into());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(TEST_KEY.as_bytes()).unwrap();
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
+}
+
+#[tokio::test]
+async fn jwt_authorizers_verify_tokens_for_real() {
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let iss = issuer().await;
+    let api = http_api(&c).await;
+    let auth = c
+        .create_authorizer()
+        .api_id(&api)
+        .name("jwt")
+        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
+        .identity_source("$request.header.Authorization")
+        .jwt_configuration(
+            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
+                .issuer(&iss)
+                .audience("app")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let i = http_integration(&c, &api, &format!("http://{backend}/")).await;
+    c.create_route()
+        .api_id(&api)
+        .route_key("GET /me")
+        .target(format!("integrations/{i}"))
+        .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt)
+        .authorizer_id(auth.authorizer_id().unwrap())
+        .authorization_scopes("read")
+        .send()
+        .await
+        .unwrap();
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .access_log_settings(
+            AccessLogSettings::builder()
+                .destination_arn("arn:aws:logs:us-east-1:123456789012:log-group:api")
+                .format("$context.requestId $context.status $context.authorizer.claims.sub")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let now = gatehouse_core::model::time::now();
+    let good = serde_json::json!({"iss": iss, "aud": "app", "sub": "u1", "exp": now + 600, "iat": now, "scope": "read write"});
+    let call = |auth: Option<String>| {
+        let s_addr = s.addr;
+        let api = api.clone();
+        async move {
+            let headers: Vec<(&str, String)> =
+                auth.into_iter().map(|a| ("authorization", a)).collect();
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            raw(
+                s_addr,
+                "GET",
+                &format!("/_aws/execute-api/{api}/me"),
+                &h,
+                b"",
+            )
+            .await
+        }
+    };
+    let (status, _, body) = call(Some(format!("Bearer {}", token(good.clone())))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        call(Some(token(good.clone()))).await.0,
+        200,
+        "the Bearer prefix is optional"
+    );
+    let (status, headers, body) = call(None).await;
+    assert_eq!(
+        (status, body.as_str(), header(&headers, "www-authenticate")),
+        (401, r#"{"message":"Unauthorized"}"#, Some("Bearer"))
+    );
+    for (claims, says) in [
+        (
+            serde_json::json!({"aud": "other"}),
+            "the token does not have a valid audience",
+        ),
+        (
+            serde_json::json!({"exp": now - 10}),
+            "the token has expired",
+        ),
+        (
+            serde_json::json!({"iss": "http://someone-else"}),
+            "the token does not have a valid issuer",
+        ),
+        (
+            serde_json::json!({"nbf": now + 600}),
+            "the token is not valid yet",
+        ),
+    ] {
+        let mut t = good.clone();
+        for (k, v) in claims.as_object().unwrap() {
+            t[k] = v.clone();
+        }
+        let (status, headers, _) = call(Some(format!("Bearer {}", token(t)))).await;
+        assert_eq!(status, 401, "{says}");
+        assert_eq!(
+            header(&headers, "www-authenticate").map(String::from),
+            Some(format!(
+                "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{says}\""
+            ))
+        );
+    }
+    assert_eq!(call(Some("Bearer not.a.token".into())).await.0, 401);
+    // A tampered signature.
+    let t = token(good.clone());
+    let tampered = format!("{}x", &t[..t.len() - 1]);
+    assert_eq!(call(Some(tampered)).await.0, 401);
+    // client_id stands in for a missing aud.
+    let mut no_aud = good.clone();
+    no_aud.as_object_mut().unwrap().remove("aud");
+    no_aud["client_id"] = "app".into();
+    assert_eq!(call(Some(token(no_aud))).await.0, 200);
+    // The route's scope is missing: 403.
+    let mut no_scope = good.clone();
+    no_scope["scope"] = "write".into();
+    let (status, _, body) = call(Some(token(no_scope))).await;
+    assert_eq!((status, body.as_str()), (403, r#"{"message":"Forbidden"}"#));
+    let (_, _, log) = raw(
+        s.addr,
+        "GET",
+        &format!("/_gatehouse/access-log/{api}/%24default"),
+        &[],
+        b"",
+    )
+    .await;
+    assert!(log.lines().next().unwrap().ends_with("200 u1"), "{log}");
+}

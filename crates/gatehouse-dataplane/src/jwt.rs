@@ -1,0 +1,247 @@
+//! JWT authorizers, verified for real: the token from the identity source (`Bearer ` prefix
+//! optional), keys from the issuer's OpenID discovery document and JWKS (cached per issuer,
+//! fetched again for an unknown `kid`), RSA signatures only, `iss`, `aud` (or `client_id`
+//! when there is no `aud`), `exp`, `nbf`, `iat`, and the route's scopes. Issuers on plain
+//! `http://` work too (a local identity provider, a test's own issuer).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+use crate::client::HttpClient;
+use crate::context::Incoming;
+use crate::lambda::query_pairs;
+
+/// How long fetched keys are trusted before they are fetched again.
+const KEYS_TTL: Duration = Duration::from_secs(3600);
+/// The least time between two fetches of one issuer's keys (an unknown `kid` refetches).
+const REFETCH_AFTER: Duration = Duration::from_secs(10);
+/// AWS's timeout for each discovery and JWKS request.
+const FETCH_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// 401 with `www-authenticate` (the header's value).
+    Unauthorized(String),
+    /// 403: the token lacks every scope the route asks for (`www-authenticate` value).
+    Forbidden(String),
+}
+
+fn invalid(description: &str) -> Refused {
+    Refused::Unauthorized(format!(
+        "Bearer scope=\"\" error=\"invalid_token\" error_description=\"{description}\""
+    ))
+}
+
+/// A JWT authorizer's configuration.
+pub struct Config<'a> {
+    /// `jwtConfiguration.issuer`.
+    pub issuer: &'a str,
+    /// `jwtConfiguration.audience`.
+    pub audience: &'a [String],
+    /// `identitySource` (its first entry).
+    pub identity_source: &'a str,
+    /// The route's `authorizationScopes`.
+    pub scopes: &'a [String],
+}
+
+/// Verified claims and the scopes the token carries.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The token's claims.
+    pub claims: serde_json::Map<String, Value>,
+    /// Its scopes (`scope` split on spaces, or `scp`).
+    pub scopes: Vec<String>,
+}
+
+/// Keys per issuer.
+#[derive(Default)]
+pub struct Keys {
+    cache: Mutex<HashMap<String, (Instant, JwkSet)>>,
+}
+
+/// The token the identity source names, `Bearer ` removed.
+pub fn token<'a>(
+    incoming: &'a Incoming,
+    source: &str,
+    query: &'a [(String, String)],
+) -> Option<&'a str> {
+    let raw = if let Some(name) = source.strip_prefix("$request.header.") {
+        incoming.header(&name.to_ascii_lowercase())
+    } else if let Some(name) = source.strip_prefix("$request.querystring.") {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    } else {
+        None
+    }?;
+    let raw = raw.trim();
+    let token = match raw.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => raw[7..].trim(),
+        _ => raw,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
+async fn fetch_json(client: &HttpClient, url: &str) -> Result<Value, String> {
+    let mut req = http::Request::new(Full::new(Bytes::new()));
+    *req.uri_mut() = url.parse().map_err(|_| format!("invalid URL {url}"))?;
+    let resp = client
+        .call(req, FETCH_TIMEOUT)
+        .await
+        .map_err(|e| format!("cannot fetch {url}: {e:?}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("{url} answered {}", resp.status()));
+    }
+    serde_json::from_slice(resp.body()).map_err(|_| format!("{url} did not answer JSON"))
+}
+
+impl Keys {
+    async fn fetch(&self, client: &HttpClient, issuer: &str) -> Result<JwkSet, String> {
+        let discovery = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let doc = fetch_json(client, &discovery).await?;
+        let jwks_uri = doc
+            .get("jwks_uri")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{discovery} has no jwks_uri"))?;
+        let jwks = fetch_json(client, jwks_uri).await?;
+        serde_json::from_value(jwks).map_err(|_| format!("{jwks_uri} is not a JWKS"))
+    }
+
+    /// The issuer's keys; fetched when missing, stale, or (at most every few seconds) when
+    /// `kid` is not among them.
+    async fn keys(&self, client: &HttpClient, issuer: &str, kid: &str) -> Result<JwkSet, String> {
+        let cached = self.cache.lock().ok().and_then(|c| c.get(issuer).cloned());
+        if let Some((at, set)) = &cached {
+            let fresh = at.elapsed() < KEYS_TTL;
+            let knows = set.find(kid).is_some();
+            if fresh && (knows || at.elapsed() < REFETCH_AFTER) {
+                return Ok(set.clone());
+            }
+        }
+        let set = self.fetch(client, issuer).await?;
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(issuer.to_string(), (Instant::now(), set.clone()));
+        }
+        Ok(set)
+    }
+
+    /// Verifies the request's token against `config`.
+    pub async fn verify(
+        &self,
+        client: &HttpClient,
+        config: &Config<'_>,
+        incoming: &Incoming,
+    ) -> Result<Verified, Refused> {
+        let query = query_pairs(incoming.query.as_deref());
+        let token = token(incoming, config.identity_source, &query)
+            .ok_or_else(|| Refused::Unauthorized("Bearer".into()))?;
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|_| invalid("the token could not be decoded"))?;
+        if !matches!(
+            header.alg,
+            Algorithm::RS256 | Algorithm::RS384 | Algorithm::RS512
+        ) {
+            return Err(invalid("the token is not signed with an RSA algorithm"));
+        }
+        let kid = header
+            .kid
+            .ok_or_else(|| invalid("the token has no key id (kid)"))?;
+        let keys = self
+            .keys(client, config.issuer, &kid)
+            .await
+            .map_err(|why| {
+                tracing::warn!(issuer = config.issuer, %why, "cannot fetch the issuer's keys");
+                invalid("the issuer's signing keys could not be fetched")
+            })?;
+        let jwk = keys
+            .find(&kid)
+            .ok_or_else(|| invalid("the token's kid does not match any key of the issuer"))?;
+        let key = DecodingKey::from_jwk(jwk)
+            .map_err(|_| invalid("the issuer's key is not an RSA key"))?;
+        let mut validation = Validation::new(header.alg);
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        validation.validate_nbf = true;
+        validation.required_spec_claims = ["exp".to_string()].into_iter().collect();
+        let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &key, &validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    invalid("the token has expired")
+                }
+                jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
+                    invalid("the token is not valid yet")
+                }
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                    invalid("the token signature is invalid")
+                }
+                jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_) => {
+                    invalid("the token has no expiry (exp)")
+                }
+                _ => invalid("the token is not valid"),
+            })?;
+        let claims = data.claims;
+        if claims.get("iss").and_then(Value::as_str) != Some(config.issuer) {
+            return Err(invalid("the token does not have a valid issuer"));
+        }
+        let now = gatehouse_core::model::time::now();
+        if claims
+            .get("iat")
+            .and_then(Value::as_i64)
+            .is_some_and(|iat| iat > now)
+        {
+            return Err(invalid("the token was issued in the future"));
+        }
+        let audiences: Vec<String> = match claims.get("aud").or_else(|| claims.get("client_id")) {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !audiences.iter().any(|a| config.audience.contains(a)) {
+            return Err(invalid("the token does not have a valid audience"));
+        }
+        let scopes: Vec<String> = match claims.get("scope").or_else(|| claims.get("scp")) {
+            Some(Value::String(s)) => s.split_whitespace().map(String::from).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !config.scopes.is_empty() && !config.scopes.iter().any(|s| scopes.contains(s)) {
+            return Err(Refused::Forbidden(format!(
+                "Bearer scope=\"{}\" error=\"insufficient_scope\" error_description=\"expected scopes: [{}]\"",
+                config.scopes.join(" "),
+                config.scopes.join(" ")
+            )));
+        }
+        Ok(Verified { claims, scopes })
+    }
+}
+
+/// A claim's value as API Gateway passes it on: strings as they are, lists like Go slices
+/// (`[a b]`), anything else as its JSON text.
+pub fn claim_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(claim_text).collect::<Vec<_>>().join(" ")
+        ),
+        other => other.to_string(),
+    }
+}
