@@ -17,6 +17,7 @@ pub mod gateway;
 pub mod http_proxy;
 pub mod jwt;
 pub mod lambda;
+pub mod lambda_authorizer;
 pub mod router;
 pub mod target;
 pub mod throttle;
@@ -62,6 +63,7 @@ pub struct DataPlane {
     client: HttpClient,
     buckets: LocalBuckets,
     keys: jwt::Keys,
+    decisions: Mutex<DecisionCache>,
     /// The access logs.
     pub logs: AccessLogs,
 }
@@ -93,6 +95,17 @@ fn refuse(error: GatewayError, why: impl Into<String>) -> Refusal {
     }
 }
 
+/// What a route's authorizer let through.
+enum Authorized {
+    /// A verified JWT.
+    Jwt(jwt::Verified),
+    /// A Lambda authorizer's context (and principal, for IAM policy answers).
+    Lambda(serde_json::Value, Option<String>),
+}
+
+/// (account, apiId, authorizerId, identity values) → (expiry, decision).
+type DecisionCache = HashMap<String, (Instant, lambda_authorizer::Decision)>;
+
 /// What serving learnt about the stage that applies whatever the answer: its access-log
 /// format and the deployment's CORS configuration.
 #[derive(Default)]
@@ -117,6 +130,7 @@ impl DataPlane {
             client: HttpClient::default(),
             buckets: LocalBuckets::new(),
             keys: jwt::Keys::default(),
+            decisions: Mutex::default(),
             logs,
         }
     }
@@ -315,7 +329,13 @@ impl DataPlane {
         }
         let verified = match route.authorization_type {
             AuthorizationType::None => None,
-            AuthorizationType::Jwt => Some(self.verify_jwt(&matched, incoming, facts).await?),
+            AuthorizationType::Jwt => Some(Authorized::Jwt(
+                self.verify_jwt(&matched, incoming, facts).await?,
+            )),
+            AuthorizationType::Custom => Some(
+                self.authorize_lambda(region, &matched, &selected.path, &stage, incoming, facts)
+                    .await?,
+            ),
             other => {
                 return Err(refuse(
                     GatewayError::Internal,
@@ -363,21 +383,36 @@ impl DataPlane {
                     .payload_format_version
                     .clone()
                     .unwrap_or_else(|| "1.0".into());
-                let authorizer = verified.as_ref().map(|v| {
-                    let claims: serde_json::Map<String, serde_json::Value> = v
-                        .claims
-                        .iter()
-                        .map(|(k, c)| (k.clone(), serde_json::Value::String(jwt::claim_text(c))))
-                        .collect();
-                    let scopes = if v.scopes.is_empty() {
-                        serde_json::Value::Null
-                    } else {
-                        serde_json::json!(v.scopes)
-                    };
-                    if version == "2.0" {
-                        serde_json::json!({"jwt": {"claims": claims, "scopes": scopes}})
-                    } else {
-                        serde_json::json!({"claims": claims, "scopes": scopes})
+                let authorizer = verified.as_ref().map(|v| match v {
+                    Authorized::Jwt(v) => {
+                        let claims: serde_json::Map<String, serde_json::Value> = v
+                            .claims
+                            .iter()
+                            .map(|(k, c)| {
+                                (k.clone(), serde_json::Value::String(jwt::claim_text(c)))
+                            })
+                            .collect();
+                        let scopes = if v.scopes.is_empty() {
+                            serde_json::Value::Null
+                        } else {
+                            serde_json::json!(v.scopes)
+                        };
+                        if version == "2.0" {
+                            serde_json::json!({"jwt": {"claims": claims, "scopes": scopes}})
+                        } else {
+                            serde_json::json!({"claims": claims, "scopes": scopes})
+                        }
+                    }
+                    Authorized::Lambda(context, principal) => {
+                        if version == "2.0" {
+                            serde_json::json!({ "lambda": context })
+                        } else {
+                            let mut c = context.as_object().cloned().unwrap_or_default();
+                            if let Some(p) = principal {
+                                c.insert("principalId".into(), serde_json::json!(p));
+                            }
+                            serde_json::Value::Object(c)
+                        }
                     }
                 });
                 let input = lambda::EventInput {
@@ -394,9 +429,17 @@ impl DataPlane {
                     lambda::event_v1(&input)
                 };
                 let uri = http_proxy::substitute_stage_variables(&uri, &stage.stage_variables);
-                self.invoke(&uri, &event, deadline, facts)
+                self.invoke(&uri, &event, deadline)
                     .await
-                    .and_then(|output| lambda::decode(&version, &output).map_err(CallError::Failed))
+                    .and_then(|(status, failed, output)| {
+                        facts.integration_status = Some(status);
+                        if failed {
+                            return Err(CallError::Failed(
+                                "The Lambda function returned an error".into(),
+                            ));
+                        }
+                        lambda::decode(&version, &output).map_err(CallError::Failed)
+                    })
             }
             other => Err(CallError::Failed(format!(
                 "gatehouse does not serve {other:?} integrations on HTTP APIs"
@@ -473,14 +516,14 @@ impl DataPlane {
         }
     }
 
-    /// Calls the function `uri` names through the Lambda Invoke API; its output.
+    /// Calls the function `uri` names through the Lambda Invoke API: the Invoke API's
+    /// status, whether the function failed (`X-Amz-Function-Error`), and its output.
     async fn invoke(
         &self,
         uri: &str,
         event: &serde_json::Value,
         deadline: Duration,
-        facts: &mut Facts,
-    ) -> Result<Bytes, CallError> {
+    ) -> Result<(u16, bool, Bytes), CallError> {
         let (name, qualifier) = lambda::function(uri);
         let endpoint = self
             .config
@@ -516,7 +559,6 @@ impl DataPlane {
             HeaderValue::from_static("RequestResponse"),
         );
         let resp = self.client.call(req, deadline).await?;
-        facts.integration_status = Some(resp.status().as_u16());
         if resp.status().as_u16() == 429 {
             return Err(CallError::Timeout);
         }
@@ -526,11 +568,149 @@ impl DataPlane {
                 resp.status()
             )));
         }
-        if resp.headers().contains_key("x-amz-function-error") {
-            return Err(CallError::Failed(
-                "The Lambda function returned an error".into(),
-            ));
+        let failed = resp.headers().contains_key("x-amz-function-error");
+        Ok((resp.status().as_u16(), failed, resp.into_body()))
+    }
+
+    /// Runs a route's Lambda REQUEST authorizer (or reuses its cached decision).
+    async fn authorize_lambda(
+        &self,
+        region: &str,
+        matched: &router::Matched<'_>,
+        path: &str,
+        stage: &Stage,
+        incoming: &Incoming,
+        facts: &mut Facts,
+    ) -> Result<Authorized, Refusal> {
+        use lambda_authorizer::Decision;
+        let authorizer = matched.route.authorizer.as_ref().ok_or_else(|| {
+            refuse(
+                GatewayError::Internal,
+                "the route's authorizer is not in the deployment",
+            )
+        })?;
+        let sources = authorizer.identity_source.clone().unwrap_or_default();
+        let identity =
+            lambda_authorizer::identity(&sources, incoming, facts, &stage.stage_variables)
+                .ok_or_else(|| {
+                    refuse(GatewayError::Unauthorized, "an identity source is missing")
+                })?;
+        let ttl = authorizer.authorizer_result_ttl_in_seconds.unwrap_or(0);
+        let cache_key = (ttl > 0 && !sources.is_empty()).then(|| {
+            format!(
+                "{}|{}|{}|{}",
+                facts.account_id,
+                facts.api_id,
+                authorizer.authorizer_id,
+                identity.join("\u{1f}")
+            )
+        });
+        let cached = cache_key.as_ref().and_then(|k| {
+            let cache = self.decisions.lock().ok()?;
+            cache
+                .get(k)
+                .filter(|(expiry, _)| *expiry > Instant::now())
+                .map(|(_, d)| d.clone())
+        });
+        let decision = match cached {
+            Some(d) => d,
+            None => {
+                let d = self
+                    .run_lambda_authorizer(region, matched, path, stage, incoming, facts, &identity)
+                    .await?;
+                if let (Some(k), Ok(mut cache)) = (cache_key, self.decisions.lock()) {
+                    if cache.len() > 10_000 {
+                        cache.clear();
+                    }
+                    let expiry = Instant::now() + Duration::from_secs(ttl.max(0) as u64);
+                    cache.insert(k, (expiry, d.clone()));
+                }
+                d
+            }
+        };
+        match decision {
+            Decision::Deny => Err(refuse(
+                GatewayError::Forbidden,
+                "the authorizer denied the request",
+            )),
+            Decision::Allow(context, principal) => {
+                facts.authorizer = context
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), jwt::claim_text(v)))
+                    .chain(
+                        principal
+                            .iter()
+                            .map(|p| ("principalId".to_string(), p.clone())),
+                    )
+                    .collect();
+                Ok(Authorized::Lambda(context, principal))
+            }
         }
-        Ok(resp.into_body())
+    }
+
+    /// Calls a Lambda REQUEST authorizer and reads its decision.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_lambda_authorizer(
+        &self,
+        region: &str,
+        matched: &router::Matched<'_>,
+        path: &str,
+        stage: &Stage,
+        incoming: &Incoming,
+        facts: &Facts,
+        identity: &[String],
+    ) -> Result<lambda_authorizer::Decision, Refusal> {
+        let Some(authorizer) = matched.route.authorizer.as_ref() else {
+            return Err(refuse(GatewayError::Internal, "no authorizer"));
+        };
+        let version = authorizer
+            .authorizer_payload_format_version
+            .clone()
+            .unwrap_or_else(|| "2.0".into());
+        let arn = lambda_authorizer::route_arn(region, facts, &incoming.method, path);
+        let input = lambda::EventInput {
+            incoming,
+            facts,
+            template: &matched.route.template,
+            params: &matched.params,
+            stage_variables: &stage.stage_variables,
+            authorizer: None,
+        };
+        let event = lambda_authorizer::event(&version, &input, identity, &arn);
+        let uri = http_proxy::substitute_stage_variables(
+            authorizer.authorizer_uri.as_deref().unwrap_or(""),
+            &stage.stage_variables,
+        );
+        let (_, failed, output) = self
+            .invoke(&uri, &event, Duration::from_secs(10))
+            .await
+            .map_err(|e| match e {
+                CallError::Timeout => refuse(GatewayError::Internal, "the authorizer timed out"),
+                CallError::Failed(why) => refuse(GatewayError::Internal, why),
+            })?;
+        let output: serde_json::Value = serde_json::from_slice(&output).map_err(|_| {
+            refuse(
+                GatewayError::Internal,
+                "the authorizer's answer is not JSON",
+            )
+        })?;
+        if failed {
+            // A function that fails with "Unauthorized" refuses the caller.
+            let unauthorized =
+                output.get("errorMessage").and_then(|m| m.as_str()) == Some("Unauthorized");
+            return Err(if unauthorized {
+                refuse(
+                    GatewayError::Unauthorized,
+                    "the authorizer refused the caller",
+                )
+            } else {
+                refuse(GatewayError::Internal, "the authorizer function failed")
+            });
+        }
+        let simple = version == "2.0" && authorizer.enable_simple_responses == Some(true);
+        lambda_authorizer::decide(&output, simple, &arn)
+            .map_err(|why| refuse(GatewayError::Internal, why))
     }
 }

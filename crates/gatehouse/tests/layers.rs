@@ -35,6 +35,7 @@ const LAYERS: &[(&str, Layers)] = &[
             ("cors", &["context"]),
             ("lambda", &["context"]),
             ("jwt", &["client", "context", "lambda"]),
+            ("lambda_authorizer", &["access_log", "context", "lambda"]),
             ("http_proxy", &["client", "context"]),
             ("lib", &[]),
         ],

@@ -757,3 +757,123 @@ async fn jwt_authorizers_verify_tokens_for_real() {
     .await;
     assert!(log.lines().next().unwrap().ends_with("200 u1"), "{log}");
 }
+
+#[tokio::test]
+async fn lambda_authorizers_allow_deny_and_cache() {
+    let calls = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let seen = calls.clone();
+    let stub = backend(
+        Duration::ZERO,
+        Arc::new(move |req| {
+            let event: serde_json::Value = serde_json::from_slice(req.body()).unwrap_or_default();
+            let path = req.uri().path().to_string();
+            let answer = if path.contains("/functions/auth/") {
+                seen.lock().unwrap().push(event.clone());
+                match event["headers"]["x-key"].as_str() {
+                    Some("good") => serde_json::json!({"isAuthorized": true, "context": {"user": "u1"}}),
+                    Some("crash") => {
+                        return hyper::Response::builder()
+                            .header("x-amz-function-error", "Unhandled")
+                            .body(r#"{"errorMessage":"Unauthorized"}"#.to_string())
+                            .unwrap()
+                    }
+                    _ => serde_json::json!({"isAuthorized": false}),
+                }
+            } else {
+                serde_json::json!({"statusCode": 200, "body": event["requestContext"]["authorizer"]["lambda"]["user"]})
+            };
+            hyper::Response::new(answer.to_string())
+        }),
+    )
+    .await;
+    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let c = client(&s);
+    let api = http_api(&c).await;
+    let auth = c
+        .create_authorizer()
+        .api_id(&api)
+        .name("keys")
+        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Request)
+        .authorizer_uri("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations")
+        .authorizer_payload_format_version("2.0")
+        .enable_simple_responses(true)
+        .identity_source("$request.header.X-Key")
+        .authorizer_result_ttl_in_seconds(300)
+        .send()
+        .await
+        .unwrap();
+    let i = c
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri("arn:aws:lambda:us-east-1:123456789012:function:pets")
+        .payload_format_version("2.0")
+        .send()
+        .await
+        .unwrap();
+    c.create_route()
+        .api_id(&api)
+        .route_key("GET /pets")
+        .target(format!("integrations/{}", i.integration_id().unwrap()))
+        .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Custom)
+        .authorizer_id(auth.authorizer_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    let call = |key: Option<&'static str>| {
+        let addr = s.addr;
+        let api = api.clone();
+        async move {
+            let h: Vec<(&str, &str)> = key.into_iter().map(|k| ("x-key", k)).collect();
+            raw(
+                addr,
+                "GET",
+                &format!("/_aws/execute-api/{api}/pets"),
+                &h,
+                b"",
+            )
+            .await
+        }
+    };
+    let (status, _, body) = call(Some("good")).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "u1"),
+        "the context reaches the integration"
+    );
+    assert_eq!(call(Some("good")).await.0, 200);
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        1,
+        "the decision is cached for the TTL"
+    );
+    let event = calls.lock().unwrap()[0].clone();
+    assert_eq!(
+        (event["type"].as_str(), event["identitySource"][0].as_str()),
+        (Some("REQUEST"), Some("good"))
+    );
+    assert!(event["routeArn"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("{api}/$default/GET/pets")));
+    let (status, _, body) = call(Some("bad")).await;
+    assert_eq!((status, body.as_str()), (403, r#"{"message":"Forbidden"}"#));
+    let (status, _, body) = call(None).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (401, r#"{"message":"Unauthorized"}"#)
+    );
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        2,
+        "a missing identity source calls no function"
+    );
+    assert_eq!(call(Some("crash")).await.0, 401);
+}
