@@ -84,7 +84,37 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "gatehouse listening on http://{addr}");
     let _ = stdout.flush();
-    let served = gatehouse::server::serve(listener, app, shutdown_signal()).await;
+    // One signal stops both listeners.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let invoke = match settings.invoke_listen {
+        Some(at) => {
+            let l = TcpListener::bind(at)
+                .await
+                .map_err(|e| format!("cannot listen on {at} (--invoke-listen): {e}"))?;
+            let bound = l.local_addr().map_err(|e| e.to_string())?;
+            let _ = writeln!(stdout, "gatehouse serving invoke URLs on http://{bound}");
+            let _ = stdout.flush();
+            let mut invoke_app = app.clone();
+            invoke_app.invoke_only = true;
+            Some(tokio::spawn(gatehouse::server::serve(
+                l,
+                invoke_app,
+                stopped(stop_rx.clone()),
+            )))
+        }
+        None => None,
+    };
+    let served = gatehouse::server::serve(listener, app, stopped(stop_rx)).await;
+    if let Some(task) = invoke {
+        let _ = task.await;
+    }
     // Requests have drained (or the grace period is over): close the store cleanly.
     store.close().await;
     served.map_err(|e| format!("server error: {e}"))

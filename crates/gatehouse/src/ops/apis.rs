@@ -35,7 +35,12 @@ pub async fn create_api(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiRes
         Ok(tree)
     })
     .await?;
-    Reply::json(&ApiOut::new(&tree.api, &ctx.scope.region, ctx.profile))
+    Reply::json(&ApiOut::new(
+        &tree.api,
+        &ctx.scope.region,
+        ctx.profile,
+        svc.config.api_endpoint_template.as_deref(),
+    ))
 }
 
 /// GET /v2/apis/{apiId} → 200 Api.
@@ -46,7 +51,12 @@ pub async fn get_api(svc: &Service, ctx: &Ctx, path: ApiPath, _: Input) -> ApiRe
         .get_api(&ctx.scope, api_id)
         .await
         .map_err(|e| ctx.store_error(e, api_id, None))?;
-    Reply::json(&ApiOut::new(&api, &ctx.scope.region, ctx.profile))
+    Reply::json(&ApiOut::new(
+        &api,
+        &ctx.scope.region,
+        ctx.profile,
+        svc.config.api_endpoint_template.as_deref(),
+    ))
 }
 
 /// GET /v2/apis → 200 {items, nextToken}.
@@ -63,7 +73,14 @@ pub async fn get_apis(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiResul
         items: found
             .items
             .iter()
-            .map(|(_, api)| ApiOut::new(api, &ctx.scope.region, ctx.profile))
+            .map(|(_, api)| {
+                ApiOut::new(
+                    api,
+                    &ctx.scope.region,
+                    ctx.profile,
+                    svc.config.api_endpoint_template.as_deref(),
+                )
+            })
             .collect(),
         next_token,
     })
@@ -88,7 +105,12 @@ pub async fn update_api(svc: &Service, ctx: &Ctx, path: ApiPath, input: Input) -
         Ok(())
     })
     .await?;
-    Reply::json(&ApiOut::new(&tree.api, &ctx.scope.region, ctx.profile))
+    Reply::json(&ApiOut::new(
+        &tree.api,
+        &ctx.scope.region,
+        ctx.profile,
+        svc.config.api_endpoint_template.as_deref(),
+    ))
 }
 
 /// DELETE /v2/apis/{apiId} → 204; removes everything under the API.

@@ -52,8 +52,8 @@ fn definition(input: &Input) -> ApiResult<Definition> {
 }
 
 /// The API in its wire shape, with the import's warnings.
-fn answer(ctx: &Ctx, api: &Api, warnings: &[String]) -> ApiResult<Reply> {
-    let mut out = serde_json::to_value(ApiOut::new(api, &ctx.scope.region, ctx.profile))
+fn answer(ctx: &Ctx, api: &Api, warnings: &[String], template: Option<&str>) -> ApiResult<Reply> {
+    let mut out = serde_json::to_value(ApiOut::new(api, &ctx.scope.region, ctx.profile, template))
         .map_err(|_| ApiError::internal("cannot encode the API"))?;
     if let (false, Some(m)) = (warnings.is_empty(), out.as_object_mut()) {
         m.insert("warnings".into(), serde_json::json!(warnings));
@@ -82,7 +82,12 @@ pub async fn import_api(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiRes
         Ok(tree)
     })
     .await?;
-    answer(ctx, &tree.api, &warnings)
+    answer(
+        ctx,
+        &tree.api,
+        &warnings,
+        svc.config.api_endpoint_template.as_deref(),
+    )
 }
 
 /// PUT /v2/apis/{apiId} → 201 Api: the API's definition replaced by the document's.
@@ -101,7 +106,12 @@ pub async fn reimport_api(
         Ok(())
     })
     .await?;
-    answer(ctx, &tree.api, &warnings)
+    answer(
+        ctx,
+        &tree.api,
+        &warnings,
+        svc.config.api_endpoint_template.as_deref(),
+    )
 }
 
 /// Every record of type `T` under API `api_id` (an API has at most a few hundred).

@@ -20,6 +20,8 @@ pub struct ServiceConfig {
     pub max_stages_per_api: usize,
     /// The compatibility profile (`--compat`).
     pub profile: Profile,
+    /// `apiEndpoint` as a template (`{apiId}`, `{region}`), if not AWS's form.
+    pub api_endpoint_template: Option<String>,
 }
 
 /// What every operation can reach.

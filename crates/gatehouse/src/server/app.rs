@@ -43,6 +43,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Serves invoke URLs.
     pub dataplane: Arc<DataPlane>,
+    /// Whether this listener serves invoke URLs only (`--invoke-listen`).
+    pub invoke_only: bool,
 }
 
 impl App {
@@ -63,12 +65,14 @@ impl App {
             AccessLogs::with_sink(checked.access_log),
         );
         App {
+            invoke_only: false,
             dataplane: Arc::new(dataplane),
             service: Service::new(
                 store,
                 ServiceConfig {
                     max_stages_per_api: settings.max_stages_per_api as usize,
                     profile: settings.compat,
+                    api_endpoint_template: settings.api_endpoint_template.clone(),
                 },
             ),
             auth: Arc::new(Authenticator::new(checked.mode, defaults)),

@@ -37,6 +37,11 @@ pub async fn handle(app: &App, req: Request) -> Response {
     if let Some(target) = gatehouse_dataplane::target(host, req.uri().path()) {
         return invoke(app, target, req).await;
     }
+    if app.invoke_only {
+        // The invoke listener serves nothing else; a host that names no API finds none.
+        let (parts, body) = GatewayError::NotFound.response().into_parts();
+        return Response::from_parts(parts, axum::body::Body::from(body));
+    }
     let started = Instant::now();
     let request_id = ids::request_id();
     let method = req.method().clone();

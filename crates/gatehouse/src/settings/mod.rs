@@ -112,6 +112,18 @@ settings! {
     #[arg(long, env = "GATEHOUSE_LISTEN", default_value = "127.0.0.1:4599")]
     listen: SocketAddr,
 
+    /// Also serve invoke URLs on this address (only invoke URLs: any path there is a stage
+    /// path of the API its `{apiId}.execute-api.…` host names). Invoke URLs are always served
+    /// on --listen too.
+    #[arg(long, env = "GATEHOUSE_INVOKE_LISTEN")]
+    invoke_listen: Option<SocketAddr>,
+
+    /// `apiEndpoint` for CreateApi/GetApi as a template with `{apiId}` and `{region}`, e.g.
+    /// `http://{apiId}.execute-api.localhost:4599` for URLs that work here. Default: AWS's
+    /// `https://{apiId}.execute-api.{region}.amazonaws.com`.
+    #[arg(long, env = "GATEHOUSE_API_ENDPOINT_TEMPLATE")]
+    api_endpoint_template: Option<String>,
+
     /// Where state is kept: `sqlite:PATH` (created if missing; durable), `memory` (gone
     /// when the process ends), or `postgres://USER[:PASSWORD]@HOST:PORT/DB[?schema=NAME]`
     /// (shared by several replicas; migrations applied at start-up).
@@ -354,6 +366,13 @@ impl Settings {
             if !url.starts_with("http://") {
                 return Err(format!(
                     "{name}: {url} is not an http:// URL of a Lambda Invoke API"
+                ));
+            }
+        }
+        if let Some(t) = &self.api_endpoint_template {
+            if !t.contains("{apiId}") {
+                return Err(format!(
+                    "--api-endpoint-template {t}: the template must contain {{apiId}}"
                 ));
             }
         }

@@ -38,9 +38,14 @@ pub struct ApiOut<'a> {
 
 impl<'a> ApiOut<'a> {
     /// The wire form of `api` as seen from `region`.
-    pub fn new(api: &'a Api, region: &str, profile: Profile) -> Self {
+    pub fn new(api: &'a Api, region: &str, profile: Profile, template: Option<&str>) -> Self {
         ApiOut {
-            api_endpoint: api.endpoint(region, profile),
+            api_endpoint: match template {
+                Some(t) => t
+                    .replace("{apiId}", &api.api_id)
+                    .replace("{region}", region),
+                None => api.endpoint(region, profile),
+            },
             api_gateway_managed: api.api_gateway_managed,
             api_id: &api.api_id,
             api_key_selection_expression: &api.api_key_selection_expression,
