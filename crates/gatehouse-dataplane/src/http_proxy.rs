@@ -65,9 +65,30 @@ pub fn substitute_stage_variables(text: &str, vars: &BTreeMap<String, String>) -
     out
 }
 
+/// Query pairs encoded back into a query string.
+pub fn encode_query(pairs: &[(String, String)]) -> String {
+    const QUERY: &AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, QUERY),
+                utf8_percent_encode(v, QUERY)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// The backend URL for a request: the integration URI with stage variables and path
 /// variables (`{id}`, `{proxy}`) filled in, the request path appended for the `$default`
-/// route (`default_route`), and the request's query string added.
+/// route (`default_route`; a `path` starting with `=` replaces the URI's path instead, for
+/// `overwrite:path`), and the request's query string added.
 pub fn backend_url(
     uri: &str,
     vars: &BTreeMap<String, String>,
@@ -87,7 +108,14 @@ pub fn backend_url(
         Some((b, q)) => (b.to_string(), Some(q.to_string())),
         None => (url, None),
     };
-    if default_route {
+    if let Some(p) = path.strip_prefix("=") {
+        // `overwrite:path`: the mapped path replaces the URI's.
+        let origin_end = base
+            .find("://")
+            .and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j))
+            .unwrap_or(base.len());
+        base = format!("{}{p}", &base[..origin_end]);
+    } else if default_route {
         let trimmed = base.trim_end_matches('/').to_string();
         base = format!("{trimmed}{path}");
     }
@@ -106,6 +134,7 @@ pub async fn call(
     url: &str,
     method: &str,
     incoming: &Incoming,
+    headers: &http::HeaderMap,
     domain: &str,
     deadline: Duration,
 ) -> Result<Response<Bytes>, CallError> {
@@ -122,12 +151,13 @@ pub async fn call(
     let mut req = Request::new(Full::new(incoming.body.clone()));
     *req.method_mut() = method;
     *req.uri_mut() = uri.clone();
-    let headers = req.headers_mut();
-    for (name, value) in &incoming.headers {
+    let out = req.headers_mut();
+    for (name, value) in headers {
         if !HOP_BY_HOP.contains(&name.as_str()) {
-            headers.append(name.clone(), value.clone());
+            out.append(name.clone(), value.clone());
         }
     }
+    let headers = out;
     if let Some(host) = uri
         .authority()
         .and_then(|a| HeaderValue::from_str(a.as_str()).ok())

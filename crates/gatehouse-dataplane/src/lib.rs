@@ -18,6 +18,7 @@ pub mod http_proxy;
 pub mod jwt;
 pub mod lambda;
 pub mod lambda_authorizer;
+pub mod mapping;
 pub mod router;
 pub mod target;
 pub mod throttle;
@@ -353,29 +354,75 @@ impl DataPlane {
         let began = Instant::now();
         let outcome = match integration.integration_type {
             IntegrationType::HttpProxy => {
+                let sources = mapping::Sources {
+                    incoming,
+                    facts,
+                    path: &selected.path,
+                    params: &matched.params,
+                    stage_variables: &stage.stage_variables,
+                    response: None,
+                };
+                let (headers, path, query) = match integration
+                    .request_parameters
+                    .as_ref()
+                    .filter(|p| !p.is_empty())
+                {
+                    Some(params) => {
+                        let m = mapping::request(params, &sources);
+                        let q = http_proxy::encode_query(&m.query);
+                        let path = match m.path {
+                            Some(p) => format!("={p}"),
+                            None => selected.path.clone(),
+                        };
+                        (m.headers, path, Some(q))
+                    }
+                    None => (
+                        incoming.headers.clone(),
+                        selected.path.clone(),
+                        incoming.query.clone(),
+                    ),
+                };
                 let url = http_proxy::backend_url(
                     &uri,
                     &stage.stage_variables,
                     &matched.params,
                     matched.route.template.is_empty(),
-                    &selected.path,
-                    incoming.query.as_deref(),
+                    &path,
+                    query.as_deref(),
                 );
                 let method = match integration.integration_method.as_deref() {
                     Some(m) if m != "ANY" => m.to_string(),
                     _ => incoming.method.clone(),
                 };
-                http_proxy::call(
+                let result = http_proxy::call(
                     &self.client,
                     &url,
                     &method,
                     incoming,
+                    &headers,
                     &facts.domain_name,
                     deadline,
                 )
-                .await
-                .inspect(|resp| {
+                .await;
+                result.map(|mut resp| {
                     facts.integration_status = Some(resp.status().as_u16());
+                    if let Some(params) = &integration.response_parameters {
+                        let sources = mapping::Sources {
+                            incoming,
+                            facts,
+                            path: &selected.path,
+                            params: &matched.params,
+                            stage_variables: &stage.stage_variables,
+                            response: None,
+                        };
+                        let snapshot = resp.clone();
+                        let sources = mapping::Sources {
+                            response: Some(&snapshot),
+                            ..sources
+                        };
+                        mapping::response(params, &mut resp, &sources);
+                    }
+                    resp
                 })
             }
             IntegrationType::AwsProxy => {

@@ -36,6 +36,7 @@ const LAYERS: &[(&str, Layers)] = &[
             ("lambda", &["context"]),
             ("jwt", &["client", "context", "lambda"]),
             ("lambda_authorizer", &["access_log", "context", "lambda"]),
+            ("mapping", &["access_log", "context", "lambda"]),
             ("http_proxy", &["client", "context"]),
             ("lib", &[]),
         ],

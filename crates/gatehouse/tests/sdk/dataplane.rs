@@ -877,3 +877,51 @@ async fn lambda_authorizers_allow_deny_and_cache() {
     );
     assert_eq!(call(Some("crash")).await.0, 401);
 }
+
+#[tokio::test]
+async fn parameter_mapping_changes_request_and_response() {
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let api = http_api(&c).await;
+    let i = c
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::HttpProxy)
+        .integration_method("ANY")
+        .integration_uri(format!("http://{backend}/"))
+        .request_parameters(
+            "overwrite:header.x-custom",
+            "from-${request.querystring.who}",
+        )
+        .request_parameters("overwrite:path", "/mapped/${request.path.id}")
+        .request_parameters("remove:querystring.secret", "''")
+        .response_parameters(
+            "200",
+            std::collections::HashMap::from([
+                ("overwrite:statuscode".to_string(), "202".to_string()),
+                (
+                    "append:header.x-backend-path".to_string(),
+                    "$response.body.path".to_string(),
+                ),
+            ]),
+        )
+        .send()
+        .await
+        .unwrap();
+    route(&c, &api, "GET /things/{id}", i.integration_id().unwrap()).await;
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    let (status, headers, body) = get(&s, &api, "/things/7?who=ann&secret=x&keep=1").await;
+    assert_eq!(status, 202, "{body}");
+    let echoed = json(&body);
+    assert_eq!(echoed["path"], "/mapped/7");
+    assert_eq!(echoed["x-custom"], "from-ann");
+    assert_eq!(echoed["query"], "who=ann&keep=1");
+    assert_eq!(header(&headers, "x-backend-path"), Some("/mapped/7"));
+}
