@@ -19,6 +19,7 @@ pub mod jwt;
 pub mod lambda;
 pub mod lambda_authorizer;
 pub mod mapping;
+pub mod metrics;
 pub mod router;
 pub mod target;
 pub mod throttle;
@@ -67,6 +68,8 @@ pub struct DataPlane {
     decisions: Mutex<DecisionCache>,
     /// The access logs.
     pub logs: AccessLogs,
+    /// Invocation metrics.
+    pub metrics: metrics::Metrics,
 }
 
 /// (account, region, apiId, deploymentId).
@@ -133,6 +136,7 @@ impl DataPlane {
             keys: jwt::Keys::default(),
             decisions: Mutex::default(),
             logs,
+            metrics: metrics::Metrics::default(),
         }
     }
 
@@ -190,6 +194,7 @@ impl DataPlane {
         facts.status = resp.status().as_u16();
         facts.response_length = resp.body().len();
         facts.response_latency_ms = started.elapsed().as_millis() as u64;
+        self.metrics.record(&facts);
         if let Some(format) = stage.log_format {
             let line = access_log::render(&format, &incoming, &facts);
             self.logs.write(&region, &facts, line);

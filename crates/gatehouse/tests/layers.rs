@@ -37,6 +37,7 @@ const LAYERS: &[(&str, Layers)] = &[
             ("jwt", &["client", "context", "lambda"]),
             ("lambda_authorizer", &["access_log", "context", "lambda"]),
             ("mapping", &["access_log", "context", "lambda"]),
+            ("metrics", &["context"]),
             ("http_proxy", &["client", "context"]),
             ("lib", &[]),
         ],

@@ -59,7 +59,8 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
                 }
             };
             let in_flight = app.max_concurrent - app.permits.available_permits();
-            let text = app.metrics.render(stored, in_flight, app.started.elapsed());
+            let mut text = app.metrics.render(stored, in_flight, app.started.elapsed());
+            text.push_str(&app.dataplane.metrics.render());
             Ok((
                 StatusCode::OK,
                 Reply {

@@ -577,6 +577,14 @@ async fn cors_throttling_and_access_logs() {
     );
     assert!(lines[3].ends_with(" GET /closed 429"), "{text}");
     assert!(lines[4].ends_with(" GET /open 200"), "{text}");
+    // Invocation metrics per API, stage and route.
+    let (_, _, metrics) = raw(s.addr, "GET", "/_gatehouse/metrics", &[], b"").await;
+    let want = format!("gatehouse_invocations_total{{api=\"{api}\",stage=\"$default\",route=\"GET /closed\",status=\"4xx\"}} 1");
+    assert!(metrics.contains(&want), "{metrics}");
+    assert!(
+        metrics.contains("gatehouse_integration_latency_seconds_count{"),
+        "{metrics}"
+    );
 }
 
 const TEST_KEY: &str = include_str!("../fixtures/jwt-test-key.pem");

@@ -1,0 +1,102 @@
+//! Invocation metrics per API, stage and route, in the Prometheus text format: requests by
+//! status class, and the sums and counts of response and integration latencies.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+use crate::context::Facts;
+
+#[derive(Default, Clone, Copy)]
+struct Counters {
+    by_class: [u64; 5],
+    latency_ms: u64,
+    integration_ms: u64,
+    integrations: u64,
+}
+
+/// (apiId, stage, routeKey) → counters.
+#[derive(Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(String, String, String), Counters>>,
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Metrics {
+    /// Counts one invocation.
+    pub fn record(&self, facts: &Facts) {
+        let Ok(mut series) = self.series.lock() else {
+            return;
+        };
+        let key = (
+            facts.api_id.clone(),
+            if facts.stage.is_empty() {
+                "-".into()
+            } else {
+                facts.stage.clone()
+            },
+            facts.route_key.clone().unwrap_or_else(|| "-".into()),
+        );
+        let c = series.entry(key).or_default();
+        let class = usize::from(facts.status / 100).clamp(1, 5) - 1;
+        c.by_class[class] += 1;
+        c.latency_ms += facts.response_latency_ms;
+        if let Some(l) = facts.integration_latency_ms {
+            c.integration_ms += l;
+            c.integrations += 1;
+        }
+    }
+
+    /// The metrics as Prometheus text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let Ok(series) = self.series.lock() else {
+            return out;
+        };
+        out.push_str("# HELP gatehouse_invocations_total Invoke requests by API, stage, route and status class.\n# TYPE gatehouse_invocations_total counter\n");
+        for ((api, stage, route), c) in series.iter() {
+            for (i, n) in c.by_class.iter().enumerate().filter(|(_, n)| **n > 0) {
+                let _ = writeln!(
+                    out,
+                    "gatehouse_invocations_total{{api=\"{}\",stage=\"{}\",route=\"{}\",status=\"{}xx\"}} {n}",
+                    escape(api), escape(stage), escape(route), i + 1
+                );
+            }
+        }
+        for (name, help, pick) in [
+            (
+                "gatehouse_invocation_latency_seconds",
+                "Time from request to response.",
+                0,
+            ),
+            (
+                "gatehouse_integration_latency_seconds",
+                "Time the integration took.",
+                1,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} summary");
+            for ((api, stage, route), c) in series.iter() {
+                let (sum, count) = if pick == 0 {
+                    (c.latency_ms, c.by_class.iter().sum::<u64>())
+                } else {
+                    (c.integration_ms, c.integrations)
+                };
+                let labels = format!(
+                    "api=\"{}\",stage=\"{}\",route=\"{}\"",
+                    escape(api),
+                    escape(stage),
+                    escape(route)
+                );
+                let _ = writeln!(out, "{name}_sum{{{labels}}} {}", sum as f64 / 1000.0);
+                let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
+            }
+        }
+        out
+    }
+}
