@@ -163,6 +163,7 @@ mod tests {
         let inc = Incoming {
             method: "GET".into(),
             path: "/prod/pets".into(),
+            uri_path: "/prod/pets".into(),
             query: None,
             headers: Default::default(),
             body: Default::default(),

@@ -12,6 +12,8 @@ pub struct Incoming {
     pub method: String,
     /// The raw path the client asked for, after the API part (with the stage segment).
     pub path: String,
+    /// The path exactly as the client sent it (what a SigV4 signature covers).
+    pub uri_path: String,
     /// The raw query string, if any.
     pub query: Option<String>,
     /// Headers.

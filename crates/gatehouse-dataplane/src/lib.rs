@@ -46,8 +46,16 @@ use gateway::GatewayError;
 use router::Router;
 pub use target::{target, Target};
 
+/// Checks the SigV4 signature of a request to an `AWS_IAM` route (service `execute-api`) and
+/// names the signing account; `Err` says why it is refused. Implemented where the
+/// credentials are (the server).
+pub trait IamCheck: Send + Sync {
+    /// The account that signed `incoming`, or why it is refused.
+    fn caller(&self, incoming: &Incoming) -> Result<String, String>;
+}
+
 /// What the data plane needs to know beyond the store.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Config {
     /// The region of invoke requests whose host names none.
     pub default_region: String,
@@ -55,6 +63,8 @@ pub struct Config {
     pub lambda_endpoint: Option<String>,
     /// Per-function Invoke API endpoints (function name → base URL), from the settings file.
     pub lambda_endpoints: BTreeMap<String, String>,
+    /// Verifies `AWS_IAM` routes' signatures (none: such routes answer 403).
+    pub iam: Option<Arc<dyn IamCheck>>,
 }
 
 /// The data plane.
@@ -338,16 +348,26 @@ impl DataPlane {
             AuthorizationType::Jwt => Some(Authorized::Jwt(
                 self.verify_jwt(&matched, incoming, facts).await?,
             )),
+            AuthorizationType::AwsIam => {
+                let Some(iam) = &self.config.iam else {
+                    return Err(refuse(GatewayError::Forbidden, "no IAM verifier"));
+                };
+                match iam.caller(incoming) {
+                    // Another account's credentials do not reach this account's API.
+                    Ok(account) if account == facts.account_id => None,
+                    Ok(account) => {
+                        return Err(refuse(
+                            GatewayError::Forbidden,
+                            format!("account {account} may not invoke this API"),
+                        ))
+                    }
+                    Err(why) => return Err(refuse(GatewayError::Forbidden, why)),
+                }
+            }
             AuthorizationType::Custom => Some(
                 self.authorize_lambda(region, &matched, &selected.path, &stage, incoming, facts)
                     .await?,
             ),
-            other => {
-                return Err(refuse(
-                    GatewayError::Internal,
-                    format!("gatehouse does not serve {other:?} authorization yet"),
-                ))
-            }
         };
         let integration = matched
             .route

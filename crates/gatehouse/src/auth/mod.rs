@@ -27,6 +27,8 @@ use sigv4::{Presented, Request};
 
 /// The signing name of API Gateway (V1 and V2).
 pub const SERVICE: &str = "apigateway";
+/// The SigV4 service name of invoke requests to `AWS_IAM` routes.
+pub const INVOKE_SERVICE: &str = "execute-api";
 
 /// How far a request's date may be from the server's clock (AWS: 5 minutes).
 pub const MAX_SKEW_SECS: i64 = 300;
@@ -150,7 +152,26 @@ impl Authenticator {
                 ErrorKind::MissingAuthenticationToken,
                 "Missing Authentication Token",
             )),
-            (Mode::Strict(creds), Some(p)) => self.verify(creds, req, &p, now),
+            (Mode::Strict(creds), Some(p)) => self.verify(creds, req, &p, now, SERVICE),
+        }
+    }
+
+    /// The account that signed an invoke request to an `AWS_IAM` route (service
+    /// `execute-api`): in strict mode the signature is verified against the credentials; in
+    /// open mode any well-formed signature is taken at its word. No signature is a refusal.
+    pub fn authenticate_invoke(&self, req: &Request<'_>, now: i64) -> ApiResult<Scope> {
+        let presented = sigv4::presented(req.headers, req.query)?.ok_or_else(|| {
+            deny(
+                ErrorKind::MissingAuthenticationToken,
+                "Missing Authentication Token",
+            )
+        })?;
+        match &self.mode {
+            Mode::Open => Ok(Scope::new(
+                account_for(&presented.access_key, &self.defaults),
+                presented.region.into_owned(),
+            )),
+            Mode::Strict(creds) => self.verify(creds, req, &presented, now, INVOKE_SERVICE),
         }
     }
 }
@@ -215,11 +236,12 @@ impl Authenticator {
         req: &Request<'_>,
         p: &Presented,
         now: i64,
+        service: &str,
     ) -> ApiResult<Scope> {
-        if p.service != SERVICE {
+        if p.service != service {
             return Err(deny(
                 ErrorKind::InvalidSignature,
-                format!("Credential should be scoped to correct service: '{SERVICE}'. "),
+                format!("Credential should be scoped to correct service: '{service}'. "),
             ));
         }
         if !p.signed_header_names().any(|h| h == "host") {
@@ -315,5 +337,22 @@ mod tests {
             let e = resolve(&headers(bad)).unwrap_err();
             assert_eq!(e.kind, ErrorKind::IncompleteSignature, "{bad}");
         }
+    }
+}
+
+/// `AWS_IAM` routes on the data plane: the request's `execute-api` signature, checked as
+/// [`Authenticator::authenticate_invoke`] checks it.
+impl gatehouse_dataplane::IamCheck for Authenticator {
+    fn caller(&self, incoming: &gatehouse_dataplane::context::Incoming) -> Result<String, String> {
+        let req = Request {
+            method: &incoming.method,
+            path: &incoming.uri_path,
+            query: incoming.query.as_deref(),
+            headers: &incoming.headers,
+            body: &incoming.body,
+        };
+        self.authenticate_invoke(&req, gatehouse_core::model::time::now())
+            .map(|scope| scope.account)
+            .map_err(|e| e.message)
     }
 }

@@ -55,12 +55,14 @@ impl App {
             account: settings.default_account.clone(),
             region: settings.default_region.clone(),
         };
+        let auth = Arc::new(Authenticator::new(checked.mode, defaults));
         let dataplane = DataPlane::new(
             store.clone(),
             DataPlaneConfig {
                 default_region: settings.default_region.clone(),
                 lambda_endpoint: settings.lambda_endpoint.clone(),
                 lambda_endpoints: settings.lambda_endpoints.clone(),
+                iam: Some(auth.clone()),
             },
             AccessLogs::with_sink(checked.access_log),
         );
@@ -75,7 +77,7 @@ impl App {
                     api_endpoint_template: settings.api_endpoint_template.clone(),
                 },
             ),
-            auth: Arc::new(Authenticator::new(checked.mode, defaults)),
+            auth,
             body_limit: settings.body_limit,
             throttle: checked.throttle.map(|c| Arc::new(Throttle::new(c))),
             faults: Arc::new(Faults::new(checked.faults)),

@@ -122,6 +122,7 @@ async fn invoke(app: &App, target: gatehouse_dataplane::Target, req: Request) ->
             let incoming = Incoming {
                 method: parts.method.as_str().to_string(),
                 path: target.path.clone(),
+                uri_path: path.clone(),
                 query: parts.uri.query().map(String::from),
                 headers: parts.headers,
                 body,

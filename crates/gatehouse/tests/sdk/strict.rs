@@ -405,3 +405,67 @@ async fn reset_needs_an_admin_credential_in_strict_mode() {
     let (status, _, _) = raw(s.addr, "GET", "/_gatehouse/health", &[], b"").await;
     assert_eq!(status, 200, "health needs no signature");
 }
+
+#[tokio::test]
+async fn aws_iam_routes_verify_execute_api_signatures() {
+    let (s, _dir) = strict_server().await;
+    let a = sdk(&s, "AKIASTRICTA", "secret-a", None);
+    let api = a
+        .create_api()
+        .name("iam")
+        .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http)
+        .target("http://127.0.0.1:9/")
+        .send()
+        .await
+        .unwrap();
+    let api_id = api.api_id().unwrap();
+    let routes = a.get_routes().api_id(api_id).send().await.unwrap();
+    a.update_route()
+        .api_id(api_id)
+        .route_id(routes.items()[0].route_id().unwrap())
+        .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::AwsIam)
+        .send()
+        .await
+        .unwrap();
+    let path = format!("/_aws/execute-api/{api_id}/anything");
+    let send = |how: Signing<'static>| {
+        let (pq, headers) = signed(&s, "GET", &path, b"", how);
+        let addr = s.addr;
+        async move {
+            let h: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            raw(addr, "GET", &pq, &h, b"").await
+        }
+    };
+    // Unsigned, signed for the wrong service, signed by another account: 403.
+    let (status, _, body) = raw(s.addr, "GET", &path, &[], b"").await;
+    assert_eq!((status, body.as_str()), (403, r#"{"message":"Forbidden"}"#));
+    for how in [
+        Signing::default(),
+        Signing {
+            service: "execute-api",
+            key: "AKIASTRICTB",
+            secret: "secret-b",
+            ..Signing::default()
+        },
+        Signing {
+            service: "execute-api",
+            secret: "wrong",
+            ..Signing::default()
+        },
+    ] {
+        assert_eq!(send(how).await.0, 403);
+    }
+    // The owner's execute-api signature passes the gateway (the backend is down: 500).
+    let (status, _, body) = send(Signing {
+        service: "execute-api",
+        ..Signing::default()
+    })
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (500, r#"{"message":"Internal Server Error"}"#)
+    );
+}
