@@ -278,6 +278,23 @@ impl Authenticator {
     }
 }
 
+/// `AWS_IAM` routes on the data plane: the request's `execute-api` signature, checked as
+/// [`Authenticator::authenticate_invoke`] checks it.
+impl gatehouse_dataplane::IamCheck for Authenticator {
+    fn caller(&self, incoming: &gatehouse_dataplane::context::Incoming) -> Result<String, String> {
+        let req = Request {
+            method: &incoming.method,
+            path: &incoming.uri_path,
+            query: incoming.query.as_deref(),
+            headers: &incoming.headers,
+            body: &incoming.body,
+        };
+        self.authenticate_invoke(&req, gatehouse_core::model::time::now())
+            .map(|scope| scope.account)
+            .map_err(|e| e.message)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,22 +354,5 @@ mod tests {
             let e = resolve(&headers(bad)).unwrap_err();
             assert_eq!(e.kind, ErrorKind::IncompleteSignature, "{bad}");
         }
-    }
-}
-
-/// `AWS_IAM` routes on the data plane: the request's `execute-api` signature, checked as
-/// [`Authenticator::authenticate_invoke`] checks it.
-impl gatehouse_dataplane::IamCheck for Authenticator {
-    fn caller(&self, incoming: &gatehouse_dataplane::context::Incoming) -> Result<String, String> {
-        let req = Request {
-            method: &incoming.method,
-            path: &incoming.uri_path,
-            query: incoming.query.as_deref(),
-            headers: &incoming.headers,
-            body: &incoming.body,
-        };
-        self.authenticate_invoke(&req, gatehouse_core::model::time::now())
-            .map(|scope| scope.account)
-            .map_err(|e| e.message)
     }
 }
