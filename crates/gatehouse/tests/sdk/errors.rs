@@ -520,3 +520,131 @@ async fn route_and_integration_quotas_are_awss() {
     assert_eq!((code.as_str(), status), ("ConflictException", 429));
     assert!(msg.starts_with("Maximum number of Integrations"), "{msg}");
 }
+
+/// The error paths of the operations issue 14 added that their own files do not cover.
+#[tokio::test]
+async fn new_operations_refuse_missing_records() {
+    use aws_sdk_apigatewayv2::types::{DomainNameConfiguration, EndpointType, RoutingRuleAction};
+    let s = server().await;
+    let c = client(&s);
+    let ws = ws_api(&c).await;
+    let route = c
+        .create_route()
+        .api_id(&ws)
+        .route_key("send")
+        .send()
+        .await
+        .unwrap();
+    let rid = route.route_id().unwrap();
+    let integ = c
+        .create_integration()
+        .api_id(&ws)
+        .integration_type(aws_sdk_apigatewayv2::types::IntegrationType::Mock)
+        .send()
+        .await
+        .unwrap();
+    let iid = integ.integration_id().unwrap();
+    let mut found = vec![
+        failure(c.get_models().api_id("nosuchapi0").send().await),
+        failure(
+            c.update_model()
+                .api_id(&ws)
+                .model_id("nope00")
+                .name("x")
+                .send()
+                .await,
+        ),
+        failure(
+            c.get_model_template()
+                .api_id(&ws)
+                .model_id("nope00")
+                .send()
+                .await,
+        ),
+        failure(
+            c.update_route_response()
+                .api_id(&ws)
+                .route_id(rid)
+                .route_response_id("nope00")
+                .send()
+                .await,
+        ),
+        failure(
+            c.update_integration_response()
+                .api_id(&ws)
+                .integration_id(iid)
+                .integration_response_id("nope00")
+                .send()
+                .await,
+        ),
+        failure(
+            c.update_domain_name()
+                .domain_name("nope.example.com")
+                .send()
+                .await,
+        ),
+        failure(
+            c.get_api_mappings()
+                .domain_name("nope.example.com")
+                .send()
+                .await,
+        ),
+        failure(
+            c.list_routing_rules()
+                .domain_name("nope.example.com")
+                .send()
+                .await,
+        ),
+    ];
+    c.create_domain_name()
+        .domain_name("api.example.com")
+        .domain_name_configurations(
+            DomainNameConfiguration::builder()
+                .certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/x")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    found.push(failure(
+        c.update_api_mapping()
+            .domain_name("api.example.com")
+            .api_mapping_id("nope00")
+            .api_id(&ws)
+            .send()
+            .await,
+    ));
+    found.push(failure(
+        c.put_routing_rule()
+            .domain_name("api.example.com")
+            .routing_rule_id("nope00")
+            .priority(1)
+            .actions(RoutingRuleAction::builder().build())
+            .send()
+            .await,
+    ));
+    for (i, (code, status, _)) in found.iter().enumerate() {
+        assert!(
+            (code.as_str(), *status) == ("NotFoundException", 404)
+                || (code.as_str(), *status) == ("BadRequestException", 400),
+            "{i}: {code} {status}"
+        );
+    }
+    assert!(found[..9]
+        .iter()
+        .all(|(code, _, _)| code == "NotFoundException"));
+    let (code, _, msg) = failure(
+        c.update_domain_name()
+            .domain_name("api.example.com")
+            .domain_name_configurations(
+                DomainNameConfiguration::builder()
+                    .certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/x")
+                    .endpoint_type(EndpointType::Edge)
+                    .build(),
+            )
+            .send()
+            .await,
+    );
+    assert_eq!(code, "BadRequestException");
+    assert!(msg.starts_with("Only REGIONAL domain names"), "{msg}");
+}
