@@ -336,11 +336,16 @@ impl DataPlane {
             "{}|{}|{}|{}|{}",
             scope.account, scope.region, api.api_id, stage.stage_name, route.route_key
         );
-        if !throttle::admit(
-            &self.buckets,
-            &owner,
-            throttle::limits(&stage, &route.route_key),
-        ) {
+        let limits = throttle::limits(&stage, &route.route_key);
+        let admitted = match self.store.shared_buckets() {
+            Some(shared) if throttle::configured(&stage, &route.route_key) => {
+                throttle::admit_shared(shared, &owner, limits)
+                    .await
+                    .map_err(|e| refuse(GatewayError::Internal, e.message))?
+            }
+            _ => throttle::admit(&self.buckets, &owner, limits),
+        };
+        if !admitted {
             return Err(refuse(GatewayError::Throttled, ""));
         }
         let verified = match route.authorization_type {

@@ -244,3 +244,53 @@ async fn auto_deploy_holds_under_concurrent_changes_through_two_replicas() {
     drop(store);
     gatehouse_core::store::postgres::drop_test_schema(&url, &schema).await;
 }
+
+#[tokio::test]
+async fn route_throttles_are_shared_by_replicas() {
+    let Some((url, _schema)) =
+        gatehouse_core::store::postgres::test_url("shared data-plane throttling")
+    else {
+        return;
+    };
+    let ((_a, ea), (_b, eb)) = tokio::join!(replica(&url), replica(&url));
+    let a = client_as(&ea, "AKIDEXAMPLE", "us-east-1");
+    let api = a
+        .create_api()
+        .name("shared")
+        .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http)
+        .target("http://127.0.0.1:9/")
+        .send()
+        .await
+        .unwrap();
+    let api_id = api.api_id().unwrap().to_string();
+    // Burst 3, and almost no refill: three requests in all, whichever replica serves them.
+    a.update_stage()
+        .api_id(&api_id)
+        .stage_name("$default")
+        .default_route_settings(
+            aws_sdk_apigatewayv2::types::RouteSettings::builder()
+                .throttling_burst_limit(3)
+                .throttling_rate_limit(0.001)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut throttled = 0;
+    for i in 0..8 {
+        let endpoint = if i % 2 == 0 { &ea } else { &eb };
+        let addr: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
+        let (status, _, _) = raw(
+            addr,
+            "GET",
+            &format!("/_aws/execute-api/{api_id}/x"),
+            &[],
+            b"",
+        )
+        .await;
+        if status == 429 {
+            throttled += 1;
+        }
+    }
+    assert_eq!(throttled, 5, "3 of 8 pass across both replicas");
+}
