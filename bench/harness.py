@@ -14,6 +14,7 @@ import platform
 import socket
 import subprocess
 import sys
+import shutil
 import statistics
 import tempfile
 import time
@@ -23,6 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 GATEHOUSE = ROOT / "target" / "release" / "gatehouse"
 LOADGEN = ROOT / "target" / "release" / "loadgen"
 FLOOR = ROOT / "target" / "release" / "floor"
+PROXYFLOOR = ROOT / "target" / "release" / "proxyfloor"
 VENV_BIN = pathlib.Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 # Runs per figure where the targets are judged (GetStage, cost growth, ready times); the
@@ -87,14 +89,14 @@ class Server:
 
 
 class Gatehouse(Server):
-    def __init__(self, workdir, db="state.db", store=None, binary=GATEHOUSE):
+    def __init__(self, workdir, db="state.db", store=None, binary=GATEHOUSE, extra=()):
         creds = workdir / "credentials.toml"
         creds.write_text(f'[[credentials]]\naccess_key_id = "{KEY}"\n'
                          f'secret_access_key = "{SECRET}"\naccount_id = "{ACCOUNT}"\n')
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             [str(binary), "serve", "--listen", "127.0.0.1:0", "--store",
-             store or f"sqlite:{workdir / db}", "--auth", "strict", "--credentials", str(creds)],
+             store or f"sqlite:{workdir / db}", "--auth", "strict", "--credentials", str(creds), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "RUST_LOG": "warn"}, preexec_fn=on_cpus("server"))
         self.read_ready_line("gatehouse listening on ")
@@ -121,6 +123,56 @@ class Moto(Server):
                 time.sleep(0.01)
         self.ready_ms = (time.perf_counter() - t0) * 1000
         self.name = "moto"
+
+
+class ProxyFloor(Server):
+    """A bare hyper reverse proxy to one backend: the data plane's floor."""
+
+    def __init__(self, backend):
+        self.proc = subprocess.Popen([str(PROXYFLOOR), "--backend", backend],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     preexec_fn=on_cpus("server"))
+        self.read_ready_line("proxyfloor listening on ")
+        self.name = "proxy-floor"
+
+
+class Nginx(Server):
+    """nginx from Debian's packages as a plain reverse proxy to the same backend (one worker,
+    keep-alive upstream connections), installed by the harness when missing."""
+
+    def __init__(self, workdir, backend):
+        if not shutil.which("nginx"):
+            subprocess.run(["apt-get", "install", "-y", "-q", "nginx-light"], check=True,
+                           capture_output=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        port = free_port()
+        conf = workdir / "nginx.conf"
+        conf.write_text(f"""daemon off; worker_processes 1; pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  upstream backend {{ server {backend.split('//')[1]}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ proxy_pass http://backend; proxy_http_version 1.1;
+                 proxy_set_header Connection ""; proxy_buffering on; }}
+  }}
+}}
+""")
+        self.proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(workdir)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=on_cpus("server"))
+        self.endpoint = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 20
+        while True:
+            try:
+                urllib.request.urlopen(self.endpoint + "/", timeout=1).read()
+                break
+            except Exception:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("nginx did not start")
+                time.sleep(0.05)
+        self.name = "nginx"
 
 
 class Floor(Server):
@@ -289,6 +341,9 @@ def main():
                          "with this build (e.g. the release build of the commit before a change)")
     ap.add_argument("--baseline-label", metavar="TEXT",
                     help="how the report names the baseline build (default: its path)")
+    ap.add_argument("--dataplane-only", action="store_true",
+                    help="measure only the data plane, print its table and keep it in "
+                         "docs/benchmarks.json and docs/benchmarks.md")
     ap.add_argument("--baseline-only", action="store_true",
                     help="with --baseline: measure only that comparison, print it, write nothing")
     args = ap.parse_args()
@@ -298,11 +353,26 @@ def main():
     if args.report_only:
         data = json.loads((out / "benchmarks.json").read_text())
         write_report(data["results"], data["notes"], out, data.get("micro", ""),
-                     data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0))
+                     data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
+                     data.get("dataplane"), data.get("dataplane_utc"))
         return
     d = args.duration
     results, notes = [], {"placement": dict(PLACEMENT)}
     started = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
+    if args.dataplane_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = dataplane(pathlib.Path(tmp), d)
+        print("\n".join(dataplane_table(rows)))
+        path = out / "benchmarks.json"
+        data = json.loads(path.read_text()) if path.exists() else None
+        if data:
+            data["dataplane"] = rows
+            data["dataplane_utc"] = started
+            path.write_text(json.dumps(data, indent=1))
+            write_report(data["results"], data["notes"], out, data.get("micro", ""),
+                         data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
+                         rows, started)
+        return
     if args.baseline_only:
         if not args.baseline:
             ap.error("--baseline-only needs --baseline BIN")
@@ -404,13 +474,84 @@ def main():
                 subprocess.run(["psql", args.postgres, "-qc", f"DROP SCHEMA {schema} CASCADE"],
                                capture_output=True)
 
+        dataplane_rows = dataplane(work, d)
+
     micro = subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro")],
                            check=True, capture_output=True, text=True).stdout
     (out / "benchmarks.json").write_text(
         json.dumps({"results": results, "notes": notes, "micro": micro, "run_utc": started,
-                    "duration_s": d},
+                    "duration_s": d, "dataplane": dataplane_rows, "dataplane_utc": started},
                    indent=1))
-    write_report(results, notes, out, micro, started, d)
+    write_report(results, notes, out, micro, started, d, dataplane_rows, started)
+
+
+def dataplane(work, d):
+    """Issue 15's data-plane figures: a GET answered by a local backend with 1 KB, at 64
+    connections, through gatehouse's HTTP_PROXY integration, nginx and a bare hyper proxy
+    (the floor); and an AWS_PROXY route through a Lambda Invoke API stub against the same
+    floor in front of the stub. Measured in alternation, REPEATS rounds, medians."""
+    import boto3
+    (work / "1k.bin").write_bytes(b"x" * 1024)
+    (work / "lambda.json").write_text(json.dumps({"statusCode": 200, "body": "x" * 1024}))
+    backend, stub = Floor(work / "1k.bin"), Floor(work / "lambda.json")
+    g = Gatehouse(work, "dataplane.db", extra=["--lambda-endpoint", stub.endpoint])
+    c = boto3.client("apigatewayv2", endpoint_url=g.endpoint, region_name="us-east-1",
+                     aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+    http_api = c.create_api(Name="http", ProtocolType="HTTP", Target=backend.endpoint)["ApiId"]
+    fn_api = c.create_api(Name="fn", ProtocolType="HTTP",
+                          Target="arn:aws:lambda:us-east-1:111111111111:function:bench")["ApiId"]
+    servers = [(g, "/_aws/execute-api/%s/x" % http_api, "http-proxy"),
+               (ProxyFloor(backend.endpoint), "/x", "http-proxy"),
+               (Nginx(work, backend.endpoint), "/x", "http-proxy"),
+               (g, "/_aws/execute-api/%s/x" % fn_api, "aws-proxy"),
+               (ProxyFloor(stub.endpoint), "/x", "aws-proxy")]
+    runs = {}
+    for _ in range(REPEATS):
+        for server, path, kind in servers:
+            r = measure(server, "raw-get", 64, d, "--api-id", "-", "--stage", path)
+            runs.setdefault((server.name, kind), []).append(r)
+    out = []
+    for (name, kind), rs in runs.items():
+        r = median_of(rs)
+        r["server"], r["op"], r["kind"] = name, f"invoke-{kind}", kind
+        out.append(r)
+    for server, _, _ in servers:
+        try:
+            server.stop()
+        except Exception:
+            pass
+    backend.stop()
+    stub.stop()
+    return out
+
+
+def dataplane_table(rows):
+    """The data-plane figures and issue 15's targets, judged from them."""
+    if not rows:
+        return []
+    by = {(r["server"], r["kind"]): r for r in rows}
+    lines = ["## Data plane (issue 15), judged from this run", "",
+             "GET of a 1 KB answer at 64 connections (median of %d rounds); the floor is a bare "
+             "hyper reverse proxy to the same backend." % REPEATS, "",
+             "| route | server | req/s | p50 ms | p99 ms | server CPU µs/req |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['kind']} | {r['server']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
+                     f"{r['p99_ms']:.2f} | {r['cpu_us_per_req']:.1f} |")
+    g, n, f = by.get(("gatehouse", "http-proxy")), by.get(("nginx", "http-proxy")), by.get(("proxy-floor", "http-proxy"))
+    lam, lf = by.get(("gatehouse", "aws-proxy")), by.get(("proxy-floor", "aws-proxy"))
+    lines += ["", "| target | figure | met |", "|---|---|---|"]
+    if g and n:
+        lines.append(f"| HTTP_PROXY throughput ≥ nginx's | {g['rps']:,.0f} vs {n['rps']:,.0f} req/s "
+                     f"({g['rps'] / n['rps']:.2f}×) | {'yes' if g['rps'] >= n['rps'] else '**no**'} |")
+    if g and f:
+        lines.append(f"| HTTP_PROXY throughput ≥ 70% of the floor's | {g['rps'] / f['rps']:.0%} | "
+                     f"{'yes' if g['rps'] >= 0.7 * f['rps'] else '**no**'} |")
+        lines.append(f"| HTTP_PROXY p99 ≤ 1.5× the floor's | {g['p99_ms']:.2f} vs {f['p99_ms']:.2f} ms "
+                     f"({g['p99_ms'] / f['p99_ms']:.2f}×) | {'yes' if g['p99_ms'] <= 1.5 * f['p99_ms'] else '**no**'} |")
+    if lam and lf:
+        lines.append(f"| AWS_PROXY throughput ≥ 70% of the floor's | {lam['rps'] / lf['rps']:.0%} | "
+                     f"{'yes' if lam['rps'] >= 0.7 * lf['rps'] else '**no**'} |")
+    return lines + [""]
 
 
 def target_table(results, notes, pick):
@@ -468,7 +609,8 @@ def target_table(results, notes, pick):
             "| target | figure | met |", "|---|---|---|", *rows, ""]
 
 
-def write_report(results, notes, out, micro, run_utc, duration):
+def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=None,
+                 dataplane_utc=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -595,6 +737,10 @@ def write_report(results, notes, out, micro, run_utc, duration):
               "```", micro.rstrip(), "```"]
     lines += ["", "![throughput against connections](benchmarks.png)", ""]
     lines += target_table(results, notes, pick)
+    if dataplane_rows:
+        lines += ["", f"(Data-plane figures measured {dataplane_utc or run_utc} UTC with "
+                      "`bench/run --dataplane-only`.)", ""]
+        lines += dataplane_table(dataplane_rows)
     analysis = ROOT / "bench" / "analysis.md"
     if analysis.exists():
         lines += ["", analysis.read_text()]

@@ -53,7 +53,8 @@ enum Cmd {
     },
     /// Drive load.
     Run {
-        /// get-stage | get-stages | get-apis | create-stage | update-stage | mixed
+        /// get-stage | get-stages | get-apis | create-stage | update-stage | mixed |
+        /// raw-get (an unsigned GET of the path given as --stage)
         #[arg(long)]
         op: String,
         #[arg(long)]
@@ -479,6 +480,11 @@ async fn run(
                             b"",
                         )
                         .await
+                    }
+                    ("raw-get", _) => {
+                        // An unsigned GET of the path given as --stage (invoke URLs).
+                        let headers = format!("host: {host}\r\n");
+                        s.send("GET", &stage, headers.as_bytes(), b"").await
                     }
                     ("get-stages", _) => {
                         call(
