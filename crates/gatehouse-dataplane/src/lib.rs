@@ -72,6 +72,7 @@ pub struct DataPlane {
     store: SharedStore,
     config: Config,
     routers: Mutex<HashMap<DeploymentKey, Arc<Router>>>,
+    owners: Mutex<HashMap<(String, String), String>>,
     client: HttpClient,
     buckets: LocalBuckets,
     keys: jwt::Keys,
@@ -141,6 +142,7 @@ impl DataPlane {
             store,
             config,
             routers: Mutex::default(),
+            owners: Mutex::default(),
             client: HttpClient::default(),
             buckets: LocalBuckets::new(),
             keys: jwt::Keys::default(),
@@ -210,6 +212,28 @@ impl DataPlane {
             self.logs.write(&region, &facts, line);
         }
         resp
+    }
+
+    /// The account that holds API `api_id` in `region` (an API never changes account, so a
+    /// found owner is kept; a deleted API is then not found when it is read).
+    async fn account_of(&self, region: &str, api_id: &str) -> Result<String, Refusal> {
+        let key = (region.to_string(), api_id.to_string());
+        if let Some(hit) = self.owners.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let account = self
+            .store
+            .find_root(region, Kind::Api, api_id)
+            .await
+            .map_err(|e| refuse(GatewayError::Internal, e.to_string()))?
+            .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
+        if let Ok(mut m) = self.owners.lock() {
+            if m.len() >= 100_000 {
+                m.clear();
+            }
+            m.insert(key, account.clone());
+        }
+        Ok(account)
     }
 
     /// The stage for the request's first path segment, else `$default`.
@@ -287,12 +311,7 @@ impl DataPlane {
         facts: &mut Facts,
         found: &mut StageFacts,
     ) -> Result<Response<Bytes>, Refusal> {
-        let account = self
-            .store
-            .find_root(region, Kind::Api, &target.api_id)
-            .await
-            .map_err(|e| refuse(GatewayError::Internal, e.to_string()))?
-            .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
+        let account = self.account_of(region, &target.api_id).await?;
         let scope = Scope::new(account.clone(), region);
         facts.account_id = account;
         let api: Api = self

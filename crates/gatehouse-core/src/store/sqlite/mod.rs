@@ -212,11 +212,10 @@ impl Store for SqliteStore {
 
     async fn find_root(&self, region: &str, kind: Kind, id: &str) -> StoreResult<Option<String>> {
         self.read(|conn| {
-            conn.query_row(
+            conn.prepare_cached(
                 "SELECT account FROM roots WHERE region = ?1 AND kind = ?2 AND id = ?3 ORDER BY seq LIMIT 1",
-                params![region, kind.as_str(), id],
-                |row| row.get(0),
-            )
+            )?
+            .query_row(params![region, kind.as_str(), id], |row| row.get(0))
             .optional()
             .map_err(StoreError::from)
         })
