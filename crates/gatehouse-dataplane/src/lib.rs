@@ -65,6 +65,26 @@ pub struct Config {
     pub lambda_endpoints: BTreeMap<String, String>,
     /// Verifies `AWS_IAM` routes' signatures (none: such routes answer 403).
     pub iam: Option<Arc<dyn IamCheck>>,
+    /// Counts changes made through this process's management API: resolved APIs and stages
+    /// are reused while it stands still (and, on a store other processes write to, for at
+    /// most [`SHARED_STORE_REUSE`]).
+    pub changes: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether other processes write to the store (PostgreSQL).
+    pub shared_store: bool,
+}
+
+/// How long a resolved API and stage is reused when other processes may change them.
+pub const SHARED_STORE_REUSE: Duration = Duration::from_secs(1);
+
+/// An API and the stage a first path segment selects, as read from the store.
+#[derive(Clone)]
+struct Resolved {
+    account: String,
+    disabled: bool,
+    stage: Arc<Stage>,
+    named: bool,
+    generation: u64,
+    at: Instant,
 }
 
 /// The data plane.
@@ -73,6 +93,7 @@ pub struct DataPlane {
     config: Config,
     routers: Mutex<HashMap<DeploymentKey, Arc<Router>>>,
     owners: Mutex<HashMap<(String, String), String>>,
+    resolved: Mutex<HashMap<(String, String, String), Resolved>>,
     client: HttpClient,
     buckets: LocalBuckets,
     keys: jwt::Keys,
@@ -93,6 +114,21 @@ const ROUTER_CACHE: usize = 1024;
 fn apigw_request_id() -> String {
     let bytes: [u8; 11] = rand::random();
     STANDARD.encode(bytes)
+}
+
+/// A raw path's first segment (`/prod/pets` → `prod`).
+fn first_segment(path: &str) -> &str {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    trimmed.split('/').next().unwrap_or("")
+}
+
+/// A raw path after its first segment (`/prod/pets` → `/pets`, `/prod` → `/`).
+fn stage_rest(path: &str) -> &str {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    match trimmed.find('/') {
+        Some(i) => &trimmed[i..],
+        None => "/",
+    }
 }
 
 /// Where serving stopped early: the gateway's answer, why, and a `www-authenticate` value.
@@ -131,8 +167,10 @@ struct StageFacts {
 
 /// The stage serving a request and the path it serves.
 struct Selected {
-    stage: Stage,
+    stage: Arc<Stage>,
     path: String,
+    /// Whether the first path segment named the stage.
+    named: bool,
 }
 
 impl DataPlane {
@@ -143,6 +181,7 @@ impl DataPlane {
             config,
             routers: Mutex::default(),
             owners: Mutex::default(),
+            resolved: Mutex::default(),
             client: HttpClient::default(),
             buckets: LocalBuckets::new(),
             keys: jwt::Keys::default(),
@@ -236,6 +275,53 @@ impl DataPlane {
         Ok(account)
     }
 
+    /// The API's owner, whether its default endpoint is disabled, and the stage `path`
+    /// selects: reused from an earlier request while nothing changed (see
+    /// [`Config::changes`]), else read from the store.
+    async fn resolve(
+        &self,
+        target: &Target,
+        region: &str,
+        path: &str,
+    ) -> Result<Resolved, Refusal> {
+        use std::sync::atomic::Ordering;
+        let generation = self.config.changes.load(Ordering::Acquire);
+        let key = (
+            region.to_string(),
+            target.api_id.clone(),
+            first_segment(path).to_string(),
+        );
+        if let Some(hit) = self.resolved.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
+            if hit.generation == generation && fresh {
+                return Ok(hit);
+            }
+        }
+        let account = self.account_of(region, &target.api_id).await?;
+        let scope = Scope::new(account.clone(), region);
+        let api: Api = self
+            .store
+            .root(&scope, &target.api_id)
+            .await
+            .map_err(|_| refuse(GatewayError::NotFound, ""))?;
+        let selected = self.select_stage(&scope, &api.api_id, path).await?;
+        let resolved = Resolved {
+            account,
+            disabled: api.disable_execute_api_endpoint,
+            named: selected.named,
+            stage: selected.stage,
+            generation,
+            at: Instant::now(),
+        };
+        if let Ok(mut m) = self.resolved.lock() {
+            if m.len() >= 100_000 {
+                m.clear();
+            }
+            m.insert(key, resolved.clone());
+        }
+        Ok(resolved)
+    }
+
     /// The stage for the request's first path segment, else `$default`.
     async fn select_stage(
         &self,
@@ -243,18 +329,15 @@ impl DataPlane {
         api_id: &str,
         path: &str,
     ) -> Result<Selected, Refusal> {
-        let trimmed = path.strip_prefix('/').unwrap_or(path);
-        let (first, rest) = match trimmed.find('/') {
-            Some(i) => (&trimmed[..i], &trimmed[i..]),
-            None => (trimmed, "/"),
-        };
+        let (first, rest) = (first_segment(path), stage_rest(path));
         let first = percent_encoding::percent_decode_str(first).decode_utf8_lossy();
         if !first.is_empty() && first != "$default" {
             match store::get::<Stage>(self.store.as_ref(), scope, api_id, &first).await {
                 Ok(stage) => {
                     return Ok(Selected {
-                        stage,
+                        stage: Arc::new(stage),
                         path: rest.to_string(),
+                        named: true,
                     })
                 }
                 Err(StoreError::NotFound(_)) => {}
@@ -263,8 +346,9 @@ impl DataPlane {
         }
         match store::get::<Stage>(self.store.as_ref(), scope, api_id, "$default").await {
             Ok(stage) => Ok(Selected {
-                stage,
+                stage: Arc::new(stage),
                 path: path.to_string(),
+                named: false,
             }),
             Err(StoreError::NotFound(_)) => Err(refuse(GatewayError::NotFound, "")),
             Err(e) => Err(refuse(GatewayError::Internal, e.to_string())),
@@ -311,24 +395,26 @@ impl DataPlane {
         facts: &mut Facts,
         found: &mut StageFacts,
     ) -> Result<Response<Bytes>, Refusal> {
-        let account = self.account_of(region, &target.api_id).await?;
-        let scope = Scope::new(account.clone(), region);
-        facts.account_id = account;
-        let api: Api = self
-            .store
-            .root(&scope, &target.api_id)
-            .await
-            .map_err(|_| refuse(GatewayError::NotFound, ""))?;
-        if api.disable_execute_api_endpoint {
+        let r = self.resolve(target, region, &incoming.path).await?;
+        let scope = Scope::new(r.account.clone(), region);
+        facts.account_id = r.account.clone();
+        if r.disabled {
             return Err(refuse(
                 GatewayError::Forbidden,
                 "the default endpoint is disabled",
             ));
         }
-        let selected = self
-            .select_stage(&scope, &api.api_id, &incoming.path)
-            .await?;
-        let stage = selected.stage;
+        let api_id = target.api_id.clone();
+        let selected = Selected {
+            path: if r.named {
+                stage_rest(&incoming.path).to_string()
+            } else {
+                incoming.path.clone()
+            },
+            stage: r.stage.clone(),
+            named: r.named,
+        };
+        let stage = selected.stage.clone();
         facts.stage = stage.stage_name.clone();
         found.log_format = stage
             .access_log_settings
@@ -338,7 +424,7 @@ impl DataPlane {
             .deployment_id
             .clone()
             .ok_or_else(|| refuse(GatewayError::NotFound, "the stage has no deployment"))?;
-        let router = self.router(&scope, &api.api_id, &deployment).await?;
+        let router = self.router(&scope, &api_id, &deployment).await?;
         found.cors = router.cors().cloned();
         if let Some(cors) = router.cors() {
             if cors::is_preflight(incoming) {
@@ -353,7 +439,7 @@ impl DataPlane {
         facts.route_key = Some(route.route_key.clone());
         let owner = format!(
             "{}|{}|{}|{}|{}",
-            scope.account, scope.region, api.api_id, stage.stage_name, route.route_key
+            scope.account, scope.region, api_id, stage.stage_name, route.route_key
         );
         let limits = throttle::limits(&stage, &route.route_key);
         let admitted = match self.store.shared_buckets() {

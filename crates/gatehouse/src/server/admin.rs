@@ -83,7 +83,10 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
             let account = wire::parse_query(query)
                 .ok()
                 .and_then(|q| wire::query_param(&q, "account").map(str::to_string));
-            match app.service.store.reset(account.as_deref()).await {
+            let reset = app.service.store.reset(account.as_deref()).await;
+            app.changes
+                .fetch_add(1, std::sync::atomic::Ordering::Release);
+            match reset {
                 Ok(()) => json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
                 Err(e) => Err(e.into_api_error()),
             }

@@ -1,6 +1,7 @@
 //! The application state every request handler reads, built from checked settings and an
 //! opened store.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,6 +46,9 @@ pub struct App {
     pub dataplane: Arc<DataPlane>,
     /// Whether this listener serves invoke URLs only (`--invoke-listen`).
     pub invoke_only: bool,
+    /// Counts the changes made through this process (the data plane reuses what it read
+    /// while this stands still).
+    pub changes: Arc<AtomicU64>,
 }
 
 impl App {
@@ -56,6 +60,7 @@ impl App {
             region: settings.default_region.clone(),
         };
         let auth = Arc::new(Authenticator::new(checked.mode, defaults));
+        let changes = Arc::new(AtomicU64::new(0));
         let dataplane = DataPlane::new(
             store.clone(),
             DataPlaneConfig {
@@ -63,10 +68,13 @@ impl App {
                 lambda_endpoint: settings.lambda_endpoint.clone(),
                 lambda_endpoints: settings.lambda_endpoints.clone(),
                 iam: Some(auth.clone()),
+                changes: changes.clone(),
+                shared_store: settings.store.kind() == "postgres",
             },
             AccessLogs::with_sink(checked.access_log),
         );
         App {
+            changes,
             invoke_only: false,
             dataplane: Arc::new(dataplane),
             service: Service::new(

@@ -275,6 +275,11 @@ async fn dispatch(app: &App, req: Request) -> Dispatched {
     let answer = ops::call(&app.service, &ctx, &labels, Input { query, body })
         .await
         .map(|reply| (success_status(op), reply));
+    if parts.method != Method::GET && answer.is_ok() {
+        // A change: the data plane reads APIs and stages again.
+        app.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
     Dispatched {
         answer,
         op: Some(op),
