@@ -1,5 +1,6 @@
 //! Micro-benchmarks of the hot pieces: SigV4 verification, Stage JSON encoding, store
-//! lookups, and a whole signed GetStage through the request handler (no socket).
+//! lookups, a whole signed GetStage through the request handler (no socket), and the data
+//! plane's route matching (10 and 1,000 routes) and Lambda event encoding and decoding.
 //! `cargo run --release -p gatehouse-micro [FILTER]` prints nanoseconds per operation
 //! (median of 7 rounds); `bench/run` puts the figures into docs/benchmarks.md. Plain
 //! timing loops, no framework.
@@ -184,6 +185,88 @@ fn main() {
         });
     }
     whole_request(&rt, &dir);
+    dataplane();
+}
+
+/// The data plane's pure pieces: route matching against 10 and 1,000 routes (the route tree
+/// should make them cost the same), and the Lambda payload 2.0 event encoded and an answer
+/// decoded.
+fn dataplane() {
+    use gatehouse_core::model::deployment::Snapshot;
+    use gatehouse_core::model::route::{Route, RouteInput};
+    use gatehouse_dataplane::context::{Facts, Incoming};
+    use gatehouse_dataplane::lambda;
+    use gatehouse_dataplane::router::{segments, Router};
+    for n in [10usize, 1000] {
+        let snapshot = Snapshot {
+            routes: (0..n)
+                .map(|i| {
+                    Route::create(
+                        format!("r{i}"),
+                        RouteInput {
+                            route_key: Some(format!("GET /r{i}/items/{{id}}")),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let router = Router::compile(&snapshot);
+        let path = segments(&format!("/r{}/items/42", n - 1));
+        assert!(router.find("GET", &path).is_some());
+        time(&format!("route match: {n} routes"), 500_000, || {
+            black_box(router.find(black_box("GET"), black_box(&path)).is_some());
+        });
+    }
+    let mut headers = HeaderMap::new();
+    for (k, v) in [
+        ("host", "abc.execute-api.localhost"),
+        ("user-agent", "curl/8"),
+        ("accept", "*/*"),
+        ("content-type", "application/json"),
+        ("cookie", "a=1; b=2"),
+    ] {
+        headers.insert(k, HeaderValue::from_static(v));
+    }
+    let incoming = Incoming {
+        method: "POST".into(),
+        path: "/prod/pets/7".into(),
+        uri_path: "/prod/pets/7".into(),
+        query: Some("a=1&b=2".into()),
+        headers,
+        body: axum::body::Bytes::from_static(br#"{"name":"rex"}"#),
+        source_ip: "127.0.0.1".into(),
+        protocol: "HTTP/1.1".into(),
+    };
+    let facts = Facts {
+        request_id: "Mc7UVioPPHcEKPA=".into(),
+        account_id: "111111111111".into(),
+        api_id: "abcdefghij".into(),
+        stage: "prod".into(),
+        route_key: Some("POST /pets/{id}".into()),
+        time: 1_700_000_000,
+        time_epoch_ms: 1_700_000_000_000,
+        ..Default::default()
+    };
+    let params = vec![("id".to_string(), "7".to_string())];
+    let vars = std::collections::BTreeMap::new();
+    let input = lambda::EventInput {
+        incoming: &incoming,
+        facts: &facts,
+        template: "/pets/{id}",
+        params: &params,
+        stage_variables: &vars,
+        authorizer: None,
+    };
+    time("lambda: encode payload 2.0 event", 100_000, || {
+        black_box(serde_json::to_vec(&lambda::event_v2(black_box(&input))).ok());
+    });
+    let answer = br#"{"statusCode":200,"headers":{"content-type":"application/json"},"body":"{\"id\":7,\"name\":\"rex\"}","cookies":["s=1"]}"#;
+    time("lambda: decode a 2.0 answer", 200_000, || {
+        black_box(lambda::decode("2.0", black_box(answer)).ok());
+    });
 }
 
 /// A signed GetStage through gatehouse's request handler: everything the server does for a
