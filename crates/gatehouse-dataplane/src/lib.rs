@@ -24,6 +24,12 @@ pub mod router;
 pub mod target;
 pub mod throttle;
 
+mod authorize;
+mod resolve;
+
+use authorize::{Authorized, DecisionCache};
+use resolve::{stage_rest, Resolved, Selected};
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,8 +39,8 @@ use base64::Engine;
 use bytes::Bytes;
 use gatehouse_core::model::integration::IntegrationType;
 use gatehouse_core::model::route::AuthorizationType;
-use gatehouse_core::model::{time, Api, Scope, Stage};
-use gatehouse_core::store::{self, Kind, SharedStore, StoreError};
+use gatehouse_core::model::{time, Scope};
+use gatehouse_core::store::SharedStore;
 use gatehouse_core::token_bucket::LocalBuckets;
 use http::{HeaderValue, Response};
 use http_body_util::Full;
@@ -76,17 +82,6 @@ pub struct Config {
 /// How long a resolved API and stage is reused when other processes may change them.
 pub const SHARED_STORE_REUSE: Duration = Duration::from_secs(1);
 
-/// An API and the stage a first path segment selects, as read from the store.
-#[derive(Clone)]
-struct Resolved {
-    account: String,
-    disabled: bool,
-    stage: Arc<Stage>,
-    named: bool,
-    generation: u64,
-    at: Instant,
-}
-
 /// The data plane.
 pub struct DataPlane {
     store: SharedStore,
@@ -116,21 +111,6 @@ fn apigw_request_id() -> String {
     STANDARD.encode(bytes)
 }
 
-/// A raw path's first segment (`/prod/pets` → `prod`).
-fn first_segment(path: &str) -> &str {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    trimmed.split('/').next().unwrap_or("")
-}
-
-/// A raw path after its first segment (`/prod/pets` → `/pets`, `/prod` → `/`).
-fn stage_rest(path: &str) -> &str {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    match trimmed.find('/') {
-        Some(i) => &trimmed[i..],
-        None => "/",
-    }
-}
-
 /// Where serving stopped early: the gateway's answer, why, and a `www-authenticate` value.
 struct Refusal {
     error: GatewayError,
@@ -146,31 +126,12 @@ fn refuse(error: GatewayError, why: impl Into<String>) -> Refusal {
     }
 }
 
-/// What a route's authorizer let through.
-enum Authorized {
-    /// A verified JWT.
-    Jwt(jwt::Verified),
-    /// A Lambda authorizer's context (and principal, for IAM policy answers).
-    Lambda(serde_json::Value, Option<String>),
-}
-
-/// (account, apiId, authorizerId, identity values) → (expiry, decision).
-type DecisionCache = HashMap<String, (Instant, lambda_authorizer::Decision)>;
-
 /// What serving learnt about the stage that applies whatever the answer: its access-log
 /// format and the deployment's CORS configuration.
 #[derive(Default)]
 struct StageFacts {
     log_format: Option<String>,
     cors: Option<gatehouse_core::model::api::Cors>,
-}
-
-/// The stage serving a request and the path it serves.
-struct Selected {
-    stage: Arc<Stage>,
-    path: String,
-    /// Whether the first path segment named the stage.
-    named: bool,
 }
 
 impl DataPlane {
@@ -251,140 +212,6 @@ impl DataPlane {
             self.logs.write(&region, &facts, line);
         }
         resp
-    }
-
-    /// The account that holds API `api_id` in `region` (an API never changes account, so a
-    /// found owner is kept; a deleted API is then not found when it is read).
-    async fn account_of(&self, region: &str, api_id: &str) -> Result<String, Refusal> {
-        let key = (region.to_string(), api_id.to_string());
-        if let Some(hit) = self.owners.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return Ok(hit);
-        }
-        let account = self
-            .store
-            .find_root(region, Kind::Api, api_id)
-            .await
-            .map_err(|e| refuse(GatewayError::Internal, e.to_string()))?
-            .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
-        if let Ok(mut m) = self.owners.lock() {
-            if m.len() >= 100_000 {
-                m.clear();
-            }
-            m.insert(key, account.clone());
-        }
-        Ok(account)
-    }
-
-    /// The API's owner, whether its default endpoint is disabled, and the stage `path`
-    /// selects: reused from an earlier request while nothing changed (see
-    /// [`Config::changes`]), else read from the store.
-    async fn resolve(
-        &self,
-        target: &Target,
-        region: &str,
-        path: &str,
-    ) -> Result<Resolved, Refusal> {
-        use std::sync::atomic::Ordering;
-        let generation = self.config.changes.load(Ordering::Acquire);
-        let key = (
-            region.to_string(),
-            target.api_id.clone(),
-            first_segment(path).to_string(),
-        );
-        if let Some(hit) = self.resolved.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
-            if hit.generation == generation && fresh {
-                return Ok(hit);
-            }
-        }
-        let account = self.account_of(region, &target.api_id).await?;
-        let scope = Scope::new(account.clone(), region);
-        let api: Api = self
-            .store
-            .root(&scope, &target.api_id)
-            .await
-            .map_err(|_| refuse(GatewayError::NotFound, ""))?;
-        let selected = self.select_stage(&scope, &api.api_id, path).await?;
-        let resolved = Resolved {
-            account,
-            disabled: api.disable_execute_api_endpoint,
-            named: selected.named,
-            stage: selected.stage,
-            generation,
-            at: Instant::now(),
-        };
-        if let Ok(mut m) = self.resolved.lock() {
-            if m.len() >= 100_000 {
-                m.clear();
-            }
-            m.insert(key, resolved.clone());
-        }
-        Ok(resolved)
-    }
-
-    /// The stage for the request's first path segment, else `$default`.
-    async fn select_stage(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        path: &str,
-    ) -> Result<Selected, Refusal> {
-        let (first, rest) = (first_segment(path), stage_rest(path));
-        let first = percent_encoding::percent_decode_str(first).decode_utf8_lossy();
-        if !first.is_empty() && first != "$default" {
-            match store::get::<Stage>(self.store.as_ref(), scope, api_id, &first).await {
-                Ok(stage) => {
-                    return Ok(Selected {
-                        stage: Arc::new(stage),
-                        path: rest.to_string(),
-                        named: true,
-                    })
-                }
-                Err(StoreError::NotFound(_)) => {}
-                Err(e) => return Err(refuse(GatewayError::Internal, e.to_string())),
-            }
-        }
-        match store::get::<Stage>(self.store.as_ref(), scope, api_id, "$default").await {
-            Ok(stage) => Ok(Selected {
-                stage: Arc::new(stage),
-                path: path.to_string(),
-                named: false,
-            }),
-            Err(StoreError::NotFound(_)) => Err(refuse(GatewayError::NotFound, "")),
-            Err(e) => Err(refuse(GatewayError::Internal, e.to_string())),
-        }
-    }
-
-    /// The compiled routes of a deployment (compiled once, then kept).
-    async fn router(
-        &self,
-        scope: &Scope,
-        api_id: &str,
-        deployment: &str,
-    ) -> Result<Arc<Router>, Refusal> {
-        let key = (
-            scope.account.clone(),
-            scope.region.clone(),
-            api_id.to_string(),
-            deployment.to_string(),
-        );
-        if let Some(hit) = self.routers.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return Ok(hit);
-        }
-        let snapshot = store::get_snapshot(self.store.as_ref(), scope, api_id, deployment)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound(_) => refuse(GatewayError::NotFound, ""),
-                other => refuse(GatewayError::Internal, other.to_string()),
-            })?;
-        let router = Arc::new(Router::compile(&snapshot));
-        if let Ok(mut m) = self.routers.lock() {
-            if m.len() >= ROUTER_CACHE {
-                m.clear();
-            }
-            m.insert(key, router.clone());
-        }
-        Ok(router)
     }
 
     async fn answer(
@@ -641,63 +468,6 @@ impl DataPlane {
         Ok(resp)
     }
 
-    /// Verifies the JWT of a request to a route with a JWT authorizer; its claims go to the
-    /// access log's `$context.authorizer.claims.*`.
-    async fn verify_jwt(
-        &self,
-        matched: &router::Matched<'_>,
-        incoming: &Incoming,
-        facts: &mut Facts,
-    ) -> Result<jwt::Verified, Refusal> {
-        let authorizer = matched.route.authorizer.as_ref().ok_or_else(|| {
-            refuse(
-                GatewayError::Internal,
-                "the route's authorizer is not in the deployment",
-            )
-        })?;
-        let jwt_config = authorizer.jwt_configuration.as_ref().ok_or_else(|| {
-            refuse(
-                GatewayError::Internal,
-                "the JWT authorizer has no configuration",
-            )
-        })?;
-        let config = jwt::Config {
-            issuer: jwt_config.issuer.as_deref().unwrap_or(""),
-            audience: jwt_config.audience.as_deref().unwrap_or_default(),
-            identity_source: authorizer
-                .identity_source
-                .as_ref()
-                .and_then(|s| s.first())
-                .map_or("$request.header.Authorization", String::as_str),
-            scopes: matched
-                .route
-                .route
-                .authorization_scopes
-                .as_deref()
-                .unwrap_or_default(),
-        };
-        match self.keys.verify(&self.client, &config, incoming).await {
-            Ok(v) => {
-                facts.authorizer = v
-                    .claims
-                    .iter()
-                    .map(|(k, c)| (format!("claims.{k}"), jwt::claim_text(c)))
-                    .collect();
-                Ok(v)
-            }
-            Err(jwt::Refused::Unauthorized(challenge)) => Err(Refusal {
-                error: GatewayError::Unauthorized,
-                why: String::new(),
-                challenge: Some(challenge),
-            }),
-            Err(jwt::Refused::Forbidden(challenge)) => Err(Refusal {
-                error: GatewayError::Forbidden,
-                why: String::new(),
-                challenge: Some(challenge),
-            }),
-        }
-    }
-
     /// Calls the function `uri` names through the Lambda Invoke API: the Invoke API's
     /// status, whether the function failed (`X-Amz-Function-Error`), and its output.
     async fn invoke(
@@ -752,147 +522,5 @@ impl DataPlane {
         }
         let failed = resp.headers().contains_key("x-amz-function-error");
         Ok((resp.status().as_u16(), failed, resp.into_body()))
-    }
-
-    /// Runs a route's Lambda REQUEST authorizer (or reuses its cached decision).
-    async fn authorize_lambda(
-        &self,
-        region: &str,
-        matched: &router::Matched<'_>,
-        path: &str,
-        stage: &Stage,
-        incoming: &Incoming,
-        facts: &mut Facts,
-    ) -> Result<Authorized, Refusal> {
-        use lambda_authorizer::Decision;
-        let authorizer = matched.route.authorizer.as_ref().ok_or_else(|| {
-            refuse(
-                GatewayError::Internal,
-                "the route's authorizer is not in the deployment",
-            )
-        })?;
-        let sources = authorizer.identity_source.clone().unwrap_or_default();
-        let identity =
-            lambda_authorizer::identity(&sources, incoming, facts, &stage.stage_variables)
-                .ok_or_else(|| {
-                    refuse(GatewayError::Unauthorized, "an identity source is missing")
-                })?;
-        let ttl = authorizer.authorizer_result_ttl_in_seconds.unwrap_or(0);
-        let cache_key = (ttl > 0 && !sources.is_empty()).then(|| {
-            format!(
-                "{}|{}|{}|{}",
-                facts.account_id,
-                facts.api_id,
-                authorizer.authorizer_id,
-                identity.join("\u{1f}")
-            )
-        });
-        let cached = cache_key.as_ref().and_then(|k| {
-            let cache = self.decisions.lock().ok()?;
-            cache
-                .get(k)
-                .filter(|(expiry, _)| *expiry > Instant::now())
-                .map(|(_, d)| d.clone())
-        });
-        let decision = match cached {
-            Some(d) => d,
-            None => {
-                let d = self
-                    .run_lambda_authorizer(region, matched, path, stage, incoming, facts, &identity)
-                    .await?;
-                if let (Some(k), Ok(mut cache)) = (cache_key, self.decisions.lock()) {
-                    if cache.len() > 10_000 {
-                        cache.clear();
-                    }
-                    let expiry = Instant::now() + Duration::from_secs(ttl.max(0) as u64);
-                    cache.insert(k, (expiry, d.clone()));
-                }
-                d
-            }
-        };
-        match decision {
-            Decision::Deny => Err(refuse(
-                GatewayError::Forbidden,
-                "the authorizer denied the request",
-            )),
-            Decision::Allow(context, principal) => {
-                facts.authorizer = context
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| (k.clone(), jwt::claim_text(v)))
-                    .chain(
-                        principal
-                            .iter()
-                            .map(|p| ("principalId".to_string(), p.clone())),
-                    )
-                    .collect();
-                Ok(Authorized::Lambda(context, principal))
-            }
-        }
-    }
-
-    /// Calls a Lambda REQUEST authorizer and reads its decision.
-    #[allow(clippy::too_many_arguments)]
-    async fn run_lambda_authorizer(
-        &self,
-        region: &str,
-        matched: &router::Matched<'_>,
-        path: &str,
-        stage: &Stage,
-        incoming: &Incoming,
-        facts: &Facts,
-        identity: &[String],
-    ) -> Result<lambda_authorizer::Decision, Refusal> {
-        let Some(authorizer) = matched.route.authorizer.as_ref() else {
-            return Err(refuse(GatewayError::Internal, "no authorizer"));
-        };
-        let version = authorizer
-            .authorizer_payload_format_version
-            .clone()
-            .unwrap_or_else(|| "2.0".into());
-        let arn = lambda_authorizer::route_arn(region, facts, &incoming.method, path);
-        let input = lambda::EventInput {
-            incoming,
-            facts,
-            template: &matched.route.template,
-            params: &matched.params,
-            stage_variables: &stage.stage_variables,
-            authorizer: None,
-        };
-        let event = lambda_authorizer::event(&version, &input, identity, &arn);
-        let uri = http_proxy::substitute_stage_variables(
-            authorizer.authorizer_uri.as_deref().unwrap_or(""),
-            &stage.stage_variables,
-        );
-        let (_, failed, output) = self
-            .invoke(&uri, &event, Duration::from_secs(10))
-            .await
-            .map_err(|e| match e {
-                CallError::Timeout => refuse(GatewayError::Internal, "the authorizer timed out"),
-                CallError::Failed(why) => refuse(GatewayError::Internal, why),
-            })?;
-        let output: serde_json::Value = serde_json::from_slice(&output).map_err(|_| {
-            refuse(
-                GatewayError::Internal,
-                "the authorizer's answer is not JSON",
-            )
-        })?;
-        if failed {
-            // A function that fails with "Unauthorized" refuses the caller.
-            let unauthorized =
-                output.get("errorMessage").and_then(|m| m.as_str()) == Some("Unauthorized");
-            return Err(if unauthorized {
-                refuse(
-                    GatewayError::Unauthorized,
-                    "the authorizer refused the caller",
-                )
-            } else {
-                refuse(GatewayError::Internal, "the authorizer function failed")
-            });
-        }
-        let simple = version == "2.0" && authorizer.enable_simple_responses == Some(true);
-        lambda_authorizer::decide(&output, simple, &arn)
-            .map_err(|why| refuse(GatewayError::Internal, why))
     }
 }

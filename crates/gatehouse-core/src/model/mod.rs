@@ -11,6 +11,7 @@ pub mod integration;
 pub mod quick;
 pub mod responses;
 pub mod route;
+pub mod routing_rule;
 pub mod stage;
 pub mod tags;
 pub mod time;

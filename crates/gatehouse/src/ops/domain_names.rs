@@ -6,8 +6,9 @@ use gatehouse_core::compat::Rule;
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::domain_name::{
     check_mapping_key, ApiMapping, ApiMappingInput, DomainName, DomainNameInput, DomainNameTree,
-    RoutingRule, RoutingRuleInput, DOMAIN_EXISTS,
+    DOMAIN_EXISTS,
 };
+use gatehouse_core::model::routing_rule::{RoutingRule, RoutingRuleInput};
 use gatehouse_core::model::{ids, time, Stage};
 use gatehouse_core::store::{Kind, StoreError, Tree};
 

@@ -24,9 +24,10 @@ use gatehouse_core::error::ApiResult;
 use gatehouse_core::model::api_model::Model;
 use gatehouse_core::model::authorizer::Authorizer;
 use gatehouse_core::model::deployment::Deployment;
-use gatehouse_core::model::domain_name::{ApiMapping, DomainName, RoutingRule};
+use gatehouse_core::model::domain_name::{ApiMapping, DomainName};
 use gatehouse_core::model::integration::Integration;
 use gatehouse_core::model::route::Route;
+use gatehouse_core::model::routing_rule::RoutingRule;
 use gatehouse_core::model::vpc_link::VpcLink;
 use gatehouse_core::model::Stage;
 

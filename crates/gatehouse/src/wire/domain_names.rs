@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use gatehouse_core::model::domain_name::{
-    ApiMapping, DomainName, DomainNameConfiguration, MutualTlsAuthentication, RoutingRule,
+    ApiMapping, DomainName, DomainNameConfiguration, MutualTlsAuthentication,
 };
+use gatehouse_core::model::routing_rule::RoutingRule;
 use serde::Serialize;
 
 use super::ToWire;

@@ -8,9 +8,9 @@ use super::seed_api;
 use crate::compat::Profile;
 use crate::error::ApiError;
 use crate::model::domain_name::{
-    ApiMapping, DomainName, DomainNameConfiguration, DomainNameInput, DomainNameTree, InvokeApi,
-    RoutingRule, RoutingRuleAction, RoutingRuleInput,
+    ApiMapping, DomainName, DomainNameConfiguration, DomainNameInput, DomainNameTree,
 };
+use crate::model::routing_rule::{InvokeApi, RoutingRule, RoutingRuleAction, RoutingRuleInput};
 use crate::model::vpc_link::{VpcLink, VpcLinkInput, VpcLinkTree};
 use crate::model::{Scope, Stage};
 

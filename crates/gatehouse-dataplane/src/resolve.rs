@@ -1,0 +1,183 @@
+//! What a request resolves to before routing: the API's owner (looked up once), the API and
+//! the stage its first path segment selects (reused while nothing changed, see
+//! [`crate::Config::changes`]), and the deployment's compiled routes (once per deployment).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use gatehouse_core::model::{Api, Scope, Stage};
+use gatehouse_core::store::{self, Kind, StoreError};
+
+use crate::gateway::GatewayError;
+use crate::router::Router;
+use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE};
+
+/// An API and the stage a first path segment selects, as read from the store.
+#[derive(Clone)]
+pub(crate) struct Resolved {
+    pub(crate) account: String,
+    pub(crate) disabled: bool,
+    pub(crate) stage: Arc<Stage>,
+    pub(crate) named: bool,
+    pub(crate) generation: u64,
+    pub(crate) at: Instant,
+}
+
+/// A raw path's first segment (`/prod/pets` → `prod`).
+pub(crate) fn first_segment(path: &str) -> &str {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    trimmed.split('/').next().unwrap_or("")
+}
+
+/// A raw path after its first segment (`/prod/pets` → `/pets`, `/prod` → `/`).
+pub(crate) fn stage_rest(path: &str) -> &str {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    match trimmed.find('/') {
+        Some(i) => &trimmed[i..],
+        None => "/",
+    }
+}
+
+/// The stage serving a request and the path it serves.
+pub(crate) struct Selected {
+    pub(crate) stage: Arc<Stage>,
+    pub(crate) path: String,
+    /// Whether the first path segment named the stage.
+    pub(crate) named: bool,
+}
+
+impl DataPlane {
+    /// The account that holds API `api_id` in `region` (an API never changes account, so a
+    /// found owner is kept; a deleted API is then not found when it is read).
+    pub(crate) async fn account_of(&self, region: &str, api_id: &str) -> Result<String, Refusal> {
+        let key = (region.to_string(), api_id.to_string());
+        if let Some(hit) = self.owners.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let account = self
+            .store
+            .find_root(region, Kind::Api, api_id)
+            .await
+            .map_err(|e| refuse(GatewayError::Internal, e.to_string()))?
+            .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
+        if let Ok(mut m) = self.owners.lock() {
+            if m.len() >= 100_000 {
+                m.clear();
+            }
+            m.insert(key, account.clone());
+        }
+        Ok(account)
+    }
+
+    /// The API's owner, whether its default endpoint is disabled, and the stage `path`
+    /// selects: reused from an earlier request while nothing changed (see
+    /// [`Config::changes`]), else read from the store.
+    pub(crate) async fn resolve(
+        &self,
+        target: &Target,
+        region: &str,
+        path: &str,
+    ) -> Result<Resolved, Refusal> {
+        use std::sync::atomic::Ordering;
+        let generation = self.config.changes.load(Ordering::Acquire);
+        let key = (
+            region.to_string(),
+            target.api_id.clone(),
+            first_segment(path).to_string(),
+        );
+        if let Some(hit) = self.resolved.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
+            if hit.generation == generation && fresh {
+                return Ok(hit);
+            }
+        }
+        let account = self.account_of(region, &target.api_id).await?;
+        let scope = Scope::new(account.clone(), region);
+        let api: Api = self
+            .store
+            .root(&scope, &target.api_id)
+            .await
+            .map_err(|_| refuse(GatewayError::NotFound, ""))?;
+        let selected = self.select_stage(&scope, &api.api_id, path).await?;
+        let resolved = Resolved {
+            account,
+            disabled: api.disable_execute_api_endpoint,
+            named: selected.named,
+            stage: selected.stage,
+            generation,
+            at: Instant::now(),
+        };
+        if let Ok(mut m) = self.resolved.lock() {
+            if m.len() >= 100_000 {
+                m.clear();
+            }
+            m.insert(key, resolved.clone());
+        }
+        Ok(resolved)
+    }
+
+    /// The stage for the request's first path segment, else `$default`.
+    pub(crate) async fn select_stage(
+        &self,
+        scope: &Scope,
+        api_id: &str,
+        path: &str,
+    ) -> Result<Selected, Refusal> {
+        let (first, rest) = (first_segment(path), stage_rest(path));
+        let first = percent_encoding::percent_decode_str(first).decode_utf8_lossy();
+        if !first.is_empty() && first != "$default" {
+            match store::get::<Stage>(self.store.as_ref(), scope, api_id, &first).await {
+                Ok(stage) => {
+                    return Ok(Selected {
+                        stage: Arc::new(stage),
+                        path: rest.to_string(),
+                        named: true,
+                    })
+                }
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(refuse(GatewayError::Internal, e.to_string())),
+            }
+        }
+        match store::get::<Stage>(self.store.as_ref(), scope, api_id, "$default").await {
+            Ok(stage) => Ok(Selected {
+                stage: Arc::new(stage),
+                path: path.to_string(),
+                named: false,
+            }),
+            Err(StoreError::NotFound(_)) => Err(refuse(GatewayError::NotFound, "")),
+            Err(e) => Err(refuse(GatewayError::Internal, e.to_string())),
+        }
+    }
+
+    /// The compiled routes of a deployment (compiled once, then kept).
+    pub(crate) async fn router(
+        &self,
+        scope: &Scope,
+        api_id: &str,
+        deployment: &str,
+    ) -> Result<Arc<Router>, Refusal> {
+        let key = (
+            scope.account.clone(),
+            scope.region.clone(),
+            api_id.to_string(),
+            deployment.to_string(),
+        );
+        if let Some(hit) = self.routers.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let snapshot = store::get_snapshot(self.store.as_ref(), scope, api_id, deployment)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(_) => refuse(GatewayError::NotFound, ""),
+                other => refuse(GatewayError::Internal, other.to_string()),
+            })?;
+        let router = Arc::new(Router::compile(&snapshot));
+        if let Ok(mut m) = self.routers.lock() {
+            if m.len() >= ROUTER_CACHE {
+                m.clear();
+            }
+            m.insert(key, router.clone());
+        }
+        Ok(router)
+    }
+}
