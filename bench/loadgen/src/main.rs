@@ -436,14 +436,17 @@ async fn run(
 ) {
     let stop = Arc::new(AtomicBool::new(false));
     let results = Arc::new(Mutex::new((Histogram::<u64>::new(3).unwrap(), 0u64, 0u64)));
+    // The first failed answer, so a run that fails says why.
+    let first_error = Arc::new(Mutex::new(None::<String>));
     let mut tasks = Vec::new();
     let started = Instant::now();
     for c in 0..connections {
-        let (host, signer, stop, results) = (
+        let (host, signer, stop, results, first_error) = (
             host.to_string(),
             signer.clone(),
             stop.clone(),
             results.clone(),
+            first_error.clone(),
         );
         let (op, ids, stage) = (op.to_string(), ids.clone(), stage.to_string());
         let spread = ids.len() > 1;
@@ -539,12 +542,16 @@ async fn run(
                     }
                     (other, _) => panic!("unknown op {other}"),
                 };
-                let _ = body;
                 let us = t.elapsed().as_micros() as u64;
                 hist.record(us.max(1)).ok();
                 n += 1;
                 if !(200..300).contains(&status) {
                     errors += 1;
+                    let mut first = first_error.lock().unwrap();
+                    if first.is_none() {
+                        let text = String::from_utf8_lossy(&body);
+                        *first = Some(format!("{status} {}", &text[..text.len().min(200)]));
+                    }
                 }
             }
             let mut r = results.lock().unwrap();
@@ -571,6 +578,7 @@ async fn run(
             "rps": r.1 as f64 / elapsed,
             "p50_ms": r.0.value_at_quantile(0.5) as f64 / 1000.0,
             "p99_ms": r.0.value_at_quantile(0.99) as f64 / 1000.0,
+            "first_error": *first_error.lock().unwrap(),
         })
     );
 }

@@ -51,8 +51,8 @@ impl Bucket {
 /// Buckets kept in this process.
 #[derive(Debug, Default)]
 pub struct LocalBuckets {
-    /// (owner, bucket name) → bucket.
-    buckets: Mutex<HashMap<(String, &'static str), Bucket>>,
+    /// owner → (bucket name, bucket); an owner's key is allocated once, at first use.
+    buckets: Mutex<HashMap<String, Vec<(&'static str, Bucket)>>>,
 }
 
 impl LocalBuckets {
@@ -66,23 +66,36 @@ impl LocalBuckets {
         let Ok(mut map) = self.buckets.lock() else {
             return true;
         };
-        let mut refilled: Vec<Bucket> = buckets
-            .iter()
-            .map(|spec| {
-                let mut b = *map.entry((owner.to_string(), spec.name)).or_insert(Bucket {
-                    tokens: spec.burst,
-                    at: now,
-                });
-                b.refill(spec.rate, spec.burst, now);
-                b
-            })
-            .collect();
-        let allowed = refilled.iter().all(|b| b.tokens >= 1.0);
-        for (spec, b) in buckets.iter().zip(refilled.iter_mut()) {
-            if allowed {
+        let held = match map.get_mut(owner) {
+            Some(held) => held,
+            None => map.entry(owner.to_string()).or_default(),
+        };
+        let mut allowed = true;
+        for spec in buckets {
+            let at = match held.iter().position(|(name, _)| *name == spec.name) {
+                Some(at) => at,
+                None => {
+                    held.push((
+                        spec.name,
+                        Bucket {
+                            tokens: spec.burst,
+                            at: now,
+                        },
+                    ));
+                    held.len() - 1
+                }
+            };
+            let b = &mut held[at].1;
+            b.refill(spec.rate, spec.burst, now);
+            allowed &= b.tokens >= 1.0;
+        }
+        if allowed {
+            for (_, b) in held
+                .iter_mut()
+                .filter(|(name, _)| buckets.iter().any(|s| s.name == *name))
+            {
                 b.tokens -= 1.0;
             }
-            map.insert((owner.to_string(), spec.name), *b);
         }
         allowed
     }

@@ -192,7 +192,11 @@ impl DataPlane {
             &stage.stage_variables,
         );
         let (_, failed, output) = self
-            .invoke(&uri, &event, Duration::from_secs(10))
+            .invoke(
+                &uri,
+                serde_json::to_vec(&event).unwrap_or_default(),
+                Duration::from_secs(10),
+            )
             .await
             .map_err(|e| match e {
                 CallError::Timeout => refuse(GatewayError::Internal, "the authorizer timed out"),

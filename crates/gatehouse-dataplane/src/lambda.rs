@@ -4,13 +4,14 @@
 //! interface emulator, `cargo lambda watch`, SAM's `start-lambda` and LocalStack serve), and
 //! the function's answer read by AWS's rules.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Response, StatusCode};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::context::{Facts, Incoming};
 
@@ -48,18 +49,6 @@ fn is_text(content_type: Option<&str>) -> bool {
         || ct == "application/javascript"
         || ct.ends_with("+json")
         || ct.ends_with("+xml")
-}
-
-fn body(incoming: &Incoming) -> (Option<String>, bool) {
-    if incoming.body.is_empty() {
-        return (None, false);
-    }
-    if is_text(incoming.header("content-type")) {
-        if let Ok(text) = std::str::from_utf8(&incoming.body) {
-            return (Some(text.to_string()), false);
-        }
-    }
-    (Some(STANDARD.encode(&incoming.body)), true)
 }
 
 /// Decoded query pairs, in order.
@@ -108,91 +97,220 @@ fn added_headers(incoming: &Incoming, facts: &Facts, groups: &mut BTreeMap<Strin
 
 /// An X-Ray trace id: `Root=1-{time hex}-{24 hex}`.
 fn trace_id(facts: &Facts) -> String {
+    use std::fmt::Write;
     let random: [u8; 12] = rand::random();
-    let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    format!("Root=1-{:08x}-{hex}", facts.time)
+    let mut id = format!("Root=1-{:08x}-", facts.time);
+    for b in random {
+        let _ = write!(id, "{b:02x}");
+    }
+    id
 }
 
 fn non_empty<T: serde::Serialize>(map: &BTreeMap<String, T>) -> Option<Value> {
     (!map.is_empty()).then(|| json!(map))
 }
 
+/// The 2.0 event's `headers`: each name once (lower case), its values joined by commas,
+/// with the headers API Gateway adds; sorted by name.
+fn headers_v2<'a>(inc: &'a Incoming, facts: &Facts) -> Vec<(&'a str, Cow<'a, str>)> {
+    let mut out: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(inc.headers.keys_len() + 4);
+    let mut forwarded_for = None;
+    let mut traced = false;
+    for name in inc.headers.keys() {
+        let name = name.as_str();
+        let mut values = inc
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let Some(first) = values.next() else { continue };
+        let joined = match values.next() {
+            None => Cow::Borrowed(first),
+            Some(second) => {
+                let mut all = format!("{first},{second}");
+                for v in values {
+                    all.push(',');
+                    all.push_str(v);
+                }
+                Cow::Owned(all)
+            }
+        };
+        match name {
+            "cookie" | "x-forwarded-port" | "x-forwarded-proto" => {}
+            "x-forwarded-for" => {
+                let all: Vec<&str> = inc
+                    .headers
+                    .get_all(name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                forwarded_for = Some(all.join(", "));
+            }
+            _ => {
+                traced |= name == "x-amzn-trace-id";
+                out.push((name, joined));
+            }
+        }
+    }
+    let forwarded_for = match forwarded_for {
+        Some(v) => Cow::Owned(format!("{v}, {}", inc.source_ip)),
+        None => Cow::Borrowed(inc.source_ip.as_str()),
+    };
+    out.push(("x-forwarded-for", forwarded_for));
+    out.push(("x-forwarded-port", Cow::Borrowed("443")));
+    out.push(("x-forwarded-proto", Cow::Borrowed("https")));
+    if !traced {
+        out.push(("x-amzn-trace-id", Cow::Owned(trace_id(facts))));
+    }
+    out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out
+}
+
+/// Pairs written as a JSON object, in their order.
+struct Object<'s, K, V>(&'s [(K, V)]);
+
+impl<K: AsRef<str>, V: serde::Serialize> serde::Serialize for Object<'_, K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k.as_ref(), v)?;
+        }
+        map.end()
+    }
+}
+
+/// The payload format 2.0 event: serialized with its members in the order AWS's
+/// documentation shows them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventV2<'a> {
+    version: &'static str,
+    route_key: &'a str,
+    raw_path: &'a str,
+    raw_query_string: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cookies: Vec<&'a str>,
+    #[serde(serialize_with = "as_object")]
+    headers: Vec<(&'a str, Cow<'a, str>)>,
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_object")]
+    query_string_parameters: Vec<(String, String)>,
+    request_context: RequestContextV2<'a>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty", serialize_with = "as_object")]
+    path_parameters: &'a [(String, String)],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Cow<'a, str>>,
+    is_base64_encoded: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    stage_variables: &'a BTreeMap<String, String>,
+}
+
+fn as_object<K: AsRef<str>, V: serde::Serialize, S: serde::Serializer>(
+    pairs: &[(K, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&Object(pairs), s)
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestContextV2<'a> {
+    account_id: &'a str,
+    api_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<&'a Value>,
+    domain_name: &'a str,
+    domain_prefix: &'a str,
+    http: HttpV2<'a>,
+    request_id: &'a str,
+    route_key: &'a str,
+    stage: &'a str,
+    time: String,
+    time_epoch: i64,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpV2<'a> {
+    method: &'a str,
+    path: &'a str,
+    protocol: &'a str,
+    source_ip: &'a str,
+    user_agent: &'a str,
+}
+
+/// The request body as the event carries it: text for textual content types (when it is
+/// UTF-8), else base64 (`isBase64Encoded`).
+fn event_body(incoming: &Incoming) -> (Option<Cow<'_, str>>, bool) {
+    if incoming.body.is_empty() {
+        return (None, false);
+    }
+    if is_text(incoming.header("content-type")) {
+        if let Ok(text) = std::str::from_utf8(&incoming.body) {
+            return (Some(Cow::Borrowed(text)), false);
+        }
+    }
+    (Some(Cow::Owned(STANDARD.encode(&incoming.body))), true)
+}
+
 /// The payload format 2.0 event.
-pub fn event_v2(input: &EventInput<'_>) -> Value {
+pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
     let inc = input.incoming;
     let facts = input.facts;
-    let mut groups = header_groups(inc);
-    let cookies: Vec<String> = groups
-        .remove("cookie")
-        .unwrap_or_default()
+    let cookies: Vec<&str> = inc
+        .headers
+        .get_all(http::header::COOKIE)
         .iter()
-        .flat_map(|c| c.split(';').map(|p| p.trim().to_string()))
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|c| c.split(';').map(str::trim))
         .filter(|p| !p.is_empty())
         .collect();
-    added_headers(inc, facts, &mut groups);
-    let headers: BTreeMap<String, String> =
-        groups.into_iter().map(|(k, v)| (k, v.join(","))).collect();
-    let mut query: BTreeMap<String, String> = BTreeMap::new();
+    // Repeated query parameters are joined by commas, in their order.
+    let mut query: Vec<(String, String)> = Vec::new();
     for (k, v) in query_pairs(inc.query.as_deref()) {
-        query
-            .entry(k)
-            .and_modify(|e| {
+        match query.iter_mut().find(|(name, _)| *name == k) {
+            Some((_, e)) => {
                 e.push(',');
                 e.push_str(&v);
-            })
-            .or_insert(v);
+            }
+            None => query.push((k, v)),
+        }
     }
-    let params: BTreeMap<String, String> = input.params.iter().cloned().collect();
-    let (body, base64) = body(inc);
-    let route_key = facts.route_key.clone().unwrap_or_default();
-    let mut request_context = json!({
-        "accountId": facts.account_id,
-        "apiId": facts.api_id,
-        "domainName": facts.domain_name,
-        "domainPrefix": facts.domain_prefix,
-        "http": {
-            "method": inc.method,
-            "path": inc.path,
-            "protocol": inc.protocol,
-            "sourceIp": inc.source_ip,
-            "userAgent": inc.user_agent(),
+    query.sort_by(|a, b| a.0.cmp(&b.0));
+    let (body, base64) = event_body(inc);
+    let route_key = facts.route_key.as_deref().unwrap_or_default();
+    EventV2 {
+        version: "2.0",
+        route_key,
+        raw_path: &inc.path,
+        raw_query_string: inc.query.as_deref().unwrap_or_default(),
+        cookies,
+        headers: headers_v2(inc, facts),
+        query_string_parameters: query,
+        request_context: RequestContextV2 {
+            account_id: &facts.account_id,
+            api_id: &facts.api_id,
+            authorizer: input.authorizer.as_ref(),
+            domain_name: &facts.domain_name,
+            domain_prefix: &facts.domain_prefix,
+            http: HttpV2 {
+                method: &inc.method,
+                path: &inc.path,
+                protocol: &inc.protocol,
+                source_ip: &inc.source_ip,
+                user_agent: inc.user_agent(),
+            },
+            request_id: &facts.request_id,
+            route_key,
+            stage: &facts.stage,
+            time: gatehouse_core::model::time::clf(facts.time),
+            time_epoch: facts.time_epoch_ms,
         },
-        "requestId": facts.request_id,
-        "routeKey": route_key,
-        "stage": facts.stage,
-        "time": gatehouse_core::model::time::clf(facts.time),
-        "timeEpoch": facts.time_epoch_ms,
-    });
-    if let (Some(a), Some(rc)) = (&input.authorizer, request_context.as_object_mut()) {
-        rc.insert("authorizer".into(), a.clone());
+        path_parameters: input.params,
+        body,
+        is_base64_encoded: base64,
+        stage_variables: input.stage_variables,
     }
-    let mut event = Map::new();
-    event.insert("version".into(), json!("2.0"));
-    event.insert("routeKey".into(), json!(route_key));
-    event.insert("rawPath".into(), json!(inc.path));
-    event.insert(
-        "rawQueryString".into(),
-        json!(inc.query.clone().unwrap_or_default()),
-    );
-    if !cookies.is_empty() {
-        event.insert("cookies".into(), json!(cookies));
-    }
-    event.insert("headers".into(), json!(headers));
-    if let Some(q) = non_empty(&query) {
-        event.insert("queryStringParameters".into(), q);
-    }
-    event.insert("requestContext".into(), request_context);
-    if let Some(p) = non_empty(&params) {
-        event.insert("pathParameters".into(), p);
-    }
-    if let Some(b) = body {
-        event.insert("body".into(), json!(b));
-    }
-    event.insert("isBase64Encoded".into(), json!(base64));
-    if let Some(s) = non_empty(input.stage_variables) {
-        event.insert("stageVariables".into(), s);
-    }
-    Value::Object(event)
 }
 
 /// The payload format 1.0 event (REST-compatible).
@@ -214,7 +332,7 @@ pub fn event_v1(input: &EventInput<'_>) -> Value {
         .filter_map(|(k, v)| v.last().map(|last| (k, last)))
         .collect();
     let params: BTreeMap<String, String> = input.params.iter().cloned().collect();
-    let (body, base64) = body(inc);
+    let (body, base64) = event_body(inc);
     let route_key = facts.route_key.clone().unwrap_or_default();
     let resource = if input.template.is_empty() {
         route_key.clone()

@@ -46,7 +46,7 @@ pub fn route_arn(region: &str, facts: &Facts, method: &str, path: &str) -> Strin
 /// The authorizer event for `version`.
 pub fn event(version: &str, input: &EventInput<'_>, identity: &[String], arn: &str) -> Value {
     if version == "2.0" {
-        let mut e = lambda::event_v2(input);
+        let mut e = serde_json::to_value(lambda::event_v2(input)).unwrap_or(Value::Null);
         if let Some(o) = e.as_object_mut() {
             o.remove("body");
             o.remove("isBase64Encoded");

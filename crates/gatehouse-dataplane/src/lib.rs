@@ -77,6 +77,9 @@ pub struct Config {
     pub changes: Arc<std::sync::atomic::AtomicU64>,
     /// Whether other processes write to the store (PostgreSQL).
     pub shared_store: bool,
+    /// The account-level limit on invoke requests per region (`--invoke-rate-limit`,
+    /// `--invoke-burst-limit`; AWS's default quota by default).
+    pub account_limits: throttle::Limits,
 }
 
 /// How long a resolved API and stage is reused when other processes may change them.
@@ -264,19 +267,27 @@ impl DataPlane {
             .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
         let route = &matched.route.route;
         facts.route_key = Some(route.route_key.clone());
-        let owner = format!(
-            "{}|{}|{}|{}|{}",
-            scope.account, scope.region, api_id, stage.stage_name, route.route_key
-        );
-        let limits = throttle::limits(&stage, &route.route_key);
-        let admitted = match self.store.shared_buckets() {
-            Some(shared) if throttle::configured(&stage, &route.route_key) => {
-                throttle::admit_shared(shared, &owner, limits)
-                    .await
-                    .map_err(|e| refuse(GatewayError::Internal, e.message))?
-            }
-            _ => throttle::admit(&self.buckets, &owner, limits),
-        };
+        // The account's limit for the region first, then the route's when the stage sets one.
+        let account = format!("{}|{}", scope.account, scope.region);
+        if !throttle::admit(&self.buckets, &account, self.config.account_limits) {
+            return Err(refuse(GatewayError::Throttled, "the account's limit"));
+        }
+        let admitted =
+            match throttle::route_limits(&stage, &route.route_key, self.config.account_limits) {
+                None => true,
+                Some(limits) => {
+                    let owner = format!(
+                        "{account}|{api_id}|{}|{}",
+                        stage.stage_name, route.route_key
+                    );
+                    match self.store.shared_buckets() {
+                        Some(shared) => throttle::admit_shared(shared, &owner, limits)
+                            .await
+                            .map_err(|e| refuse(GatewayError::Internal, e.message))?,
+                        None => throttle::admit(&self.buckets, &owner, limits),
+                    }
+                }
+            };
         if !admitted {
             return Err(refuse(GatewayError::Throttled, ""));
         }
@@ -324,12 +335,13 @@ impl DataPlane {
                     stage_variables: &stage.stage_variables,
                     response: None,
                 };
-                let (headers, path, query) = match integration
+                // Without parameter mapping the request's own headers, path and query go on
+                // as they are (not copied).
+                let mapped = integration
                     .request_parameters
                     .as_ref()
                     .filter(|p| !p.is_empty())
-                {
-                    Some(params) => {
+                    .map(|params| {
                         let m = mapping::request(params, &sources);
                         let q = http_proxy::encode_query(&m.query);
                         let path = match m.path {
@@ -337,11 +349,13 @@ impl DataPlane {
                             None => selected.path.clone(),
                         };
                         (m.headers, path, Some(q))
-                    }
+                    });
+                let (headers, path, query) = match &mapped {
+                    Some((h, p, q)) => (h, p.as_str(), q.as_deref()),
                     None => (
-                        incoming.headers.clone(),
-                        selected.path.clone(),
-                        incoming.query.clone(),
+                        &incoming.headers,
+                        selected.path.as_str(),
+                        incoming.query.as_deref(),
                     ),
                 };
                 let url = http_proxy::backend_url(
@@ -349,8 +363,8 @@ impl DataPlane {
                     &stage.stage_variables,
                     &matched.params,
                     matched.route.template.is_empty(),
-                    &path,
-                    query.as_deref(),
+                    path,
+                    query,
                 );
                 let method = match integration.integration_method.as_deref() {
                     Some(m) if m != "ANY" => m.to_string(),
@@ -361,7 +375,7 @@ impl DataPlane {
                     &url,
                     &method,
                     incoming,
-                    &headers,
+                    headers,
                     &facts.domain_name,
                     deadline,
                 )
@@ -433,12 +447,13 @@ impl DataPlane {
                     authorizer,
                 };
                 let event = if version == "2.0" {
-                    lambda::event_v2(&input)
+                    serde_json::to_vec(&lambda::event_v2(&input))
                 } else {
-                    lambda::event_v1(&input)
-                };
+                    serde_json::to_vec(&lambda::event_v1(&input))
+                }
+                .map_err(|_| refuse(GatewayError::Internal, "cannot encode the Lambda event"))?;
                 let uri = http_proxy::substitute_stage_variables(&uri, &stage.stage_variables);
-                self.invoke(&uri, &event, deadline)
+                self.invoke(&uri, event, deadline)
                     .await
                     .and_then(|(status, failed, output)| {
                         facts.integration_status = Some(status);
@@ -473,7 +488,7 @@ impl DataPlane {
     async fn invoke(
         &self,
         uri: &str,
-        event: &serde_json::Value,
+        event: Vec<u8>,
         deadline: Duration,
     ) -> Result<(u16, bool, Bytes), CallError> {
         let (name, qualifier) = lambda::function(uri);
@@ -495,9 +510,7 @@ impl DataPlane {
         if let Some(q) = qualifier {
             url = format!("{url}?Qualifier={q}");
         }
-        let body = serde_json::to_vec(event)
-            .map_err(|_| CallError::Failed("cannot encode the Lambda event".into()))?;
-        let mut req = http::Request::new(Full::new(Bytes::from(body)));
+        let mut req = http::Request::new(Full::new(Bytes::from(event)));
         *req.method_mut() = http::Method::POST;
         *req.uri_mut() = url
             .parse()

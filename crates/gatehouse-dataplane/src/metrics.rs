@@ -15,10 +15,14 @@ struct Counters {
     integrations: u64,
 }
 
-/// (apiId, stage, routeKey) → counters.
+/// apiId → stage → routeKey → counters (nested, so that counting an invocation allocates
+/// only the first time a series is seen).
+type Series = BTreeMap<String, BTreeMap<String, BTreeMap<String, Counters>>>;
+
+/// Invocation counters per API, stage and route.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, String), Counters>>,
+    series: Mutex<Series>,
 }
 
 fn escape(v: &str) -> String {
@@ -33,16 +37,25 @@ impl Metrics {
         let Ok(mut series) = self.series.lock() else {
             return;
         };
-        let key = (
-            facts.api_id.clone(),
-            if facts.stage.is_empty() {
-                "-".into()
-            } else {
-                facts.stage.clone()
-            },
-            facts.route_key.clone().unwrap_or_else(|| "-".into()),
-        );
-        let c = series.entry(key).or_default();
+        let stage = if facts.stage.is_empty() {
+            "-"
+        } else {
+            facts.stage.as_str()
+        };
+        let route = facts.route_key.as_deref().unwrap_or("-");
+        // Each level's key is copied only when the series is new.
+        let stages = match series.get_mut(facts.api_id.as_str()) {
+            Some(stages) => stages,
+            None => series.entry(facts.api_id.clone()).or_default(),
+        };
+        let routes = match stages.get_mut(stage) {
+            Some(routes) => routes,
+            None => stages.entry(stage.to_string()).or_default(),
+        };
+        let c = match routes.get_mut(route) {
+            Some(c) => c,
+            None => routes.entry(route.to_string()).or_default(),
+        };
         let class = usize::from(facts.status / 100).clamp(1, 5) - 1;
         c.by_class[class] += 1;
         c.latency_ms += facts.response_latency_ms;
@@ -55,9 +68,19 @@ impl Metrics {
     /// The metrics as Prometheus text.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let Ok(series) = self.series.lock() else {
+        let Ok(nested) = self.series.lock() else {
             return out;
         };
+        let series: Vec<((&String, &String, &String), &Counters)> = nested
+            .iter()
+            .flat_map(|(api, stages)| {
+                stages.iter().flat_map(move |(stage, routes)| {
+                    routes
+                        .iter()
+                        .map(move |(route, c)| ((api, stage, route), c))
+                })
+            })
+            .collect();
         out.push_str("# HELP gatehouse_invocations_total Invoke requests by API, stage, route and status class.\n# TYPE gatehouse_invocations_total counter\n");
         for ((api, stage, route), c) in series.iter() {
             for (i, n) in c.by_class.iter().enumerate().filter(|(_, n)| **n > 0) {

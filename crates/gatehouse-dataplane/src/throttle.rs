@@ -1,76 +1,100 @@
-//! Stage and route throttling: a token bucket per stage and route key, its rate and burst
-//! from the route's `routeSettings`, else the stage's `defaultRouteSettings`, else the
-//! account's default (10,000 requests a second, burst 5,000). A limit that is absent is not
-//! a limit of 0; a limit of 0 refuses every request, as on AWS.
+//! Throttling, in two layers as on AWS. Every invoke request takes a token from its
+//! account's bucket for the region (all APIs together; AWS's default quota is 10,000 requests
+//! a second with a burst of 5,000, adjustable like a quota increase), then, when the stage
+//! sets a limit for the route (its `routeSettings`, else its `defaultRouteSettings`), from
+//! that route's bucket. A limit that is absent is not a limit of 0; a limit of 0 refuses
+//! every request, as on AWS.
 //!
-//! When the store keeps shared buckets (PostgreSQL) and the stage sets a limit for the
-//! route, every replica takes from one bucket in the database, exactly (one transaction per
-//! request, refilled by the database's clock); the account default is kept per process.
+//! The account bucket is kept per process. When the store keeps shared buckets (PostgreSQL),
+//! a route's bucket is one bucket in the database for every replica, exact (one transaction
+//! per request, refilled by the database's clock).
 
 use gatehouse_core::model::stage::{RouteSettings, Stage};
 use gatehouse_core::token_bucket::{BucketSpec, LocalBuckets};
 
-/// AWS's default account-level rate (requests a second) per region.
-pub const ACCOUNT_RATE: f64 = 10_000.0;
-/// AWS's default account-level burst.
-pub const ACCOUNT_BURST: f64 = 5_000.0;
+/// A rate (requests a second) and a burst.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Requests a second, sustained.
+    pub rate: f64,
+    /// Requests at once.
+    pub burst: f64,
+}
 
-/// The (rate, burst) a request to `route_key` on `stage` is held to.
-pub fn limits(stage: &Stage, route_key: &str) -> (f64, f64) {
+impl Default for Limits {
+    /// AWS's default account-level quota per region: 10,000 a second, burst 5,000.
+    fn default() -> Self {
+        Limits {
+            rate: 10_000.0,
+            burst: 5_000.0,
+        }
+    }
+}
+
+/// The limits the stage sets for `route_key` (the route's settings, else the stage's
+/// defaults; a member neither sets is the account's), or `None` when it sets none.
+pub fn route_limits(stage: &Stage, route_key: &str, account: Limits) -> Option<Limits> {
     let route: Option<&RouteSettings> = stage.route_settings.get(route_key);
     let default = &stage.default_route_settings;
     let rate = route
         .and_then(|r| r.throttling_rate_limit)
-        .or(default.throttling_rate_limit)
-        .unwrap_or(ACCOUNT_RATE);
+        .or(default.throttling_rate_limit);
     let burst = route
         .and_then(|r| r.throttling_burst_limit)
         .or(default.throttling_burst_limit)
-        .map(f64::from)
-        .unwrap_or(ACCOUNT_BURST);
-    (rate, burst)
+        .map(f64::from);
+    if rate.is_none() && burst.is_none() {
+        return None;
+    }
+    Some(Limits {
+        rate: rate.unwrap_or(account.rate),
+        burst: burst.unwrap_or(account.burst),
+    })
 }
 
-/// Whether the stage sets a limit (rate or burst) for `route_key` at all.
-pub fn configured(stage: &Stage, route_key: &str) -> bool {
-    let set =
-        |r: &RouteSettings| r.throttling_rate_limit.is_some() || r.throttling_burst_limit.is_some();
-    stage.route_settings.get(route_key).is_some_and(set) || set(&stage.default_route_settings)
+fn spec(limits: Limits) -> [BucketSpec; 1] {
+    [BucketSpec {
+        name: "invoke",
+        rate: limits.rate,
+        burst: limits.burst,
+    }]
 }
 
 /// Takes a token from buckets shared by every replica; `false` means 429.
 pub async fn admit_shared(
     buckets: &dyn gatehouse_core::token_bucket::TokenBuckets,
     owner: &str,
-    (rate, burst): (f64, f64),
+    limits: Limits,
 ) -> gatehouse_core::error::ApiResult<bool> {
-    if rate <= 0.0 || burst <= 0.0 {
+    if limits.rate <= 0.0 || limits.burst <= 0.0 {
         return Ok(false);
     }
-    buckets
-        .take(
-            owner,
-            &[BucketSpec {
-                name: "route",
-                rate,
-                burst,
-            }],
-        )
-        .await
+    buckets.take(owner, &spec(limits)).await
 }
 
-/// Takes a token for a request; `false` means 429.
-pub fn admit(buckets: &LocalBuckets, owner: &str, (rate, burst): (f64, f64)) -> bool {
-    if rate <= 0.0 || burst <= 0.0 {
+/// Takes a token from `owner`'s bucket in this process; `false` means 429.
+pub fn admit(buckets: &LocalBuckets, owner: &str, limits: Limits) -> bool {
+    if limits.rate <= 0.0 || limits.burst <= 0.0 {
         return false;
     }
-    buckets.take_at(
-        owner,
-        &[BucketSpec {
-            name: "route",
-            rate,
-            burst,
-        }],
-        std::time::Instant::now(),
-    )
+    buckets.take_at(owner, &spec(limits), std::time::Instant::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_without_limits_leaves_only_the_account_limit() {
+        let mut stage: Stage = serde_json::from_value(serde_json::json!({
+            "stageName": "s", "created": 0, "lastUpdated": 0, "defaultRouteSettings": {}
+        }))
+        .unwrap();
+        assert_eq!(route_limits(&stage, "GET /x", Limits::default()), None);
+        stage.default_route_settings.throttling_burst_limit = Some(0);
+        let l = route_limits(&stage, "GET /x", Limits::default()).unwrap();
+        assert_eq!((l.rate, l.burst), (10_000.0, 0.0), "a burst of 0 refuses");
+        let buckets = LocalBuckets::new();
+        assert!(!admit(&buckets, "r", l));
+    }
 }

@@ -10,6 +10,11 @@ use gatehouse::settings::{file, LogFormat, Settings};
 use gatehouse::statefile;
 use tokio::net::TcpListener;
 
+// mimalloc: the data plane allocates many small, short-lived buffers per request, which
+// glibc's allocator serves measurably slower (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {

@@ -70,6 +70,10 @@ impl App {
                 iam: Some(auth.clone()),
                 changes: changes.clone(),
                 shared_store: settings.store.kind() == "postgres",
+                account_limits: gatehouse_dataplane::throttle::Limits {
+                    rate: settings.invoke_rate_limit,
+                    burst: settings.invoke_burst_limit,
+                },
             },
             AccessLogs::with_sink(checked.access_log),
         );

@@ -9,10 +9,12 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{sleep, Instant, Sleep};
 
 /// Wraps a connection and fails its reads once nothing was read or written for `idle`, so
-/// hyper closes connections that sit idle between requests.
+/// hyper closes connections that sit idle between requests. Activity only notes the time;
+/// the timer is moved when it fires early (not on every read and write).
 pub struct IdleTimeout<T> {
     inner: T,
     idle: Duration,
+    last: Instant,
     timer: Pin<Box<Sleep>>,
 }
 
@@ -22,12 +24,28 @@ impl<T> IdleTimeout<T> {
         IdleTimeout {
             inner,
             idle,
+            last: Instant::now(),
             timer: Box::pin(sleep(idle)),
         }
     }
 
     fn touch(&mut self) {
-        self.timer.as_mut().reset(Instant::now() + self.idle);
+        self.last = Instant::now();
+    }
+
+    /// Whether the connection has been idle for the whole timeout (else the timer is moved
+    /// to the new deadline and polled, so this task wakes then).
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let deadline = self.last + self.idle;
+            if deadline <= Instant::now() {
+                return true;
+            }
+            self.timer.as_mut().reset(deadline);
+        }
     }
 }
 
@@ -43,13 +61,11 @@ impl<T: AsyncRead + Unpin> AsyncRead for IdleTimeout<T> {
                 this.touch();
                 Poll::Ready(r)
             }
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "connection idle",
-                ))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending if this.expired(cx) => Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "connection idle",
+            ))),
+            Poll::Pending => Poll::Pending,
         }
     }
 }

@@ -29,7 +29,7 @@ pub fn load(path: &Path) -> Result<Settings, String> {
 pub fn check(path: &Path) -> Result<(), String> {
     let settings = load(path)?;
     let prefix = |e: String| format!("settings file {}: {e}", path.display());
-    settings.check().map_err(prefix)?;
+    settings.validate().map_err(prefix)?;
     if let Some(seed) = &settings.seed {
         let text = std::fs::read_to_string(seed)
             .map_err(|e| prefix(format!("seed: cannot read {}: {e}", seed.display())))?;

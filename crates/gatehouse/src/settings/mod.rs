@@ -221,6 +221,15 @@ settings! {
     #[arg(long, env = "GATEHOUSE_ACCESS_LOG")]
     access_log: Option<String>,
 
+    /// Account-level limit on invoke requests per second, per region, across all APIs
+    /// (AWS's default quota: 10,000). Raise it as one would ask AWS for a quota increase.
+    #[arg(long, env = "GATEHOUSE_INVOKE_RATE_LIMIT", default_value_t = 10_000.0)]
+    invoke_rate_limit: f64,
+
+    /// Account-level burst of invoke requests, per region (AWS's default quota: 5,000).
+    #[arg(long, env = "GATEHOUSE_INVOKE_BURST_LIMIT", default_value_t = 5_000.0)]
+    invoke_burst_limit: f64,
+
     /// Settings file (TOML; keys are the flags' names with `_` for `-`). Flags and
     /// `GATEHOUSE_*` variables override it.
     #[arg(long, env = "GATEHOUSE_CONFIG")]
@@ -300,10 +309,31 @@ impl Settings {
         }
     }
 
+    /// Checks the settings ([`Settings::validate`]) and opens what the server writes to (the
+    /// access-log file, created if missing): what the server runs with.
+    pub fn check(&self) -> Result<Checked, String> {
+        let mut checked = self.validate()?;
+        checked.access_log = match self.access_log.as_deref() {
+            None => None,
+            Some("-") => Some(gatehouse_dataplane::access_log::Sink::Stderr),
+            Some(path) => Some(gatehouse_dataplane::access_log::Sink::File(
+                std::sync::Mutex::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .map_err(|e| format!("--access-log {path}: {e}"))?,
+                ),
+            )),
+        };
+        Ok(checked)
+    }
+
     /// Checks settings that cannot work (strict mode without credentials, an unreadable
     /// credentials file, open mode on a non-loopback address without the explicit flag, bad
-    /// fault rules or limits) and returns what the server runs with.
-    pub fn check(&self) -> Result<Checked, String> {
+    /// fault rules or limits) without creating or changing anything (`config check`); the
+    /// access-log sink is left unopened.
+    pub fn validate(&self) -> Result<Checked, String> {
         parse_account(&self.default_account).map_err(|e| format!("--default-account: {e}"))?;
         if self.max_stages_per_api == 0 {
             return Err("--max-stages-per-api must be at least 1".into());
@@ -376,21 +406,28 @@ impl Settings {
                 ));
             }
         }
-        let access_log = match self.access_log.as_deref() {
-            None => None,
-            Some("-") => Some(gatehouse_dataplane::access_log::Sink::Stderr),
-            Some(path) => Some(gatehouse_dataplane::access_log::Sink::File(
-                std::sync::Mutex::new(
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)
-                        .map_err(|e| format!("--access-log {path}: {e}"))?,
-                ),
-            )),
-        };
+        if let Some(path) = self.access_log.as_deref().filter(|p| *p != "-") {
+            let path = std::path::Path::new(path);
+            let parent = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            if path.is_dir() || !parent.is_dir() {
+                return Err(format!(
+                    "--access-log {}: not a file in an existing directory",
+                    path.display()
+                ));
+            }
+        }
+        if !(self.invoke_rate_limit >= 0.0
+            && self.invoke_rate_limit.is_finite()
+            && self.invoke_burst_limit >= 0.0
+            && self.invoke_burst_limit.is_finite())
+        {
+            return Err("--invoke-rate-limit and --invoke-burst-limit must be numbers >= 0".into());
+        }
         Ok(Checked {
-            access_log,
+            access_log: None,
             mode,
             faults,
             throttle,

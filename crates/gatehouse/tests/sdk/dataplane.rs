@@ -340,6 +340,8 @@ async fn lambda_proxy_sends_payload_2_0_and_reads_the_answer() {
             ("content-type", "application/json"),
             ("cookie", "c1=x; c2=y"),
             ("x-multi", "1"),
+            ("x-multi", "2"),
+            ("x-forwarded-for", "10.0.0.1"),
         ],
         br#"{"n":1}"#,
     )
@@ -355,7 +357,16 @@ async fn lambda_proxy_sends_payload_2_0_and_reads_the_answer() {
     assert_eq!(event["queryStringParameters"]["a"], "1,2");
     assert_eq!(event["cookies"], serde_json::json!(["c1=x", "c2=y"]));
     assert!(event["headers"].get("cookie").is_none());
-    assert_eq!(event["headers"]["x-multi"], "1");
+    assert_eq!(
+        event["headers"]["x-multi"], "1,2",
+        "repeated headers are joined"
+    );
+    assert_eq!(event["headers"]["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
+    assert_eq!(event["headers"]["x-forwarded-proto"], "https");
+    assert!(event["headers"]["x-amzn-trace-id"]
+        .as_str()
+        .unwrap()
+        .starts_with("Root=1-"));
     assert_eq!(event["pathParameters"]["id"], "7");
     assert_eq!(event["stageVariables"]["color"], "blue");
     assert_eq!(event["body"], r#"{"n":1}"#);
