@@ -359,7 +359,8 @@ def main():
         data = json.loads((out / "benchmarks.json").read_text())
         write_report(data["results"], data["notes"], out, data.get("micro", ""),
                      data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
-                     data.get("dataplane"), data.get("dataplane_utc"))
+                     data.get("dataplane"), data.get("dataplane_utc"),
+                     data.get("dataplane_micro", ""))
         return
     d = args.duration
     results, notes = [], {"placement": dict(PLACEMENT)}
@@ -367,16 +368,18 @@ def main():
     if args.dataplane_only:
         with tempfile.TemporaryDirectory() as tmp:
             rows = dataplane(pathlib.Path(tmp), d)
-        print("\n".join(dataplane_table(rows)))
+        dp_micro = dataplane_micro()
+        print("\n".join(dataplane_table(rows, dp_micro)))
         path = out / "benchmarks.json"
         data = json.loads(path.read_text()) if path.exists() else None
         if data:
             data["dataplane"] = rows
             data["dataplane_utc"] = started
+            data["dataplane_micro"] = dp_micro
             path.write_text(json.dumps(data, indent=1))
             write_report(data["results"], data["notes"], out, data.get("micro", ""),
                          data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
-                         rows, started)
+                         rows, started, dp_micro)
         return
     if args.baseline_only:
         if not args.baseline:
@@ -483,11 +486,12 @@ def main():
 
     micro = subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro")],
                            check=True, capture_output=True, text=True).stdout
+    dp_micro = dataplane_micro()
     (out / "benchmarks.json").write_text(
         json.dumps({"results": results, "notes": notes, "micro": micro, "run_utc": started,
-                    "duration_s": d, "dataplane": dataplane_rows, "dataplane_utc": started},
-                   indent=1))
-    write_report(results, notes, out, micro, started, d, dataplane_rows, started)
+                    "duration_s": d, "dataplane": dataplane_rows, "dataplane_utc": started,
+                    "dataplane_micro": dp_micro}, indent=1))
+    write_report(results, notes, out, micro, started, d, dataplane_rows, started, dp_micro)
 
 
 def dataplane(work, d):
@@ -537,7 +541,46 @@ def dataplane(work, d):
     return out
 
 
-def dataplane_table(rows):
+def dataplane_micro():
+    """The data plane's micro-benchmarks (route matching, Lambda event, JWT verification):
+    gatehouse-micro's lines for them, as printed."""
+    out = []
+    for name in ("route", "lambda", "jwt"):
+        out.append(subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro"), name],
+                                  check=True, capture_output=True, text=True).stdout.rstrip())
+    return "\n".join(out)
+
+
+def micro_ns(text, name):
+    """Nanoseconds per operation of the micro-benchmark line that starts with `name`."""
+    for line in (text or "").splitlines():
+        if line.startswith(name):
+            return float(line.split()[-2])
+    return None
+
+
+def dataplane_plot(rows, out):
+    """docs/benchmarks-dataplane.png: throughput and server CPU per request of each proxy."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    labels = [f"{r['kind']}\n{r['server']}" for r in rows]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    colors = ["tab:blue" if r["server"] == "gatehouse" else "tab:gray" if r["server"] == "proxy-floor"
+              else "tab:green" for r in rows]
+    a.bar(labels, [r["rps"] for r in rows], color=colors)
+    a.set_ylabel("requests per second")
+    a.set_title("GET, 1 KB answer, 64 connections")
+    b.bar(labels, [r["cpu_us_per_req"] for r in rows], color=colors)
+    b.set_ylabel("server CPU µs per request")
+    b.set_title("CPU per request (lower is better)")
+    for ax in (a, b):
+        ax.tick_params(axis="x", labelsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "benchmarks-dataplane.png", dpi=100)
+
+
+def dataplane_table(rows, micro=""):
     """The data-plane figures and issue 15's targets, judged from them."""
     if not rows:
         return []
@@ -567,6 +610,21 @@ def dataplane_table(rows):
     if lam and lf:
         lines.append(f"| AWS_PROXY throughput ≥ 70% of the floor's | {lam['rps'] / lf['rps']:.0%} | "
                      f"{'yes' if lam['rps'] >= 0.7 * lf['rps'] else '**no**'} |")
+    r10, r1000 = micro_ns(micro, "route match: 10 routes"), micro_ns(micro, "route match: 1000 routes")
+    if r10 and r1000:
+        lines.append(f"| route matching: 1,000 routes within 10% of 10 routes | {r1000:,.0f} vs {r10:,.0f} ns "
+                     f"({r1000 / r10 - 1:+.0%}) | {'yes' if r1000 <= 1.1 * r10 else '**no**'} |")
+    seen, new = micro_ns(micro, "jwt: verify a token sent before"), micro_ns(micro, "jwt: verify a new token")
+    if seen and new:
+        lines.append(f"| JWT verification with cached keys ≤ 20 µs | a token sent before (the usual case: "
+                     f"signature checked once per key fetch) {seen / 1000:.1f} µs | "
+                     f"{'yes' if seen <= 20_000 else '**no**'} |")
+        lines.append(f"| (the same, a token never seen: RS256 signature checked) | {new / 1000:.1f} µs | "
+                     f"{'yes' if new <= 20_000 else '**no**'} |")
+    if micro:
+        lines += ["", "Micro-benchmarks of the data plane (`cargo run --release -p gatehouse-micro "
+                      "route|lambda|jwt`, same run):", "", "```", micro.rstrip(), "```"]
+    lines += ["", "![data-plane throughput and CPU](benchmarks-dataplane.png)"]
     return lines + [""]
 
 
@@ -626,7 +684,7 @@ def target_table(results, notes, pick):
 
 
 def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=None,
-                 dataplane_utc=None):
+                 dataplane_utc=None, dataplane_micro=""):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -756,7 +814,8 @@ def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=N
     if dataplane_rows:
         lines += ["", f"(Data-plane figures measured {dataplane_utc or run_utc} UTC with "
                       "`bench/run --dataplane-only`.)", ""]
-        lines += dataplane_table(dataplane_rows)
+        lines += dataplane_table(dataplane_rows, dataplane_micro)
+        dataplane_plot(dataplane_rows, out)
     analysis = ROOT / "bench" / "analysis.md"
     if analysis.exists():
         lines += ["", analysis.read_text()]

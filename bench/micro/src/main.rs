@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the hot pieces: SigV4 verification, Stage JSON encoding, store
 //! lookups, a whole signed GetStage through the request handler (no socket), and the data
-//! plane's route matching (10 and 1,000 routes) and Lambda event encoding and decoding.
+//! plane's route matching (10 and 1,000 routes), Lambda event encoding and decoding, and JWT
+//! verification with cached keys.
 //! `cargo run --release -p gatehouse-micro [FILTER]` prints nanoseconds per operation
 //! (median of 7 rounds); `bench/run` puts the figures into docs/benchmarks.md. Plain
 //! timing loops, no framework.
@@ -186,6 +187,118 @@ fn main() {
     }
     whole_request(&rt, &dir);
     dataplane();
+    jwt(&rt);
+}
+
+/// A JWT authorizer's verification with the issuer's keys cached: what a JWT route adds to
+/// a request (token decoding, the RS256 signature, the claim checks). The issuer is a local
+/// OpenID discovery document and JWKS (the test fixtures' key), fetched once.
+fn jwt(rt: &tokio::runtime::Runtime) {
+    use gatehouse_dataplane::client::HttpClient;
+    use gatehouse_dataplane::context::Incoming;
+    use gatehouse_dataplane::jwt::{self, Keys};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fixtures = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../crates/gatehouse/tests/fixtures"
+    );
+    let jwks = std::fs::read_to_string(format!("{fixtures}/jwt-test-jwks.json")).unwrap();
+    let pem = std::fs::read(format!("{fixtures}/jwt-test-key.pem")).unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let discovery = format!(r#"{{"issuer":"{issuer}","jwks_uri":"{issuer}/jwks"}}"#);
+    rt.spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let (discovery, jwks) = (discovery.clone(), jwks.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    let head = String::from_utf8_lossy(&buf[..n]);
+                    let body = if head.contains("openid-configuration") {
+                        &discovery
+                    } else {
+                        &jwks
+                    };
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if s.write_all(resp.as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let now = gatehouse_core::model::time::now();
+    let claims = serde_json::json!({
+        "iss": issuer, "aud": "bench", "sub": "u1", "scope": "read write",
+        "iat": now, "exp": now + 3600,
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("test-key-1".into());
+    let signing = jsonwebtoken::EncodingKey::from_rsa_pem(&pem).unwrap();
+    // A request carrying token number `n` (tokens differ by their `jti`).
+    let request = |n: usize| {
+        let mut claims = claims.clone();
+        claims["jti"] = serde_json::json!(n);
+        let token = jsonwebtoken::encode(&header, &claims, &signing).unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        );
+        Incoming {
+            method: "GET".into(),
+            path: "/items".into(),
+            uri_path: "/items".into(),
+            query: None,
+            headers,
+            body: Default::default(),
+            source_ip: "127.0.0.1".into(),
+            protocol: "HTTP/1.1".into(),
+        }
+    };
+    let incoming = request(0);
+    let audience = vec!["bench".to_string()];
+    let scopes = vec!["read".to_string()];
+    let config = jwt::Config {
+        issuer: &issuer,
+        audience: &audience,
+        identity_source: "$request.header.Authorization",
+        scopes: &scopes,
+    };
+    let (keys, client) = (Keys::default(), HttpClient::default());
+    // The first verification fetches the keys; every one after uses the cache.
+    rt.block_on(keys.verify(&client, &config, &incoming))
+        .expect("the benchmark token verifies");
+    time("jwt: verify a token sent before", 20_000, || {
+        black_box(
+            rt.block_on(keys.verify(&client, &config, black_box(&incoming)))
+                .ok(),
+        );
+    });
+    // Each request a token never seen: the RS256 signature is checked every time.
+    let scale: usize = std::env::var("MICRO_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let fresh: Vec<Incoming> = (1..=(300 * 8 / scale.max(1)).max(100))
+        .map(request)
+        .collect();
+    let mut next = fresh.iter().cycle();
+    time("jwt: verify a new token (RS256 signature)", 300, || {
+        let incoming = next.next().unwrap();
+        black_box(
+            rt.block_on(keys.verify(&client, &config, black_box(incoming)))
+                .ok(),
+        );
+    });
 }
 
 /// The data plane's pure pieces: route matching against 10 and 1,000 routes (the route tree

@@ -5,7 +5,7 @@
 //! `http://` work too (a local identity provider, a test's own issuer).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -56,7 +56,7 @@ pub struct Config<'a> {
 #[derive(Debug, Clone)]
 pub struct Verified {
     /// The token's claims.
-    pub claims: serde_json::Map<String, Value>,
+    pub claims: Arc<serde_json::Map<String, Value>>,
     /// Its scopes (`scope` split on spaces, or `scp`).
     pub scopes: Vec<String>,
 }
@@ -64,7 +64,28 @@ pub struct Verified {
 /// Keys per issuer.
 #[derive(Default)]
 pub struct Keys {
-    cache: Mutex<HashMap<String, (Instant, JwkSet)>>,
+    cache: Mutex<HashMap<String, Arc<IssuerKeys>>>,
+}
+
+/// One issuer's RSA keys, decoded once when fetched, by `kid`; and the tokens whose
+/// signatures they verified, with their claims (a client sends the same token until it
+/// expires: its signature is checked once per fetch of the keys; the time, issuer,
+/// audience and scope checks run on every request).
+struct IssuerKeys {
+    at: Instant,
+    keys: Vec<(String, DecodingKey)>,
+    verified: Mutex<HashMap<String, Arc<Claims>>>,
+}
+
+type Claims = serde_json::Map<String, Value>;
+
+/// Most verified tokens remembered per issuer; when full, the memory starts over.
+const VERIFIED_TOKENS: usize = 10_000;
+
+impl IssuerKeys {
+    fn find(&self, kid: &str) -> Option<&DecodingKey> {
+        self.keys.iter().find(|(k, _)| k == kid).map(|(_, key)| key)
+    }
 }
 
 /// The token the identity source names, `Bearer ` removed.
@@ -105,7 +126,7 @@ async fn fetch_json(client: &HttpClient, url: &str) -> Result<Value, String> {
 }
 
 impl Keys {
-    async fn fetch(&self, client: &HttpClient, issuer: &str) -> Result<JwkSet, String> {
+    async fn fetch(&self, client: &HttpClient, issuer: &str) -> Result<IssuerKeys, String> {
         let discovery = format!(
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
@@ -116,23 +137,44 @@ impl Keys {
             .and_then(Value::as_str)
             .ok_or_else(|| format!("{discovery} has no jwks_uri"))?;
         let jwks = fetch_json(client, jwks_uri).await?;
-        serde_json::from_value(jwks).map_err(|_| format!("{jwks_uri} is not a JWKS"))
+        let set: JwkSet =
+            serde_json::from_value(jwks).map_err(|_| format!("{jwks_uri} is not a JWKS"))?;
+        // Keys that are not RSA keys, or have no kid, can never verify a token here.
+        let keys = set
+            .keys
+            .iter()
+            .filter_map(|jwk| {
+                let kid = jwk.common.key_id.clone()?;
+                let key = DecodingKey::from_jwk(jwk).ok()?;
+                Some((kid, key))
+            })
+            .collect();
+        Ok(IssuerKeys {
+            at: Instant::now(),
+            keys,
+            verified: Mutex::default(),
+        })
     }
 
     /// The issuer's keys; fetched when missing, stale, or (at most every few seconds) when
     /// `kid` is not among them.
-    async fn keys(&self, client: &HttpClient, issuer: &str, kid: &str) -> Result<JwkSet, String> {
+    async fn keys(
+        &self,
+        client: &HttpClient,
+        issuer: &str,
+        kid: &str,
+    ) -> Result<Arc<IssuerKeys>, String> {
         let cached = self.cache.lock().ok().and_then(|c| c.get(issuer).cloned());
-        if let Some((at, set)) = &cached {
-            let fresh = at.elapsed() < KEYS_TTL;
+        if let Some(set) = cached {
+            let fresh = set.at.elapsed() < KEYS_TTL;
             let knows = set.find(kid).is_some();
-            if fresh && (knows || at.elapsed() < REFETCH_AFTER) {
-                return Ok(set.clone());
+            if fresh && (knows || set.at.elapsed() < REFETCH_AFTER) {
+                return Ok(set);
             }
         }
-        let set = self.fetch(client, issuer).await?;
+        let set = Arc::new(self.fetch(client, issuer).await?);
         if let Ok(mut c) = self.cache.lock() {
-            c.insert(issuer.to_string(), (Instant::now(), set.clone()));
+            c.insert(issuer.to_string(), set.clone());
         }
         Ok(set)
     }
@@ -147,6 +189,33 @@ impl Keys {
         let query = query_pairs(incoming.query.as_deref());
         let token = token(incoming, config.identity_source, &query)
             .ok_or_else(|| Refused::Unauthorized("Bearer".into()))?;
+        let claims = match self.remembered(config.issuer, token) {
+            Some(claims) => claims,
+            None => self.check_signature(client, config.issuer, token).await?,
+        };
+        let now = gatehouse_core::model::time::now() as f64;
+        let scopes = judge(&claims, config, now)?;
+        Ok(Verified { claims, scopes })
+    }
+
+    /// The claims of `token` if the issuer's current keys already verified its signature.
+    fn remembered(&self, issuer: &str, token: &str) -> Option<Arc<Claims>> {
+        let keys = self.cache.lock().ok()?.get(issuer).cloned()?;
+        if keys.at.elapsed() >= KEYS_TTL {
+            return None;
+        }
+        let verified = keys.verified.lock().ok()?;
+        verified.get(token).cloned()
+    }
+
+    /// Verifies `token`'s signature with the issuer's keys (fetched if needed) and returns
+    /// its claims, remembered for the next request that sends it.
+    async fn check_signature(
+        &self,
+        client: &HttpClient,
+        issuer: &str,
+        token: &str,
+    ) -> Result<Arc<Claims>, Refused> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| invalid("the token could not be decoded"))?;
         if !matches!(
@@ -158,79 +227,92 @@ impl Keys {
         let kid = header
             .kid
             .ok_or_else(|| invalid("the token has no key id (kid)"))?;
-        let keys = self
-            .keys(client, config.issuer, &kid)
-            .await
-            .map_err(|why| {
-                tracing::warn!(issuer = config.issuer, %why, "cannot fetch the issuer's keys");
-                invalid("the issuer's signing keys could not be fetched")
-            })?;
-        let jwk = keys
+        let keys = self.keys(client, issuer, &kid).await.map_err(|why| {
+            tracing::warn!(issuer, %why, "cannot fetch the issuer's keys");
+            invalid("the issuer's signing keys could not be fetched")
+        })?;
+        let key = keys
             .find(&kid)
-            .ok_or_else(|| invalid("the token's kid does not match any key of the issuer"))?;
-        let key = DecodingKey::from_jwk(jwk)
-            .map_err(|_| invalid("the issuer's key is not an RSA key"))?;
+            .ok_or_else(|| invalid("the token's kid does not match any RSA key of the issuer"))?;
+        // The signature only: the time and claim checks are the caller's, on every request.
         let mut validation = Validation::new(header.alg);
-        validation.leeway = 0;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.validate_aud = false;
-        validation.validate_nbf = true;
-        validation.required_spec_claims = ["exp".to_string()].into_iter().collect();
-        let data = jsonwebtoken::decode::<serde_json::Map<String, Value>>(token, &key, &validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    invalid("the token has expired")
-                }
-                jsonwebtoken::errors::ErrorKind::ImmatureSignature => {
-                    invalid("the token is not valid yet")
-                }
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-                    invalid("the token signature is invalid")
-                }
-                jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(_) => {
-                    invalid("the token has no expiry (exp)")
-                }
-                _ => invalid("the token is not valid"),
-            })?;
-        let claims = data.claims;
-        if claims.get("iss").and_then(Value::as_str) != Some(config.issuer) {
-            return Err(invalid("the token does not have a valid issuer"));
-        }
-        let now = gatehouse_core::model::time::now();
-        if claims
-            .get("iat")
-            .and_then(Value::as_i64)
-            .is_some_and(|iat| iat > now)
+        validation.required_spec_claims.clear();
+        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|e| match e
+            .kind()
         {
-            return Err(invalid("the token was issued in the future"));
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                invalid("the token signature is invalid")
+            }
+            _ => invalid("the token is not valid"),
+        })?;
+        let claims = Arc::new(data.claims);
+        if let Ok(mut verified) = keys.verified.lock() {
+            if verified.len() >= VERIFIED_TOKENS {
+                verified.clear();
+            }
+            verified.insert(token.to_string(), claims.clone());
         }
-        let audiences: Vec<String> = match claims.get("aud").or_else(|| claims.get("client_id")) {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
-            _ => Vec::new(),
-        };
-        if !audiences.iter().any(|a| config.audience.contains(a)) {
-            return Err(invalid("the token does not have a valid audience"));
-        }
-        let scopes: Vec<String> = match claims.get("scope").or_else(|| claims.get("scp")) {
-            Some(Value::String(s)) => s.split_whitespace().map(String::from).collect(),
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect(),
-            _ => Vec::new(),
-        };
-        if !config.scopes.is_empty() && !config.scopes.iter().any(|s| scopes.contains(s)) {
-            return Err(Refused::Forbidden(format!(
-                "Bearer scope=\"{}\" error=\"insufficient_scope\" error_description=\"expected scopes: [{}]\"",
-                config.scopes.join(" "),
-                config.scopes.join(" ")
-            )));
-        }
-        Ok(Verified { claims, scopes })
+        Ok(claims)
     }
+}
+
+/// The checks every request's token passes, remembered or not, at time `now` (seconds):
+/// `exp` (required), `nbf`, `iss`, `iat`, the audience and the route's scopes. The token's
+/// scopes when it passes.
+fn judge(claims: &Claims, config: &Config<'_>, now: f64) -> Result<Vec<String>, Refused> {
+    match claims.get("exp").map(Value::as_f64) {
+        None => return Err(invalid("the token has no expiry (exp)")),
+        Some(None) => return Err(invalid("the token is not valid")),
+        Some(Some(exp)) if exp < now => return Err(invalid("the token has expired")),
+        Some(Some(_)) => {}
+    }
+    if claims
+        .get("nbf")
+        .and_then(Value::as_f64)
+        .is_some_and(|nbf| nbf > now)
+    {
+        return Err(invalid("the token is not valid yet"));
+    }
+    if claims.get("iss").and_then(Value::as_str) != Some(config.issuer) {
+        return Err(invalid("the token does not have a valid issuer"));
+    }
+    if claims
+        .get("iat")
+        .and_then(Value::as_f64)
+        .is_some_and(|iat| iat > now)
+    {
+        return Err(invalid("the token was issued in the future"));
+    }
+    let audiences: Vec<String> = match claims.get("aud").or_else(|| claims.get("client_id")) {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !audiences.iter().any(|a| config.audience.contains(a)) {
+        return Err(invalid("the token does not have a valid audience"));
+    }
+    let scopes: Vec<String> = match claims.get("scope").or_else(|| claims.get("scp")) {
+        Some(Value::String(s)) => s.split_whitespace().map(String::from).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !config.scopes.is_empty() && !config.scopes.iter().any(|s| scopes.contains(s)) {
+        return Err(Refused::Forbidden(format!(
+            "Bearer scope=\"{}\" error=\"insufficient_scope\" error_description=\"expected scopes: [{}]\"",
+            config.scopes.join(" "),
+            config.scopes.join(" ")
+        )));
+    }
+    Ok(scopes)
 }
 
 /// A claim's value as API Gateway passes it on: strings as they are, lists like Go slices
@@ -243,5 +325,47 @@ pub fn claim_text(v: &Value) -> String {
             a.iter().map(claim_text).collect::<Vec<_>>().join(" ")
         ),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_claims_are_judged_again_on_every_request() {
+        let claims: Claims = serde_json::from_value(serde_json::json!({
+            "iss": "http://issuer", "aud": ["a", "b"], "exp": 100, "nbf": 50,
+            "scope": "read write",
+        }))
+        .unwrap();
+        let (aud, read, admin) = (
+            vec!["b".to_string()],
+            vec!["read".to_string()],
+            vec!["admin".to_string()],
+        );
+        let config = |scopes| Config {
+            issuer: "http://issuer",
+            audience: &aud,
+            identity_source: "$request.header.Authorization",
+            scopes,
+        };
+        assert_eq!(
+            judge(&claims, &config(&read), 99.0).unwrap(),
+            ["read", "write"]
+        );
+        let expired = judge(&claims, &config(&read), 101.0).unwrap_err();
+        assert!(matches!(&expired, Refused::Unauthorized(t) if t.contains("has expired")));
+        let early = judge(&claims, &config(&read), 49.0).unwrap_err();
+        assert!(matches!(&early, Refused::Unauthorized(t) if t.contains("not valid yet")));
+        assert!(matches!(
+            judge(&claims, &config(&admin), 99.0),
+            Err(Refused::Forbidden(_))
+        ));
+        let other = Config {
+            issuer: "http://other",
+            ..config(&read)
+        };
+        assert!(judge(&claims, &other, 99.0).is_err());
     }
 }
