@@ -201,6 +201,9 @@ impl DataPlane {
             .map_err(|e| match e {
                 CallError::Timeout => refuse(GatewayError::Internal, "the authorizer timed out"),
                 CallError::Failed(why) => refuse(GatewayError::Internal, why),
+                CallError::TooLarge => {
+                    refuse(GatewayError::Internal, "the authorizer event is too large")
+                }
             })?;
         let output: serde_json::Value = serde_json::from_slice(&output).map_err(|_| {
             refuse(

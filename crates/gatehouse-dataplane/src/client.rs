@@ -1,19 +1,19 @@
 //! The outbound HTTP client both integrations use (HTTP_PROXY backends and the Lambda Invoke
-//! API): pooled keep-alive connections, a deadline per call, bodies read whole.
+//! API): pooled keep-alive connections, a deadline per call; answers read whole
+//! ([`HttpClient::call`]) or streamed ([`HttpClient::send`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-/// The largest response body accepted from an integration (AWS's payload limit, 10 MB).
-pub const MAX_BODY: usize = 10 * 1024 * 1024;
+use crate::body::{Body, MAX_BODY};
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,12 +22,14 @@ pub enum CallError {
     Timeout,
     /// No connection, or the connection broke, or the URL cannot be used; the reason.
     Failed(String),
+    /// The client's request body went over the 10 MB limit on its way to the backend.
+    TooLarge,
 }
 
 /// A pooled HTTP/1.1 client, over TLS (the system's root certificates) for `https://`.
 #[derive(Clone)]
 pub struct HttpClient {
-    inner: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    inner: Client<HttpsConnector<HttpConnector>, Body>,
 }
 
 /// A TLS configuration that trusts no certificate (when the system has none to offer).
@@ -69,18 +71,28 @@ impl Default for HttpClient {
 }
 
 impl HttpClient {
+    /// Sends `req` and returns the answer once its head arrived (within `deadline`); the
+    /// body streams after that.
+    pub async fn send(
+        &self,
+        req: Request<Body>,
+        deadline: Duration,
+    ) -> Result<Response<hyper::body::Incoming>, CallError> {
+        match tokio::time::timeout(deadline, self.inner.request(req)).await {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) => Err(failed(&e)),
+            Err(_) => Err(CallError::Timeout),
+        }
+    }
+
     /// Sends `req` and reads the whole answer, within `deadline`.
     pub async fn call(
         &self,
-        req: Request<Full<Bytes>>,
+        req: Request<Body>,
         deadline: Duration,
     ) -> Result<Response<Bytes>, CallError> {
         let work = async {
-            let resp = self
-                .inner
-                .request(req)
-                .await
-                .map_err(|e| CallError::Failed(describe(&e)))?;
+            let resp = self.inner.request(req).await.map_err(|e| failed(&e))?;
             let (parts, body) = resp.into_parts();
             let bytes = Limited::new(body, MAX_BODY)
                 .collect()
@@ -98,6 +110,14 @@ impl HttpClient {
             Ok(result) => result,
             Err(_) => Err(CallError::Timeout),
         }
+    }
+}
+
+fn failed(e: &hyper_util::client::legacy::Error) -> CallError {
+    if crate::body::is_over_limit(e) {
+        CallError::TooLarge
+    } else {
+        CallError::Failed(describe(e))
     }
 }
 

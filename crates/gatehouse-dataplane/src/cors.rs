@@ -68,7 +68,7 @@ pub fn preflight(cors: &Cors, incoming: &Incoming) -> Response<Bytes> {
 
 /// Replaces the response's CORS headers (the backend's are ignored) with the
 /// configuration's, for a request from an allowed origin.
-pub fn decorate(cors: &Cors, incoming: &Incoming, resp: &mut Response<Bytes>) {
+pub fn decorate<B>(cors: &Cors, incoming: &Incoming, resp: &mut Response<B>) {
     let h = resp.headers_mut();
     let stale: Vec<_> = h
         .keys()

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, Uri};
-use http_body_util::Full;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
+use crate::body::{self, Body};
 use crate::client::{CallError, HttpClient};
 use crate::context::Incoming;
 
@@ -128,16 +127,19 @@ pub fn backend_url(
 }
 
 /// Calls the backend at `url` with the client's request (`method` as the integration
-/// says), within `deadline`.
+/// says; `body` streams to the backend as it arrives), within `deadline` for the answer's
+/// head; the answer's body streams back, held to the 10 MB limit.
+#[allow(clippy::too_many_arguments)]
 pub async fn call(
     client: &HttpClient,
     url: &str,
     method: &str,
     incoming: &Incoming,
     headers: &http::HeaderMap,
+    body: Body,
     domain: &str,
     deadline: Duration,
-) -> Result<Response<Bytes>, CallError> {
+) -> Result<Response<Body>, CallError> {
     let uri: Uri = url
         .parse()
         .map_err(|_| CallError::Failed(format!("The integration URI {url} is not a valid URL")))?;
@@ -148,7 +150,7 @@ pub async fn call(
     }
     let method = Method::from_bytes(method.as_bytes())
         .map_err(|_| CallError::Failed(format!("invalid method {method}")))?;
-    let mut req = Request::new(Full::new(incoming.body.clone()));
+    let mut req = Request::new(body::limited(body));
     *req.method_mut() = method;
     *req.uri_mut() = uri.clone();
     let out = req.headers_mut();
@@ -170,11 +172,24 @@ pub async fn call(
     )) {
         headers.insert(http::header::FORWARDED, v);
     }
-    let mut resp = client.call(req, deadline).await?;
-    for name in HOP_BY_HOP {
-        resp.headers_mut().remove(*name);
+    let resp = client.send(req, deadline).await?;
+    let declared = resp
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > body::MAX_BODY as u64) {
+        return Err(CallError::Failed(
+            "The integration's response is larger than 10 MB".into(),
+        ));
     }
-    Ok(resp)
+    let (mut parts, answer) = resp.into_parts();
+    for name in HOP_BY_HOP {
+        parts.headers.remove(*name);
+    }
+    // The backend's length passes on when it gave one (the body is not re-chunked).
+    let answer = body::limited(body::boxed(answer));
+    Ok(Response::from_parts(parts, answer))
 }
 
 #[cfg(test)]

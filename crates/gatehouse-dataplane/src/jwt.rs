@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::Full;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
@@ -113,7 +112,7 @@ pub fn token<'a>(
 }
 
 async fn fetch_json(client: &HttpClient, url: &str) -> Result<Value, String> {
-    let mut req = http::Request::new(Full::new(Bytes::new()));
+    let mut req = http::Request::new(crate::body::full(Bytes::new()));
     *req.uri_mut() = url.parse().map_err(|_| format!("invalid URL {url}"))?;
     let resp = client
         .call(req, FETCH_TIMEOUT)

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access_log;
+pub mod body;
 pub mod client;
 pub mod context;
 pub mod cors;
@@ -36,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use body::Body;
 use bytes::Bytes;
 use gatehouse_core::model::integration::IntegrationType;
 use gatehouse_core::model::route::AuthorizationType;
@@ -43,7 +45,7 @@ use gatehouse_core::model::{time, Scope};
 use gatehouse_core::store::SharedStore;
 use gatehouse_core::token_bucket::LocalBuckets;
 use http::{HeaderValue, Response};
-use http_body_util::Full;
+use http_body_util::BodyExt;
 
 use access_log::AccessLogs;
 use client::{CallError, HttpClient};
@@ -97,9 +99,9 @@ pub struct DataPlane {
     keys: jwt::Keys,
     decisions: Mutex<DecisionCache>,
     /// The access logs.
-    pub logs: AccessLogs,
+    pub logs: Arc<AccessLogs>,
     /// Invocation metrics.
-    pub metrics: metrics::Metrics,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// (account, region, apiId, deploymentId).
@@ -150,13 +152,20 @@ impl DataPlane {
             buckets: LocalBuckets::new(),
             keys: jwt::Keys::default(),
             decisions: Mutex::default(),
-            logs,
-            metrics: metrics::Metrics::default(),
+            logs: Arc::new(logs),
+            metrics: Arc::default(),
         }
     }
 
-    /// Serves one invoke request.
-    pub async fn serve(&self, target: Target, incoming: Incoming) -> Response<Bytes> {
+    /// Serves one invoke request: `incoming` says what was asked (its `body` left empty) and
+    /// `body` is the request body as it arrives. The answer's body may still be streaming
+    /// when this returns; the access-log line and the metrics are written when it ends.
+    pub async fn serve(
+        &self,
+        target: Target,
+        mut incoming: Incoming,
+        body: Body,
+    ) -> Response<Body> {
         let started = Instant::now();
         let mut facts = Facts {
             request_id: apigw_request_id(),
@@ -176,7 +185,14 @@ impl DataPlane {
             .unwrap_or_else(|| format!("{}.execute-api.{region}.amazonaws.com", target.api_id));
         let mut stage = StageFacts::default();
         let mut resp = match self
-            .answer(&target, &region, &incoming, &mut facts, &mut stage)
+            .answer(
+                &target,
+                &region,
+                &mut incoming,
+                body,
+                &mut facts,
+                &mut stage,
+            )
             .await
         {
             Ok(resp) => resp,
@@ -187,7 +203,7 @@ impl DataPlane {
                     tracing::debug!(request_id = %facts.request_id, why = %refusal.why, "gateway answer");
                     facts.integration_error.get_or_insert(refusal.why);
                 }
-                let mut resp = refusal.error.response();
+                let mut resp = refusal.error.response().map(body::full);
                 if let Some(v) = refusal
                     .challenge
                     .and_then(|c| HeaderValue::from_str(&c).ok())
@@ -207,24 +223,30 @@ impl DataPlane {
             resp.headers_mut().insert("apigw-requestid", v);
         }
         facts.status = resp.status().as_u16();
-        facts.response_length = resp.body().len();
-        facts.response_latency_ms = started.elapsed().as_millis() as u64;
-        self.metrics.record(&facts);
-        if let Some(format) = stage.log_format {
-            let line = access_log::render(&format, &incoming, &facts);
-            self.logs.write(&region, &facts, line);
-        }
-        resp
+        let (metrics, logs) = (self.metrics.clone(), self.logs.clone());
+        let format = stage.log_format;
+        // Counted once the answer has gone out (its length is known then).
+        let on_end: body::OnEnd = Box::new(move |sent| {
+            facts.response_length = sent;
+            facts.response_latency_ms = started.elapsed().as_millis() as u64;
+            metrics.record(&facts);
+            if let Some(format) = format {
+                let line = access_log::render(&format, &incoming, &facts);
+                logs.write(&region, &facts, line);
+            }
+        });
+        resp.map(|b| body::Counted::new(b, on_end).boxed_unsync())
     }
 
     async fn answer(
         &self,
         target: &Target,
         region: &str,
-        incoming: &Incoming,
+        incoming: &mut Incoming,
+        body: Body,
         facts: &mut Facts,
         found: &mut StageFacts,
-    ) -> Result<Response<Bytes>, Refusal> {
+    ) -> Result<Response<Body>, Refusal> {
         let r = self.resolve(target, region, &incoming.path).await?;
         let scope = Scope::new(r.account.clone(), region);
         facts.account_id = r.account.clone();
@@ -258,7 +280,7 @@ impl DataPlane {
         found.cors = router.cors().cloned();
         if let Some(cors) = router.cors() {
             if cors::is_preflight(incoming) {
-                return Ok(cors::preflight(cors, incoming));
+                return Ok(cors::preflight(cors, incoming).map(body::full));
             }
         }
         let segments = router::segments(&selected.path);
@@ -267,6 +289,29 @@ impl DataPlane {
             .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
         let route = &matched.route.route;
         facts.route_key = Some(route.route_key.clone());
+        // An HTTP backend gets the body as it arrives; everything else needs it whole (the
+        // Lambda event, an AWS_IAM signature's payload hash, a `$request.body` mapping).
+        let streams = route.authorization_type != AuthorizationType::AwsIam
+            && matched.route.integration.as_ref().is_some_and(|i| {
+                i.integration_type == IntegrationType::HttpProxy
+                    && !i
+                        .request_parameters
+                        .as_ref()
+                        .is_some_and(mapping::reads_request_body)
+            });
+        let mut body = Some(body);
+        if !streams {
+            if let Some(b) = body.take() {
+                incoming.body = body::read(b).await.map_err(|over| {
+                    if over {
+                        refuse(GatewayError::TooLarge, "")
+                    } else {
+                        refuse(GatewayError::Internal, "the request body broke off")
+                    }
+                })?;
+            }
+        }
+        let incoming: &Incoming = incoming;
         // The account's limit for the region first, then the route's when the stage sets one.
         let account = format!("{}|{}", scope.account, scope.region);
         if !throttle::admit(&self.buckets, &account, self.config.account_limits) {
@@ -370,36 +415,59 @@ impl DataPlane {
                     Some(m) if m != "ANY" => m.to_string(),
                     _ => incoming.method.clone(),
                 };
+                let request_body = body
+                    .take()
+                    .unwrap_or_else(|| body::full(incoming.body.clone()));
                 let result = http_proxy::call(
                     &self.client,
                     &url,
                     &method,
                     incoming,
                     headers,
+                    request_body,
                     &facts.domain_name,
                     deadline,
                 )
                 .await;
-                result.map(|mut resp| {
-                    facts.integration_status = Some(resp.status().as_u16());
-                    if let Some(params) = &integration.response_parameters {
-                        let sources = mapping::Sources {
-                            incoming,
-                            facts,
-                            path: &selected.path,
-                            params: &matched.params,
-                            stage_variables: &stage.stage_variables,
-                            response: None,
-                        };
-                        let snapshot = resp.clone();
-                        let sources = mapping::Sources {
-                            response: Some(&snapshot),
-                            ..sources
-                        };
-                        mapping::response(params, &mut resp, &sources);
+                match result {
+                    Ok(resp) => {
+                        facts.integration_status = Some(resp.status().as_u16());
+                        match &integration.response_parameters {
+                            Some(params) if !params.is_empty() => {
+                                let (mut parts, answer) = resp.into_parts();
+                                // `$response.body.…` needs the answer whole; otherwise it
+                                // streams on.
+                                let (answer, bytes) = if mapping::reads_body(params) {
+                                    let bytes = body::read(answer).await.map_err(|_| {
+                                        refuse(
+                                            GatewayError::Internal,
+                                            "the integration's response body could not be read or is larger than 10 MB",
+                                        )
+                                    })?;
+                                    (body::full(bytes.clone()), bytes)
+                                } else {
+                                    (answer, Bytes::new())
+                                };
+                                let headers = parts.headers.clone();
+                                let sources = mapping::Sources {
+                                    incoming,
+                                    facts,
+                                    path: &selected.path,
+                                    params: &matched.params,
+                                    stage_variables: &stage.stage_variables,
+                                    response: Some(mapping::Answer {
+                                        headers: &headers,
+                                        body: &bytes,
+                                    }),
+                                };
+                                mapping::response(params, &mut parts, &sources);
+                                Ok(Response::from_parts(parts, answer))
+                            }
+                            _ => Ok(resp),
+                        }
                     }
-                    resp
-                })
+                    Err(e) => Err(e),
+                }
             }
             IntegrationType::AwsProxy => {
                 let version = integration
@@ -462,7 +530,9 @@ impl DataPlane {
                                 "The Lambda function returned an error".into(),
                             ));
                         }
-                        lambda::decode(&version, &output).map_err(CallError::Failed)
+                        lambda::decode(&version, &output)
+                            .map(|r| r.map(body::full))
+                            .map_err(CallError::Failed)
                     })
             }
             other => Err(CallError::Failed(format!(
@@ -479,6 +549,7 @@ impl DataPlane {
                 ))
             }
             Err(CallError::Failed(why)) => return Err(refuse(GatewayError::Internal, why)),
+            Err(CallError::TooLarge) => return Err(refuse(GatewayError::TooLarge, "")),
         };
         Ok(resp)
     }
@@ -510,7 +581,7 @@ impl DataPlane {
         if let Some(q) = qualifier {
             url = format!("{url}?Qualifier={q}");
         }
-        let mut req = http::Request::new(Full::new(Bytes::from(event)));
+        let mut req = http::Request::new(body::full(Bytes::from(event)));
         *req.method_mut() = http::Method::POST;
         *req.uri_mut() = url
             .parse()
@@ -536,4 +607,11 @@ impl DataPlane {
         let failed = resp.headers().contains_key("x-amz-function-error");
         Ok((resp.status().as_u16(), failed, resp.into_body()))
     }
+}
+
+/// The server runs `serve` on a multi-threaded runtime: its future must be `Send`.
+#[allow(dead_code)]
+fn serve_is_send(d: &DataPlane, t: Target, i: Incoming, b: Body) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(d.serve(t, i, b));
 }

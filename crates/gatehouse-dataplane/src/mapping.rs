@@ -8,8 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde_json::Value;
 
 use crate::context::{Facts, Incoming};
@@ -27,7 +26,30 @@ pub struct Sources<'a> {
     /// Stage variables.
     pub stage_variables: &'a BTreeMap<String, String>,
     /// The backend's answer (response mapping only).
-    pub response: Option<&'a Response<Bytes>>,
+    pub response: Option<Answer<'a>>,
+}
+
+/// A backend's answer as response mapping reads it: its headers, and its body when a
+/// mapping reads `$response.body` (else empty).
+#[derive(Clone, Copy)]
+pub struct Answer<'a> {
+    /// The answer's headers.
+    pub headers: &'a HeaderMap,
+    /// The answer's body.
+    pub body: &'a [u8],
+}
+
+/// Whether any of the response mappings reads the backend's body.
+pub fn reads_body(params: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
+    params
+        .values()
+        .flat_map(|m| m.values())
+        .any(|v| v.contains("$response.body"))
+}
+
+/// Whether any of the request mappings reads the client's body.
+pub fn reads_request_body(params: &BTreeMap<String, String>) -> bool {
+    params.values().any(|v| v.contains("$request.body"))
 }
 
 fn json_path(body: &[u8], path: &str) -> Option<String> {
@@ -91,10 +113,10 @@ fn one(expr: &str, src: &Sources<'_>) -> Option<String> {
     }
     let resp = src.response?;
     if let Some(h) = expr.strip_prefix("$response.header.") {
-        return headers_value(resp.headers(), h);
+        return headers_value(resp.headers, h);
     }
     if let Some(p) = expr.strip_prefix("$response.body.") {
-        return json_path(resp.body(), p);
+        return json_path(resp.body, p);
     }
     None
 }
@@ -194,10 +216,10 @@ pub fn request(params: &BTreeMap<String, String>, src: &Sources<'_>) -> Mapped {
 /// Applies an integration's `responseParameters` for the backend's status code.
 pub fn response(
     params: &BTreeMap<String, BTreeMap<String, String>>,
-    resp: &mut Response<Bytes>,
+    resp: &mut http::response::Parts,
     src: &Sources<'_>,
 ) {
-    let Some(for_status) = params.get(&resp.status().as_u16().to_string()) else {
+    let Some(for_status) = params.get(&resp.status.as_u16().to_string()) else {
         return;
     };
     let mut status = None;
@@ -218,9 +240,9 @@ pub fn response(
         }
     }
     for (action, name, v) in changes {
-        apply_header(resp.headers_mut(), &action, &name, &v);
+        apply_header(&mut resp.headers, &action, &name, &v);
     }
     if let Some(s) = status {
-        *resp.status_mut() = s;
+        resp.status = s;
     }
 }

@@ -104,45 +104,51 @@ pub async fn handle(app: &App, req: Request) -> Response {
     response
 }
 
-/// Serves an invoke request on the data plane: the body is read (at most 10 MB, AWS's
-/// payload limit; more is 413), then the stage answers. One log line per request.
+/// Serves an invoke request on the data plane. The body goes to the data plane as it
+/// arrives (a declared length over 10 MB, AWS's payload limit, is 413 at once). One log line
+/// per request.
 async fn invoke(app: &App, target: gatehouse_dataplane::Target, req: Request) -> Response {
-    const MAX_BODY: usize = 10 * 1024 * 1024;
+    use gatehouse_dataplane::body;
     let started = Instant::now();
     let source_ip = req
         .extensions()
         .get::<Peer>()
         .map(|p| p.0.ip().to_string())
         .unwrap_or_else(|| "127.0.0.1".into());
-    let (parts, body) = req.into_parts();
+    let (parts, request_body) = req.into_parts();
     let method = parts.method.clone();
     let path = parts.uri.path().to_string();
-    let answer = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(body) => {
-            let incoming = Incoming {
-                method: parts.method.as_str().to_string(),
-                path: target.path.clone(),
-                uri_path: path.clone(),
-                query: parts.uri.query().map(String::from),
-                headers: parts.headers,
-                body,
-                source_ip,
-                protocol: "HTTP/1.1".into(),
-            };
-            AssertUnwindSafe(app.dataplane.serve(target, incoming))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| {
-                    tracing::error!("data plane handler panicked");
-                    GatewayError::Internal.response()
-                })
-        }
-        Err(_) => GatewayError::TooLarge.response(),
+    let declared = parts
+        .headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let answer = if declared.is_some_and(|n| n > body::MAX_BODY as u64) {
+        GatewayError::TooLarge.response().map(body::full)
+    } else {
+        let incoming = Incoming {
+            method: parts.method.as_str().to_string(),
+            path: target.path.clone(),
+            uri_path: path.clone(),
+            query: parts.uri.query().map(String::from),
+            headers: parts.headers,
+            body: Default::default(),
+            source_ip,
+            protocol: "HTTP/1.1".into(),
+        };
+        let stream = body::boxed(request_body);
+        AssertUnwindSafe(app.dataplane.serve(target, incoming, stream))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!("data plane handler panicked");
+                GatewayError::Internal.response().map(body::full)
+            })
     };
-    let (mut parts, body) = answer.into_parts();
+    let (mut parts, answer) = answer.into_parts();
     // A backend's HTTP/1.0 answer goes out as this connection's HTTP/1.1.
     parts.version = axum::http::Version::HTTP_11;
-    let response = Response::from_parts(parts, axum::body::Body::from(body));
+    let response = Response::from_parts(parts, axum::body::Body::new(answer));
     tracing::info!(
         method = %method,
         path = %path,

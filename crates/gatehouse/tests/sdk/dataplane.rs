@@ -944,3 +944,172 @@ async fn parameter_mapping_changes_request_and_response() {
     assert_eq!(echoed["query"], "who=ann&keep=1");
     assert_eq!(header(&headers, "x-backend-path"), Some("/mapped/7"));
 }
+
+/// Reads from `stream` until `needle` has arrived (or fails after 10 seconds).
+async fn read_until(stream: &mut tokio::net::TcpStream, seen: &mut Vec<u8>, needle: &[u8]) {
+    use tokio::io::AsyncReadExt;
+    let wait = async {
+        while !seen.windows(needle.len()).any(|w| w == needle) {
+            let mut buf = [0u8; 8192];
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "closed before {:?}", String::from_utf8_lossy(needle));
+            seen.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .unwrap_or_else(|_| panic!("{:?} did not arrive", String::from_utf8_lossy(needle)));
+}
+
+#[tokio::test]
+async fn bodies_stream_both_ways() {
+    use http_body_util::Channel;
+    use tokio::io::AsyncWriteExt;
+    // A backend that answers its first piece at once and the second only when told to, and
+    // tells when the request's first piece arrived.
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let go = Arc::new(Mutex::new(Some(go_rx)));
+    let (got_tx, got_rx) = tokio::sync::oneshot::channel::<()>();
+    let got = Arc::new(Mutex::new(Some(got_tx)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let (go, mut got) = (go.lock().unwrap().take(), got.lock().unwrap().take());
+            async move {
+                let mut body = req.into_body();
+                let mut upload = Vec::new();
+                while let Some(frame) = body.frame().await {
+                    if let Ok(data) = frame.unwrap().into_data() {
+                        upload.extend_from_slice(&data);
+                    }
+                    if upload.len() >= 8 {
+                        if let Some(tx) = got.take() {
+                            let _ = tx.send(());
+                        }
+                    }
+                }
+                let (mut tx, answer) = Channel::<Bytes, Infallible>::new(4);
+                tokio::spawn(async move {
+                    tx.send_data(Bytes::from(format!("first:{}|", upload.len())))
+                        .await
+                        .unwrap();
+                    if let Some(go) = go {
+                        let _ = go.await;
+                    }
+                    tx.send_data(Bytes::from_static(b"second")).await.unwrap();
+                });
+                Ok::<_, Infallible>(hyper::Response::new(answer))
+            }
+        });
+        let _ = http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), svc)
+            .await;
+    });
+    let s = server().await;
+    let c = client(&s);
+    let api = http_api(&c).await;
+    let i = http_integration(&c, &api, &format!("http://{backend}")).await;
+    route(&c, &api, "POST /up", &i).await;
+    new_stage(&c, &api, "$default").await;
+    deploy(&c, &api, "$default").await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "POST /_aws/execute-api/{api}/up HTTP/1.1\r\nhost: {}\r\ntransfer-encoding: chunked\r\n\r\n",
+        s.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // The request's first piece reaches the backend before the second is sent.
+    stream.write_all(b"8\r\npart-one\r\n").await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), got_rx)
+        .await
+        .expect("the request's first piece reached the backend while the client still sends")
+        .unwrap();
+    stream
+        .write_all(b"8\r\npart-two\r\n0\r\n\r\n")
+        .await
+        .unwrap();
+    // The answer's first piece reaches the client before the backend sends the second.
+    let mut seen = Vec::new();
+    read_until(&mut stream, &mut seen, b"first:16|").await;
+    assert!(!String::from_utf8_lossy(&seen).contains("second"));
+    go_tx.send(()).unwrap();
+    read_until(&mut stream, &mut seen, b"second").await;
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("apigw-requestid"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_ten_megabytes_are_refused() {
+    let s = server().await;
+    let c = client(&s);
+    let echo_at = echo().await;
+    let api = http_api(&c).await;
+    let i = http_integration(&c, &api, &format!("http://{echo_at}")).await;
+    route(&c, &api, "POST /up", &i).await;
+    new_stage(&c, &api, "$default").await;
+    deploy(&c, &api, "$default").await;
+    let path = format!("/_aws/execute-api/{api}/up");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Declared too large: refused before anything is read.
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-length: 10485761\r\n\r\n",
+        s.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut seen = Vec::new();
+    read_until(
+        &mut stream,
+        &mut seen,
+        br#"{"message":"Request Entity Too Large"}"#,
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 413"));
+    // Streamed past the limit (chunked): 413 too.
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n",
+        s.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = vec![b'x'; 1024 * 1024];
+    for _ in 0..11 {
+        let mut piece = format!("{:x}\r\n", chunk.len()).into_bytes();
+        piece.extend_from_slice(&chunk);
+        piece.extend_from_slice(b"\r\n");
+        if stream.write_all(&piece).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    // Just under the limit passes (the echoed answer stays under it too).
+    let ok = vec![b'y'; 10 * 1024 * 1024 - 4096];
+    let (status, _, body) = raw(s.addr, "POST", &path, &[], &ok).await;
+    assert_eq!(status, 200);
+    let echoed: serde_json::Value = serde_json::from_str(&body).expect("the whole answer");
+    assert_eq!(echoed["body"].as_str().map(str::len), Some(ok.len()));
+    // An answer the backend declares larger than 10 MB is not passed on: 500.
+    let big = backend(
+        Duration::ZERO,
+        Arc::new(|_| hyper::Response::new("z".repeat(10 * 1024 * 1024 + 1))),
+    )
+    .await;
+    let i = http_integration(&c, &api, &format!("http://{big}")).await;
+    route(&c, &api, "GET /big", &i).await;
+    deploy(&c, &api, "$default").await;
+    let (status, _, body) = get(&s, &api, "/big").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (500, r#"{"message":"Internal Server Error"}"#)
+    );
+}

@@ -1,0 +1,181 @@
+//! Bodies that stream: what the client sends passes on to an HTTP backend as it arrives, and
+//! what the backend answers passes back as it arrives, each held to AWS's 10 MB payload
+//! limit; [`Counted`] learns an answer's length as it goes out, for the access log and the
+//! metrics.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+
+/// An error from a body stream.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request or response body: whole bytes or a stream.
+pub type Body = UnsyncBoxBody<Bytes, BoxError>;
+
+/// AWS's payload limit for HTTP APIs: 10 MB, each way.
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// A body of `bytes`.
+pub fn full(bytes: Bytes) -> Body {
+    Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
+/// Any body of bytes as a [`Body`].
+pub fn boxed<B>(b: B) -> Body
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    b.map_err(|e| -> BoxError { e.into() }).boxed_unsync()
+}
+
+/// `body`, failing once more than [`MAX_BODY`] bytes went through.
+pub fn limited(body: Body) -> Body {
+    Limited::new(body, MAX_BODY).boxed_unsync()
+}
+
+/// Whether a body error (or one of its sources) is the 10 MB limit.
+pub fn is_over_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
+}
+
+/// Reads `body` whole; `Err(true)` when it is over [`MAX_BODY`], `Err(false)` when it
+/// broke off.
+pub async fn read(mut body: Body) -> Result<Bytes, bool> {
+    // A body of one piece (the usual case) is returned as it is, not copied.
+    let (mut first, mut rest, mut total) = (None::<Bytes>, bytes::BytesMut::new(), 0usize);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| is_over_limit(e.as_ref()))?;
+        if let Ok(data) = frame.into_data() {
+            total += data.len();
+            if total > MAX_BODY {
+                return Err(true);
+            }
+            match first.take() {
+                None if rest.is_empty() => first = Some(data),
+                held => {
+                    if let Some(held) = held {
+                        rest.extend_from_slice(&held);
+                    }
+                    rest.extend_from_slice(&data);
+                }
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| rest.freeze()))
+}
+
+/// What is called once with the number of bytes sent, when a body ends (or is dropped
+/// before its end: the client went away).
+pub type OnEnd = Box<dyn FnOnce(usize) + Send>;
+
+/// A body that counts what goes through it and reports the total once, at its end.
+pub struct Counted {
+    inner: Body,
+    sent: usize,
+    on_end: Option<OnEnd>,
+}
+
+impl Counted {
+    /// Wraps `inner`.
+    pub fn new(inner: Body, on_end: OnEnd) -> Counted {
+        Counted {
+            inner,
+            sent: 0,
+            on_end: Some(on_end),
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(f) = self.on_end.take() {
+            f(self.sent);
+        }
+    }
+}
+
+impl HttpBody for Counted {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.sent += data.len();
+                }
+                if self.inner.is_end_stream() {
+                    self.end();
+                }
+            }
+            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => self.end(),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[tokio::test]
+    async fn a_counted_body_reports_its_length_once() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let body = Counted::new(
+            full(Bytes::from_static(b"hello")),
+            Box::new(move |n| s.lock().unwrap().push(n)),
+        );
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(bytes.as_ref(), b"hello");
+        assert_eq!(*seen.lock().unwrap(), vec![5]);
+        // Dropped unread: reported once, with nothing sent.
+        let s = seen.clone();
+        drop(Counted::new(
+            full(Bytes::from_static(b"x")),
+            Box::new(move |n| s.lock().unwrap().push(n)),
+        ));
+        assert_eq!(*seen.lock().unwrap(), vec![5, 0]);
+    }
+
+    #[tokio::test]
+    async fn bodies_over_the_limit_are_refused() {
+        let big = full(Bytes::from(vec![0u8; MAX_BODY + 1]));
+        assert_eq!(read(big).await, Err(true));
+        let ok = full(Bytes::from(vec![0u8; MAX_BODY]));
+        assert_eq!(read(ok).await.map(|b| b.len()), Ok(MAX_BODY));
+    }
+}
