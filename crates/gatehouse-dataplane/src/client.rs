@@ -34,13 +34,15 @@ pub struct HttpClient {
 
 /// A TLS configuration that trusts no certificate (when the system has none to offer).
 fn without_roots() -> rustls::ClientConfig {
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(rustls::DEFAULT_VERSIONS)
-        .map(|b| {
-            b.with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth()
-        })
-        .unwrap_or_else(|_| unreachable!("ring supports the default TLS versions"))
+    rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_protocol_versions(rustls::DEFAULT_VERSIONS)
+    .map(|b| {
+        b.with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth()
+    })
+    .unwrap_or_else(|_| unreachable!("aws-lc-rs supports the default TLS versions"))
 }
 
 impl Default for HttpClient {
@@ -49,7 +51,7 @@ impl Default for HttpClient {
         connector.set_nodelay(true);
         connector.enforce_http(false);
         let builder = match HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
         {
             Ok(b) => b,
             Err(e) => {

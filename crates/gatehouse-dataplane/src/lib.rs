@@ -16,6 +16,7 @@ pub mod context;
 pub mod cors;
 pub mod gateway;
 pub mod http_proxy;
+pub mod jws;
 pub mod jwt;
 pub mod lambda;
 pub mod lambda_authorizer;

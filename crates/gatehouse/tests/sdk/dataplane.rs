@@ -756,6 +756,29 @@ async fn jwt_authorizers_verify_tokens_for_real() {
     let t = token(good.clone());
     let tampered = format!("{}x", &t[..t.len() - 1]);
     assert_eq!(call(Some(tampered)).await.0, 401);
+    // Claims swapped under another token's signature.
+    let mut other = good.clone();
+    other["sub"] = "someone-else".into();
+    let (o, g) = (token(other), token(good.clone()));
+    let o: Vec<&str> = o.split('.').collect();
+    let g: Vec<&str> = g.split('.').collect();
+    let swapped = format!("{}.{}.{}", g[0], o[1], g[2]);
+    let (status, headers, _) = call(Some(swapped)).await;
+    assert_eq!(
+        (status, header(&headers, "www-authenticate")),
+        (
+            401,
+            Some("Bearer scope=\"\" error=\"invalid_token\" error_description=\"the token signature is invalid\"")
+        )
+    );
+    // An HMAC-signed token is refused (HTTP API JWT authorizers verify RSA signatures).
+    let hs = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &good,
+        &jsonwebtoken::EncodingKey::from_secret(b"guess"),
+    )
+    .unwrap();
+    assert_eq!(call(Some(hs)).await.0, 401);
     // client_id stands in for a missing aud.
     let mut no_aud = good.clone();
     no_aud.as_object_mut().unwrap().remove("aud");
