@@ -15,6 +15,9 @@ pub enum GatewayError {
     Unauthorized,
     /// 413 `Request Entity Too Large`: a body over 10 MB.
     TooLarge,
+    /// 431 `Request Header Fields Too Large`: request line and header values over 10,240
+    /// bytes.
+    HeadersTooLarge,
     /// 429 `Too Many Requests`: a stage or route throttle.
     Throttled,
     /// 500 `Internal Server Error`: a Lambda error or bad answer, an unreachable backend.
@@ -31,6 +34,10 @@ impl GatewayError {
             GatewayError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
             GatewayError::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
             GatewayError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+            GatewayError::HeadersTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "Request Header Fields Too Large",
+            ),
             GatewayError::Throttled => (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
             GatewayError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
             GatewayError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
@@ -43,7 +50,7 @@ impl GatewayError {
             GatewayError::NotFound => "RESOURCE_NOT_FOUND",
             GatewayError::Forbidden => "ACCESS_DENIED",
             GatewayError::Unauthorized => "UNAUTHORIZED",
-            GatewayError::TooLarge => "REQUEST_TOO_LARGE",
+            GatewayError::TooLarge | GatewayError::HeadersTooLarge => "REQUEST_TOO_LARGE",
             GatewayError::Throttled => "THROTTLED",
             GatewayError::Internal => "INTEGRATION_FAILURE",
             GatewayError::Unavailable => "INTEGRATION_TIMEOUT",

@@ -105,8 +105,8 @@ pub async fn handle(app: &App, req: Request) -> Response {
 }
 
 /// Serves an invoke request on the data plane. The body goes to the data plane as it
-/// arrives (a declared length over 10 MB, AWS's payload limit, is 413 at once). One log line
-/// per request.
+/// arrives (a declared length over 10 MB, AWS's payload limit, is 413 at once; a request line
+/// and header values over AWS's 10,240 bytes, 431). One log line per request.
 async fn invoke(app: &App, target: gatehouse_dataplane::Target, req: Request) -> Response {
     use gatehouse_dataplane::body;
     let started = Instant::now();
@@ -123,7 +123,9 @@ async fn invoke(app: &App, target: gatehouse_dataplane::Target, req: Request) ->
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let answer = if declared.is_some_and(|n| n > body::MAX_BODY as u64) {
+    let answer = if body::head_size(&parts.method, &parts.uri, &parts.headers) > body::MAX_HEAD {
+        GatewayError::HeadersTooLarge.response().map(body::full)
+    } else if declared.is_some_and(|n| n > body::MAX_BODY as u64) {
         GatewayError::TooLarge.response().map(body::full)
     } else {
         let incoming = Incoming {

@@ -1115,6 +1115,20 @@ async fn bodies_over_ten_megabytes_are_refused() {
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    // A request line and header values over AWS's 10,240 bytes: 431, nothing served.
+    let long = "h".repeat(10_300);
+    let (status, _, body) = raw(s.addr, "POST", &path, &[("x-long", &long)], b"").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (431, r#"{"message":"Request Header Fields Too Large"}"#)
+    );
+    let fits = "h".repeat(9_000);
+    assert_eq!(
+        raw(s.addr, "POST", &path, &[("x-long", &fits)], b"")
+            .await
+            .0,
+        200
+    );
     // Just under the limit passes (the echoed answer stays under it too).
     let ok = vec![b'y'; 10 * 1024 * 1024 - 4096];
     let (status, _, body) = raw(s.addr, "POST", &path, &[], &ok).await;
