@@ -22,6 +22,20 @@ pub async fn change_root<T: Tree>(
         .map_err(|e| ctx.store_error(e, id, None))
 }
 
+/// Removes the one item of `items` that `is_it` picks; `missing` when there is none.
+pub fn remove_one<T>(
+    items: &mut Vec<T>,
+    is_it: impl Fn(&T) -> bool,
+    missing: ApiError,
+) -> ApiResult<()> {
+    let before = items.len();
+    items.retain(|item| !is_it(item));
+    if items.len() == before {
+        return Err(missing);
+    }
+    Ok(())
+}
+
 /// Stores a new root drawn by `draw` (which picks a random id each time); on the rare id
 /// collision, draws again (six draws in all, as many as any caller needs).
 pub async fn create_root<T: Tree>(

@@ -12,7 +12,7 @@ use gatehouse_core::model::routing_rule::{RoutingRule, RoutingRuleInput};
 use gatehouse_core::model::{ids, time, Stage};
 use gatehouse_core::store::{Kind, StoreError, Tree};
 
-use super::crud::{change_root, read, record};
+use super::crud::{change_root, read, record, remove_one};
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
 use crate::api::paths::{ApiMappingPath, DomainNamePath, RoutingRulePath};
 use crate::wire::{self, ToWire};
@@ -187,12 +187,7 @@ pub async fn delete_api_mapping(
         ctx,
         &path.domain_name,
         move |tree: &mut DomainNameTree| {
-            let before = tree.api_mappings.len();
-            tree.api_mappings.retain(|m| m.api_mapping_id != id);
-            if tree.api_mappings.len() == before {
-                return Err(missing);
-            }
-            Ok(())
+            remove_one(&mut tree.api_mappings, |m| m.api_mapping_id == id, missing)
         },
     )
     .await?;
@@ -283,12 +278,11 @@ pub async fn delete_routing_rule(
         ctx,
         &path.domain_name,
         move |tree: &mut DomainNameTree| {
-            let before = tree.routing_rules.len();
-            tree.routing_rules.retain(|r| r.routing_rule_id != id);
-            if tree.routing_rules.len() == before {
-                return Err(missing);
-            }
-            Ok(())
+            remove_one(
+                &mut tree.routing_rules,
+                |r| r.routing_rule_id == id,
+                missing,
+            )
         },
     )
     .await?;

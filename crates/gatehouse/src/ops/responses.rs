@@ -16,7 +16,7 @@ use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{ids, time, ProtocolType};
 use gatehouse_core::store::{Kind, Record};
 
-use super::crud::{change, list_children_where, read, record};
+use super::crud::{change, list_children_where, read, record, remove_one};
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
 use crate::api::paths::{IntegrationPath, IntegrationResponsePath, RoutePath, RouteResponsePath};
 use crate::wire::{self, ToWire};
@@ -244,12 +244,11 @@ pub async fn delete_route_response(
         if !tree.routes.iter().any(|r| r.route_id == route_id) {
             return Err(route_missing);
         }
-        let before = tree.route_responses.len();
-        tree.route_responses
-            .retain(|r| !(r.route_response_id == id && r.route_id == route_id));
-        if tree.route_responses.len() == before {
-            return Err(missing);
-        }
+        remove_one(
+            &mut tree.route_responses,
+            |r| r.route_response_id == id && r.route_id == route_id,
+            missing,
+        )?;
         tree.redeploy_auto_stages(now);
         Ok(())
     })
@@ -402,12 +401,11 @@ pub async fn delete_integration_response(
         if tree.integration(&owner).is_none() {
             return Err(owner_missing);
         }
-        let before = tree.integration_responses.len();
-        tree.integration_responses
-            .retain(|r| !(r.integration_response_id == id && r.integration_id == owner));
-        if tree.integration_responses.len() == before {
-            return Err(missing);
-        }
+        remove_one(
+            &mut tree.integration_responses,
+            |r| r.integration_response_id == id && r.integration_id == owner,
+            missing,
+        )?;
         tree.redeploy_auto_stages(now);
         Ok(())
     })
