@@ -106,10 +106,6 @@ fn trace_id(facts: &Facts) -> String {
     id
 }
 
-fn non_empty<T: serde::Serialize>(map: &BTreeMap<String, T>) -> Option<Value> {
-    (!map.is_empty()).then(|| json!(map))
-}
-
 /// The 2.0 event's `headers`: each name once (lower case), its values joined by commas,
 /// with the headers API Gateway adds; sorted by name.
 fn headers_v2<'a>(inc: &'a Incoming, facts: &Facts) -> Vec<(&'a str, Cow<'a, str>)> {
@@ -196,10 +192,10 @@ pub struct EventV2<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_object")]
     query_string_parameters: Vec<(String, String)>,
     request_context: RequestContextV2<'a>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty", serialize_with = "as_object")]
-    path_parameters: &'a [(String, String)],
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty", serialize_with = "as_object")]
+    path_parameters: &'a [(String, String)],
     is_base64_encoded: bool,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     stage_variables: &'a BTreeMap<String, String>,
@@ -306,79 +302,159 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
             time: gatehouse_core::model::time::clf(facts.time),
             time_epoch: facts.time_epoch_ms,
         },
-        path_parameters: input.params,
         body,
+        path_parameters: input.params,
         is_base64_encoded: base64,
         stage_variables: input.stage_variables,
     }
 }
 
+/// The payload format 1.0 event (REST-compatible), its members in the order AWS's
+/// documentation shows them; members with nothing in them are `null`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventV1<'a> {
+    version: &'static str,
+    resource: &'a str,
+    path: &'a str,
+    http_method: &'a str,
+    headers: BTreeMap<String, String>,
+    multi_value_headers: BTreeMap<String, Vec<String>>,
+    query_string_parameters: Option<BTreeMap<String, String>>,
+    multi_value_query_string_parameters: Option<BTreeMap<String, Vec<String>>>,
+    request_context: RequestContextV1<'a>,
+    #[serde(serialize_with = "as_object_or_null")]
+    path_parameters: &'a [(String, String)],
+    stage_variables: Option<&'a BTreeMap<String, String>>,
+    body: Option<Cow<'a, str>>,
+    is_base64_encoded: bool,
+}
+
+fn as_object_or_null<S: serde::Serializer>(
+    pairs: &[(String, String)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    if pairs.is_empty() {
+        s.serialize_none()
+    } else {
+        as_object(pairs, s)
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestContextV1<'a> {
+    account_id: &'a str,
+    api_id: &'a str,
+    authorizer: Cow<'a, Value>,
+    domain_name: &'a str,
+    domain_prefix: &'a str,
+    extended_request_id: &'a str,
+    http_method: &'a str,
+    identity: IdentityV1<'a>,
+    path: &'a str,
+    protocol: &'a str,
+    request_id: &'a str,
+    request_time: String,
+    request_time_epoch: i64,
+    resource_id: &'a str,
+    resource_path: &'a str,
+    stage: &'a str,
+}
+
+/// `requestContext.identity`: only the caller's address and agent are known.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityV1<'a> {
+    access_key: Option<&'a str>,
+    account_id: Option<&'a str>,
+    caller: Option<&'a str>,
+    cognito_amr: Option<&'a str>,
+    cognito_authentication_provider: Option<&'a str>,
+    cognito_authentication_type: Option<&'a str>,
+    cognito_identity_id: Option<&'a str>,
+    cognito_identity_pool_id: Option<&'a str>,
+    principal_org_id: Option<&'a str>,
+    source_ip: &'a str,
+    user: Option<&'a str>,
+    user_agent: &'a str,
+    user_arn: Option<&'a str>,
+}
+
 /// The payload format 1.0 event (REST-compatible).
-pub fn event_v1(input: &EventInput<'_>) -> Value {
+pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
     let inc = input.incoming;
     let facts = input.facts;
     let mut groups = header_groups(inc);
     added_headers(inc, facts, &mut groups);
-    let headers: BTreeMap<&String, &String> = groups
+    let headers: BTreeMap<String, String> = groups
         .iter()
-        .filter_map(|(k, v)| v.last().map(|last| (k, last)))
+        .filter_map(|(k, v)| v.last().map(|last| (k.clone(), last.clone())))
         .collect();
     let mut multi_query: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in query_pairs(inc.query.as_deref()) {
         multi_query.entry(k).or_default().push(v);
     }
-    let query: BTreeMap<&String, &String> = multi_query
+    let query: BTreeMap<String, String> = multi_query
         .iter()
-        .filter_map(|(k, v)| v.last().map(|last| (k, last)))
+        .filter_map(|(k, v)| v.last().map(|last| (k.clone(), last.clone())))
         .collect();
-    let params: BTreeMap<String, String> = input.params.iter().cloned().collect();
     let (body, base64) = event_body(inc);
-    let route_key = facts.route_key.clone().unwrap_or_default();
+    let route_key = facts.route_key.as_deref().unwrap_or_default();
     let resource = if input.template.is_empty() {
-        route_key.clone()
+        route_key
     } else {
-        input.template.to_string()
+        input.template
     };
-    let null_if_empty = |v: Option<Value>| v.unwrap_or(Value::Null);
-    json!({
-        "version": "1.0",
-        "resource": resource,
-        "path": inc.path,
-        "httpMethod": inc.method,
-        "headers": headers,
-        "multiValueHeaders": groups,
-        "queryStringParameters": if query.is_empty() { Value::Null } else { json!(query) },
-        "multiValueQueryStringParameters": null_if_empty(non_empty(&multi_query)),
-        "requestContext": {
-            "accountId": facts.account_id,
-            "apiId": facts.api_id,
-            "authorizer": input.authorizer.clone().unwrap_or(json!({"claims": null, "scopes": null})),
-            "domainName": facts.domain_name,
-            "domainPrefix": facts.domain_prefix,
-            "extendedRequestId": facts.request_id,
-            "httpMethod": inc.method,
-            "identity": {
-                "accessKey": null, "accountId": null, "caller": null,
-                "cognitoAmr": null, "cognitoAuthenticationProvider": null,
-                "cognitoAuthenticationType": null, "cognitoIdentityId": null,
-                "cognitoIdentityPoolId": null, "principalOrgId": null,
-                "sourceIp": inc.source_ip, "user": null,
-                "userAgent": inc.user_agent(), "userArn": null,
+    EventV1 {
+        version: "1.0",
+        resource,
+        path: &inc.path,
+        http_method: &inc.method,
+        headers,
+        multi_value_headers: groups,
+        query_string_parameters: (!query.is_empty()).then_some(query),
+        multi_value_query_string_parameters: (!multi_query.is_empty()).then_some(multi_query),
+        request_context: RequestContextV1 {
+            account_id: &facts.account_id,
+            api_id: &facts.api_id,
+            authorizer: match &input.authorizer {
+                Some(a) => Cow::Borrowed(a),
+                None => Cow::Owned(json!({"claims": null, "scopes": null})),
             },
-            "path": inc.path,
-            "protocol": inc.protocol,
-            "requestId": facts.request_id,
-            "requestTime": gatehouse_core::model::time::clf(facts.time),
-            "requestTimeEpoch": facts.time_epoch_ms,
-            "resourceId": route_key,
-            "resourcePath": resource,
-            "stage": facts.stage,
+            domain_name: &facts.domain_name,
+            domain_prefix: &facts.domain_prefix,
+            extended_request_id: &facts.request_id,
+            http_method: &inc.method,
+            identity: IdentityV1 {
+                access_key: None,
+                account_id: None,
+                caller: None,
+                cognito_amr: None,
+                cognito_authentication_provider: None,
+                cognito_authentication_type: None,
+                cognito_identity_id: None,
+                cognito_identity_pool_id: None,
+                principal_org_id: None,
+                source_ip: &inc.source_ip,
+                user: None,
+                user_agent: inc.user_agent(),
+                user_arn: None,
+            },
+            path: &inc.path,
+            protocol: &inc.protocol,
+            request_id: &facts.request_id,
+            request_time: gatehouse_core::model::time::clf(facts.time),
+            request_time_epoch: facts.time_epoch_ms,
+            resource_id: route_key,
+            resource_path: resource,
+            stage: &facts.stage,
         },
-        "pathParameters": null_if_empty(non_empty(&params)),
-        "stageVariables": null_if_empty(non_empty(input.stage_variables)),
-        "body": body,
-        "isBase64Encoded": base64,
-    })
+        path_parameters: input.params,
+        stage_variables: (!input.stage_variables.is_empty()).then_some(input.stage_variables),
+        body,
+        is_base64_encoded: base64,
+    }
 }
 
 /// The function an integration URI names, and its qualifier: a Lambda ARN
@@ -501,6 +577,93 @@ mod tests {
             ("hello".into(), Some("live".into()))
         );
         assert_eq!(function("hello"), ("hello".into(), None));
+    }
+
+    /// The top-level keys of a serialized event, in order.
+    fn keys(bytes: &[u8]) -> Vec<String> {
+        let v: serde_json::Map<String, Value> = serde_json::from_slice(bytes).unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let mut found: Vec<(usize, String)> = v
+            .keys()
+            .map(|k| (text.find(&format!("\"{k}\":")).unwrap(), k.clone()))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, k)| k).collect()
+    }
+
+    #[test]
+    fn events_list_their_members_in_awss_order() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.insert("cookie", HeaderValue::from_static("a=1"));
+        let incoming = Incoming {
+            method: "POST".into(),
+            path: "/prod/pets/7".into(),
+            uri_path: "/prod/pets/7".into(),
+            query: Some("q=1".into()),
+            headers,
+            body: Bytes::from_static(b"{}"),
+            source_ip: "127.0.0.1".into(),
+            protocol: "HTTP/1.1".into(),
+        };
+        let facts = Facts {
+            route_key: Some("POST /pets/{id}".into()),
+            ..Facts::default()
+        };
+        let params = vec![("id".to_string(), "7".to_string())];
+        let vars = BTreeMap::from([("v".to_string(), "1".to_string())]);
+        let input = EventInput {
+            incoming: &incoming,
+            facts: &facts,
+            template: "/pets/{id}",
+            params: &params,
+            stage_variables: &vars,
+            authorizer: None,
+        };
+        let v2 = serde_json::to_vec(&event_v2(&input)).unwrap();
+        assert_eq!(
+            keys(&v2),
+            [
+                "version",
+                "routeKey",
+                "rawPath",
+                "rawQueryString",
+                "cookies",
+                "headers",
+                "queryStringParameters",
+                "requestContext",
+                "body",
+                "pathParameters",
+                "isBase64Encoded",
+                "stageVariables"
+            ]
+        );
+        let v1 = serde_json::to_vec(&event_v1(&input)).unwrap();
+        assert_eq!(
+            keys(&v1),
+            [
+                "version",
+                "resource",
+                "path",
+                "httpMethod",
+                "headers",
+                "multiValueHeaders",
+                "queryStringParameters",
+                "multiValueQueryStringParameters",
+                "requestContext",
+                "pathParameters",
+                "stageVariables",
+                "body",
+                "isBase64Encoded"
+            ]
+        );
+        let v1: Value = serde_json::from_slice(&v1).unwrap();
+        assert_eq!(
+            v1["requestContext"]["authorizer"],
+            json!({"claims": null, "scopes": null})
+        );
+        assert_eq!(v1["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
+        assert!(v1["requestContext"]["identity"]["user"].is_null());
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub fn event(version: &str, input: &EventInput<'_>, identity: &[String], arn: &s
         }
         e
     } else {
-        let mut e = lambda::event_v1(input);
+        let mut e = serde_json::to_value(lambda::event_v1(input)).unwrap_or(Value::Null);
         if let Some(o) = e.as_object_mut() {
             o.remove("body");
             o.remove("isBase64Encoded");
