@@ -27,6 +27,7 @@ pub mod target;
 pub mod throttle;
 
 mod authorize;
+mod domains;
 mod resolve;
 
 use authorize::{Authorized, DecisionCache};
@@ -95,6 +96,7 @@ pub struct DataPlane {
     routers: Mutex<HashMap<DeploymentKey, Arc<Router>>>,
     owners: Mutex<HashMap<(String, String), String>>,
     resolved: Mutex<HashMap<(String, String, String), Resolved>>,
+    domains: Mutex<HashMap<String, domains::Domain>>,
     client: HttpClient,
     buckets: LocalBuckets,
     keys: jwt::Keys,
@@ -149,6 +151,7 @@ impl DataPlane {
             routers: Mutex::default(),
             owners: Mutex::default(),
             resolved: Mutex::default(),
+            domains: Mutex::default(),
             client: HttpClient::default(),
             buckets: LocalBuckets::new(),
             keys: jwt::Keys::default(),
@@ -173,7 +176,11 @@ impl DataPlane {
             time: time::now(),
             time_epoch_ms: time::now_millis(),
             api_id: target.api_id.clone(),
-            domain_prefix: target.api_id.clone(),
+            // A custom domain's first label, else the API id.
+            domain_prefix: match (&target.stage, &target.domain) {
+                (Some(_), Some(d)) => d.split('.').next().unwrap_or_default().to_string(),
+                _ => target.api_id.clone(),
+            },
             ..Facts::default()
         };
         let region = target
@@ -248,10 +255,15 @@ impl DataPlane {
         facts: &mut Facts,
         found: &mut StageFacts,
     ) -> Result<Response<Body>, Refusal> {
+        if target.api_id.is_empty() {
+            // A custom domain name none of whose API mappings takes the path.
+            return Err(refuse(GatewayError::NotFound, ""));
+        }
         let r = self.resolve(target, region, &incoming.path).await?;
         let scope = Scope::new(r.account.clone(), region);
         facts.account_id = r.account.clone();
-        if r.disabled {
+        // Disabling the API's own endpoint leaves its custom domain names serving.
+        if r.disabled && target.stage.is_none() {
             return Err(refuse(
                 GatewayError::Forbidden,
                 "the default endpoint is disabled",

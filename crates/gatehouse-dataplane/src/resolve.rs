@@ -80,10 +80,14 @@ impl DataPlane {
     ) -> Result<Resolved, Refusal> {
         use std::sync::atomic::Ordering;
         let generation = self.config.changes.load(Ordering::Acquire);
+        // A custom domain's mapping names the stage; else the path's first segment may.
         let key = (
             region.to_string(),
             target.api_id.clone(),
-            first_segment(path).to_string(),
+            match &target.stage {
+                Some(stage) => format!("={stage}"),
+                None => first_segment(path).to_string(),
+            },
         );
         if let Some(hit) = self.resolved.lock().ok().and_then(|m| m.get(&key).cloned()) {
             let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
@@ -98,7 +102,10 @@ impl DataPlane {
             .root(&scope, &target.api_id)
             .await
             .map_err(|_| refuse(GatewayError::NotFound, ""))?;
-        let selected = self.select_stage(&scope, &api.api_id, path).await?;
+        let selected = match &target.stage {
+            Some(stage) => self.mapped_stage(&scope, &api.api_id, stage, path).await?,
+            None => self.select_stage(&scope, &api.api_id, path).await?,
+        };
         let resolved = Resolved {
             account,
             disabled: api.disable_execute_api_endpoint,
@@ -114,6 +121,25 @@ impl DataPlane {
             m.insert(key, resolved.clone());
         }
         Ok(resolved)
+    }
+
+    /// The stage an API mapping names (the path is then the API's own).
+    pub(crate) async fn mapped_stage(
+        &self,
+        scope: &Scope,
+        api_id: &str,
+        stage: &str,
+        path: &str,
+    ) -> Result<Selected, Refusal> {
+        match store::get::<Stage>(self.store.as_ref(), scope, api_id, stage).await {
+            Ok(stage) => Ok(Selected {
+                stage: Arc::new(stage),
+                path: path.to_string(),
+                named: false,
+            }),
+            Err(StoreError::NotFound(_)) => Err(refuse(GatewayError::NotFound, "")),
+            Err(e) => Err(refuse(GatewayError::Internal, e.to_string())),
+        }
     }
 
     /// The stage for the request's first path segment, else `$default`.

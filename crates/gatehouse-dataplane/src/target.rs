@@ -14,6 +14,9 @@ pub struct Target {
     /// The domain name the request used (the `Host` header without its port, or AWS's form
     /// for the path form).
     pub domain: Option<String>,
+    /// The stage a custom domain name's API mapping chose (`path` is then what follows the
+    /// mapping's key); `None` for the API's own endpoint, where the path selects the stage.
+    pub stage: Option<String>,
 }
 
 /// The path prefix of the path form.
@@ -52,16 +55,10 @@ pub fn target(host: Option<&str>, path: &str) -> Option<Target> {
             region: None,
             path: tail.to_string(),
             domain: None,
+            stage: None,
         });
     }
-    let host = host?;
-    let name = host.rsplit_once(':').map_or(host, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
+    let name = host_name(host?);
     let mut labels = name.split('.');
     let api_id = labels.next()?;
     if labels.next()? != "execute-api" || !is_api_id(api_id) {
@@ -73,6 +70,18 @@ pub fn target(host: Option<&str>, path: &str) -> Option<Target> {
         region,
         path: path.to_string(),
         domain: Some(name.to_string()),
+        stage: None,
+    })
+}
+
+/// The `Host` header's name without its port.
+pub fn host_name(host: &str) -> &str {
+    host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
     })
 }
 

@@ -41,6 +41,7 @@ const LAYERS: &[(&str, Layers)] = &[
             ("mapping", &["access_log", "context", "lambda"]),
             ("metrics", &["context"]),
             ("resolve", &["gateway", "router", "target", "lib"]),
+            ("domains", &["target", "lib"]),
             (
                 "authorize",
                 &[

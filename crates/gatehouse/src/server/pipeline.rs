@@ -27,8 +27,9 @@ use crate::guards::faults::{self, FaultAction};
 use crate::ops::{self, Ctx, Input, Reply};
 use crate::wire;
 
-/// Answers one request: an invoke request (a `{apiId}.execute-api.…` host, or a path under
-/// `/_aws/execute-api/`) goes to the data plane, everything else to the management API.
+/// Answers one request: an invoke request (a `{apiId}.execute-api.…` host, a path under
+/// `/_aws/execute-api/`, or the host of a stored custom domain name outside the management
+/// API's paths) goes to the data plane, everything else to the management API.
 pub async fn handle(app: &App, req: Request) -> Response {
     let host = req
         .headers()
@@ -36,6 +37,16 @@ pub async fn handle(app: &App, req: Request) -> Response {
         .and_then(|h| h.to_str().ok());
     if let Some(target) = gatehouse_dataplane::target(host, req.uri().path()) {
         return invoke(app, target, req).await;
+    }
+    // A custom domain name's host (never for the management API's own paths).
+    let path = req.uri().path();
+    if app.invoke_only || (!path.starts_with("/v2/") && !admin::is_admin_path(path)) {
+        if let Some(host) = host {
+            let host = host.to_string();
+            if let Some(target) = app.dataplane.domain_target(&host, req.uri().path()).await {
+                return invoke(app, target, req).await;
+            }
+        }
     }
     if app.invoke_only {
         // The invoke listener serves nothing else; a host that names no API finds none.

@@ -1150,3 +1150,103 @@ async fn bodies_over_ten_megabytes_are_refused() {
         (500, r#"{"message":"Internal Server Error"}"#)
     );
 }
+
+#[tokio::test]
+async fn custom_domain_names_serve_through_their_api_mappings() {
+    use aws_sdk_apigatewayv2::types::{DomainNameConfiguration, EndpointType};
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let mut apis = Vec::new();
+    for name in ["root", "orders"] {
+        let api = http_api(&c).await;
+        let i = http_integration(&c, &api, &format!("http://{backend}/{name}/{{proxy}}")).await;
+        route(&c, &api, "ANY /{proxy+}", &i).await;
+        new_stage(&c, &api, "prod").await;
+        deploy(&c, &api, "prod").await;
+        apis.push(api);
+    }
+    c.create_domain_name()
+        .domain_name("api.example.com")
+        .domain_name_configurations(
+            DomainNameConfiguration::builder()
+                .certificate_arn("arn:aws:acm:us-east-1:123456789012:certificate/abc")
+                .endpoint_type(EndpointType::Regional)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for (api, key) in [(&apis[0], ""), (&apis[1], "v1/orders")] {
+        c.create_api_mapping()
+            .domain_name("api.example.com")
+            .api_id(api)
+            .stage("prod")
+            .api_mapping_key(key)
+            .send()
+            .await
+            .unwrap();
+    }
+    let host = format!("api.example.com:{}", s.addr.port());
+    let at = |path: &'static str| {
+        let host = host.clone();
+        let addr = s.addr;
+        async move { raw(addr, "GET", path, &[("host", host.as_str())], b"").await }
+    };
+    // The longest mapping key takes the path; what follows it is the API's own path.
+    let (status, _, body) = at("/v1/orders/7?x=1").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (json(&body)["path"].as_str(), json(&body)["query"].as_str()),
+        (Some("/orders/7"), Some("x=1"))
+    );
+    let (status, headers, body) = at("/pets/1").await;
+    assert_eq!(
+        (status, json(&body)["path"].as_str()),
+        (200, Some("/root/pets/1"))
+    );
+    assert!(header(&headers, "apigw-requestid").is_some());
+    // The management API is not a domain's to take.
+    let (status, _, body) = raw(s.addr, "GET", "/v2/apis", &[("host", host.as_str())], b"").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"items\""), "{body}");
+    // Disabling the API's own endpoint leaves the domain serving.
+    c.update_api()
+        .api_id(&apis[0])
+        .disable_execute_api_endpoint(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at("/pets/1").await.0, 200);
+    assert_eq!(get(&s, &apis[0], "/prod/pets/1").await.0, 403);
+    // A path no mapping takes, once the root mapping is gone: 404, AWS's body.
+    let root = c
+        .get_api_mappings()
+        .domain_name("api.example.com")
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .iter()
+        .find(|m| m.api_mapping_key() == Some(""))
+        .and_then(|m| m.api_mapping_id().map(String::from))
+        .unwrap();
+    c.delete_api_mapping()
+        .domain_name("api.example.com")
+        .api_mapping_id(root)
+        .send()
+        .await
+        .unwrap();
+    let (status, _, body) = at("/pets/1").await;
+    assert_eq!((status, body.as_str()), (404, r#"{"message":"Not Found"}"#));
+    // A host that is no domain name is the management API's, as before.
+    let (status, _, _) = raw(
+        s.addr,
+        "GET",
+        "/pets/1",
+        &[("host", "other.example.com")],
+        b"",
+    )
+    .await;
+    assert_ne!(status, 200);
+}

@@ -1,0 +1,167 @@
+//! Custom domain names on the data plane. A request whose `Host` is a domain name stored in
+//! the default region is served through that domain's API mappings: the mapping whose key
+//! is the longest leading run of the path's segments (the empty key maps the root) names
+//! the API and the stage, and what follows the key is the path the API routes. Routing
+//! rules send traffic to REST APIs only, which gatehouse does not serve. What a
+//! domain maps is reused while nothing changed, like a resolved stage (see
+//! [`crate::Config::changes`]); so is the knowledge that a host is no domain name.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use gatehouse_core::model::domain_name::{ApiMapping, DomainName};
+use gatehouse_core::model::Scope;
+use gatehouse_core::store::{self, Kind};
+
+use crate::target::{host_name, Target};
+use crate::{DataPlane, SHARED_STORE_REUSE};
+
+/// What a host name maps, as read at one moment.
+#[derive(Clone)]
+pub(crate) struct Domain {
+    /// Whether the host is a stored domain name.
+    exists: bool,
+    /// The domain's API mappings.
+    mappings: Vec<ApiMapping>,
+    generation: u64,
+    at: Instant,
+}
+
+/// Most host names remembered; when full, the memory starts over.
+const DOMAIN_CACHE: usize = 10_000;
+
+/// The mapping for `path` among `mappings` and the path that follows its key.
+pub fn mapping_for<'m>(mappings: &'m [ApiMapping], path: &str) -> Option<(&'m ApiMapping, String)> {
+    let trimmed = path.strip_prefix('/').unwrap_or(path);
+    mappings
+        .iter()
+        .filter_map(|m| {
+            let key = m.api_mapping_key.trim_matches('/');
+            if key.is_empty() {
+                return Some((m, path.to_string(), 0));
+            }
+            let rest = trimmed.strip_prefix(key)?;
+            if rest.is_empty() {
+                Some((m, "/".to_string(), key.len()))
+            } else if rest.starts_with('/') {
+                Some((m, rest.to_string(), key.len()))
+            } else {
+                None
+            }
+        })
+        .max_by_key(|(_, _, len)| *len)
+        .map(|(m, rest, _)| (m, rest))
+}
+
+/// Whether `name` could be a custom domain name (not an address, not a single label).
+fn could_be_domain(name: &str) -> bool {
+    name.contains('.') && name.parse::<std::net::IpAddr>().is_err() && !name.starts_with('[')
+}
+
+impl DataPlane {
+    /// The invoke target of a request to a custom domain name, if `host` is one and one of
+    /// its API mappings takes `path`. A domain name whose mappings take nothing still
+    /// answers: 404 `{"message":"Not Found"}` (the target then names no API).
+    pub async fn domain_target(&self, host: &str, path: &str) -> Option<Target> {
+        let name = host_name(host).to_ascii_lowercase();
+        if !could_be_domain(&name) {
+            return None;
+        }
+        let domain = self.domain(&name).await?;
+        let (api_id, stage, rest) = match mapping_for(&domain.mappings, path) {
+            Some((m, rest)) => (m.api_id.clone(), Some(m.stage.clone()), rest),
+            None => (String::new(), Some(String::new()), path.to_string()),
+        };
+        Some(Target {
+            api_id,
+            region: None,
+            path: rest,
+            domain: Some(name),
+            stage,
+        })
+    }
+
+    /// What domain name `name` maps in the default region: `None` when it is no stored
+    /// domain name (or the store cannot say).
+    async fn domain(&self, name: &str) -> Option<Domain> {
+        let generation = self.config.changes.load(Ordering::Acquire);
+        let hit = self.domains.lock().ok().and_then(|m| m.get(name).cloned());
+        if let Some(hit) = hit {
+            let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
+            if hit.generation == generation && fresh {
+                return hit.exists.then_some(hit);
+            }
+        }
+        let region = &self.config.default_region;
+        let found = self
+            .store
+            .find_root(region, Kind::DomainName, name)
+            .await
+            .ok()?;
+        let domain = match found {
+            None => Domain {
+                exists: false,
+                mappings: Vec::new(),
+                generation,
+                at: Instant::now(),
+            },
+            Some(account) => {
+                let scope = Scope::new(account, region);
+                let record: DomainName = self.store.root(&scope, name).await.ok()?;
+                let page = store::list::<ApiMapping>(self.store.as_ref(), &scope, name, 0, 10_000)
+                    .await
+                    .ok()?;
+                // Routing rules send traffic to REST APIs only, so a domain that takes
+                // routing rules alone serves nothing here.
+                let serves = record.routing_mode != "ROUTING_RULE_ONLY";
+                Domain {
+                    exists: true,
+                    mappings: page
+                        .items
+                        .into_iter()
+                        .map(|(_, m)| m)
+                        .filter(|_| serves)
+                        .collect(),
+                    generation,
+                    at: Instant::now(),
+                }
+            }
+        };
+        if let Ok(mut m) = self.domains.lock() {
+            if m.len() >= DOMAIN_CACHE {
+                m.clear();
+            }
+            m.insert(name.to_string(), domain.clone());
+        }
+        domain.exists.then_some(domain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(key: &str, api: &str) -> ApiMapping {
+        ApiMapping {
+            api_mapping_id: key.into(),
+            api_id: api.into(),
+            stage: "prod".into(),
+            api_mapping_key: key.into(),
+        }
+    }
+
+    #[test]
+    fn the_longest_key_takes_the_path() {
+        let maps = [m("", "root"), m("v1", "one"), m("v1/orders", "orders")];
+        let pick = |p: &str| mapping_for(&maps, p).map(|(m, rest)| (m.api_id.clone(), rest));
+        assert_eq!(pick("/pets"), Some(("root".into(), "/pets".into())));
+        assert_eq!(pick("/v1/pets"), Some(("one".into(), "/pets".into())));
+        assert_eq!(pick("/v1"), Some(("one".into(), "/".into())));
+        assert_eq!(pick("/v1/orders/7"), Some(("orders".into(), "/7".into())));
+        assert_eq!(pick("/v10/x"), Some(("root".into(), "/v10/x".into())));
+        assert_eq!(
+            mapping_for(&maps[1..], "/v2/x").map(|(m, _)| m.api_id.clone()),
+            None
+        );
+    }
+}
