@@ -39,6 +39,9 @@ pub struct Facts {
     pub domain_name: String,
     /// `$context.domainPrefix`.
     pub domain_prefix: String,
+    /// Whether the request came through a custom domain name's API mapping (the client's
+    /// path then begins with the mapping's key, which the API's own path does not).
+    pub custom_domain: bool,
     /// `$context.stage`.
     pub stage: String,
     /// `$context.routeKey` (`-` until a route matched).

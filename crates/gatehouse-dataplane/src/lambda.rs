@@ -406,10 +406,16 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
     } else {
         input.template
     };
+    // Through a custom domain, 1.0's path keeps the API mapping's key (2.0's rawPath does not).
+    let path = if facts.custom_domain {
+        inc.uri_path.as_str()
+    } else {
+        inc.path.as_str()
+    };
     EventV1 {
         version: "1.0",
         resource,
-        path: &inc.path,
+        path,
         http_method: &inc.method,
         headers,
         multi_value_headers: groups,
@@ -441,7 +447,7 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
                 user_agent: inc.user_agent(),
                 user_arn: None,
             },
-            path: &inc.path,
+            path,
             protocol: &inc.protocol,
             request_id: &facts.request_id,
             request_time: gatehouse_core::model::time::clf(facts.time),
@@ -664,6 +670,40 @@ mod tests {
         );
         assert_eq!(v1["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
         assert!(v1["requestContext"]["identity"]["user"].is_null());
+    }
+
+    #[test]
+    fn through_a_custom_domain_1_0_keeps_the_mapping_key_and_2_0_does_not() {
+        let incoming = Incoming {
+            method: "GET".into(),
+            path: "/pets/7".into(),
+            uri_path: "/v1/pets/7".into(),
+            query: None,
+            headers: http::HeaderMap::new(),
+            body: Bytes::new(),
+            source_ip: "127.0.0.1".into(),
+            protocol: "HTTP/1.1".into(),
+        };
+        let facts = Facts {
+            custom_domain: true,
+            ..Facts::default()
+        };
+        let vars = BTreeMap::new();
+        let input = EventInput {
+            incoming: &incoming,
+            facts: &facts,
+            template: "/pets/{id}",
+            params: &[],
+            stage_variables: &vars,
+            authorizer: None,
+        };
+        let v1: Value = serde_json::to_value(event_v1(&input)).unwrap();
+        let v2: Value = serde_json::to_value(event_v2(&input)).unwrap();
+        assert_eq!(
+            (v1["path"].as_str(), v1["requestContext"]["path"].as_str()),
+            (Some("/v1/pets/7"), Some("/v1/pets/7"))
+        );
+        assert_eq!(v2["rawPath"], "/pets/7");
     }
 
     #[test]

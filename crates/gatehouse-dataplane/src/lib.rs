@@ -181,6 +181,7 @@ impl DataPlane {
                 (Some(_), Some(d)) => d.split('.').next().unwrap_or_default().to_string(),
                 _ => target.api_id.clone(),
             },
+            custom_domain: target.stage.is_some(),
             ..Facts::default()
         };
         let region = target
