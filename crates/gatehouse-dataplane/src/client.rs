@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Limited};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::body::{Body, MAX_BODY};
+use crate::body::{self, Body};
+
+/// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
+pub const UNREADABLE_ANSWER: &str =
+    "the integration's response body could not be read or is larger than 10 MB";
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,16 +99,9 @@ impl HttpClient {
         let work = async {
             let resp = self.inner.request(req).await.map_err(|e| failed(&e))?;
             let (parts, body) = resp.into_parts();
-            let bytes = Limited::new(body, MAX_BODY)
-                .collect()
+            let bytes = body::read(body::boxed(body))
                 .await
-                .map_err(|_| {
-                    CallError::Failed(
-                        "the integration's response body could not be read or is larger than 10 MB"
-                            .into(),
-                    )
-                })?
-                .to_bytes();
+                .map_err(|_| CallError::Failed(UNREADABLE_ANSWER.into()))?;
             Ok(Response::from_parts(parts, bytes))
         };
         match tokio::time::timeout(deadline, work).await {

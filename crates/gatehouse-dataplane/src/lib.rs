@@ -453,10 +453,7 @@ impl DataPlane {
                                 // streams on.
                                 let (answer, bytes) = if mapping::reads_body(params) {
                                     let bytes = body::read(answer).await.map_err(|_| {
-                                        refuse(
-                                            GatewayError::Internal,
-                                            "the integration's response body could not be read or is larger than 10 MB",
-                                        )
+                                        refuse(GatewayError::Internal, client::UNREADABLE_ANSWER)
                                     })?;
                                     (body::full(bytes.clone()), bytes)
                                 } else {

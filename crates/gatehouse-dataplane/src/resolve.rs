@@ -123,7 +123,8 @@ impl DataPlane {
         Ok(resolved)
     }
 
-    /// The stage an API mapping names (the path is then the API's own).
+    /// The stage `stage` serving `path` as it is: the one an API mapping names, or
+    /// `$default` when no path segment names a stage.
     pub(crate) async fn mapped_stage(
         &self,
         scope: &Scope,
@@ -164,15 +165,8 @@ impl DataPlane {
                 Err(e) => return Err(refuse(GatewayError::Internal, e.to_string())),
             }
         }
-        match store::get::<Stage>(self.store.as_ref(), scope, api_id, "$default").await {
-            Ok(stage) => Ok(Selected {
-                stage: Arc::new(stage),
-                path: path.to_string(),
-                named: false,
-            }),
-            Err(StoreError::NotFound(_)) => Err(refuse(GatewayError::NotFound, "")),
-            Err(e) => Err(refuse(GatewayError::Internal, e.to_string())),
-        }
+        // Otherwise `$default` serves the whole path, as a mapped stage would.
+        self.mapped_stage(scope, api_id, "$default", path).await
     }
 
     /// The compiled routes of a deployment (compiled once, then kept).
