@@ -308,8 +308,8 @@ fn dataplane() {
     use gatehouse_core::model::deployment::Snapshot;
     use gatehouse_core::model::route::{Route, RouteInput};
     use gatehouse_dataplane::context::{Facts, Incoming};
-    use gatehouse_dataplane::lambda;
     use gatehouse_dataplane::router::{segments, Router};
+    use gatehouse_dataplane::{event, lambda};
     for n in [10usize, 1000] {
         let snapshot = Snapshot {
             routes: (0..n)
@@ -365,7 +365,7 @@ fn dataplane() {
     };
     let params = vec![("id".to_string(), "7".to_string())];
     let vars = std::collections::BTreeMap::new();
-    let input = lambda::EventInput {
+    let input = event::EventInput {
         incoming: &incoming,
         facts: &facts,
         template: "/pets/{id}",
@@ -374,7 +374,7 @@ fn dataplane() {
         authorizer: None,
     };
     time("lambda: encode payload 2.0 event", 100_000, || {
-        black_box(serde_json::to_vec(&lambda::event_v2(black_box(&input))).ok());
+        black_box(serde_json::to_vec(&event::event_v2(black_box(&input))).ok());
     });
     let answer = br#"{"statusCode":200,"headers":{"content-type":"application/json"},"body":"{\"id\":7,\"name\":\"rex\"}","cookies":["s=1"]}"#;
     time("lambda: decode a 2.0 answer", 200_000, || {

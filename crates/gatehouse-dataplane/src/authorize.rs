@@ -9,7 +9,7 @@ use gatehouse_core::model::Stage;
 use crate::client::CallError;
 use crate::context::{Facts, Incoming};
 use crate::gateway::GatewayError;
-use crate::{http_proxy, jwt, lambda, lambda_authorizer, refuse, router, DataPlane, Refusal};
+use crate::{event, http_proxy, jwt, lambda_authorizer, refuse, router, DataPlane, Refusal};
 
 /// What a route's authorizer let through.
 pub(crate) enum Authorized {
@@ -178,7 +178,7 @@ impl DataPlane {
             .clone()
             .unwrap_or_else(|| "2.0".into());
         let arn = lambda_authorizer::route_arn(region, facts, &incoming.method, path);
-        let input = lambda::EventInput {
+        let input = event::EventInput {
             incoming,
             facts,
             template: &matched.route.template,

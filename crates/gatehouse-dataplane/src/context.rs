@@ -81,3 +81,20 @@ impl Incoming {
         self.header("user-agent").unwrap_or("")
     }
 }
+
+/// Decoded query pairs, in order.
+pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    let dec = |s: &str| {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    raw.unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (dec(k), dec(v))
+        })
+        .collect()
+}

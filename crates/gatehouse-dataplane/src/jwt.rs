@@ -12,9 +12,8 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::client::HttpClient;
-use crate::context::Incoming;
+use crate::context::{query_pairs, Incoming};
 use crate::jws::{self, RsaKey};
-use crate::lambda::query_pairs;
 
 /// How long fetched keys are trusted before they are fetched again.
 const KEYS_TTL: Duration = Duration::from_secs(3600);

@@ -5,8 +5,9 @@
 
 use serde_json::{json, Value};
 
+use crate::context::query_pairs;
 use crate::context::{Facts, Incoming};
-use crate::lambda::{self, EventInput};
+use crate::event::{self, EventInput};
 
 /// The values of an authorizer's identity sources, or `None` when one is missing.
 pub fn identity(
@@ -15,7 +16,7 @@ pub fn identity(
     facts: &Facts,
     stage_variables: &std::collections::BTreeMap<String, String>,
 ) -> Option<Vec<String>> {
-    let query = lambda::query_pairs(incoming.query.as_deref());
+    let query = query_pairs(incoming.query.as_deref());
     sources
         .iter()
         .map(|s| {
@@ -46,7 +47,7 @@ pub fn route_arn(region: &str, facts: &Facts, method: &str, path: &str) -> Strin
 /// The authorizer event for `version`.
 pub fn event(version: &str, input: &EventInput<'_>, identity: &[String], arn: &str) -> Value {
     if version == "2.0" {
-        let mut e = serde_json::to_value(lambda::event_v2(input)).unwrap_or(Value::Null);
+        let mut e = serde_json::to_value(event::event_v2(input)).unwrap_or(Value::Null);
         if let Some(o) = e.as_object_mut() {
             o.remove("body");
             o.remove("isBase64Encoded");
@@ -56,7 +57,7 @@ pub fn event(version: &str, input: &EventInput<'_>, identity: &[String], arn: &s
         }
         e
     } else {
-        let mut e = serde_json::to_value(lambda::event_v1(input)).unwrap_or(Value::Null);
+        let mut e = serde_json::to_value(event::event_v1(input)).unwrap_or(Value::Null);
         if let Some(o) = e.as_object_mut() {
             o.remove("body");
             o.remove("isBase64Encoded");

@@ -14,6 +14,7 @@ pub mod body;
 pub mod client;
 pub mod context;
 pub mod cors;
+pub mod event;
 pub mod gateway;
 pub mod http_proxy;
 pub mod jws;
@@ -517,7 +518,7 @@ impl DataPlane {
                         }
                     }
                 });
-                let input = lambda::EventInput {
+                let input = event::EventInput {
                     incoming,
                     facts,
                     template: &matched.route.template,
@@ -526,9 +527,9 @@ impl DataPlane {
                     authorizer,
                 };
                 let event = if version == "2.0" {
-                    serde_json::to_vec(&lambda::event_v2(&input))
+                    serde_json::to_vec(&event::event_v2(&input))
                 } else {
-                    serde_json::to_vec(&lambda::event_v1(&input))
+                    serde_json::to_vec(&event::event_v1(&input))
                 }
                 .map_err(|_| refuse(GatewayError::Internal, "cannot encode the Lambda event"))?;
                 let uri = http_proxy::substitute_stage_variables(&uri, &stage.stage_variables);
@@ -565,58 +566,23 @@ impl DataPlane {
         Ok(resp)
     }
 
-    /// Calls the function `uri` names through the Lambda Invoke API: the Invoke API's
-    /// status, whether the function failed (`X-Amz-Function-Error`), and its output.
+    /// Calls the function `uri` names through the Lambda Invoke API at its configured
+    /// endpoint (see [`lambda::invoke`]).
     async fn invoke(
         &self,
         uri: &str,
         event: Vec<u8>,
         deadline: Duration,
     ) -> Result<(u16, bool, Bytes), CallError> {
-        let (name, qualifier) = lambda::function(uri);
-        let endpoint = self
-            .config
-            .lambda_endpoints
-            .get(&name)
-            .or(self.config.lambda_endpoint.as_ref())
-            .ok_or_else(|| {
-                CallError::Failed(format!(
-                    "No Lambda endpoint is configured for function {name} (--lambda-endpoint, or lambda_endpoints in the settings file)"
-                ))
-            })?;
-        let mut url = format!(
-            "{}/2015-03-31/functions/{}/invocations",
-            endpoint.trim_end_matches('/'),
-            percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
-        );
-        if let Some(q) = qualifier {
-            url = format!("{url}?Qualifier={q}");
-        }
-        let mut req = http::Request::new(body::full(Bytes::from(event)));
-        *req.method_mut() = http::Method::POST;
-        *req.uri_mut() = url
-            .parse()
-            .map_err(|_| CallError::Failed(format!("invalid Lambda endpoint {endpoint}")))?;
-        req.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        req.headers_mut().insert(
-            "x-amz-invocation-type",
-            HeaderValue::from_static("RequestResponse"),
-        );
-        let resp = self.client.call(req, deadline).await?;
-        if resp.status().as_u16() == 429 {
-            return Err(CallError::Timeout);
-        }
-        if !resp.status().is_success() {
-            return Err(CallError::Failed(format!(
-                "The Lambda Invoke API answered {}",
-                resp.status()
-            )));
-        }
-        let failed = resp.headers().contains_key("x-amz-function-error");
-        Ok((resp.status().as_u16(), failed, resp.into_body()))
+        lambda::invoke(
+            &self.client,
+            &self.config.lambda_endpoints,
+            self.config.lambda_endpoint.as_deref(),
+            uri,
+            event,
+            deadline,
+        )
+        .await
     }
 }
 

@@ -1,0 +1,571 @@
+//! The Lambda events AWS_PROXY integrations (and Lambda authorizers) send: payload format
+//! 1.0 or 2.0 built from the request, serialized with their members in the order AWS's
+//! documentation shows them.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use crate::context::{query_pairs, Facts, Incoming};
+
+/// Everything an event is built from.
+pub struct EventInput<'a> {
+    /// The request.
+    pub incoming: &'a Incoming,
+    /// Facts so far (ids, times, stage, route key).
+    pub facts: &'a Facts,
+    /// The route's path template (`/pets/{id}`; empty for `$default`).
+    pub template: &'a str,
+    /// Path parameters.
+    pub params: &'a [(String, String)],
+    /// The stage's variables.
+    pub stage_variables: &'a BTreeMap<String, String>,
+    /// What the authorizer passed on (`jwt`/`lambda` context), if any.
+    pub authorizer: Option<Value>,
+}
+
+/// Content types whose bodies a Lambda event carries as text; every other body (and a body
+/// without a content type) is base64 with `isBase64Encoded: true`.
+fn is_text(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else {
+        return false;
+    };
+    let ct = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    ct.starts_with("text/")
+        || ct == "application/json"
+        || ct == "application/xml"
+        || ct == "application/javascript"
+        || ct.ends_with("+json")
+        || ct.ends_with("+xml")
+}
+
+/// Header names (lower case) with their values, in order, grouped.
+fn header_groups(incoming: &Incoming) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in &incoming.headers {
+        if let Ok(v) = value.to_str() {
+            out.entry(name.as_str().to_string())
+                .or_default()
+                .push(v.to_string());
+        }
+    }
+    out
+}
+
+/// Headers API Gateway adds to what the function sees.
+fn added_headers(incoming: &Incoming, facts: &Facts, groups: &mut BTreeMap<String, Vec<String>>) {
+    let forwarded_for = match groups.get("x-forwarded-for") {
+        Some(v) => format!("{}, {}", v.join(", "), incoming.source_ip),
+        None => incoming.source_ip.clone(),
+    };
+    groups.insert("x-forwarded-for".into(), vec![forwarded_for]);
+    groups.insert("x-forwarded-port".into(), vec!["443".into()]);
+    groups.insert("x-forwarded-proto".into(), vec!["https".into()]);
+    groups
+        .entry("x-amzn-trace-id".into())
+        .or_insert_with(|| vec![trace_id(facts)]);
+}
+
+/// An X-Ray trace id: `Root=1-{time hex}-{24 hex}`.
+fn trace_id(facts: &Facts) -> String {
+    use std::fmt::Write;
+    let random: [u8; 12] = rand::random();
+    let mut id = format!("Root=1-{:08x}-", facts.time);
+    for b in random {
+        let _ = write!(id, "{b:02x}");
+    }
+    id
+}
+
+/// The 2.0 event's `headers`: each name once (lower case), its values joined by commas,
+/// with the headers API Gateway adds; sorted by name.
+fn headers_v2<'a>(inc: &'a Incoming, facts: &Facts) -> Vec<(&'a str, Cow<'a, str>)> {
+    let mut out: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(inc.headers.keys_len() + 4);
+    let mut forwarded_for = None;
+    let mut traced = false;
+    for name in inc.headers.keys() {
+        let name = name.as_str();
+        let mut values = inc
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let Some(first) = values.next() else { continue };
+        let joined = match values.next() {
+            None => Cow::Borrowed(first),
+            Some(second) => {
+                let mut all = format!("{first},{second}");
+                for v in values {
+                    all.push(',');
+                    all.push_str(v);
+                }
+                Cow::Owned(all)
+            }
+        };
+        match name {
+            "cookie" | "x-forwarded-port" | "x-forwarded-proto" => {}
+            "x-forwarded-for" => {
+                let all: Vec<&str> = inc
+                    .headers
+                    .get_all(name)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .collect();
+                forwarded_for = Some(all.join(", "));
+            }
+            _ => {
+                traced |= name == "x-amzn-trace-id";
+                out.push((name, joined));
+            }
+        }
+    }
+    let forwarded_for = match forwarded_for {
+        Some(v) => Cow::Owned(format!("{v}, {}", inc.source_ip)),
+        None => Cow::Borrowed(inc.source_ip.as_str()),
+    };
+    out.push(("x-forwarded-for", forwarded_for));
+    out.push(("x-forwarded-port", Cow::Borrowed("443")));
+    out.push(("x-forwarded-proto", Cow::Borrowed("https")));
+    if !traced {
+        out.push(("x-amzn-trace-id", Cow::Owned(trace_id(facts))));
+    }
+    out.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out
+}
+
+/// Pairs written as a JSON object, in their order.
+struct Object<'s, K, V>(&'s [(K, V)]);
+
+impl<K: AsRef<str>, V: serde::Serialize> serde::Serialize for Object<'_, K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k.as_ref(), v)?;
+        }
+        map.end()
+    }
+}
+
+/// The payload format 2.0 event: serialized with its members in the order AWS's
+/// documentation shows them.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventV2<'a> {
+    version: &'static str,
+    route_key: &'a str,
+    raw_path: &'a str,
+    raw_query_string: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cookies: Vec<&'a str>,
+    #[serde(serialize_with = "as_object")]
+    headers: Vec<(&'a str, Cow<'a, str>)>,
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_object")]
+    query_string_parameters: Vec<(String, String)>,
+    request_context: RequestContextV2<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty", serialize_with = "as_object")]
+    path_parameters: &'a [(String, String)],
+    is_base64_encoded: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    stage_variables: &'a BTreeMap<String, String>,
+}
+
+fn as_object<K: AsRef<str>, V: serde::Serialize, S: serde::Serializer>(
+    pairs: &[(K, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&Object(pairs), s)
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestContextV2<'a> {
+    account_id: &'a str,
+    api_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<&'a Value>,
+    domain_name: &'a str,
+    domain_prefix: &'a str,
+    http: HttpV2<'a>,
+    request_id: &'a str,
+    route_key: &'a str,
+    stage: &'a str,
+    time: String,
+    time_epoch: i64,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpV2<'a> {
+    method: &'a str,
+    path: &'a str,
+    protocol: &'a str,
+    source_ip: &'a str,
+    user_agent: &'a str,
+}
+
+/// The request body as the event carries it: text for textual content types (when it is
+/// UTF-8), else base64 (`isBase64Encoded`).
+fn event_body(incoming: &Incoming) -> (Option<Cow<'_, str>>, bool) {
+    if incoming.body.is_empty() {
+        return (None, false);
+    }
+    if is_text(incoming.header("content-type")) {
+        if let Ok(text) = std::str::from_utf8(&incoming.body) {
+            return (Some(Cow::Borrowed(text)), false);
+        }
+    }
+    (Some(Cow::Owned(STANDARD.encode(&incoming.body))), true)
+}
+
+/// The payload format 2.0 event.
+pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
+    let inc = input.incoming;
+    let facts = input.facts;
+    let cookies: Vec<&str> = inc
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|c| c.split(';').map(str::trim))
+        .filter(|p| !p.is_empty())
+        .collect();
+    // Repeated query parameters are joined by commas, in their order.
+    let mut query: Vec<(String, String)> = Vec::new();
+    for (k, v) in query_pairs(inc.query.as_deref()) {
+        match query.iter_mut().find(|(name, _)| *name == k) {
+            Some((_, e)) => {
+                e.push(',');
+                e.push_str(&v);
+            }
+            None => query.push((k, v)),
+        }
+    }
+    query.sort_by(|a, b| a.0.cmp(&b.0));
+    let (body, base64) = event_body(inc);
+    let route_key = facts.route_key.as_deref().unwrap_or_default();
+    EventV2 {
+        version: "2.0",
+        route_key,
+        raw_path: &inc.path,
+        raw_query_string: inc.query.as_deref().unwrap_or_default(),
+        cookies,
+        headers: headers_v2(inc, facts),
+        query_string_parameters: query,
+        request_context: RequestContextV2 {
+            account_id: &facts.account_id,
+            api_id: &facts.api_id,
+            authorizer: input.authorizer.as_ref(),
+            domain_name: &facts.domain_name,
+            domain_prefix: &facts.domain_prefix,
+            http: HttpV2 {
+                method: &inc.method,
+                path: &inc.path,
+                protocol: &inc.protocol,
+                source_ip: &inc.source_ip,
+                user_agent: inc.user_agent(),
+            },
+            request_id: &facts.request_id,
+            route_key,
+            stage: &facts.stage,
+            time: gatehouse_core::model::time::clf(facts.time),
+            time_epoch: facts.time_epoch_ms,
+        },
+        body,
+        path_parameters: input.params,
+        is_base64_encoded: base64,
+        stage_variables: input.stage_variables,
+    }
+}
+
+/// The payload format 1.0 event (REST-compatible), its members in the order AWS's
+/// documentation shows them; members with nothing in them are `null`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventV1<'a> {
+    version: &'static str,
+    resource: &'a str,
+    path: &'a str,
+    http_method: &'a str,
+    headers: BTreeMap<String, String>,
+    multi_value_headers: BTreeMap<String, Vec<String>>,
+    query_string_parameters: Option<BTreeMap<String, String>>,
+    multi_value_query_string_parameters: Option<BTreeMap<String, Vec<String>>>,
+    request_context: RequestContextV1<'a>,
+    #[serde(serialize_with = "as_object_or_null")]
+    path_parameters: &'a [(String, String)],
+    stage_variables: Option<&'a BTreeMap<String, String>>,
+    body: Option<Cow<'a, str>>,
+    is_base64_encoded: bool,
+}
+
+fn as_object_or_null<S: serde::Serializer>(
+    pairs: &[(String, String)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    if pairs.is_empty() {
+        s.serialize_none()
+    } else {
+        as_object(pairs, s)
+    }
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestContextV1<'a> {
+    account_id: &'a str,
+    api_id: &'a str,
+    authorizer: Cow<'a, Value>,
+    domain_name: &'a str,
+    domain_prefix: &'a str,
+    extended_request_id: &'a str,
+    http_method: &'a str,
+    identity: IdentityV1<'a>,
+    path: &'a str,
+    protocol: &'a str,
+    request_id: &'a str,
+    request_time: String,
+    request_time_epoch: i64,
+    resource_id: &'a str,
+    resource_path: &'a str,
+    stage: &'a str,
+}
+
+/// `requestContext.identity`: only the caller's address and agent are known.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityV1<'a> {
+    access_key: Option<&'a str>,
+    account_id: Option<&'a str>,
+    caller: Option<&'a str>,
+    cognito_amr: Option<&'a str>,
+    cognito_authentication_provider: Option<&'a str>,
+    cognito_authentication_type: Option<&'a str>,
+    cognito_identity_id: Option<&'a str>,
+    cognito_identity_pool_id: Option<&'a str>,
+    principal_org_id: Option<&'a str>,
+    source_ip: &'a str,
+    user: Option<&'a str>,
+    user_agent: &'a str,
+    user_arn: Option<&'a str>,
+}
+
+/// The payload format 1.0 event (REST-compatible).
+pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
+    let inc = input.incoming;
+    let facts = input.facts;
+    let mut groups = header_groups(inc);
+    added_headers(inc, facts, &mut groups);
+    let headers: BTreeMap<String, String> = groups
+        .iter()
+        .filter_map(|(k, v)| v.last().map(|last| (k.clone(), last.clone())))
+        .collect();
+    let mut multi_query: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in query_pairs(inc.query.as_deref()) {
+        multi_query.entry(k).or_default().push(v);
+    }
+    let query: BTreeMap<String, String> = multi_query
+        .iter()
+        .filter_map(|(k, v)| v.last().map(|last| (k.clone(), last.clone())))
+        .collect();
+    let (body, base64) = event_body(inc);
+    let route_key = facts.route_key.as_deref().unwrap_or_default();
+    let resource = if input.template.is_empty() {
+        route_key
+    } else {
+        input.template
+    };
+    // Through a custom domain, 1.0's path keeps the API mapping's key (2.0's rawPath does not).
+    let path = if facts.custom_domain {
+        inc.uri_path.as_str()
+    } else {
+        inc.path.as_str()
+    };
+    EventV1 {
+        version: "1.0",
+        resource,
+        path,
+        http_method: &inc.method,
+        headers,
+        multi_value_headers: groups,
+        query_string_parameters: (!query.is_empty()).then_some(query),
+        multi_value_query_string_parameters: (!multi_query.is_empty()).then_some(multi_query),
+        request_context: RequestContextV1 {
+            account_id: &facts.account_id,
+            api_id: &facts.api_id,
+            authorizer: match &input.authorizer {
+                Some(a) => Cow::Borrowed(a),
+                None => Cow::Owned(json!({"claims": null, "scopes": null})),
+            },
+            domain_name: &facts.domain_name,
+            domain_prefix: &facts.domain_prefix,
+            extended_request_id: &facts.request_id,
+            http_method: &inc.method,
+            identity: IdentityV1 {
+                access_key: None,
+                account_id: None,
+                caller: None,
+                cognito_amr: None,
+                cognito_authentication_provider: None,
+                cognito_authentication_type: None,
+                cognito_identity_id: None,
+                cognito_identity_pool_id: None,
+                principal_org_id: None,
+                source_ip: &inc.source_ip,
+                user: None,
+                user_agent: inc.user_agent(),
+                user_arn: None,
+            },
+            path,
+            protocol: &inc.protocol,
+            request_id: &facts.request_id,
+            request_time: gatehouse_core::model::time::clf(facts.time),
+            request_time_epoch: facts.time_epoch_ms,
+            resource_id: route_key,
+            resource_path: resource,
+            stage: &facts.stage,
+        },
+        path_parameters: input.params,
+        stage_variables: (!input.stage_variables.is_empty()).then_some(input.stage_variables),
+        body,
+        is_base64_encoded: base64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use http::HeaderValue;
+
+    /// The top-level keys of a serialized event, in order.
+    fn keys(bytes: &[u8]) -> Vec<String> {
+        let v: serde_json::Map<String, Value> = serde_json::from_slice(bytes).unwrap();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let mut found: Vec<(usize, String)> = v
+            .keys()
+            .map(|k| (text.find(&format!("\"{k}\":")).unwrap(), k.clone()))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, k)| k).collect()
+    }
+
+    #[test]
+    fn events_list_their_members_in_awss_order() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        headers.insert("cookie", HeaderValue::from_static("a=1"));
+        let incoming = Incoming {
+            method: "POST".into(),
+            path: "/prod/pets/7".into(),
+            uri_path: "/prod/pets/7".into(),
+            query: Some("q=1".into()),
+            headers,
+            body: Bytes::from_static(b"{}"),
+            source_ip: "127.0.0.1".into(),
+            protocol: "HTTP/1.1".into(),
+        };
+        let facts = Facts {
+            route_key: Some("POST /pets/{id}".into()),
+            ..Facts::default()
+        };
+        let params = vec![("id".to_string(), "7".to_string())];
+        let vars = BTreeMap::from([("v".to_string(), "1".to_string())]);
+        let input = EventInput {
+            incoming: &incoming,
+            facts: &facts,
+            template: "/pets/{id}",
+            params: &params,
+            stage_variables: &vars,
+            authorizer: None,
+        };
+        let v2 = serde_json::to_vec(&event_v2(&input)).unwrap();
+        assert_eq!(
+            keys(&v2),
+            [
+                "version",
+                "routeKey",
+                "rawPath",
+                "rawQueryString",
+                "cookies",
+                "headers",
+                "queryStringParameters",
+                "requestContext",
+                "body",
+                "pathParameters",
+                "isBase64Encoded",
+                "stageVariables"
+            ]
+        );
+        let v1 = serde_json::to_vec(&event_v1(&input)).unwrap();
+        assert_eq!(
+            keys(&v1),
+            [
+                "version",
+                "resource",
+                "path",
+                "httpMethod",
+                "headers",
+                "multiValueHeaders",
+                "queryStringParameters",
+                "multiValueQueryStringParameters",
+                "requestContext",
+                "pathParameters",
+                "stageVariables",
+                "body",
+                "isBase64Encoded"
+            ]
+        );
+        let v1: Value = serde_json::from_slice(&v1).unwrap();
+        assert_eq!(
+            v1["requestContext"]["authorizer"],
+            json!({"claims": null, "scopes": null})
+        );
+        assert_eq!(v1["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
+        assert!(v1["requestContext"]["identity"]["user"].is_null());
+    }
+
+    #[test]
+    fn through_a_custom_domain_1_0_keeps_the_mapping_key_and_2_0_does_not() {
+        let incoming = Incoming {
+            method: "GET".into(),
+            path: "/pets/7".into(),
+            uri_path: "/v1/pets/7".into(),
+            query: None,
+            headers: http::HeaderMap::new(),
+            body: Bytes::new(),
+            source_ip: "127.0.0.1".into(),
+            protocol: "HTTP/1.1".into(),
+        };
+        let facts = Facts {
+            custom_domain: true,
+            ..Facts::default()
+        };
+        let vars = BTreeMap::new();
+        let input = EventInput {
+            incoming: &incoming,
+            facts: &facts,
+            template: "/pets/{id}",
+            params: &[],
+            stage_variables: &vars,
+            authorizer: None,
+        };
+        let v1: Value = serde_json::to_value(event_v1(&input)).unwrap();
+        let v2: Value = serde_json::to_value(event_v2(&input)).unwrap();
+        assert_eq!(
+            (v1["path"].as_str(), v1["requestContext"]["path"].as_str()),
+            (Some("/v1/pets/7"), Some("/v1/pets/7"))
+        );
+        assert_eq!(v2["rawPath"], "/pets/7");
+    }
+}
