@@ -7,6 +7,7 @@
 //! [`crate::Config::changes`]); so is the knowledge that a host is no domain name.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Instant;
 
 use gatehouse_core::model::domain_name::{ApiMapping, DomainName};
@@ -16,8 +17,8 @@ use gatehouse_core::store::{self, Kind};
 use crate::target::{host_name, Target};
 use crate::{DataPlane, SHARED_STORE_REUSE};
 
-/// What a host name maps, as read at one moment.
-#[derive(Clone)]
+/// What a host name maps, as read at one moment (shared, not copied, by the requests that
+/// use it).
 pub(crate) struct Domain {
     /// Whether the host is a stored domain name.
     exists: bool,
@@ -83,7 +84,7 @@ impl DataPlane {
 
     /// What domain name `name` maps in the default region: `None` when it is no stored
     /// domain name (or the store cannot say).
-    async fn domain(&self, name: &str) -> Option<Domain> {
+    async fn domain(&self, name: &str) -> Option<Arc<Domain>> {
         let generation = self.config.changes.load(Ordering::Acquire);
         let hit = self.domains.lock().ok().and_then(|m| m.get(name).cloned());
         if let Some(hit) = hit {
@@ -98,7 +99,7 @@ impl DataPlane {
             .find_root(region, Kind::DomainName, name)
             .await
             .ok()?;
-        let domain = match found {
+        let domain = Arc::new(match found {
             None => Domain {
                 exists: false,
                 mappings: Vec::new(),
@@ -126,7 +127,7 @@ impl DataPlane {
                     at: Instant::now(),
                 }
             }
-        };
+        });
         if let Ok(mut m) = self.domains.lock() {
             if m.len() >= DOMAIN_CACHE {
                 m.clear();

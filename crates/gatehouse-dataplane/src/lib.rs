@@ -97,7 +97,7 @@ pub struct DataPlane {
     routers: Mutex<HashMap<DeploymentKey, Arc<Router>>>,
     owners: Mutex<HashMap<(String, String), String>>,
     resolved: Mutex<HashMap<(String, String, String), Resolved>>,
-    domains: Mutex<HashMap<String, domains::Domain>>,
+    domains: Mutex<HashMap<String, Arc<domains::Domain>>>,
     client: HttpClient,
     buckets: LocalBuckets,
     keys: jwt::Keys,

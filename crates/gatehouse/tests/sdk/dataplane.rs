@@ -139,6 +139,17 @@ async fn get(
     .await
 }
 
+/// A new HTTP API whose route `key` goes to an HTTP_PROXY integration at `uri`, deployed to
+/// a new stage `stage`.
+async fn proxied_api(c: &Client, uri: &str, key: &str, stage: &str) -> String {
+    let api = http_api(c).await;
+    let i = http_integration(c, &api, uri).await;
+    route(c, &api, key, &i).await;
+    new_stage(c, &api, stage).await;
+    deploy(c, &api, stage).await;
+    api
+}
+
 fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|_| panic!("JSON body: {body}"))
 }
@@ -148,11 +159,13 @@ async fn stages_serve_their_deployment_in_both_url_forms() {
     let s = server().await;
     let c = client(&s);
     let backend = echo().await;
-    let api = http_api(&c).await;
-    let i = http_integration(&c, &api, &format!("http://{backend}/backend/{{proxy}}")).await;
-    route(&c, &api, "ANY /pets/{proxy+}", &i).await;
-    new_stage(&c, &api, "prod").await;
-    deploy(&c, &api, "prod").await;
+    let api = proxied_api(
+        &c,
+        &format!("http://{backend}/backend/{{proxy}}"),
+        "ANY /pets/{proxy+}",
+        "prod",
+    )
+    .await;
 
     let (status, headers, body) = get(&s, &api, "/prod/pets/a%20b/c?x=1&y=2").await;
     assert_eq!(status, 200, "{body}");
@@ -1032,11 +1045,7 @@ async fn bodies_stream_both_ways() {
     });
     let s = server().await;
     let c = client(&s);
-    let api = http_api(&c).await;
-    let i = http_integration(&c, &api, &format!("http://{backend}")).await;
-    route(&c, &api, "POST /up", &i).await;
-    new_stage(&c, &api, "$default").await;
-    deploy(&c, &api, "$default").await;
+    let api = proxied_api(&c, &format!("http://{backend}"), "POST /up", "$default").await;
     let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
     let head = format!(
         "POST /_aws/execute-api/{api}/up HTTP/1.1\r\nhost: {}\r\ntransfer-encoding: chunked\r\n\r\n",
@@ -1072,11 +1081,7 @@ async fn bodies_over_ten_megabytes_are_refused() {
     let s = server().await;
     let c = client(&s);
     let echo_at = echo().await;
-    let api = http_api(&c).await;
-    let i = http_integration(&c, &api, &format!("http://{echo_at}")).await;
-    route(&c, &api, "POST /up", &i).await;
-    new_stage(&c, &api, "$default").await;
-    deploy(&c, &api, "$default").await;
+    let api = proxied_api(&c, &format!("http://{echo_at}"), "POST /up", "$default").await;
     let path = format!("/_aws/execute-api/{api}/up");
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // Declared too large: refused before anything is read.
@@ -1159,12 +1164,8 @@ async fn custom_domain_names_serve_through_their_api_mappings() {
     let backend = echo().await;
     let mut apis = Vec::new();
     for name in ["root", "orders"] {
-        let api = http_api(&c).await;
-        let i = http_integration(&c, &api, &format!("http://{backend}/{name}/{{proxy}}")).await;
-        route(&c, &api, "ANY /{proxy+}", &i).await;
-        new_stage(&c, &api, "prod").await;
-        deploy(&c, &api, "prod").await;
-        apis.push(api);
+        let uri = format!("http://{backend}/{name}/{{proxy}}");
+        apis.push(proxied_api(&c, &uri, "ANY /{proxy+}", "prod").await);
     }
     c.create_domain_name()
         .domain_name("api.example.com")
