@@ -178,11 +178,13 @@ impl DataPlane {
             time_epoch_ms: time::now_millis(),
             api_id: target.api_id.clone(),
             // A custom domain's first label, else the API id.
-            domain_prefix: match (&target.stage, &target.domain) {
-                (Some(_), Some(d)) => d.split('.').next().unwrap_or_default().to_string(),
+            domain_prefix: match &target.domain {
+                Some(d) if target.through_custom_domain() => {
+                    d.split('.').next().unwrap_or_default().to_string()
+                }
                 _ => target.api_id.clone(),
             },
-            custom_domain: target.stage.is_some(),
+            custom_domain: target.through_custom_domain(),
             ..Facts::default()
         };
         let region = target
@@ -265,7 +267,7 @@ impl DataPlane {
         let scope = Scope::new(r.account.clone(), region);
         facts.account_id = r.account.clone();
         // Disabling the API's own endpoint leaves its custom domain names serving.
-        if r.disabled && target.stage.is_none() {
+        if r.disabled && !target.through_custom_domain() {
             return Err(refuse(
                 GatewayError::Forbidden,
                 "the default endpoint is disabled",
@@ -452,7 +454,7 @@ impl DataPlane {
                                 let (mut parts, answer) = resp.into_parts();
                                 // `$response.body.…` needs the answer whole; otherwise it
                                 // streams on.
-                                let (answer, bytes) = if mapping::reads_body(params) {
+                                let (answer, bytes) = if mapping::reads_response_body(params) {
                                     let bytes = body::read(answer).await.map_err(|_| {
                                         refuse(GatewayError::Internal, client::UNREADABLE_ANSWER)
                                     })?;

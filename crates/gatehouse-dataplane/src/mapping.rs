@@ -40,7 +40,7 @@ pub struct Answer<'a> {
 }
 
 /// Whether any of the response mappings reads the backend's body.
-pub fn reads_body(params: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
+pub fn reads_response_body(params: &BTreeMap<String, BTreeMap<String, String>>) -> bool {
     params
         .values()
         .flat_map(|m| m.values())

@@ -19,6 +19,14 @@ pub struct Target {
     pub stage: Option<String>,
 }
 
+impl Target {
+    /// Whether the request came through a custom domain name's API mapping (which named
+    /// the stage).
+    pub fn through_custom_domain(&self) -> bool {
+        self.stage.is_some()
+    }
+}
+
 /// The path prefix of the path form.
 pub const PATH_PREFIX: &str = "/_aws/execute-api/";
 
