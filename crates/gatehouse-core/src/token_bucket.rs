@@ -52,8 +52,11 @@ impl Bucket {
 #[derive(Debug, Default)]
 pub struct LocalBuckets {
     /// owner → (bucket name, bucket); an owner's key is allocated once, at first use.
-    buckets: Mutex<HashMap<String, Vec<(&'static str, Bucket)>>>,
+    buckets: Mutex<HashMap<String, Held, foldhash::fast::RandomState>>,
 }
+
+/// An owner's buckets, by name.
+type Held = Vec<(&'static str, Bucket)>;
 
 impl LocalBuckets {
     /// Empty buckets (each starts full at first use).

@@ -5,27 +5,31 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use http::{HeaderValue, Method, Request, Response, Uri};
+use http::{header, HeaderName, HeaderValue, Method, Request, Response, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use crate::body::{self, Body};
 use crate::client::{CallError, HttpClient};
 use crate::context::Incoming;
 
-/// Headers that belong to one connection and never cross the gateway.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
+/// Headers that belong to one connection and never cross the gateway (with `keep-alive`
+/// and `proxy-connection`, which have no constant; see [`is_hop_by_hop`]).
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::HOST,
+    header::CONTENT_LENGTH,
 ];
+
+/// Whether header `name` belongs to one connection (and so never crosses the gateway).
+fn is_hop_by_hop(name: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(name) || matches!(name.as_str(), "keep-alive" | "proxy-connection")
+}
 
 /// What a path variable's value may hold unescaped in a URI path.
 const PATH: &AsciiSet = &CONTROLS
@@ -42,6 +46,9 @@ const PATH: &AsciiSet = &CONTROLS
 
 /// `${stageVariables.name}` replaced by the stage's variables (unknown ones by nothing).
 pub fn substitute_stage_variables(text: &str, vars: &BTreeMap<String, String>) -> String {
+    if !text.contains("${") {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${stageVariables.") {
@@ -97,33 +104,40 @@ pub fn backend_url(
     query: Option<&str>,
 ) -> String {
     let mut url = substitute_stage_variables(uri, vars);
-    for (name, value) in params {
-        let encoded = utf8_percent_encode(value, PATH).to_string();
-        url = url
-            .replace(&format!("{{{name}+}}"), &encoded)
-            .replace(&format!("{{{name}}}"), &encoded);
+    if url.contains('{') {
+        for (name, value) in params {
+            let encoded = utf8_percent_encode(value, PATH).to_string();
+            url = url
+                .replace(&format!("{{{name}+}}"), &encoded)
+                .replace(&format!("{{{name}}}"), &encoded);
+        }
     }
-    let (mut base, existing) = match url.split_once('?') {
-        Some((b, q)) => (b.to_string(), Some(q.to_string())),
-        None => (url, None),
-    };
+    let (base, existing) = url.split_once('?').unwrap_or((&url, ""));
+    let query = query.unwrap_or("");
+    let mut out = String::with_capacity(base.len() + path.len() + existing.len() + query.len() + 2);
     if let Some(p) = path.strip_prefix("=") {
         // `overwrite:path`: the mapped path replaces the URI's.
         let origin_end = base
             .find("://")
             .and_then(|i| base[i + 3..].find('/').map(|j| i + 3 + j))
             .unwrap_or(base.len());
-        base = format!("{}{p}", &base[..origin_end]);
+        out.push_str(&base[..origin_end]);
+        out.push_str(p);
     } else if default_route {
-        let trimmed = base.trim_end_matches('/').to_string();
-        base = format!("{trimmed}{path}");
+        out.push_str(base.trim_end_matches('/'));
+        out.push_str(path);
+    } else {
+        out.push_str(base);
     }
-    match (existing, query.filter(|q| !q.is_empty())) {
-        (Some(a), Some(b)) => format!("{base}?{a}&{b}"),
-        (Some(a), None) => format!("{base}?{a}"),
-        (None, Some(b)) => format!("{base}?{b}"),
-        (None, None) => base,
+    for (i, part) in [existing, query]
+        .into_iter()
+        .filter(|q| !q.is_empty())
+        .enumerate()
+    {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(part);
     }
+    out
 }
 
 /// Calls the backend at `url` with the client's request (`method` as the integration
@@ -155,7 +169,7 @@ pub async fn call(
     *req.uri_mut() = uri.clone();
     let out = req.headers_mut();
     for (name, value) in headers {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
+        if !is_hop_by_hop(name) {
             out.append(name.clone(), value.clone());
         }
     }
@@ -166,10 +180,17 @@ pub async fn call(
     {
         headers.insert(http::header::HOST, host);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "by={domain};for={};host={domain};proto=https",
-        incoming.source_ip
-    )) {
+    let forwarded = [
+        "by=",
+        domain,
+        ";for=",
+        &incoming.source_ip,
+        ";host=",
+        domain,
+        ";proto=https",
+    ]
+    .concat();
+    if let Ok(v) = HeaderValue::try_from(forwarded) {
         headers.insert(http::header::FORWARDED, v);
     }
     let resp = client.send(req, deadline).await?;
@@ -184,8 +205,14 @@ pub async fn call(
         ));
     }
     let (mut parts, answer) = resp.into_parts();
-    for name in HOP_BY_HOP {
-        parts.headers.remove(*name);
+    let connection_only: Vec<HeaderName> = parts
+        .headers
+        .keys()
+        .filter(|name| is_hop_by_hop(name))
+        .cloned()
+        .collect();
+    for name in connection_only {
+        parts.headers.remove(name);
     }
     // The backend's length passes on when it gave one (the body is not re-chunked).
     let answer = body::limited(body::boxed(answer));

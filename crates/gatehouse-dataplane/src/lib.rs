@@ -94,10 +94,10 @@ pub const SHARED_STORE_REUSE: Duration = Duration::from_secs(1);
 pub struct DataPlane {
     store: SharedStore,
     config: Config,
-    routers: Mutex<HashMap<DeploymentKey, Arc<Router>>>,
-    owners: Mutex<HashMap<(String, String), String>>,
-    resolved: Mutex<HashMap<(String, String, String), Resolved>>,
-    domains: Mutex<HashMap<String, Arc<domains::Domain>>>,
+    routers: Mutex<Table<DeploymentKey, Arc<Router>>>,
+    owners: Mutex<Table<(String, String), String>>,
+    resolved: Mutex<Table<(String, String, String), Arc<Resolved>>>,
+    domains: Mutex<Table<String, Arc<domains::Domain>>>,
     client: HttpClient,
     buckets: LocalBuckets,
     keys: jwt::Keys,
@@ -107,6 +107,10 @@ pub struct DataPlane {
     /// Invocation metrics.
     pub metrics: Arc<metrics::Metrics>,
 }
+
+/// The data plane's in-process lookup tables: a fast hash (each table is bounded, and
+/// cleared when full).
+pub(crate) type Table<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// (account, region, apiId, deploymentId).
 type DeploymentKey = (String, String, String, String);
@@ -172,10 +176,11 @@ impl DataPlane {
         body: Body,
     ) -> Response<Body> {
         let started = Instant::now();
+        let now_ms = time::now_millis();
         let mut facts = Facts {
             request_id: apigw_request_id(),
-            time: time::now(),
-            time_epoch_ms: time::now_millis(),
+            time: now_ms / 1000,
+            time_epoch_ms: now_ms,
             api_id: target.api_id.clone(),
             // A custom domain's first label, else the API id.
             domain_prefix: match &target.domain {
@@ -191,10 +196,9 @@ impl DataPlane {
             .region
             .clone()
             .unwrap_or_else(|| self.config.default_region.clone());
-        facts.domain_name = target
-            .domain
-            .clone()
-            .unwrap_or_else(|| format!("{}.execute-api.{region}.amazonaws.com", target.api_id));
+        facts.domain_name = target.domain.clone().unwrap_or_else(|| {
+            [&target.api_id, ".execute-api.", &region, ".amazonaws.com"].concat()
+        });
         let mut stage = StageFacts::default();
         let mut resp = match self
             .answer(
@@ -264,7 +268,6 @@ impl DataPlane {
             return Err(refuse(GatewayError::NotFound, ""));
         }
         let r = self.resolve(target, region, &incoming.path).await?;
-        let scope = Scope::new(r.account.clone(), region);
         facts.account_id = r.account.clone();
         // Disabling the API's own endpoint leaves its custom domain names serving.
         if r.disabled && !target.through_custom_domain() {
@@ -273,7 +276,7 @@ impl DataPlane {
                 "the default endpoint is disabled",
             ));
         }
-        let api_id = target.api_id.clone();
+        let api_id = &target.api_id;
         let selected = Selected {
             path: if r.named {
                 stage_rest(&incoming.path).to_string()
@@ -291,9 +294,15 @@ impl DataPlane {
             .and_then(|a| a.format.clone());
         let deployment = stage
             .deployment_id
-            .clone()
+            .as_deref()
             .ok_or_else(|| refuse(GatewayError::NotFound, "the stage has no deployment"))?;
-        let router = self.router(&scope, &api_id, &deployment).await?;
+        let router = match &r.router {
+            Some(router) => router.clone(),
+            None => {
+                let scope = Scope::new(r.account.clone(), region);
+                self.router(&scope, api_id, deployment).await?
+            }
+        };
         found.cors = router.cors().cloned();
         if let Some(cors) = router.cors() {
             if cors::is_preflight(incoming) {
@@ -330,8 +339,8 @@ impl DataPlane {
         }
         let incoming: &Incoming = incoming;
         // The account's limit for the region first, then the route's when the stage sets one.
-        let account = format!("{}|{}", scope.account, scope.region);
-        if !throttle::admit(&self.buckets, &account, self.config.account_limits) {
+        let account = &r.account_bucket;
+        if !throttle::admit(&self.buckets, account, self.config.account_limits) {
             return Err(refuse(GatewayError::Throttled, "the account's limit"));
         }
         let admitted =
@@ -385,7 +394,7 @@ impl DataPlane {
             .as_ref()
             .ok_or_else(|| refuse(GatewayError::Internal, "The route has no integration"))?;
         let deadline = Duration::from_millis(integration.timeout_in_millis.max(50) as u64);
-        let uri = integration.integration_uri.clone().unwrap_or_default();
+        let uri = integration.integration_uri.as_deref().unwrap_or_default();
         let began = Instant::now();
         let outcome = match integration.integration_type {
             IntegrationType::HttpProxy => {
@@ -421,7 +430,7 @@ impl DataPlane {
                     ),
                 };
                 let url = http_proxy::backend_url(
-                    &uri,
+                    uri,
                     &stage.stage_variables,
                     &matched.params,
                     matched.route.template.is_empty(),
@@ -429,8 +438,8 @@ impl DataPlane {
                     query,
                 );
                 let method = match integration.integration_method.as_deref() {
-                    Some(m) if m != "ANY" => m.to_string(),
-                    _ => incoming.method.clone(),
+                    Some(m) if m != "ANY" => m,
+                    _ => incoming.method.as_str(),
                 };
                 let request_body = body
                     .take()
@@ -438,7 +447,7 @@ impl DataPlane {
                 let result = http_proxy::call(
                     &self.client,
                     &url,
-                    &method,
+                    method,
                     incoming,
                     headers,
                     request_body,
@@ -534,7 +543,7 @@ impl DataPlane {
                     serde_json::to_vec(&event::event_v1(&input))
                 }
                 .map_err(|_| refuse(GatewayError::Internal, "cannot encode the Lambda event"))?;
-                let uri = http_proxy::substitute_stage_variables(&uri, &stage.stage_variables);
+                let uri = http_proxy::substitute_stage_variables(uri, &stage.stage_variables);
                 self.invoke(&uri, event, deadline)
                     .await
                     .and_then(|(status, failed, output)| {

@@ -13,11 +13,15 @@ use crate::router::Router;
 use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE};
 
 /// An API and the stage a first path segment selects, as read from the store.
-#[derive(Clone)]
 pub(crate) struct Resolved {
     pub(crate) account: String,
+    /// The account's throttle bucket for the region (`account|region`).
+    pub(crate) account_bucket: String,
     pub(crate) disabled: bool,
     pub(crate) stage: Arc<Stage>,
+    /// The stage's deployment compiled (none when it has no deployment or the deployment
+    /// could not be read; [`DataPlane::router`] then says why).
+    pub(crate) router: Option<Arc<Router>>,
     pub(crate) named: bool,
     pub(crate) generation: u64,
     pub(crate) at: Instant,
@@ -77,7 +81,7 @@ impl DataPlane {
         target: &Target,
         region: &str,
         path: &str,
-    ) -> Result<Resolved, Refusal> {
+    ) -> Result<Arc<Resolved>, Refusal> {
         use std::sync::atomic::Ordering;
         let generation = self.config.changes.load(Ordering::Acquire);
         // A custom domain's mapping names the stage; else the path's first segment may.
@@ -106,14 +110,20 @@ impl DataPlane {
             Some(stage) => self.mapped_stage(&scope, &api.api_id, stage, path).await?,
             None => self.select_stage(&scope, &api.api_id, path).await?,
         };
-        let resolved = Resolved {
+        let router = match &selected.stage.deployment_id {
+            Some(deployment) => self.router(&scope, &api.api_id, deployment).await.ok(),
+            None => None,
+        };
+        let resolved = Arc::new(Resolved {
+            account_bucket: format!("{account}|{region}"),
             account,
             disabled: api.disable_execute_api_endpoint,
             named: selected.named,
             stage: selected.stage,
+            router,
             generation,
             at: Instant::now(),
-        };
+        });
         if let Ok(mut m) = self.resolved.lock() {
             if m.len() >= 100_000 {
                 m.clear();

@@ -124,7 +124,7 @@ async fn invoke(app: &App, target: gatehouse_dataplane::Target, req: Request) ->
     let source_ip = req
         .extensions()
         .get::<Peer>()
-        .map(|p| p.0.ip().to_string())
+        .map(Peer::ip_text)
         .unwrap_or_else(|| "127.0.0.1".into());
     let (parts, request_body) = req.into_parts();
     let method = parts.method.clone();
