@@ -1,22 +1,40 @@
 //! The outbound HTTP client both integrations use (HTTP_PROXY backends and the Lambda Invoke
-//! API): pooled keep-alive connections, a deadline per call; answers read whole
-//! ([`HttpClient::call`]) or streamed ([`HttpClient::send`]).
+//! API): HTTP/1.1 keep-alive connections kept per origin and reused, a deadline per call;
+//! answers read whole ([`HttpClient::call`]) or streamed ([`HttpClient::send`]).
+//!
+//! A connection goes back to its origin's idle list when the answer it carried has been read
+//! to its end (an answer dropped half-read closes it); the next call to that origin takes the
+//! most recently used one. Idle connections are closed after [`IDLE_TIMEOUT`].
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::uri::{Authority, Scheme};
+use http::{HeaderValue, Request, Response, Uri};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use tower_service::Service;
 
-use crate::body::{self, Body};
+use crate::body::{self, Body, BoxError};
 
 /// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
 pub const UNREADABLE_ANSWER: &str =
     "the integration's response body could not be read or is larger than 10 MB";
+
+/// How long a connection may stay idle before it is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Most idle connections kept for one origin.
+const MAX_IDLE_PER_ORIGIN: usize = 1024;
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,10 +47,23 @@ pub enum CallError {
     TooLarge,
 }
 
-/// A pooled HTTP/1.1 client, over TLS (the system's root certificates) for `https://`.
+/// An HTTP/1.1 client, over TLS (the system's root certificates) for `https://`.
 #[derive(Clone)]
 pub struct HttpClient {
-    inner: Client<HttpsConnector<HttpConnector>, Body>,
+    pool: Arc<Pool>,
+}
+
+/// The connector and the idle connections, by origin (`http://host:port`).
+struct Pool {
+    connector: HttpsConnector<HttpConnector>,
+    idle: Mutex<HashMap<String, Vec<Idle>, foldhash::fast::RandomState>>,
+    reaping: AtomicBool,
+}
+
+/// A connection waiting for its next request.
+struct Idle {
+    sender: SendRequest<Body>,
+    since: Instant,
 }
 
 /// A TLS configuration that trusts no certificate (when the system has none to offer).
@@ -63,29 +94,28 @@ impl Default for HttpClient {
             }
         };
         HttpClient {
-            inner: Client::builder(TokioExecutor::new())
-                .pool_idle_timeout(Duration::from_secs(30))
-                .build(
-                    builder
-                        .https_or_http()
-                        .enable_http1()
-                        .wrap_connector(connector),
-                ),
+            pool: Arc::new(Pool {
+                connector: builder
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(connector),
+                idle: Mutex::default(),
+                reaping: AtomicBool::new(false),
+            }),
         }
     }
 }
 
 impl HttpClient {
-    /// Sends `req` and returns the answer once its head arrived (within `deadline`); the
-    /// body streams after that.
+    /// Sends `req` (an absolute `http://` or `https://` URI) and returns the answer once its
+    /// head arrived (within `deadline`); the body streams after that.
     pub async fn send(
         &self,
         req: Request<Body>,
         deadline: Duration,
-    ) -> Result<Response<hyper::body::Incoming>, CallError> {
-        match tokio::time::timeout(deadline, self.inner.request(req)).await {
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) => Err(failed(&e)),
+    ) -> Result<Response<Body>, CallError> {
+        match tokio::time::timeout(deadline, self.exchange(req)).await {
+            Ok(result) => result,
             Err(_) => Err(CallError::Timeout),
         }
     }
@@ -97,9 +127,8 @@ impl HttpClient {
         deadline: Duration,
     ) -> Result<Response<Bytes>, CallError> {
         let work = async {
-            let resp = self.inner.request(req).await.map_err(|e| failed(&e))?;
-            let (parts, body) = resp.into_parts();
-            let bytes = body::read(body::boxed(body))
+            let (parts, body) = self.exchange(req).await?.into_parts();
+            let bytes = body::read(body)
                 .await
                 .map_err(|_| CallError::Failed(UNREADABLE_ANSWER.into()))?;
             Ok(Response::from_parts(parts, bytes))
@@ -109,22 +138,299 @@ impl HttpClient {
             Err(_) => Err(CallError::Timeout),
         }
     }
+
+    /// One request on an idle connection to its origin, or on a new one.
+    async fn exchange(&self, req: Request<Body>) -> Result<Response<Body>, CallError> {
+        let (mut parts, body) = req.into_parts();
+        let target = parts.uri.clone();
+        let (Some(scheme), Some(authority)) = (target.scheme(), target.authority()) else {
+            return Err(CallError::Failed(format!(
+                "{target} is not an absolute URL"
+            )));
+        };
+        let origin = origin(scheme, authority);
+        // HTTP/1.1 asks for the path and query; the host goes in its own header.
+        if !parts.headers.contains_key(http::header::HOST) {
+            if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+                parts.headers.insert(http::header::HOST, host);
+            }
+        }
+        let mut uri = target.clone().into_parts();
+        uri.scheme = None;
+        uri.authority = None;
+        parts.uri = Uri::from_parts(uri).unwrap_or_else(|_| Uri::from_static("/"));
+        let mut req = Request::from_parts(parts, body);
+        loop {
+            let (mut sender, reused) = match self.pool.checkout(&origin) {
+                Some(sender) => (sender, true),
+                // Boxed: a connection's set-up (TLS included) is large, and held inline it
+                // would be copied with every request's future.
+                None => (Box::pin(self.connect(&target)).await?, false),
+            };
+            // A connection given back is ready once it has finished with its last answer.
+            if reused && poll_fn(|cx| sender.poll_ready(cx)).await.is_err() {
+                continue;
+            }
+            match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    let pool = Arc::downgrade(&self.pool);
+                    return Ok(resp.map(|answer| {
+                        let back = Returning {
+                            answer,
+                            back: Some((sender, origin, pool)),
+                        };
+                        http_body_util::BodyExt::boxed_unsync(back)
+                    }));
+                }
+                Err(mut e) => match e.take_message() {
+                    // The idle connection had closed before the request went out: again,
+                    // on another.
+                    Some(unsent) if reused => req = unsent,
+                    _ => return Err(failed(&e.into_error())),
+                },
+            }
+        }
+    }
+
+    /// A new connection to `target`'s origin, served by a task of its own.
+    async fn connect(&self, target: &Uri) -> Result<SendRequest<Body>, CallError> {
+        let mut connector = self.pool.connector.clone();
+        poll_fn(|cx| connector.poll_ready(cx))
+            .await
+            .map_err(|e| CallError::Failed(describe(e.as_ref())))?;
+        let io = connector
+            .call(target.clone())
+            .await
+            .map_err(|e| CallError::Failed(describe(e.as_ref())))?;
+        let (sender, connection) = http1::handshake(io).await.map_err(|e| failed(&e))?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
 }
 
-fn failed(e: &hyper_util::client::legacy::Error) -> CallError {
-    if crate::body::is_over_limit(e) {
+/// `scheme://authority`.
+fn origin(scheme: &Scheme, authority: &Authority) -> String {
+    [scheme.as_str(), "://", authority.as_str()].concat()
+}
+
+impl Pool {
+    /// The most recently used open connection to `origin`, if one is idle.
+    fn checkout(&self, origin: &str) -> Option<SendRequest<Body>> {
+        let mut idle = self.idle.lock().ok()?;
+        let list = idle.get_mut(origin)?;
+        while let Some(Idle { sender, since }) = list.pop() {
+            if !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    /// `sender` idle again.
+    fn give_back(self: &Arc<Self>, origin: String, sender: SendRequest<Body>) {
+        if sender.is_closed() {
+            return;
+        }
+        let Ok(mut idle) = self.idle.lock() else {
+            return;
+        };
+        let list = match idle.get_mut(&origin) {
+            Some(list) => list,
+            None => idle.entry(origin).or_default(),
+        };
+        if list.len() < MAX_IDLE_PER_ORIGIN {
+            list.push(Idle {
+                sender,
+                since: Instant::now(),
+            });
+        }
+        drop(idle);
+        if !self.reaping.swap(true, Ordering::Relaxed) {
+            tokio::spawn(reap(Arc::downgrade(self)));
+        }
+    }
+}
+
+/// Closes connections idle for longer than [`IDLE_TIMEOUT`], every so often, while the pool
+/// is in use.
+async fn reap(pool: Weak<Pool>) {
+    loop {
+        tokio::time::sleep(IDLE_TIMEOUT / 2).await;
+        let Some(pool) = pool.upgrade() else {
+            return;
+        };
+        let Ok(mut idle) = pool.idle.lock() else {
+            return;
+        };
+        for list in idle.values_mut() {
+            list.retain(|i| !i.sender.is_closed() && i.since.elapsed() < IDLE_TIMEOUT);
+        }
+        idle.retain(|_, list| !list.is_empty());
+    }
+}
+
+/// An answer's body that gives its connection back to the pool once read to its end.
+struct Returning {
+    answer: Incoming,
+    back: Option<(SendRequest<Body>, String, Weak<Pool>)>,
+}
+
+impl Returning {
+    fn give_back(&mut self) {
+        if let Some((sender, origin, pool)) = self.back.take() {
+            if let Some(pool) = pool.upgrade() {
+                pool.give_back(origin, sender);
+            }
+        }
+    }
+}
+
+impl HttpBody for Returning {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = Pin::new(&mut self.answer).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(_))) if self.answer.is_end_stream() => self.give_back(),
+            Poll::Ready(None) => self.give_back(),
+            // A broken answer: its connection is not reused.
+            Poll::Ready(Some(Err(_))) => self.back = None,
+            _ => {}
+        }
+        polled.map(|frame| frame.map(|f| f.map_err(BoxError::from)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.answer.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.answer.size_hint()
+    }
+}
+
+impl Drop for Returning {
+    fn drop(&mut self) {
+        // An answer with nothing (more) to read leaves its connection reusable; one dropped
+        // half-read closes it.
+        if self.answer.is_end_stream() {
+            self.give_back();
+        }
+    }
+}
+
+fn failed(e: &hyper::Error) -> CallError {
+    if body::is_over_limit(e) {
         CallError::TooLarge
     } else {
         CallError::Failed(describe(e))
     }
 }
 
-fn describe(e: &hyper_util::client::legacy::Error) -> String {
+/// An error and its causes, as one line.
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         text = format!("{text}: {s}");
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A backend that answers every request on a connection with `answer`, closing the
+    /// connection after each answer when `close` says so; counts the connections it took.
+    async fn backend(answer: &'static str, close: bool) -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let mut seen = Vec::new();
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                        seen.extend_from_slice(&buf[..n]);
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            if socket.write_all(answer.as_bytes()).await.is_err() || close {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    fn get(url: &str) -> Request<Body> {
+        let mut req = Request::new(body::full(Bytes::new()));
+        *req.uri_mut() = url.parse().unwrap();
+        req
+    }
+
+    const OK: &str = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+    const DEADLINE: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn a_connection_is_reused_once_its_answer_was_read() {
+        let (url, accepted) = backend(OK, false).await;
+        let client = HttpClient::default();
+        for _ in 0..3 {
+            let resp = client.call(get(&url), DEADLINE).await.unwrap();
+            assert_eq!(resp.body().as_ref(), b"ok");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_backend_that_closes_its_connections_is_called_again_on_new_ones() {
+        // Once with `connection: close`, once closing silently after each answer: a
+        // connection found closed (or closing as the request goes out) is not an error.
+        let closing = "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok";
+        for answer in [closing, OK] {
+            let (url, accepted) = backend(answer, true).await;
+            let client = HttpClient::default();
+            for _ in 0..5 {
+                let resp = client.call(get(&url), DEADLINE).await.unwrap();
+                assert_eq!(resp.body().as_ref(), b"ok");
+            }
+            assert_eq!(accepted.load(Ordering::SeqCst), 5);
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_dropped_half_read_takes_its_connection_with_it() {
+        let long = "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello";
+        let (url, accepted) = backend(long, false).await;
+        let client = HttpClient::default();
+        drop(client.send(get(&url), DEADLINE).await.unwrap());
+        drop(client.send(get(&url), DEADLINE).await.unwrap());
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_url_without_an_origin_is_refused() {
+        let client = HttpClient::default();
+        let err = client.call(get("/x"), DEADLINE).await.unwrap_err();
+        assert_eq!(err, CallError::Failed("/x is not an absolute URL".into()));
+    }
 }

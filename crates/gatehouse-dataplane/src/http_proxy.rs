@@ -215,7 +215,7 @@ pub async fn call(
         parts.headers.remove(name);
     }
     // The backend's length passes on when it gave one (the body is not re-chunked).
-    let answer = body::limited(body::boxed(answer));
+    let answer = body::limited(answer);
     Ok(Response::from_parts(parts, answer))
 }
 
