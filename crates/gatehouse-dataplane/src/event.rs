@@ -76,11 +76,18 @@ fn added_headers(incoming: &Incoming, facts: &Facts, groups: &mut BTreeMap<Strin
 
 /// An X-Ray trace id: `Root=1-{time hex}-{24 hex}`.
 fn trace_id(facts: &Facts) -> String {
-    use std::fmt::Write;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let random: [u8; 12] = rand::random();
-    let mut id = format!("Root=1-{:08x}-", facts.time);
+    let mut id = String::with_capacity(40);
+    id.push_str("Root=1-");
+    let time = facts.time as u32;
+    for shift in (0..8).rev() {
+        id.push(char::from(HEX[(time >> (shift * 4)) as usize & 0xf]));
+    }
+    id.push('-');
     for b in random {
-        let _ = write!(id, "{b:02x}");
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     id
 }
@@ -91,11 +98,11 @@ fn headers_v2<'a>(inc: &'a Incoming, facts: &Facts) -> Vec<(&'a str, Cow<'a, str
     let mut out: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(inc.headers.keys_len() + 4);
     let mut forwarded_for = None;
     let mut traced = false;
-    for name in inc.headers.keys() {
-        let name = name.as_str();
+    for key in inc.headers.keys() {
+        let name = key.as_str();
         let mut values = inc
             .headers
-            .get_all(name)
+            .get_all(key)
             .iter()
             .filter_map(|v| v.to_str().ok());
         let Some(first) = values.next() else { continue };
@@ -115,7 +122,7 @@ fn headers_v2<'a>(inc: &'a Incoming, facts: &Facts) -> Vec<(&'a str, Cow<'a, str
             "x-forwarded-for" => {
                 let all: Vec<&str> = inc
                     .headers
-                    .get_all(name)
+                    .get_all(key)
                     .iter()
                     .filter_map(|v| v.to_str().ok())
                     .collect();

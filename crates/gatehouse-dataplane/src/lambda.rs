@@ -71,7 +71,7 @@ pub async fn invoke(
         HeaderValue::from_static("application/json"),
     );
     req.headers_mut().insert(
-        "x-amz-invocation-type",
+        http::HeaderName::from_static("x-amz-invocation-type"),
         HeaderValue::from_static("RequestResponse"),
     );
     let resp = client.call(req, deadline).await?;

@@ -537,10 +537,13 @@ impl DataPlane {
                     stage_variables: &stage.stage_variables,
                     authorizer,
                 };
-                let event = if version == "2.0" {
-                    serde_json::to_vec(&event::event_v2(&input))
+                // Room for the event around the body (most are 1-2 KB), so that it is not
+                // copied as it grows.
+                let mut event = Vec::with_capacity(2048 + incoming.body.len() * 4 / 3);
+                if version == "2.0" {
+                    serde_json::to_writer(&mut event, &event::event_v2(&input))
                 } else {
-                    serde_json::to_vec(&event::event_v1(&input))
+                    serde_json::to_writer(&mut event, &event::event_v1(&input))
                 }
                 .map_err(|_| refuse(GatewayError::Internal, "cannot encode the Lambda event"))?;
                 let uri = http_proxy::substitute_stage_variables(uri, &stage.stage_variables);

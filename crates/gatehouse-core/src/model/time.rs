@@ -46,13 +46,24 @@ const MONTHS: [&str; 12] = [
 pub fn clf(secs: i64) -> String {
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!(
-        "{d:02}/{}/{y:04}:{:02}:{:02}:{:02} +0000",
-        MONTHS[(m as usize).saturating_sub(1) % 12],
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    // Written digit by digit: this runs for every Lambda event and access-log line.
+    let mut out = String::with_capacity(26);
+    let digits = |out: &mut String, n: i64, width: u32| {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10_i64.pow(place) % 10) as u8));
+        }
+    };
+    digits(&mut out, i64::from(d), 2);
+    out.push('/');
+    out.push_str(MONTHS[(m as usize).saturating_sub(1) % 12]);
+    out.push('/');
+    digits(&mut out, y, 4);
+    for part in [rem / 3600, (rem % 3600) / 60, rem % 60] {
+        out.push(':');
+        digits(&mut out, part, 2);
+    }
+    out.push_str(" +0000");
+    out
 }
 
 /// Milliseconds since the Unix epoch, now.
