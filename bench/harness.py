@@ -360,26 +360,27 @@ def main():
         write_report(data["results"], data["notes"], out, data.get("micro", ""),
                      data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
                      data.get("dataplane"), data.get("dataplane_utc"),
-                     data.get("dataplane_micro", ""))
+                     data.get("dataplane_micro", ""), data.get("dataplane_instructions"))
         return
     d = args.duration
     results, notes = [], {"placement": dict(PLACEMENT)}
     started = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
     if args.dataplane_only:
         with tempfile.TemporaryDirectory() as tmp:
-            rows = dataplane(pathlib.Path(tmp), d)
+            rows, instr = dataplane(pathlib.Path(tmp), d)
         dp_micro = dataplane_micro()
-        print("\n".join(dataplane_table(rows, dp_micro)))
+        print("\n".join(dataplane_table(rows, dp_micro, instr)))
         path = out / "benchmarks.json"
         data = json.loads(path.read_text()) if path.exists() else None
         if data:
             data["dataplane"] = rows
             data["dataplane_utc"] = started
             data["dataplane_micro"] = dp_micro
+            data["dataplane_instructions"] = instr
             path.write_text(json.dumps(data, indent=1))
             write_report(data["results"], data["notes"], out, data.get("micro", ""),
                          data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
-                         rows, started, dp_micro)
+                         rows, started, dp_micro, instr)
         return
     if args.baseline_only:
         if not args.baseline:
@@ -482,7 +483,7 @@ def main():
                 subprocess.run(["psql", args.postgres, "-qc", f"DROP SCHEMA {schema} CASCADE"],
                                capture_output=True)
 
-        dataplane_rows = dataplane(work, d)
+        dataplane_rows, dp_instr = dataplane(work, d)
 
     micro = subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro")],
                            check=True, capture_output=True, text=True).stdout
@@ -490,8 +491,9 @@ def main():
     (out / "benchmarks.json").write_text(
         json.dumps({"results": results, "notes": notes, "micro": micro, "run_utc": started,
                     "duration_s": d, "dataplane": dataplane_rows, "dataplane_utc": started,
-                    "dataplane_micro": dp_micro}, indent=1))
-    write_report(results, notes, out, micro, started, d, dataplane_rows, started, dp_micro)
+                    "dataplane_micro": dp_micro, "dataplane_instructions": dp_instr}, indent=1))
+    write_report(results, notes, out, micro, started, d, dataplane_rows, started, dp_micro,
+                 dp_instr)
 
 
 def dataplane(work, d):
@@ -536,8 +538,98 @@ def dataplane(work, d):
             server.stop()
         except Exception:
             pass
+    instr = instructions(work, backend.endpoint, stub.endpoint)
     backend.stop()
     stub.stop()
+    return out, instr
+
+
+def instructions(work, backend, stub):
+    """User-space instructions per GET of gatehouse's HTTP_PROXY route, the floor and nginx
+    in front of the backend, and of gatehouse's AWS_PROXY route and the floor in front of the
+    Invoke API stub, counted by callgrind (valgrind): unlike throughput, the same whatever this
+    machine's speed on the day. Each server runs under callgrind, takes 2 s of load at 8
+    connections to warm up, then counts 4 s; `callgrind_control` zeroes and dumps the counters
+    around the counted part. Keys: 'KIND SERVER'."""
+    if not shutil.which("valgrind"):
+        return {}
+    import boto3
+    out = {}
+
+    def counted(name, argv, ready, path_of):
+        tag = name.replace(" ", "-")
+        cg = work / f"callgrind-{tag}.out"
+        proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}", *argv],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                env={**os.environ, "RUST_LOG": "warn"}, preexec_fn=on_cpus("server"))
+        try:
+            endpoint = ready(proc)
+            path = path_of(endpoint)
+            run = lambda secs: json.loads(loadgen(endpoint, "run", "--op", "raw-get", "--connections",
+                                                  "8", "--duration", str(secs), "--api-id", "-",
+                                                  "--stage", path))
+            run(2)
+            subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
+            r = run(4)
+            subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
+            if r["errors"] or not r["requests"]:
+                raise RuntimeError(f"{name} under callgrind: {r['errors']} failed answers")
+            dump = sorted(work.glob(f"callgrind-{tag}.out.*"))[-1]
+            total = next(int(line.split()[1]) for line in dump.read_text().splitlines()
+                         if line.startswith("summary:") or line.startswith("totals:"))
+            out[name] = total / r["requests"]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+    def ready_line(prefix):
+        def ready(proc):
+            while True:
+                line = proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"no '{prefix}' line under callgrind")
+                if line.startswith(prefix):
+                    return line.split()[-1]
+        return ready
+
+    def gatehouse_api(target):
+        def path(endpoint):
+            c = boto3.client("apigatewayv2", endpoint_url=endpoint, region_name="us-east-1",
+                             aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+            return "/_aws/execute-api/%s/x" % c.create_api(Name="api", ProtocolType="HTTP",
+                                                            Target=target)["ApiId"]
+        return path
+
+    gatehouse = [str(GATEHOUSE), "serve", "--listen", "127.0.0.1:0", "--store", "memory",
+                 "--lambda-endpoint", stub, "--invoke-rate-limit", "1e9",
+                 "--invoke-burst-limit", "1e9"]
+    counted("http-proxy gatehouse", gatehouse, ready_line("gatehouse listening on "),
+            gatehouse_api(backend))
+    counted("http-proxy proxy-floor", [str(PROXYFLOOR), "--backend", backend],
+            ready_line("proxyfloor listening on "), lambda _: "/x")
+    counted("aws-proxy gatehouse", gatehouse, ready_line("gatehouse listening on "),
+            gatehouse_api("arn:aws:lambda:us-east-1:111111111111:function:bench"))
+    counted("aws-proxy proxy-floor", [str(PROXYFLOOR), "--backend", stub],
+            ready_line("proxyfloor listening on "), lambda _: "/x")
+    port = free_port()
+    conf = work / "nginx-callgrind.conf"
+    conf.write_text((work / "nginx.conf").read_text()
+                    .replace("daemon off;", "daemon off; master_process off;")
+                    .replace("listen 127.0.0.1:", f"listen 127.0.0.1:{port}; #"))
+
+    def nginx_ready(proc):
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+                return f"http://127.0.0.1:{port}"
+            except Exception:
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("nginx did not start under callgrind")
+                time.sleep(0.2)
+
+    counted("http-proxy nginx", ["nginx", "-c", str(conf), "-p", str(work)], nginx_ready,
+            lambda _: "/x")
     return out
 
 
@@ -580,7 +672,7 @@ def dataplane_plot(rows, out):
     fig.savefig(out / "benchmarks-dataplane.png", dpi=100)
 
 
-def dataplane_table(rows, micro=""):
+def dataplane_table(rows, micro="", instr=None):
     """The data-plane figures and issue 15's targets, judged from them."""
     if not rows:
         return []
@@ -594,19 +686,27 @@ def dataplane_table(rows, micro=""):
                      f"{r['p99_ms']:.2f} | {r['cpu_us_per_req']:.1f} |")
     g, n, f = by.get(("gatehouse", "http-proxy")), by.get(("nginx", "http-proxy")), by.get(("proxy-floor", "http-proxy"))
     lam, lf = by.get(("gatehouse", "aws-proxy")), by.get(("proxy-floor", "aws-proxy"))
-    lines += ["", "Where the time goes (perf and strace -c, this machine): gatehouse makes the same "
-              "four socket calls per request as the floor (read the request, write it to the "
-              "backend, read the answer, write it back), and most of every proxy's CPU is the "
-              "kernel's loopback TCP work. What gatehouse adds over the floor is its own "
-              "per-request work (request id, route match, throttle tokens, the Lambda event, "
-              "access-log and metrics bookkeeping); the API, stage and route tree are reused "
-              "while nothing changed. nginx is leaner than a hyper proxy on this machine (the "
-              "bare hyper floor itself reaches only about 0.8 of nginx's throughput), so "
-              "matching nginx would need a different proxy core than hyper's pooled client. (An "
-              "experiment on 2026-12-01: a hyper proxy that drives its backend connection inside "
-              "the client connection's own task, with no pool and no connection task, reached "
-              "41-44k req/s against the pooled floor's 39-41k and nginx's 47.6k, so not even "
-              "that core alone would match nginx here.)",
+    if instr:
+        lines += ["", "User-space instructions per request, counted by callgrind (valgrind) at 8 "
+                      "connections: the same whatever this machine's speed on the day, so they "
+                      "show what each server does per request where throughput swings.", "",
+                  "| route | server | instructions per request | vs the floor |", "|---|---|---|---|"]
+        for key, count in instr.items():
+            kind, name = key.split(" ", 1)
+            floor_count = instr.get(f"{kind} proxy-floor")
+            ratio = f"{count / floor_count:.2f}×" if floor_count else "-"
+            lines.append(f"| {kind} | {name} | {count:,.0f} | {ratio} |")
+    lines += ["", "Where the time goes (perf, strace -c, perf sched and callgrind, this machine): "
+              "every proxy makes the same four socket calls per request (read the request, "
+              "write it to the backend, read the answer, write it back) and the kernel's "
+              "loopback TCP work is the same for all; with the backend on the same CPU, each "
+              "proxy and the backend take turns, one request per turn, so throughput follows "
+              "each proxy's own CPU time per request. nginx's is about half a bare hyper "
+              "proxy's (the floor: hyper's server and client connections and tokio's tasks), and "
+              "gatehouse's is the floor's plus its own work (request id, stage and route, "
+              "throttle tokens, header rules, access-log and metrics bookkeeping). So no "
+              "hyper-based proxy reaches nginx here: matching it would take a different "
+              "HTTP/1.1 core than hyper's.",
               "", "| target | figure | met |", "|---|---|---|"]
     if g and n:
         lines.append(f"| HTTP_PROXY throughput ≥ nginx's | {g['rps']:,.0f} vs {n['rps']:,.0f} req/s "
@@ -693,7 +793,7 @@ def target_table(results, notes, pick):
 
 
 def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=None,
-                 dataplane_utc=None, dataplane_micro=""):
+                 dataplane_utc=None, dataplane_micro="", dataplane_instr=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -823,7 +923,7 @@ def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=N
     if dataplane_rows:
         lines += ["", f"(Data-plane figures measured {dataplane_utc or run_utc} UTC with "
                       "`bench/run --dataplane-only`.)", ""]
-        lines += dataplane_table(dataplane_rows, dataplane_micro)
+        lines += dataplane_table(dataplane_rows, dataplane_micro, dataplane_instr)
         dataplane_plot(dataplane_rows, out)
     analysis = ROOT / "bench" / "analysis.md"
     if analysis.exists():
