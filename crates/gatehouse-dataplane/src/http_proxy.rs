@@ -8,9 +8,13 @@ use std::time::Duration;
 use http::{header, HeaderName, HeaderValue, Method, Request, Response, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
+use bytes::Bytes;
+use gatehouse_core::model::integration::Integration;
+
 use crate::body::{self, Body};
-use crate::client::{CallError, HttpClient};
-use crate::context::Incoming;
+use crate::client::{CallError, HttpClient, UNREADABLE_ANSWER};
+use crate::context::{Facts, Incoming};
+use crate::mapping;
 
 /// Headers that belong to one connection and never cross the gateway (with `keep-alive`
 /// and `proxy-connection`, which have no constant; see [`is_hop_by_hop`]).
@@ -140,11 +144,131 @@ pub fn backend_url(
     out
 }
 
+/// One request answered through an HTTP_PROXY integration.
+pub struct Proxied<'a> {
+    /// The route's integration.
+    pub integration: &'a Integration,
+    /// Its URI (`integrationUri`).
+    pub uri: &'a str,
+    /// The request path after the stage.
+    pub path: &'a str,
+    /// The route's path parameters.
+    pub params: &'a [(String, String)],
+    /// Whether the route is `$default` (the request path is appended to the URI).
+    pub default_route: bool,
+    /// The stage's variables.
+    pub stage_variables: &'a BTreeMap<String, String>,
+}
+
+impl Proxied<'_> {
+    /// What parameter mapping reads, for this request (and the backend's answer).
+    fn sources<'s>(
+        &'s self,
+        incoming: &'s Incoming,
+        facts: &'s Facts,
+        response: Option<mapping::Answer<'s>>,
+    ) -> mapping::Sources<'s> {
+        mapping::Sources {
+            incoming,
+            facts,
+            path: self.path,
+            params: self.params,
+            stage_variables: self.stage_variables,
+            response,
+        }
+    }
+
+    /// The backend's answer to the client's request (`body` streams to it): request
+    /// parameters mapped, the backend URL built, the call made within `deadline`, response
+    /// parameters mapped. The backend's status goes in `facts.integration_status`.
+    pub async fn answer(
+        &self,
+        client: &HttpClient,
+        incoming: &Incoming,
+        facts: &mut Facts,
+        body: Body,
+        deadline: Duration,
+    ) -> Result<Response<Body>, CallError> {
+        // Without parameter mapping the request's own headers, path and query go on as they
+        // are (not copied).
+        let mapped = self
+            .integration
+            .request_parameters
+            .as_ref()
+            .filter(|p| !p.is_empty())
+            .map(|params| {
+                let m = mapping::request(params, &self.sources(incoming, facts, None));
+                let path = match m.path {
+                    Some(p) => format!("={p}"),
+                    None => self.path.to_string(),
+                };
+                (m.headers, path, Some(encode_query(&m.query)))
+            });
+        let (headers, path, query) = match &mapped {
+            Some((h, p, q)) => (h, p.as_str(), q.as_deref()),
+            None => (&incoming.headers, self.path, incoming.query.as_deref()),
+        };
+        let url = backend_url(
+            self.uri,
+            self.stage_variables,
+            self.params,
+            self.default_route,
+            path,
+            query,
+        );
+        let method = match self.integration.integration_method.as_deref() {
+            Some(m) if m != "ANY" => m,
+            _ => incoming.method.as_str(),
+        };
+        let resp = call(
+            client,
+            &url,
+            method,
+            incoming,
+            headers,
+            body,
+            &facts.domain_name,
+            deadline,
+        )
+        .await?;
+        facts.integration_status = Some(resp.status().as_u16());
+        let Some(params) = self
+            .integration
+            .response_parameters
+            .as_ref()
+            .filter(|p| !p.is_empty())
+        else {
+            return Ok(resp);
+        };
+        let (mut parts, answer) = resp.into_parts();
+        // `$response.body.…` needs the answer whole; otherwise it streams on.
+        let (answer, bytes) = if mapping::reads_response_body(params) {
+            let bytes = body::read(answer)
+                .await
+                .map_err(|_| CallError::Failed(UNREADABLE_ANSWER.into()))?;
+            (body::full(bytes.clone()), bytes)
+        } else {
+            (answer, Bytes::new())
+        };
+        let headers = parts.headers.clone();
+        let answered = mapping::Answer {
+            headers: &headers,
+            body: &bytes,
+        };
+        mapping::response(
+            params,
+            &mut parts,
+            &self.sources(incoming, facts, Some(answered)),
+        );
+        Ok(Response::from_parts(parts, answer))
+    }
+}
+
 /// Calls the backend at `url` with the client's request (`method` as the integration
 /// says; `body` streams to the backend as it arrives), within `deadline` for the answer's
 /// head; the answer's body streams back, held to the 10 MB limit.
 #[allow(clippy::too_many_arguments)]
-pub async fn call(
+async fn call(
     client: &HttpClient,
     url: &str,
     method: &str,

@@ -398,99 +398,20 @@ impl DataPlane {
         let began = Instant::now();
         let outcome = match integration.integration_type {
             IntegrationType::HttpProxy => {
-                let sources = mapping::Sources {
-                    incoming,
-                    facts,
+                let proxied = http_proxy::Proxied {
+                    integration,
+                    uri,
                     path: &selected.path,
                     params: &matched.params,
+                    default_route: matched.route.template.is_empty(),
                     stage_variables: &stage.stage_variables,
-                    response: None,
-                };
-                // Without parameter mapping the request's own headers, path and query go on
-                // as they are (not copied).
-                let mapped = integration
-                    .request_parameters
-                    .as_ref()
-                    .filter(|p| !p.is_empty())
-                    .map(|params| {
-                        let m = mapping::request(params, &sources);
-                        let q = http_proxy::encode_query(&m.query);
-                        let path = match m.path {
-                            Some(p) => format!("={p}"),
-                            None => selected.path.clone(),
-                        };
-                        (m.headers, path, Some(q))
-                    });
-                let (headers, path, query) = match &mapped {
-                    Some((h, p, q)) => (h, p.as_str(), q.as_deref()),
-                    None => (
-                        &incoming.headers,
-                        selected.path.as_str(),
-                        incoming.query.as_deref(),
-                    ),
-                };
-                let url = http_proxy::backend_url(
-                    uri,
-                    &stage.stage_variables,
-                    &matched.params,
-                    matched.route.template.is_empty(),
-                    path,
-                    query,
-                );
-                let method = match integration.integration_method.as_deref() {
-                    Some(m) if m != "ANY" => m,
-                    _ => incoming.method.as_str(),
                 };
                 let request_body = body
                     .take()
                     .unwrap_or_else(|| body::full(incoming.body.clone()));
-                let result = http_proxy::call(
-                    &self.client,
-                    &url,
-                    method,
-                    incoming,
-                    headers,
-                    request_body,
-                    &facts.domain_name,
-                    deadline,
-                )
-                .await;
-                match result {
-                    Ok(resp) => {
-                        facts.integration_status = Some(resp.status().as_u16());
-                        match &integration.response_parameters {
-                            Some(params) if !params.is_empty() => {
-                                let (mut parts, answer) = resp.into_parts();
-                                // `$response.body.…` needs the answer whole; otherwise it
-                                // streams on.
-                                let (answer, bytes) = if mapping::reads_response_body(params) {
-                                    let bytes = body::read(answer).await.map_err(|_| {
-                                        refuse(GatewayError::Internal, client::UNREADABLE_ANSWER)
-                                    })?;
-                                    (body::full(bytes.clone()), bytes)
-                                } else {
-                                    (answer, Bytes::new())
-                                };
-                                let headers = parts.headers.clone();
-                                let sources = mapping::Sources {
-                                    incoming,
-                                    facts,
-                                    path: &selected.path,
-                                    params: &matched.params,
-                                    stage_variables: &stage.stage_variables,
-                                    response: Some(mapping::Answer {
-                                        headers: &headers,
-                                        body: &bytes,
-                                    }),
-                                };
-                                mapping::response(params, &mut parts, &sources);
-                                Ok(Response::from_parts(parts, answer))
-                            }
-                            _ => Ok(resp),
-                        }
-                    }
-                    Err(e) => Err(e),
-                }
+                proxied
+                    .answer(&self.client, incoming, facts, request_body, deadline)
+                    .await
             }
             IntegrationType::AwsProxy => {
                 let version = integration

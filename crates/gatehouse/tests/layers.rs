@@ -58,7 +58,7 @@ const LAYERS: &[(&str, Layers)] = &[
                     "lib",
                 ],
             ),
-            ("http_proxy", &["body", "client", "context"]),
+            ("http_proxy", &["body", "client", "context", "mapping"]),
             ("lib", &[]),
         ],
     ),
