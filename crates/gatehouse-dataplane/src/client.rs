@@ -247,8 +247,12 @@ impl Pool {
             });
         }
         drop(idle);
-        if !self.reaping.swap(true, Ordering::Relaxed) {
-            tokio::spawn(reap(Arc::downgrade(self)));
+        // The reaper starts with the first connection given back (on a runtime: a body
+        // dropped outside one leaves it for the next).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            if !self.reaping.swap(true, Ordering::Relaxed) {
+                runtime.spawn(reap(Arc::downgrade(self)));
+            }
         }
     }
 }
@@ -425,6 +429,28 @@ mod tests {
         drop(client.send(get(&url), DEADLINE).await.unwrap());
         drop(client.send(get(&url), DEADLINE).await.unwrap());
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn an_empty_answer_dropped_outside_a_runtime_gives_its_connection_back_quietly() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let (url, _) = runtime.block_on(backend("HTTP/1.1 204 No Content\r\n\r\n", false));
+        let client = HttpClient::default();
+        let resp = runtime.block_on(client.send(get(&url), DEADLINE)).unwrap();
+        assert_eq!(resp.status(), 204);
+        // Nothing to read: dropping it gives the connection back, with no runtime to start
+        // the reaper on (and no panic).
+        drop(resp);
+        assert_eq!(
+            client
+                .pool
+                .idle
+                .lock()
+                .unwrap()
+                .get(&url.replace("/x", ""))
+                .map(Vec::len),
+            Some(1)
+        );
     }
 
     #[tokio::test]
