@@ -14,7 +14,7 @@ use gatehouse_core::model::domain_name::{ApiMapping, DomainName};
 use gatehouse_core::model::Scope;
 use gatehouse_core::store::{self, Kind};
 
-use crate::target::{host_name, Target};
+use crate::target::{host_name, Entry, Target};
 use crate::{DataPlane, SHARED_STORE_REUSE};
 
 /// What a host name maps, as read at one moment (shared, not copied, by the requests that
@@ -69,16 +69,22 @@ impl DataPlane {
             return None;
         }
         let domain = self.domain(&name).await?;
-        let (api_id, stage, rest) = match mapping_for(&domain.mappings, path) {
-            Some((m, rest)) => (m.api_id.clone(), Some(m.stage.clone()), rest),
-            None => (String::new(), Some(String::new()), path.to_string()),
+        let (api_id, entry, rest) = match mapping_for(&domain.mappings, path) {
+            Some((m, rest)) => (
+                m.api_id.clone(),
+                Entry::Mapped {
+                    stage: m.stage.clone(),
+                },
+                rest,
+            ),
+            None => (String::new(), Entry::Unmapped, path.to_string()),
         };
         Some(Target {
             api_id,
             region: None,
             path: rest,
             domain: Some(name),
-            stage,
+            entry,
         })
     }
 

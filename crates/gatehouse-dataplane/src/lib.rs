@@ -55,7 +55,7 @@ use client::{CallError, HttpClient};
 use context::{Facts, Incoming};
 use gateway::GatewayError;
 use router::Router;
-pub use target::{target, Target};
+pub use target::{target, Entry, Target};
 
 /// Checks the SigV4 signature of a request to an `AWS_IAM` route (service `execute-api`) and
 /// names the signing account; `Err` says why it is refused. Implemented where the
@@ -263,7 +263,7 @@ impl DataPlane {
         facts: &mut Facts,
         found: &mut StageFacts,
     ) -> Result<Response<Body>, Refusal> {
-        if target.api_id.is_empty() {
+        if target.entry == target::Entry::Unmapped {
             // A custom domain name none of whose API mappings takes the path.
             return Err(refuse(GatewayError::NotFound, ""));
         }

@@ -10,6 +10,7 @@ use gatehouse_core::store::{self, Kind, StoreError};
 
 use crate::gateway::GatewayError;
 use crate::router::Router;
+use crate::target::Entry;
 use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE};
 
 /// An API and the stage a first path segment selects, as read from the store.
@@ -88,9 +89,10 @@ impl DataPlane {
         let key = (
             region.to_string(),
             target.api_id.clone(),
-            match &target.stage {
-                Some(stage) => format!("={stage}"),
-                None => first_segment(path).to_string(),
+            match &target.entry {
+                Entry::Mapped { stage } => format!("={stage}"),
+                Entry::Endpoint => first_segment(path).to_string(),
+                Entry::Unmapped => return Err(refuse(GatewayError::NotFound, "")),
             },
         );
         if let Some(hit) = self.resolved.lock().ok().and_then(|m| m.get(&key).cloned()) {
@@ -106,9 +108,9 @@ impl DataPlane {
             .root(&scope, &target.api_id)
             .await
             .map_err(|_| refuse(GatewayError::NotFound, ""))?;
-        let selected = match &target.stage {
-            Some(stage) => self.mapped_stage(&scope, &api.api_id, stage, path).await?,
-            None => self.select_stage(&scope, &api.api_id, path).await?,
+        let selected = match &target.entry {
+            Entry::Mapped { stage } => self.mapped_stage(&scope, &api.api_id, stage, path).await?,
+            _ => self.select_stage(&scope, &api.api_id, path).await?,
         };
         let router = match &selected.stage.deployment_id {
             Some(deployment) => self.router(&scope, &api.api_id, deployment).await.ok(),

@@ -14,16 +14,29 @@ pub struct Target {
     /// The domain name the request used (the `Host` header without its port, or AWS's form
     /// for the path form).
     pub domain: Option<String>,
-    /// The stage a custom domain name's API mapping chose (`path` is then what follows the
-    /// mapping's key); `None` for the API's own endpoint, where the path selects the stage.
-    pub stage: Option<String>,
+    /// How the request came in, and so how its stage is chosen.
+    pub entry: Entry,
+}
+
+/// How an invoke request came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// The API's own endpoint: the path's first segment may name the stage.
+    Endpoint,
+    /// A custom domain name's API mapping, which names the stage (`path` is then what follows
+    /// the mapping's key).
+    Mapped {
+        /// The stage the mapping names.
+        stage: String,
+    },
+    /// A custom domain name none of whose API mappings takes the path (`api_id` is empty).
+    Unmapped,
 }
 
 impl Target {
-    /// Whether the request came through a custom domain name's API mapping (which named
-    /// the stage).
+    /// Whether the request came through a custom domain name.
     pub fn through_custom_domain(&self) -> bool {
-        self.stage.is_some()
+        self.entry != Entry::Endpoint
     }
 }
 
@@ -63,7 +76,7 @@ pub fn target(host: Option<&str>, path: &str) -> Option<Target> {
             region: None,
             path: tail.to_string(),
             domain: None,
-            stage: None,
+            entry: Entry::Endpoint,
         });
     }
     let name = host_name(host?);
@@ -78,7 +91,7 @@ pub fn target(host: Option<&str>, path: &str) -> Option<Target> {
         region,
         path: path.to_string(),
         domain: Some(name.to_string()),
-        stage: None,
+        entry: Entry::Endpoint,
     })
 }
 
