@@ -14,36 +14,98 @@ use gatehouse_core::model::responses::{
 use gatehouse_core::model::route::Route;
 use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{ids, time, ProtocolType};
-use gatehouse_core::store::{Kind, Record};
+use gatehouse_core::store::Record;
 
 use super::crud::{change, list_children_where, read, record, remove_one};
 use super::support::{Ctx, Input, Reply, Service, ID_TAKEN};
 use crate::api::paths::{IntegrationPath, IntegrationResponsePath, RoutePath, RouteResponsePath};
 use crate::wire::{self, ToWire};
 
-/// A record that belongs to another record of the same API (its owner).
+/// A record that belongs to another record of the same API (its owner), kept in the API's
+/// tree; each owner's records have distinct response keys.
 trait Owned: Record + ToWire {
     /// The owner's record type.
     type Owner: Record;
+    /// What it is created and updated from.
+    type Input: serde::de::DeserializeOwned + Send + 'static;
     /// What the AWS error texts call the family (`Route responses`).
     const FAMILY: &'static str;
+    /// The AWS conflict text for a response key its owner already has, around the key
+    /// (`Route response with key ` … ` already exists for this route`).
+    const KEY_TAKEN: (&'static str, &'static str);
     /// The owner's id.
     fn owner(&self) -> &str;
+    /// Its response key.
+    fn response_key(&self) -> &str;
+    /// The family's records in an API's tree.
+    fn all(tree: &ApiTree) -> &Vec<Self>;
+    /// The same, to change.
+    fn all_mut(tree: &mut ApiTree) -> &mut Vec<Self>;
+    /// Whether the tree holds owner `id`.
+    fn owner_exists(tree: &ApiTree, id: &str) -> bool;
+    /// A new record `id` of owner `owner`.
+    fn create(owner: String, id: String, input: Self::Input, profile: Profile) -> ApiResult<Self>;
+    /// Applies an update.
+    fn apply(&mut self, input: Self::Input, profile: Profile) -> ApiResult<()>;
 }
 
 impl Owned for RouteResponse {
     type Owner = Route;
+    type Input = RouteResponseInput;
     const FAMILY: &'static str = "Route responses";
+    const KEY_TAKEN: (&'static str, &'static str) =
+        ("Route response with key ", " already exists for this route");
     fn owner(&self) -> &str {
         &self.route_id
+    }
+    fn response_key(&self) -> &str {
+        &self.route_response_key
+    }
+    fn all(tree: &ApiTree) -> &Vec<Self> {
+        &tree.route_responses
+    }
+    fn all_mut(tree: &mut ApiTree) -> &mut Vec<Self> {
+        &mut tree.route_responses
+    }
+    fn owner_exists(tree: &ApiTree, id: &str) -> bool {
+        tree.routes.iter().any(|r| r.route_id == id)
+    }
+    fn create(owner: String, id: String, input: Self::Input, profile: Profile) -> ApiResult<Self> {
+        RouteResponse::create(owner, id, input, profile)
+    }
+    fn apply(&mut self, input: Self::Input, profile: Profile) -> ApiResult<()> {
+        RouteResponse::apply(self, input, profile)
     }
 }
 
 impl Owned for IntegrationResponse {
     type Owner = Integration;
+    type Input = IntegrationResponseInput;
     const FAMILY: &'static str = "Integration responses";
+    const KEY_TAKEN: (&'static str, &'static str) = (
+        "Integration response with key ",
+        " already exists for this integration",
+    );
     fn owner(&self) -> &str {
         &self.integration_id
+    }
+    fn response_key(&self) -> &str {
+        &self.integration_response_key
+    }
+    fn all(tree: &ApiTree) -> &Vec<Self> {
+        &tree.integration_responses
+    }
+    fn all_mut(tree: &mut ApiTree) -> &mut Vec<Self> {
+        &mut tree.integration_responses
+    }
+    fn owner_exists(tree: &ApiTree, id: &str) -> bool {
+        tree.integration(id).is_some()
+    }
+    fn create(owner: String, id: String, input: Self::Input, profile: Profile) -> ApiResult<Self> {
+        IntegrationResponse::create(owner, id, input, profile)
+    }
+    fn apply(&mut self, input: Self::Input, profile: Profile) -> ApiResult<()> {
+        IntegrationResponse::apply(self, input, profile)
     }
 }
 
@@ -109,6 +171,112 @@ fn check_owner(
     }
 }
 
+/// Answers a Create: a record of owner `owner` with a new id, whose response key the owner
+/// does not have yet.
+async fn create_owned<T: Owned>(
+    svc: &Service,
+    ctx: &Ctx,
+    api_id: &str,
+    owner: &str,
+    input: &Input,
+) -> ApiResult<Reply> {
+    let body: T::Input = wire::parse_body(&input.body)?;
+    let (profile, now) = (ctx.profile, time::now());
+    let missing = ctx.not_found(<T::Owner as Record>::KIND, api_id, owner);
+    let (id, owner) = (ids::random_id(6), owner.to_string());
+    let new_id = id.clone();
+    let tree = change(svc, ctx, api_id, move |tree| {
+        let exists = T::owner_exists(tree, &owner);
+        check_owner(tree, profile, T::FAMILY, exists, &missing)?;
+        if T::all(tree).iter().any(|r| r.key() == new_id) {
+            return Err(ApiError::conflict(ID_TAKEN));
+        }
+        let created = T::create(owner, new_id, body, profile)?;
+        check_key_free(tree, &created)?;
+        T::all_mut(tree).push(created);
+        tree.redeploy_auto_stages(now);
+        Ok(())
+    })
+    .await?;
+    let reply = Reply::json(&record(T::all(&tree), &id)?.to_wire());
+    reply
+}
+
+/// Refuses `r` when another record of its owner has its response key.
+fn check_key_free<T: Owned>(tree: &ApiTree, r: &T) -> ApiResult<()> {
+    if T::all(tree).iter().any(|o| {
+        o.owner() == r.owner() && o.key() != r.key() && o.response_key() == r.response_key()
+    }) {
+        let (before, after) = T::KEY_TAKEN;
+        return Err(ApiError::conflict(format!(
+            "{before}{}{after}",
+            r.response_key()
+        )));
+    }
+    Ok(())
+}
+
+/// Answers an Update of record `id` of owner `owner`.
+async fn update_owned<T: Owned>(
+    svc: &Service,
+    ctx: &Ctx,
+    api_id: &str,
+    owner: &str,
+    id: &str,
+    input: &Input,
+) -> ApiResult<Reply> {
+    let body: T::Input = wire::parse_body(&input.body)?;
+    let (profile, now) = (ctx.profile, time::now());
+    let _: T = read_owned(svc, ctx, api_id, owner, id).await?;
+    let missing = ctx.not_found(T::KIND, api_id, id);
+    let (key, owner) = (id.to_string(), owner.to_string());
+    let tree = change(svc, ctx, api_id, move |tree| {
+        let mut changed = T::all(tree)
+            .iter()
+            .find(|r| r.key() == key && r.owner() == owner)
+            .cloned()
+            .ok_or(missing)?;
+        changed.apply(body, profile)?;
+        check_key_free(tree, &changed)?;
+        if let Some(slot) = T::all_mut(tree).iter_mut().find(|r| r.key() == key) {
+            *slot = changed;
+        }
+        tree.redeploy_auto_stages(now);
+        Ok(())
+    })
+    .await?;
+    let reply = Reply::json(&record(T::all(&tree), id)?.to_wire());
+    reply
+}
+
+/// Answers a Delete of record `id` of owner `owner` (which must exist).
+async fn delete_owned<T: Owned>(
+    svc: &Service,
+    ctx: &Ctx,
+    api_id: &str,
+    owner: &str,
+    id: &str,
+) -> ApiResult<Reply> {
+    let now = time::now();
+    let missing = ctx.not_found(T::KIND, api_id, id);
+    let owner_missing = ctx.not_found(<T::Owner as Record>::KIND, api_id, owner);
+    let (key, owner) = (id.to_string(), owner.to_string());
+    change(svc, ctx, api_id, move |tree| {
+        if !T::owner_exists(tree, &owner) {
+            return Err(owner_missing);
+        }
+        remove_one(
+            T::all_mut(tree),
+            |r| r.key() == key && r.owner() == owner,
+            missing,
+        )?;
+        tree.redeploy_auto_stages(now);
+        Ok(())
+    })
+    .await?;
+    Reply::empty()
+}
+
 /// POST /v2/apis/{apiId}/routes/{routeId}/routeresponses → 201 RouteResponse.
 pub async fn create_route_response(
     svc: &Service,
@@ -116,38 +284,7 @@ pub async fn create_route_response(
     path: RoutePath,
     input: Input,
 ) -> ApiResult<Reply> {
-    let body: RouteResponseInput = wire::parse_body(&input.body)?;
-    let (profile, now) = (ctx.profile, time::now());
-    let missing = ctx.not_found(Kind::Route, &path.api_id, &path.route_id);
-    let (id, route_id) = (ids::random_id(6), path.route_id.clone());
-    let rid = id.clone();
-    let tree = change(svc, ctx, &path.api_id, move |tree| {
-        let exists = tree.routes.iter().any(|r| r.route_id == route_id);
-        check_owner(tree, profile, RouteResponse::FAMILY, exists, &missing)?;
-        if tree
-            .route_responses
-            .iter()
-            .any(|r| r.route_response_id == rid)
-        {
-            return Err(ApiError::conflict(ID_TAKEN));
-        }
-        let rr = RouteResponse::create(route_id.clone(), rid, body, profile)?;
-        if tree
-            .route_responses
-            .iter()
-            .any(|r| r.route_id == route_id && r.route_response_key == rr.route_response_key)
-        {
-            return Err(ApiError::conflict(format!(
-                "Route response with key {} already exists for this route",
-                rr.route_response_key
-            )));
-        }
-        tree.route_responses.push(rr);
-        tree.redeploy_auto_stages(now);
-        Ok(())
-    })
-    .await?;
-    Reply::json(&record(&tree.route_responses, &id)?.to_wire())
+    create_owned::<RouteResponse>(svc, ctx, &path.api_id, &path.route_id, &input).await
 }
 
 /// GET /v2/apis/{apiId}/routes/{routeId}/routeresponses → 200 RouteResponses.
@@ -184,49 +321,15 @@ pub async fn update_route_response(
     path: RouteResponsePath,
     input: Input,
 ) -> ApiResult<Reply> {
-    let body: RouteResponseInput = wire::parse_body(&input.body)?;
-    let (profile, now) = (ctx.profile, time::now());
-    let _: RouteResponse = read_owned(
+    update_owned::<RouteResponse>(
         svc,
         ctx,
         &path.api_id,
         &path.route_id,
         &path.route_response_id,
+        &input,
     )
-    .await?;
-    let missing = ctx.not_found(Kind::RouteResponse, &path.api_id, &path.route_response_id);
-    let (id, route_id) = (path.route_response_id.clone(), path.route_id.clone());
-    let rid = id.clone();
-    let tree = change(svc, ctx, &path.api_id, move |tree| {
-        let mut rr = tree
-            .route_responses
-            .iter()
-            .find(|r| r.route_response_id == rid && r.route_id == route_id)
-            .cloned()
-            .ok_or(missing)?;
-        rr.apply(body, profile)?;
-        if tree.route_responses.iter().any(|r| {
-            r.route_id == route_id
-                && r.route_response_id != rid
-                && r.route_response_key == rr.route_response_key
-        }) {
-            return Err(ApiError::conflict(format!(
-                "Route response with key {} already exists for this route",
-                rr.route_response_key
-            )));
-        }
-        if let Some(slot) = tree
-            .route_responses
-            .iter_mut()
-            .find(|r| r.route_response_id == rid)
-        {
-            *slot = rr;
-        }
-        tree.redeploy_auto_stages(now);
-        Ok(())
-    })
-    .await?;
-    Reply::json(&record(&tree.route_responses, &id)?.to_wire())
+    .await
 }
 
 /// DELETE /v2/apis/{apiId}/routes/{routeId}/routeresponses/{routeResponseId} → 204.
@@ -236,24 +339,14 @@ pub async fn delete_route_response(
     path: RouteResponsePath,
     _: Input,
 ) -> ApiResult<Reply> {
-    let now = time::now();
-    let missing = ctx.not_found(Kind::RouteResponse, &path.api_id, &path.route_response_id);
-    let route_missing = ctx.not_found(Kind::Route, &path.api_id, &path.route_id);
-    let (id, route_id) = (path.route_response_id.clone(), path.route_id.clone());
-    change(svc, ctx, &path.api_id, move |tree| {
-        if !tree.routes.iter().any(|r| r.route_id == route_id) {
-            return Err(route_missing);
-        }
-        remove_one(
-            &mut tree.route_responses,
-            |r| r.route_response_id == id && r.route_id == route_id,
-            missing,
-        )?;
-        tree.redeploy_auto_stages(now);
-        Ok(())
-    })
-    .await?;
-    Reply::empty()
+    delete_owned::<RouteResponse>(
+        svc,
+        ctx,
+        &path.api_id,
+        &path.route_id,
+        &path.route_response_id,
+    )
+    .await
 }
 
 /// POST /v2/apis/{apiId}/integrations/{integrationId}/integrationresponses → 201.
@@ -263,43 +356,7 @@ pub async fn create_integration_response(
     path: IntegrationPath,
     input: Input,
 ) -> ApiResult<Reply> {
-    let body: IntegrationResponseInput = wire::parse_body(&input.body)?;
-    let (profile, now) = (ctx.profile, time::now());
-    let missing = ctx.not_found(Kind::Integration, &path.api_id, &path.integration_id);
-    let (id, owner) = (ids::random_id(6), path.integration_id.clone());
-    let iid = id.clone();
-    let tree = change(svc, ctx, &path.api_id, move |tree| {
-        let exists = tree.integration(&owner).is_some();
-        check_owner(tree, profile, IntegrationResponse::FAMILY, exists, &missing)?;
-        if tree
-            .integration_responses
-            .iter()
-            .any(|r| r.integration_response_id == iid)
-        {
-            return Err(ApiError::conflict(ID_TAKEN));
-        }
-        let ir = IntegrationResponse::create(owner.clone(), iid, body, profile)?;
-        check_integration_response_key_free(tree, &ir)?;
-        tree.integration_responses.push(ir);
-        tree.redeploy_auto_stages(now);
-        Ok(())
-    })
-    .await?;
-    Reply::json(&record(&tree.integration_responses, &id)?.to_wire())
-}
-
-fn check_integration_response_key_free(tree: &ApiTree, ir: &IntegrationResponse) -> ApiResult<()> {
-    if tree.integration_responses.iter().any(|r| {
-        r.integration_id == ir.integration_id
-            && r.integration_response_id != ir.integration_response_id
-            && r.integration_response_key == ir.integration_response_key
-    }) {
-        return Err(ApiError::conflict(format!(
-            "Integration response with key {} already exists for this integration",
-            ir.integration_response_key
-        )));
-    }
-    Ok(())
+    create_owned::<IntegrationResponse>(svc, ctx, &path.api_id, &path.integration_id, &input).await
 }
 
 /// GET /v2/apis/{apiId}/integrations/{integrationId}/integrationresponses → 200.
@@ -336,47 +393,15 @@ pub async fn update_integration_response(
     path: IntegrationResponsePath,
     input: Input,
 ) -> ApiResult<Reply> {
-    let body: IntegrationResponseInput = wire::parse_body(&input.body)?;
-    let (profile, now) = (ctx.profile, time::now());
-    let _: IntegrationResponse = read_owned(
+    update_owned::<IntegrationResponse>(
         svc,
         ctx,
         &path.api_id,
         &path.integration_id,
         &path.integration_response_id,
+        &input,
     )
-    .await?;
-    let missing = ctx.not_found(
-        Kind::IntegrationResponse,
-        &path.api_id,
-        &path.integration_response_id,
-    );
-    let (id, owner) = (
-        path.integration_response_id.clone(),
-        path.integration_id.clone(),
-    );
-    let iid = id.clone();
-    let tree = change(svc, ctx, &path.api_id, move |tree| {
-        let mut ir = tree
-            .integration_responses
-            .iter()
-            .find(|r| r.integration_response_id == iid && r.integration_id == owner)
-            .cloned()
-            .ok_or(missing)?;
-        ir.apply(body, profile)?;
-        check_integration_response_key_free(tree, &ir)?;
-        if let Some(slot) = tree
-            .integration_responses
-            .iter_mut()
-            .find(|r| r.integration_response_id == iid)
-        {
-            *slot = ir;
-        }
-        tree.redeploy_auto_stages(now);
-        Ok(())
-    })
-    .await?;
-    Reply::json(&record(&tree.integration_responses, &id)?.to_wire())
+    .await
 }
 
 /// DELETE …/integrationresponses/{integrationResponseId} → 204.
@@ -386,29 +411,12 @@ pub async fn delete_integration_response(
     path: IntegrationResponsePath,
     _: Input,
 ) -> ApiResult<Reply> {
-    let now = time::now();
-    let missing = ctx.not_found(
-        Kind::IntegrationResponse,
+    delete_owned::<IntegrationResponse>(
+        svc,
+        ctx,
         &path.api_id,
+        &path.integration_id,
         &path.integration_response_id,
-    );
-    let owner_missing = ctx.not_found(Kind::Integration, &path.api_id, &path.integration_id);
-    let (id, owner) = (
-        path.integration_response_id.clone(),
-        path.integration_id.clone(),
-    );
-    change(svc, ctx, &path.api_id, move |tree| {
-        if tree.integration(&owner).is_none() {
-            return Err(owner_missing);
-        }
-        remove_one(
-            &mut tree.integration_responses,
-            |r| r.integration_response_id == id && r.integration_id == owner,
-            missing,
-        )?;
-        tree.redeploy_auto_stages(now);
-        Ok(())
-    })
-    .await?;
-    Reply::empty()
+    )
+    .await
 }
