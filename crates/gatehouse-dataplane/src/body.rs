@@ -92,11 +92,21 @@ pub async fn read(mut body: Body) -> Result<Bytes, bool> {
     Ok(first.unwrap_or_else(|| rest.freeze()))
 }
 
-/// What is called once with the number of bytes sent, when a body ends (or is dropped
-/// before its end: the client went away).
-pub type OnEnd = Box<dyn FnOnce(usize) + Send>;
+/// How a body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ended {
+    /// Bytes that went through it.
+    pub sent: usize,
+    /// Whether it was read to its end without an error (not broken off, not dropped
+    /// half-read).
+    pub complete: bool,
+}
 
-/// A body that counts what goes through it and reports the total once, at its end.
+/// What is called once when a body ends (or breaks off, or is dropped before its end: the
+/// client went away).
+pub type OnEnd = Box<dyn FnOnce(Ended) + Send>;
+
+/// A body that counts what goes through it and reports how it ended, once.
 pub struct Counted {
     inner: Body,
     sent: usize,
@@ -113,9 +123,12 @@ impl Counted {
         }
     }
 
-    fn end(&mut self) {
+    fn end(&mut self, complete: bool) {
         if let Some(f) = self.on_end.take() {
-            f(self.sent);
+            f(Ended {
+                sent: self.sent,
+                complete,
+            });
         }
     }
 }
@@ -135,10 +148,11 @@ impl HttpBody for Counted {
                     self.sent += data.len();
                 }
                 if self.inner.is_end_stream() {
-                    self.end();
+                    self.end(true);
                 }
             }
-            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => self.end(),
+            Poll::Ready(None) => self.end(true),
+            Poll::Ready(Some(Err(_))) => self.end(false),
             Poll::Pending => {}
         }
         polled
@@ -155,7 +169,9 @@ impl HttpBody for Counted {
 
 impl Drop for Counted {
     fn drop(&mut self) {
-        self.end();
+        // A body with nothing left to read is complete even if nobody asked for its end.
+        let complete = self.inner.is_end_stream();
+        self.end(complete);
     }
 }
 
@@ -174,14 +190,22 @@ mod tests {
         );
         let bytes = body.collect().await.unwrap().to_bytes();
         assert_eq!(bytes.as_ref(), b"hello");
-        assert_eq!(*seen.lock().unwrap(), vec![5]);
-        // Dropped unread: reported once, with nothing sent.
+        let ended = |sent, complete| Ended { sent, complete };
+        assert_eq!(*seen.lock().unwrap(), vec![ended(5, true)]);
+        // Dropped unread: reported once, with nothing sent, not complete.
         let s = seen.clone();
         drop(Counted::new(
             full(Bytes::from_static(b"x")),
             Box::new(move |n| s.lock().unwrap().push(n)),
         ));
-        assert_eq!(*seen.lock().unwrap(), vec![5, 0]);
+        assert_eq!(*seen.lock().unwrap(), vec![ended(5, true), ended(0, false)]);
+        // Dropped with nothing to read: complete.
+        let s = seen.clone();
+        drop(Counted::new(
+            full(Bytes::new()),
+            Box::new(move |n| s.lock().unwrap().push(n)),
+        ));
+        assert_eq!(seen.lock().unwrap().last(), Some(&ended(0, true)));
     }
 
     #[tokio::test]

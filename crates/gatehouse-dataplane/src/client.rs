@@ -8,23 +8,20 @@
 
 use std::collections::HashMap;
 use std::future::poll_fn;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Request, Response, Uri};
-use http_body::{Body as HttpBody, Frame, SizeHint};
-use hyper::body::Incoming;
+use http_body_util::BodyExt;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
-use crate::body::{self, Body, BoxError};
+use crate::body::{self, Body, Counted, OnEnd};
 
 /// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
 pub const UNREADABLE_ANSWER: &str =
@@ -173,13 +170,16 @@ impl HttpClient {
             }
             match sender.try_send_request(req).await {
                 Ok(resp) => {
+                    // The connection goes back once its answer has been read to the end;
+                    // an answer broken off or dropped half-read takes it with it.
                     let pool = Arc::downgrade(&self.pool);
+                    let give_back: OnEnd = Box::new(move |ended| {
+                        if let Some(pool) = pool.upgrade().filter(|_| ended.complete) {
+                            pool.give_back(origin, sender);
+                        }
+                    });
                     return Ok(resp.map(|answer| {
-                        let back = Returning {
-                            answer,
-                            back: Some((sender, origin, pool)),
-                        };
-                        http_body_util::BodyExt::boxed_unsync(back)
+                        Counted::new(body::boxed(answer), give_back).boxed_unsync()
                     }));
                 }
                 Err(mut e) => match e.take_message() {
@@ -272,60 +272,6 @@ async fn reap(pool: Weak<Pool>) {
             list.retain(|i| !i.sender.is_closed() && i.since.elapsed() < IDLE_TIMEOUT);
         }
         idle.retain(|_, list| !list.is_empty());
-    }
-}
-
-/// An answer's body that gives its connection back to the pool once read to its end.
-struct Returning {
-    answer: Incoming,
-    back: Option<(SendRequest<Body>, String, Weak<Pool>)>,
-}
-
-impl Returning {
-    fn give_back(&mut self) {
-        if let Some((sender, origin, pool)) = self.back.take() {
-            if let Some(pool) = pool.upgrade() {
-                pool.give_back(origin, sender);
-            }
-        }
-    }
-}
-
-impl HttpBody for Returning {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let polled = Pin::new(&mut self.answer).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(_))) if self.answer.is_end_stream() => self.give_back(),
-            Poll::Ready(None) => self.give_back(),
-            // A broken answer: its connection is not reused.
-            Poll::Ready(Some(Err(_))) => self.back = None,
-            _ => {}
-        }
-        polled.map(|frame| frame.map(|f| f.map_err(BoxError::from)))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.answer.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.answer.size_hint()
-    }
-}
-
-impl Drop for Returning {
-    fn drop(&mut self) {
-        // An answer with nothing (more) to read leaves its connection reusable; one dropped
-        // half-read closes it.
-        if self.answer.is_end_stream() {
-            self.give_back();
-        }
     }
 }
 

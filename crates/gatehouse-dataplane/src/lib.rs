@@ -242,8 +242,8 @@ impl DataPlane {
         let (metrics, logs) = (self.metrics.clone(), self.logs.clone());
         let format = stage.log_format;
         // Counted once the answer has gone out (its length is known then).
-        let on_end: body::OnEnd = Box::new(move |sent| {
-            facts.response_length = sent;
+        let on_end: body::OnEnd = Box::new(move |ended| {
+            facts.response_length = ended.sent;
             facts.response_latency_ms = started.elapsed().as_millis() as u64;
             metrics.record(&facts);
             if let Some(format) = format {
