@@ -263,10 +263,7 @@ impl DataPlane {
         facts: &mut Facts,
         found: &mut StageFacts,
     ) -> Result<Response<Body>, Refusal> {
-        if target.entry == target::Entry::Unmapped {
-            // A custom domain name none of whose API mappings takes the path.
-            return Err(refuse(GatewayError::NotFound, ""));
-        }
+        // (A custom domain name none of whose API mappings takes the path is refused there.)
         let r = self.resolve(target, region, &incoming.path).await?;
         facts.account_id = r.account.clone();
         // Disabling the API's own endpoint leaves its custom domain names serving.

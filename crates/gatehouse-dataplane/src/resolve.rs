@@ -92,6 +92,7 @@ impl DataPlane {
             match &target.entry {
                 Entry::Mapped { stage } => format!("={stage}"),
                 Entry::Endpoint => first_segment(path).to_string(),
+                // A custom domain name none of whose API mappings takes the path.
                 Entry::Unmapped => return Err(refuse(GatewayError::NotFound, "")),
             },
         );
