@@ -16,6 +16,7 @@ pub mod context;
 pub mod cors;
 pub mod event;
 pub mod gateway;
+pub mod h1;
 pub mod http_proxy;
 pub mod jws;
 pub mod jwt;

@@ -4,6 +4,8 @@
 
 pub mod admin;
 pub mod app;
+pub mod h1;
+pub mod h1_response;
 pub mod metrics;
 pub mod net;
 pub mod pipeline;
@@ -14,18 +16,16 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
 use gatehouse_core::store::SharedStore;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::TokioTimer;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 pub use app::App;
 pub use pipeline::handle;
 
 use crate::settings::{Checked, Settings};
-use net::{IdleTimeout, Peer};
 
 /// How long in-flight requests may take to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -38,13 +38,18 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let timeouts = app.timeouts;
-    // hyper calls `handle` directly (no router or tower layers: every path goes to it).
-    let app = Arc::new(app);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(timeouts.header)
         .keep_alive(true);
-    let graceful = GracefulShutdown::new();
+    // Every connection holds a receiver: on shutdown each finishes the request it is
+    // serving and closes; the sender learns when the last one has.
+    let (stop, stopped) = watch::channel(false);
+    let shared = h1::Shared {
+        app: Arc::new(app),
+        http,
+        shutdown: stopped,
+    };
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -57,26 +62,15 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let io = TokioIo::new(IdleTimeout::new(stream, timeouts.idle));
-                let app = app.clone();
-                // The peer's address travels with each request (the data plane's sourceIp).
-                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let app = app.clone();
-                    let mut req = req.map(Body::new);
-                    req.extensions_mut().insert(Peer(peer));
-                    async move { Ok::<_, std::convert::Infallible>(handle(&app, req).await) }
-                });
-                let conn = http.serve_connection(io, service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
+                tokio::spawn(h1::serve(stream, peer, shared.clone()));
             }
             _ = &mut shutdown => break,
         }
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+    drop(shared);
+    let _ = stop.send(true);
+    if tokio::time::timeout(SHUTDOWN_GRACE, stop.closed())
         .await
         .is_err()
     {

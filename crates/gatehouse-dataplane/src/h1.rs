@@ -1,0 +1,184 @@
+//! HTTP/1.1 message framing that both directions share — the server writing its answers and
+//! the outbound client writing its requests: a body written with `content-length` or chunked,
+//! and the header-value rules that decide which.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use http_body::Body as HttpBody;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+/// Frames larger than this are written directly rather than copied behind the head.
+const COPY_LIMIT: usize = 16 * 1024;
+
+/// How a body goes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Exactly this many bytes.
+    Length(u64),
+    /// `transfer-encoding: chunked`.
+    Chunked,
+}
+
+/// Writes what is in `out` (a message head) and then `body` with `framing`, flushing as
+/// little as it can: a body whose data is at hand goes out in the same write as the head.
+/// `Ok(false)` when the body broke the framing (more or less than its declared length) and
+/// the connection must not be used again.
+pub async fn write_body<T, B>(
+    io: &mut T,
+    body: &mut B,
+    framing: Framing,
+    out: &mut Vec<u8>,
+) -> std::io::Result<bool>
+where
+    T: AsyncWrite + Unpin,
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut written: u64 = 0;
+    let complete = match framing {
+        Framing::Length(0) => true,
+        Framing::Length(declared) => loop {
+            match next_data(io, body, out).await? {
+                Some(data) => {
+                    written += data.len() as u64;
+                    if written > declared {
+                        break false;
+                    }
+                    put(io, out, &data).await?;
+                }
+                None => break written == declared,
+            }
+        },
+        Framing::Chunked => loop {
+            match next_data(io, body, out).await? {
+                Some(data) if data.is_empty() => {}
+                Some(data) => {
+                    out.extend_from_slice(format!("{:X}\r\n", data.len()).as_bytes());
+                    put(io, out, &data).await?;
+                    out.extend_from_slice(b"\r\n");
+                }
+                None => {
+                    out.extend_from_slice(b"0\r\n\r\n");
+                    break true;
+                }
+            }
+        },
+    };
+    if !out.is_empty() {
+        io.write_all(out).await?;
+        out.clear();
+    }
+    Ok(complete)
+}
+
+/// Appends `data` to what is to be written, or writes both when `data` is large.
+async fn put<T: AsyncWrite + Unpin>(
+    io: &mut T,
+    out: &mut Vec<u8>,
+    data: &[u8],
+) -> std::io::Result<()> {
+    if data.len() > COPY_LIMIT {
+        io.write_all(out).await?;
+        out.clear();
+        io.write_all(data).await
+    } else {
+        out.extend_from_slice(data);
+        Ok(())
+    }
+}
+
+/// The body's next piece of data (`None` at its end; trailers are not sent). What waits in
+/// `out` is written first when the piece is not there yet.
+async fn next_data<T, B>(
+    io: &mut T,
+    body: &mut B,
+    out: &mut Vec<u8>,
+) -> std::io::Result<Option<Bytes>>
+where
+    T: AsyncWrite + Unpin,
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    loop {
+        let ready = Pin::new(&mut *body).poll_frame(&mut Context::from_waker(Waker::noop()));
+        let polled = match ready {
+            Poll::Ready(frame) => frame,
+            Poll::Pending => {
+                if !out.is_empty() {
+                    io.write_all(out).await?;
+                    out.clear();
+                }
+                poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await
+            }
+        };
+        match polled {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(std::io::Error::other(e.into())),
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    return Ok(Some(data));
+                }
+            }
+        }
+    }
+}
+
+/// A `content-length` value: ASCII digits only.
+pub fn decimal(value: &[u8]) -> Option<u64> {
+    if value.is_empty() || value.len() > 18 || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(value.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
+}
+
+/// Whether a comma-separated header value holds `token` (any case).
+pub fn has_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|b| *b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Whether a `transfer-encoding` value ends in `chunked`.
+pub fn is_chunked(value: &[u8]) -> bool {
+    value
+        .rsplit(|b| *b == b',')
+        .next()
+        .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_value_rules() {
+        assert_eq!(decimal(b"1024"), Some(1024));
+        assert_eq!(decimal(b"+1"), None);
+        assert_eq!(decimal(b""), None);
+        assert!(has_token(b"keep-alive, Close", b"close"));
+        assert!(!has_token(b"closed", b"close"));
+        assert!(is_chunked(b"gzip, chunked"));
+        assert!(!is_chunked(b"chunked, gzip"));
+    }
+
+    #[tokio::test]
+    async fn bodies_are_written_with_their_framing() {
+        let mut io = Vec::new();
+        let mut out = b"HEAD\r\n\r\n".to_vec();
+        let mut body = http_body_util::Full::new(Bytes::from_static(b"abc"));
+        assert!(write_body(&mut io, &mut body, Framing::Chunked, &mut out)
+            .await
+            .unwrap());
+        assert_eq!(io, b"HEAD\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+        let mut io = Vec::new();
+        let mut body = http_body_util::Full::new(Bytes::from_static(b"abc"));
+        assert!(
+            !write_body(&mut io, &mut body, Framing::Length(2), &mut out)
+                .await
+                .unwrap()
+        );
+    }
+}
