@@ -414,14 +414,15 @@ fn whole_request(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) {
         *r.headers_mut() = headers.clone();
         r
     };
-    let status = rt.block_on(server::handle(&app, request())).status();
+    let peer = server::net::Peer(([127, 0, 0, 1], 40000).into());
+    let status = rt.block_on(server::handle(&app, request(), peer)).status();
     assert_eq!(status, 200);
     time(
         "request: signed GetStage through the handler",
         50_000,
         || {
             rt.block_on(async {
-                black_box(server::handle(&app, request()).await);
+                black_box(server::handle(&app, request(), peer).await);
             })
         },
     );

@@ -1,10 +1,15 @@
 //! The outbound HTTP client both integrations use (HTTP_PROXY backends and the Lambda Invoke
 //! API): HTTP/1.1 keep-alive connections kept per origin and reused, a deadline per call;
-//! answers read whole ([`HttpClient::call`]) or streamed ([`HttpClient::send`]).
+//! answers read whole ([`HttpClient::call`]) or streamed ([`HttpClient::send`]). Each
+//! exchange is driven by the request that makes it ([`crate::client_conn`]).
 //!
 //! A connection goes back to its origin's idle list when the answer it carried has been read
 //! to its end (an answer dropped half-read closes it); the next call to that origin takes the
-//! most recently used one. Idle connections are closed after [`IDLE_TIMEOUT`].
+//! most recently used one, checking first that the backend has not closed it when it has sat
+//! idle for [`CHECK_AFTER`]. A small request (up to [`REPLAYABLE`]) that finds its reused
+//! connection closed before any answer is sent again on a new one (a non-idempotent one only
+//! when it could not be written). Idle connections are
+//! closed after [`IDLE_TIMEOUT`].
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -15,13 +20,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Request, Response, Uri};
-use http_body_util::BodyExt;
-use hyper::client::conn::http1::{self, SendRequest};
+use http_body::Body as HttpBody;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
-use crate::body::{self, Body, Counted, OnEnd};
+use crate::body::{self, Body};
+use crate::client_conn::{Conn, Failure, GiveBack, Stream};
 
 /// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
 pub const UNREADABLE_ANSWER: &str =
@@ -29,6 +34,12 @@ pub const UNREADABLE_ANSWER: &str =
 
 /// How long a connection may stay idle before it is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An idle connection older than this is checked before it is used again.
+pub const CHECK_AFTER: Duration = Duration::from_secs(1);
+
+/// Request bodies up to this size are held so that they can be sent again.
+pub const REPLAYABLE: u64 = 64 * 1024;
 
 /// Most idle connections kept for one origin.
 const MAX_IDLE_PER_ORIGIN: usize = 1024;
@@ -59,7 +70,7 @@ struct Pool {
 
 /// A connection waiting for its next request.
 struct Idle {
-    sender: SendRequest<Body>,
+    conn: Conn,
     since: Instant,
 }
 
@@ -152,48 +163,64 @@ impl HttpClient {
                 parts.headers.insert(http::header::HOST, host);
             }
         }
-        let mut uri = target.clone().into_parts();
-        uri.scheme = None;
-        uri.authority = None;
-        parts.uri = Uri::from_parts(uri).unwrap_or_else(|_| Uri::from_static("/"));
-        let mut req = Request::from_parts(parts, body);
+        let path = target.path_and_query().map_or("/", |p| p.as_str());
+        // A small body is held whole so that the request can be sent again.
+        let (mut body, replay) = if body.is_end_stream() {
+            (None, Some(Bytes::new()))
+        } else if body.size_hint().exact().is_some_and(|n| n <= REPLAYABLE) {
+            match body::read(body).await {
+                Ok(bytes) => (None, Some(bytes)),
+                Err(true) => return Err(CallError::TooLarge),
+                Err(false) => return Err(CallError::Failed("the request body broke off".into())),
+            }
+        } else {
+            (Some(body), None)
+        };
+        let mut fresh = false;
         loop {
-            let (mut sender, reused) = match self.pool.checkout(&origin) {
-                Some(sender) => (sender, true),
+            let (conn, reused) = match self.pool.checkout(&origin).filter(|_| !fresh) {
+                Some(conn) => (conn, true),
                 // Boxed: a connection's set-up (TLS included) is large, and held inline it
                 // would be copied with every request's future.
                 None => (Box::pin(self.connect(&target)).await?, false),
             };
-            // A connection given back is ready once it has finished with its last answer.
-            if reused && poll_fn(|cx| sender.poll_ready(cx)).await.is_err() {
-                continue;
-            }
-            match sender.try_send_request(req).await {
-                Ok(resp) => {
-                    // The connection goes back once its answer has been read to the end;
-                    // an answer broken off or dropped half-read takes it with it.
-                    let pool = Arc::downgrade(&self.pool);
-                    let give_back: OnEnd = Box::new(move |ended| {
-                        if let Some(pool) = pool.upgrade().filter(|_| ended.complete) {
-                            pool.give_back(origin, sender);
-                        }
-                    });
-                    return Ok(resp.map(|answer| {
-                        Counted::new(body::boxed(answer), give_back).boxed_unsync()
-                    }));
+            let request_body = match (&replay, body.take()) {
+                (Some(bytes), _) => body::full(bytes.clone()),
+                (None, Some(body)) => body,
+                (None, None) => return Err(CallError::Failed("the request body broke off".into())),
+            };
+            let pool = Arc::downgrade(&self.pool);
+            let key = origin.clone();
+            let give_back: GiveBack = Box::new(move |conn| {
+                if let Some(pool) = pool.upgrade() {
+                    pool.give_back(key, conn);
                 }
-                Err(mut e) => match e.take_message() {
-                    // The idle connection had closed before the request went out: again,
-                    // on another.
-                    Some(unsent) if reused => req = unsent,
-                    _ => return Err(failed(&e.into_error())),
-                },
+            });
+            match conn
+                .exchange(&parts.method, path, &parts.headers, request_body, give_back)
+                .await
+            {
+                Ok(resp) => return Ok(resp),
+                Err(Failure {
+                    too_large: true, ..
+                }) => return Err(CallError::TooLarge),
+                // The backend had closed the connection while it was idle: again, on a new
+                // one — unless the request went out whole and sending it twice could do
+                // twice what it asks.
+                Err(Failure {
+                    unanswered: true,
+                    sent,
+                    ..
+                }) if reused && replay.is_some() && (!sent || parts.method.is_idempotent()) => {
+                    fresh = true;
+                }
+                Err(failure) => return Err(CallError::Failed(failure.reason)),
             }
         }
     }
 
-    /// A new connection to `target`'s origin, served by a task of its own.
-    async fn connect(&self, target: &Uri) -> Result<SendRequest<Body>, CallError> {
+    /// A new connection to `target`'s origin.
+    async fn connect(&self, target: &Uri) -> Result<Conn, CallError> {
         let mut connector = self.pool.connector.clone();
         poll_fn(|cx| connector.poll_ready(cx))
             .await
@@ -202,11 +229,7 @@ impl HttpClient {
             .call(target.clone())
             .await
             .map_err(|e| CallError::Failed(describe(e.as_ref())))?;
-        let (sender, connection) = http1::handshake(io).await.map_err(|e| failed(&e))?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(sender)
+        Ok(Conn::new(Stream::new(io)))
     }
 }
 
@@ -217,22 +240,20 @@ fn origin(scheme: &Scheme, authority: &Authority) -> String {
 
 impl Pool {
     /// The most recently used open connection to `origin`, if one is idle.
-    fn checkout(&self, origin: &str) -> Option<SendRequest<Body>> {
+    fn checkout(&self, origin: &str) -> Option<Conn> {
         let mut idle = self.idle.lock().ok()?;
         let list = idle.get_mut(origin)?;
-        while let Some(Idle { sender, since }) = list.pop() {
-            if !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT {
-                return Some(sender);
+        while let Some(Idle { conn, since }) = list.pop() {
+            let age = since.elapsed();
+            if age < CHECK_AFTER || (age < IDLE_TIMEOUT && !conn.is_closed()) {
+                return Some(conn);
             }
         }
         None
     }
 
-    /// `sender` idle again.
-    fn give_back(self: &Arc<Self>, origin: String, sender: SendRequest<Body>) {
-        if sender.is_closed() {
-            return;
-        }
+    /// `conn` idle again.
+    fn give_back(self: &Arc<Self>, origin: String, conn: Conn) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
@@ -242,7 +263,7 @@ impl Pool {
         };
         if list.len() < MAX_IDLE_PER_ORIGIN {
             list.push(Idle {
-                sender,
+                conn,
                 since: Instant::now(),
             });
         }
@@ -269,17 +290,9 @@ async fn reap(pool: Weak<Pool>) {
             return;
         };
         for list in idle.values_mut() {
-            list.retain(|i| !i.sender.is_closed() && i.since.elapsed() < IDLE_TIMEOUT);
+            list.retain(|i| i.since.elapsed() < IDLE_TIMEOUT);
         }
         idle.retain(|_, list| !list.is_empty());
-    }
-}
-
-fn failed(e: &hyper::Error) -> CallError {
-    if body::is_over_limit(e) {
-        CallError::TooLarge
-    } else {
-        CallError::Failed(describe(e))
     }
 }
 

@@ -48,6 +48,11 @@ where
                         break false;
                     }
                     put(io, out, &data).await?;
+                    // All of it: the body's end is not waited for (its last poll is often
+                    // a trip through every layer for nothing).
+                    if written == declared {
+                        break true;
+                    }
                 }
                 None => break written == declared,
             }

@@ -12,6 +12,7 @@
 pub mod access_log;
 pub mod body;
 pub mod client;
+pub mod client_conn;
 pub mod context;
 pub mod cors;
 pub mod event;
@@ -120,6 +121,9 @@ type DeploymentKey = (String, String, String, String);
 const ROUTER_CACHE: usize = 1024;
 
 /// An `apigw-requestid`: 16 characters of base64 (`Mc7UVioPPHcEKPA=`).
+/// The header every data-plane answer carries its request id in.
+pub const APIGW_REQUESTID: http::HeaderName = http::HeaderName::from_static("apigw-requestid");
+
 fn apigw_request_id() -> String {
     let bytes: [u8; 11] = rand::random();
     STANDARD.encode(bytes)
@@ -237,7 +241,7 @@ impl DataPlane {
             }
         }
         if let Ok(v) = HeaderValue::from_str(&facts.request_id) {
-            resp.headers_mut().insert("apigw-requestid", v);
+            resp.headers_mut().insert(APIGW_REQUESTID, v);
         }
         facts.status = resp.status().as_u16();
         let (metrics, logs) = (self.metrics.clone(), self.logs.clone());

@@ -86,15 +86,14 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, mut shared: Shared) {
             }
         }
         let read = buf.split().freeze();
-        let Some(mut req) = head.request(&read) else {
+        let Some(req) = head.request(&read) else {
             return hand_over(io, read, peer, shared).await;
         };
         if read.len() > end {
             buf.extend_from_slice(&read[end..]);
         }
         drop(read);
-        req.extensions_mut().insert(Peer(peer));
-        let resp = handle(&shared.app, req).await;
+        let resp = handle(&shared.app, req, Peer(peer)).await;
         match h1_response::write(&mut io, resp, &mut out).await {
             Ok(true) => {}
             Ok(false) | Err(_) => return,
@@ -126,9 +125,8 @@ where
     let app = shared.app.clone();
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
         let app = app.clone();
-        let mut req = req.map(Body::new);
-        req.extensions_mut().insert(Peer(peer));
-        async move { Ok::<_, std::convert::Infallible>(handle(&app, req).await) }
+        let req = req.map(Body::new);
+        async move { Ok::<_, std::convert::Infallible>(handle(&app, req, Peer(peer)).await) }
     });
     let conn = shared
         .http

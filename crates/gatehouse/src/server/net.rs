@@ -141,8 +141,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Prefixed<T> {
     }
 }
 
-/// The address of the client a request came from (a request extension; the data plane's
-/// `sourceIp`).
+/// The address of the client a request came from (the data plane's `sourceIp`).
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub std::net::SocketAddr);
 

@@ -27,16 +27,16 @@ use crate::guards::faults::{self, FaultAction};
 use crate::ops::{self, Ctx, Input, Reply};
 use crate::wire;
 
-/// Answers one request: an invoke request (a `{apiId}.execute-api.…` host, a path under
+/// Answers one request from `peer`: an invoke request (a `{apiId}.execute-api.…` host, a path under
 /// `/_aws/execute-api/`, or the host of a stored custom domain name outside the management
 /// API's paths) goes to the data plane, everything else to the management API.
-pub async fn handle(app: &App, req: Request) -> Response {
+pub async fn handle(app: &App, req: Request, peer: Peer) -> Response {
     let host = req
         .headers()
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok());
     if let Some(target) = gatehouse_dataplane::target(host, req.uri().path()) {
-        return invoke(app, target, req).await;
+        return invoke(app, target, req, peer).await;
     }
     // A custom domain name's host (never for the management API's own paths).
     let path = req.uri().path();
@@ -44,7 +44,7 @@ pub async fn handle(app: &App, req: Request) -> Response {
         if let Some(host) = host {
             let host = host.to_string();
             if let Some(target) = app.dataplane.domain_target(&host, req.uri().path()).await {
-                return invoke(app, target, req).await;
+                return invoke(app, target, req, peer).await;
             }
         }
     }
@@ -118,14 +118,15 @@ pub async fn handle(app: &App, req: Request) -> Response {
 /// Serves an invoke request on the data plane. The body goes to the data plane as it
 /// arrives (a declared length over 10 MB, AWS's payload limit, is 413 at once; a request line
 /// and header values over AWS's 10,240 bytes, 431). One log line per request.
-async fn invoke(app: &App, target: gatehouse_dataplane::Target, req: Request) -> Response {
+async fn invoke(
+    app: &App,
+    target: gatehouse_dataplane::Target,
+    req: Request,
+    peer: Peer,
+) -> Response {
     use gatehouse_dataplane::body;
     let started = Instant::now();
-    let source_ip = req
-        .extensions()
-        .get::<Peer>()
-        .map(Peer::ip_text)
-        .unwrap_or_else(|| "127.0.0.1".into());
+    let source_ip = peer.ip_text();
     let (parts, request_body) = req.into_parts();
     let method = parts.method.clone();
     let path = parts.uri.path().to_string();
@@ -167,7 +168,7 @@ async fn invoke(app: &App, target: gatehouse_dataplane::Target, req: Request) ->
         path = %path,
         status = response.status().as_u16(),
         latency_us = started.elapsed().as_micros() as u64,
-        request_id = response.headers().get("apigw-requestid").and_then(|v| v.to_str().ok()).unwrap_or(""),
+        request_id = response.headers().get(gatehouse_dataplane::APIGW_REQUESTID).and_then(|v| v.to_str().ok()).unwrap_or(""),
         "invoke"
     );
     response

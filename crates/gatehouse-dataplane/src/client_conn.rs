@@ -1,0 +1,612 @@
+//! One HTTP/1.1 connection to a backend, driven by the request that holds it (no task of its
+//! own): the request written with hyper's framing rules, the answer's head read, and its body
+//! read as the caller reads it — by `content-length`, chunked, or to the connection's end.
+//! Once an answer has been read to its end on a connection that may carry another, the
+//! connection is handed to [`GiveBack`].
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::task::{ready, Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use hyper_rustls::MaybeHttpsStream;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use crate::body::{self, Body, BoxError};
+use crate::h1::{self, decimal, has_token, is_chunked, Framing};
+
+/// The longest answer head read.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// The most header lines in an answer (hyper's limit).
+const MAX_HEADERS: usize = 100;
+
+/// The longest chunk-size or trailer line of a chunked answer.
+const MAX_LINE: usize = 4096;
+
+/// What takes a connection back once its answer was read to the end.
+pub type GiveBack = Box<dyn FnOnce(Conn) + Send>;
+
+/// A connection's byte stream.
+pub enum Stream {
+    /// `http://`.
+    Plain(TcpStream),
+    /// `https://` (boxed: the TLS state is large).
+    Tls(Box<TokioIo<MaybeHttpsStream<TokioIo<TcpStream>>>>),
+}
+
+impl Stream {
+    /// The stream a connector made.
+    pub fn new(io: MaybeHttpsStream<TokioIo<TcpStream>>) -> Stream {
+        match io {
+            MaybeHttpsStream::Http(tcp) => Stream::Plain(tcp.into_inner()),
+            tls => Stream::Tls(Box::new(TokioIo::new(tls))),
+        }
+    }
+
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(tcp) => tcp,
+            Stream::Tls(io) => match io.inner() {
+                MaybeHttpsStream::Http(tcp) => tcp.inner(),
+                MaybeHttpsStream::Https(tls) => tls.inner().get_ref().0.inner().inner(),
+            },
+        }
+    }
+
+    /// Whether the backend has closed this idle connection (or sent something unasked,
+    /// which leaves it unusable too). One non-blocking read.
+    pub fn is_closed(&self) -> bool {
+        !matches!(self.tcp().try_read(&mut [0u8; 1]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// A connection and what it has read but not yet used.
+pub struct Conn {
+    stream: Stream,
+    buf: BytesMut,
+    out: Vec<u8>,
+}
+
+/// Why an exchange failed.
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong, as one line.
+    pub reason: String,
+    /// Whether the backend answered nothing at all (the connection may have been closed
+    /// while idle: the request can be sent again on another).
+    pub unanswered: bool,
+    /// Whether the request went out whole (else the backend cannot have acted on it).
+    pub sent: bool,
+    /// Whether the request body went over the 10 MB limit.
+    pub too_large: bool,
+}
+
+impl Failure {
+    fn new(reason: impl Into<String>, unanswered: bool) -> Failure {
+        Failure {
+            reason: reason.into(),
+            unanswered,
+            sent: true,
+            too_large: false,
+        }
+    }
+}
+
+/// Where a parsed answer head's parts lie.
+struct Head {
+    len: usize,
+    status: u16,
+    version: u8,
+    headers: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
+fn range(base: &[u8], part: &[u8]) -> std::ops::Range<usize> {
+    let start = part.as_ptr() as usize - base.as_ptr() as usize;
+    start..start + part.len()
+}
+
+impl Conn {
+    /// A new connection over `stream`.
+    pub fn new(stream: Stream) -> Conn {
+        Conn {
+            stream,
+            buf: BytesMut::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Whether the backend has closed this idle connection.
+    pub fn is_closed(&self) -> bool {
+        !self.buf.is_empty() || self.stream.is_closed()
+    }
+
+    /// Sends a request (its target in origin form, a `host` header among `headers`) and
+    /// reads the answer's head; the body is read as the answer's body is.
+    pub async fn exchange(
+        mut self,
+        method: &Method,
+        target: &str,
+        headers: &HeaderMap,
+        mut body: Body,
+        give_back: GiveBack,
+    ) -> Result<Response<Body>, Failure> {
+        self.out.clear();
+        let framing = request_head(method, target, headers, &body, &mut self.out);
+        match h1::write_body(&mut self.stream, &mut body, framing, &mut self.out).await {
+            Ok(true) => {}
+            Ok(false) => return Err(Failure::new("the request body broke off", false)),
+            Err(e) => {
+                let too_large = e.get_ref().is_some_and(|inner| body::is_over_limit(inner));
+                let mut failure = Failure::new(format!("error sending the request: {e}"), true);
+                failure.too_large = too_large;
+                failure.sent = false;
+                return Err(failure);
+            }
+        }
+        drop(body);
+        let head = loop {
+            let parsed = if self.buf.is_empty() {
+                Ok(None)
+            } else {
+                self.parse_head()
+            };
+            match parsed {
+                Ok(Some(head)) if (100..200).contains(&head.status) && head.status != 101 => {
+                    self.buf.advance(head.len);
+                }
+                Ok(Some(head)) => break head,
+                Ok(None) if self.buf.len() < MAX_HEAD => {
+                    let unanswered = self.buf.is_empty();
+                    match self.stream.read_buf(&mut self.buf).await {
+                        Ok(0) => {
+                            return Err(Failure::new(
+                                "the connection closed before an answer",
+                                unanswered,
+                            ))
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            return Err(Failure::new(
+                                format!("error reading the answer: {e}"),
+                                unanswered,
+                            ))
+                        }
+                    }
+                }
+                Ok(None) => return Err(Failure::new("the answer's head is too large", false)),
+                Err(why) => return Err(Failure::new(why, false)),
+            }
+        };
+        self.answer(head, method, give_back)
+            .map_err(|why| Failure::new(why, false))
+    }
+
+    fn parse_head(&self) -> Result<Option<Head>, String> {
+        let mut slots =
+            [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+        let mut resp = httparse::Response::new(&mut []);
+        let parsed = httparse::ParserConfig::default()
+            .parse_response_with_uninit_headers(&mut resp, &self.buf, &mut slots);
+        let len = match parsed {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(e) => return Err(format!("invalid HTTP answer: {e}")),
+        };
+        let headers = resp
+            .headers
+            .iter()
+            .map(|h| {
+                (
+                    range(&self.buf, h.name.as_bytes()),
+                    range(&self.buf, h.value),
+                )
+            })
+            .collect();
+        Ok(Some(Head {
+            len,
+            status: resp.code.unwrap_or(0),
+            version: resp.version.unwrap_or(1),
+            headers,
+        }))
+    }
+
+    /// The answer whose head was parsed, its body as it is framed.
+    fn answer(
+        mut self,
+        head: Head,
+        method: &Method,
+        give_back: GiveBack,
+    ) -> Result<Response<Body>, String> {
+        let bytes = self.buf.split_to(head.len).freeze();
+        let status = StatusCode::from_u16(head.status)
+            .map_err(|_| format!("invalid HTTP status {}", head.status))?;
+        let mut headers = HeaderMap::with_capacity(head.headers.len());
+        let mut keep_alive = head.version == 1;
+        let (mut length, mut chunked, mut to_close) = (None::<u64>, false, false);
+        for (name, value) in &head.headers {
+            let name = HeaderName::from_bytes(&bytes[name.clone()])
+                .map_err(|_| "invalid header name in the answer".to_string())?;
+            let value = HeaderValue::from_maybe_shared(bytes.slice(value.clone()))
+                .map_err(|_| "invalid header value in the answer".to_string())?;
+            match name {
+                header::CONNECTION => {
+                    if has_token(value.as_bytes(), b"close") {
+                        keep_alive = false;
+                    } else if has_token(value.as_bytes(), b"keep-alive") && head.version == 0 {
+                        keep_alive = true;
+                    }
+                }
+                header::TRANSFER_ENCODING => {
+                    chunked = is_chunked(value.as_bytes());
+                    to_close = !chunked;
+                }
+                header::CONTENT_LENGTH => {
+                    let n = decimal(value.as_bytes())
+                        .ok_or_else(|| "invalid content-length in the answer".to_string())?;
+                    if length.is_some_and(|m| m != n) {
+                        return Err("conflicting content-length in the answer".into());
+                    }
+                    length = Some(n);
+                }
+                _ => {}
+            }
+            headers.append(name, value);
+        }
+        let mut resp = Response::new(body::full(Bytes::new()));
+        *resp.status_mut() = status;
+        *resp.version_mut() = if head.version == 1 {
+            Version::HTTP_11
+        } else {
+            Version::HTTP_10
+        };
+        *resp.headers_mut() = headers;
+        let bodyless = *method == Method::HEAD
+            || matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED);
+        let state = if bodyless {
+            Reading::Fixed(0)
+        } else if chunked || to_close {
+            // A length beside a transfer coding is ignored; such a connection is not reused.
+            keep_alive &= length.is_none();
+            if chunked {
+                Reading::Chunked(Chunk::Size)
+            } else {
+                keep_alive = false;
+                Reading::ToClose
+            }
+        } else if let Some(n) = length {
+            Reading::Fixed(n)
+        } else {
+            keep_alive = false;
+            Reading::ToClose
+        };
+        if let Reading::Fixed(n) = state {
+            if self.buf.len() as u64 >= n {
+                // The whole body is here (the usual case): the connection goes back now.
+                let data = self.buf.split_to(n as usize).freeze();
+                if keep_alive && self.buf.is_empty() {
+                    give_back(self);
+                }
+                *resp.body_mut() = body::full(data);
+                return Ok(resp);
+            }
+        }
+        *resp.body_mut() = http_body_util::BodyExt::boxed_unsync(Answer {
+            conn: Some(self),
+            state,
+            keep_alive,
+            give_back: Some(give_back),
+        });
+        Ok(resp)
+    }
+}
+
+/// The request line and headers, in `out`; how the body goes out (hyper's rules: a body
+/// with nothing in it sends no length of its own; a length the request states is kept; a
+/// known length is stated; an unknown one is chunked, except for `GET`, `HEAD`).
+fn request_head(
+    method: &Method,
+    target: &str,
+    headers: &HeaderMap,
+    body: &Body,
+    out: &mut Vec<u8>,
+) -> Framing {
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let empty = body.is_end_stream();
+    let coded = !empty && headers.contains_key(header::TRANSFER_ENCODING);
+    let stated = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| decimal(v.as_bytes()));
+    for (name, value) in headers {
+        if *name == header::TRANSFER_ENCODING && (empty || !is_chunked(value.as_bytes())) {
+            continue;
+        }
+        if *name == header::CONTENT_LENGTH && coded {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let framing = if empty {
+        Framing::Length(0)
+    } else if coded {
+        if !headers
+            .get_all(header::TRANSFER_ENCODING)
+            .iter()
+            .any(|v| is_chunked(v.as_bytes()))
+        {
+            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        }
+        Framing::Chunked
+    } else if let Some(n) = stated {
+        Framing::Length(n)
+    } else if let Some(n) = body.size_hint().exact() {
+        out.extend_from_slice(b"content-length: ");
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        Framing::Length(n)
+    } else if matches!(*method, Method::GET | Method::HEAD | Method::CONNECT) {
+        Framing::Length(0)
+    } else {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        Framing::Chunked
+    };
+    out.extend_from_slice(b"\r\n");
+    framing
+}
+
+/// Where the reading of a body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// This many bytes still to come.
+    Fixed(u64),
+    /// A chunked body.
+    Chunked(Chunk),
+    /// Everything until the backend closes the connection.
+    ToClose,
+    /// Read to its end.
+    Done,
+}
+
+/// Where in a chunked body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+}
+
+/// An answer's body still on its connection.
+struct Answer {
+    conn: Option<Conn>,
+    state: Reading,
+    keep_alive: bool,
+    give_back: Option<GiveBack>,
+}
+
+fn broken(why: &str) -> BoxError {
+    std::io::Error::other(why.to_string()).into()
+}
+
+impl Answer {
+    /// The body read to its end: the connection goes back when it may be used again.
+    fn finish(&mut self) {
+        self.state = Reading::Done;
+        if let (Some(conn), Some(give_back)) = (self.conn.take(), self.give_back.take()) {
+            if self.keep_alive && conn.buf.is_empty() {
+                give_back(conn);
+            }
+        }
+    }
+
+    /// What the buffer holds of a chunked body: data, the end, or `None` for "read more".
+    fn chunked(conn: &mut Conn, state: &mut Chunk) -> Result<Option<Option<Bytes>>, BoxError> {
+        loop {
+            match *state {
+                Chunk::Size | Chunk::Trailers => {
+                    let Some(end) = conn.buf.windows(2).position(|w| w == b"\r\n") else {
+                        if conn.buf.len() > MAX_LINE {
+                            return Err(broken("invalid chunked answer"));
+                        }
+                        return Ok(None);
+                    };
+                    let line = conn.buf.split_to(end + 2);
+                    let line = &line[..end];
+                    if *state == Chunk::Trailers {
+                        if line.is_empty() {
+                            return Ok(Some(None));
+                        }
+                        continue;
+                    }
+                    let digits = line
+                        .split(|b| *b == b';')
+                        .next()
+                        .unwrap_or_default()
+                        .trim_ascii();
+                    if digits.is_empty() || digits.len() > 15 {
+                        return Err(broken("invalid chunk size in the answer"));
+                    }
+                    let size = digits.iter().try_fold(0u64, |n, d| {
+                        (*d as char).to_digit(16).map(|v| n * 16 + u64::from(v))
+                    });
+                    *state = match size {
+                        Some(0) => Chunk::Trailers,
+                        Some(n) => Chunk::Data(n),
+                        None => return Err(broken("invalid chunk size in the answer")),
+                    };
+                }
+                Chunk::Data(left) => {
+                    if conn.buf.is_empty() {
+                        return Ok(None);
+                    }
+                    let n = left.min(conn.buf.len() as u64);
+                    let data = conn.buf.split_to(n as usize).freeze();
+                    *state = if n == left {
+                        Chunk::DataEnd
+                    } else {
+                        Chunk::Data(left - n)
+                    };
+                    return Ok(Some(Some(data)));
+                }
+                Chunk::DataEnd => {
+                    if conn.buf.len() < 2 {
+                        return Ok(None);
+                    }
+                    if &conn.buf[..2] != b"\r\n" {
+                        return Err(broken("invalid chunked answer"));
+                    }
+                    conn.buf.advance(2);
+                    *state = Chunk::Size;
+                }
+            }
+        }
+    }
+}
+
+impl HttpBody for Answer {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        loop {
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match &mut this.state {
+                Reading::Done => return Poll::Ready(None),
+                Reading::Fixed(0) => {
+                    this.finish();
+                    return Poll::Ready(None);
+                }
+                Reading::Fixed(left) if !conn.buf.is_empty() => {
+                    let n = (*left).min(conn.buf.len() as u64);
+                    let data = conn.buf.split_to(n as usize).freeze();
+                    *left -= n;
+                    if *left == 0 {
+                        this.finish();
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Reading::ToClose if !conn.buf.is_empty() => {
+                    let data = conn.buf.split().freeze();
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Reading::Chunked(state) if !conn.buf.is_empty() => {
+                    match Answer::chunked(conn, state) {
+                        Err(e) => {
+                            this.conn = None;
+                            return Poll::Ready(Some(Err(e)));
+                        }
+                        Ok(Some(Some(data))) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                        Ok(Some(None)) => {
+                            this.finish();
+                            return Poll::Ready(None);
+                        }
+                        Ok(None) => {}
+                    }
+                }
+                _ => {}
+            }
+            // More is needed from the connection.
+            let Some(conn) = this.conn.as_mut() else {
+                return Poll::Ready(None);
+            };
+            conn.buf.reserve(8192);
+            let read = pin!(conn.stream.read_buf(&mut conn.buf)).poll(cx);
+            match ready!(read) {
+                Ok(0) if this.state == Reading::ToClose => {
+                    this.state = Reading::Done;
+                    this.conn = None;
+                    return Poll::Ready(None);
+                }
+                Ok(0) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(broken(
+                        "the connection closed before the end of the answer",
+                    ))));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    this.conn = None;
+                    return Poll::Ready(Some(Err(e.into())));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.state, Reading::Done | Reading::Fixed(0))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.state {
+            Reading::Fixed(n) => SizeHint::with_exact(n),
+            Reading::Done => SizeHint::with_exact(0),
+            _ => SizeHint::default(),
+        }
+    }
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        // Dropped with nothing left to read: as good as read to the end.
+        if self.state == Reading::Fixed(0) {
+            self.finish();
+        }
+    }
+}
