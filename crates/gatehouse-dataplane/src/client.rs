@@ -122,10 +122,10 @@ impl HttpClient {
         req: Request<Body>,
         deadline: Duration,
     ) -> Result<Response<Body>, CallError> {
-        match tokio::time::timeout(deadline, self.exchange(req)).await {
-            Ok(result) => result,
-            Err(_) => Err(CallError::Timeout),
-        }
+        // The connection keeps the deadline with a timer of its own that is only moved
+        // when it fires early: no timer is registered and removed for every request.
+        self.exchange(req, tokio::time::Instant::now() + deadline)
+            .await
     }
 
     /// Sends `req` and reads the whole answer, within `deadline`.
@@ -134,21 +134,26 @@ impl HttpClient {
         req: Request<Body>,
         deadline: Duration,
     ) -> Result<Response<Bytes>, CallError> {
+        let until = tokio::time::Instant::now() + deadline;
         let work = async {
-            let (parts, body) = self.exchange(req).await?.into_parts();
+            let (parts, body) = self.exchange(req, until).await?.into_parts();
             let bytes = body::read(body)
                 .await
                 .map_err(|_| CallError::Failed(UNREADABLE_ANSWER.into()))?;
             Ok(Response::from_parts(parts, bytes))
         };
-        match tokio::time::timeout(deadline, work).await {
+        match tokio::time::timeout_at(until, work).await {
             Ok(result) => result,
             Err(_) => Err(CallError::Timeout),
         }
     }
 
     /// One request on an idle connection to its origin, or on a new one.
-    async fn exchange(&self, req: Request<Body>) -> Result<Response<Body>, CallError> {
+    async fn exchange(
+        &self,
+        req: Request<Body>,
+        until: tokio::time::Instant,
+    ) -> Result<Response<Body>, CallError> {
         let (mut parts, body) = req.into_parts();
         let target = parts.uri.clone();
         let (Some(scheme), Some(authority)) = (target.scheme(), target.authority()) else {
@@ -168,10 +173,13 @@ impl HttpClient {
         let (mut body, replay) = if body.is_end_stream() {
             (None, Some(Bytes::new()))
         } else if body.size_hint().exact().is_some_and(|n| n <= REPLAYABLE) {
-            match body::read(body).await {
-                Ok(bytes) => (None, Some(bytes)),
-                Err(true) => return Err(CallError::TooLarge),
-                Err(false) => return Err(CallError::Failed("the request body broke off".into())),
+            match tokio::time::timeout_at(until, body::read(body)).await {
+                Ok(Ok(bytes)) => (None, Some(bytes)),
+                Ok(Err(true)) => return Err(CallError::TooLarge),
+                Ok(Err(false)) => {
+                    return Err(CallError::Failed("the request body broke off".into()))
+                }
+                Err(_) => return Err(CallError::Timeout),
             }
         } else {
             (Some(body), None)
@@ -182,7 +190,11 @@ impl HttpClient {
                 Some(conn) => (conn, true),
                 // Boxed: a connection's set-up (TLS included) is large, and held inline it
                 // would be copied with every request's future.
-                None => (Box::pin(self.connect(&target)).await?, false),
+                None => match tokio::time::timeout_at(until, Box::pin(self.connect(&target))).await
+                {
+                    Ok(conn) => (conn?, false),
+                    Err(_) => return Err(CallError::Timeout),
+                },
             };
             let request_body = match (&replay, body.take()) {
                 (Some(bytes), _) => body::full(bytes.clone()),
@@ -197,10 +209,20 @@ impl HttpClient {
                 }
             });
             match conn
-                .exchange(&parts.method, path, &parts.headers, request_body, give_back)
+                .exchange(
+                    &parts.method,
+                    path,
+                    &parts.headers,
+                    request_body,
+                    give_back,
+                    until,
+                )
                 .await
             {
                 Ok(resp) => return Ok(resp),
+                Err(Failure {
+                    timed_out: true, ..
+                }) => return Err(CallError::Timeout),
                 Err(Failure {
                     too_large: true, ..
                 }) => return Err(CallError::TooLarge),
@@ -409,6 +431,106 @@ mod tests {
                 .get(&url.replace("/x", ""))
                 .map(Vec::len),
             Some(1)
+        );
+    }
+
+    /// A backend that answers each request after waiting as long as its path says (in ms).
+    async fn slow_backend() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let mut seen = Vec::new();
+                    while let Ok(n) = socket.read(&mut buf).await {
+                        if n == 0 {
+                            return;
+                        }
+                        seen.extend_from_slice(&buf[..n]);
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&seen[..end]).to_string();
+                            seen.drain(..end + 4);
+                            let ms: u64 = head
+                                .split_whitespace()
+                                .nth(1)
+                                .and_then(|p| p.trim_start_matches('/').parse().ok())
+                                .unwrap_or(0);
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                            if socket.write_all(OK.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn each_call_keeps_its_own_deadline_on_a_reused_connection() {
+        let url = slow_backend().await;
+        let client = HttpClient::default();
+        let call = |ms: u64, deadline: u64| {
+            let client = client.clone();
+            let url = format!("{url}/{ms}");
+            async move {
+                client
+                    .send(get(&url), Duration::from_millis(deadline))
+                    .await
+                    .map(|r| r.status())
+            }
+        };
+        // A short deadline arms the connection's timer early; a later call with a longer
+        // one is not cut short by it ...
+        assert_eq!(call(0, 300).await, Ok(http::StatusCode::OK));
+        assert_eq!(call(600, 5_000).await, Ok(http::StatusCode::OK));
+        // ... and a call with a shorter deadline than the one armed still times out on time.
+        assert_eq!(call(0, 60_000).await, Ok(http::StatusCode::OK));
+        let started = Instant::now();
+        assert_eq!(call(2_000, 100).await, Err(CallError::Timeout));
+        assert!(started.elapsed() < Duration::from_millis(1_500));
+    }
+
+    #[tokio::test]
+    async fn answers_are_read_by_their_framing() {
+        // Chunked (with an extension and a trailer): read whole, the connection reused.
+        let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\nx-t: 1\r\n\r\n";
+        let (url, accepted) = backend(chunked, false).await;
+        let client = HttpClient::default();
+        for _ in 0..3 {
+            let resp = client.call(get(&url), DEADLINE).await.unwrap();
+            assert_eq!(resp.body().as_ref(), b"abcde");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        // No length: read until the backend closes; never reused.
+        let (url, accepted) = backend("HTTP/1.0 200 OK\r\n\r\nuntil close", true).await;
+        for _ in 0..2 {
+            let resp = client.call(get(&url), DEADLINE).await.unwrap();
+            assert_eq!(resp.body().as_ref(), b"until close");
+        }
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        // Garbage and broken framing are failures, not answers.
+        for bad in [
+            "NOT HTTP\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\nab",
+        ] {
+            let (url, _) = backend(bad, true).await;
+            assert!(matches!(
+                client.call(get(&url), DEADLINE).await,
+                Err(CallError::Failed(_))
+            ));
+        }
+        let (url, _) = backend(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n",
+            true,
+        )
+        .await;
+        assert_eq!(
+            client.call(get(&url), DEADLINE).await.unwrap_err(),
+            CallError::Failed(UNREADABLE_ANSWER.into())
         );
     }
 

@@ -4,7 +4,7 @@
 //! Once an answer has been read to its end on a connection that may carry another, the
 //! connection is handed to [`GiveBack`].
 
-use std::future::Future;
+use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::task::{ready, Context, Poll};
 
@@ -15,6 +15,7 @@ use hyper_rustls::MaybeHttpsStream;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 use crate::body::{self, Body, BoxError};
 use crate::h1::{self, decimal, has_token, is_chunked, Framing};
@@ -111,6 +112,8 @@ pub struct Conn {
     stream: Stream,
     buf: BytesMut,
     out: Vec<u8>,
+    /// Keeps an exchange's deadline; moved only when it fires before the deadline it keeps.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 /// Why an exchange failed.
@@ -125,6 +128,8 @@ pub struct Failure {
     pub sent: bool,
     /// Whether the request body went over the 10 MB limit.
     pub too_large: bool,
+    /// Whether the deadline passed before the answer's head arrived.
+    pub timed_out: bool,
 }
 
 impl Failure {
@@ -134,6 +139,7 @@ impl Failure {
             unanswered,
             sent: true,
             too_large: false,
+            timed_out: false,
         }
     }
 }
@@ -158,6 +164,7 @@ impl Conn {
             stream,
             buf: BytesMut::new(),
             out: Vec::new(),
+            timer: None,
         }
     }
 
@@ -167,15 +174,61 @@ impl Conn {
     }
 
     /// Sends a request (its target in origin form, a `host` header among `headers`) and
-    /// reads the answer's head; the body is read as the answer's body is.
+    /// reads the answer's head, by `until`; the body is read as the answer's body is.
     pub async fn exchange(
         mut self,
         method: &Method,
         target: &str,
         headers: &HeaderMap,
-        mut body: Body,
+        body: Body,
         give_back: GiveBack,
+        until: Instant,
     ) -> Result<Response<Body>, Failure> {
+        let mut timer = self
+            .timer
+            .take()
+            .unwrap_or_else(|| Box::pin(tokio::time::sleep_until(until)));
+        if timer.deadline() > until {
+            timer.as_mut().reset(until);
+        }
+        let head = {
+            let mut work = pin!(self.send(method, target, headers, body));
+            poll_fn(|cx| {
+                if let Poll::Ready(head) = work.as_mut().poll(cx) {
+                    return Poll::Ready(Some(head));
+                }
+                while timer.as_mut().poll(cx).is_ready() {
+                    if Instant::now() >= until {
+                        return Poll::Ready(None);
+                    }
+                    timer.as_mut().reset(until);
+                }
+                Poll::Pending
+            })
+            .await
+        };
+        self.timer = Some(timer);
+        match head {
+            Some(Ok(head)) => self
+                .answer(head, method, give_back)
+                .map_err(|why| Failure::new(why, false)),
+            Some(Err(failure)) => Err(failure),
+            None => {
+                let mut failure = Failure::new("timed out", false);
+                failure.timed_out = true;
+                Err(failure)
+            }
+        }
+    }
+
+    /// Writes the request and reads the answer's head.
+    async fn send(
+        &mut self,
+        method: &Method,
+        target: &str,
+        headers: &HeaderMap,
+        mut body: Body,
+    ) -> Result<Head, Failure> {
         self.out.clear();
         let framing = request_head(method, target, headers, &body, &mut self.out);
         match h1::write_body(&mut self.stream, &mut body, framing, &mut self.out).await {
@@ -223,8 +276,7 @@ impl Conn {
                 Err(why) => return Err(Failure::new(why, false)),
             }
         };
-        self.answer(head, method, give_back)
-            .map_err(|why| Failure::new(why, false))
+        Ok(head)
     }
 
     fn parse_head(&self) -> Result<Option<Head>, String> {
@@ -298,7 +350,7 @@ impl Conn {
             }
             headers.append(name, value);
         }
-        let mut resp = Response::new(body::full(Bytes::new()));
+        let mut resp = Response::new(());
         *resp.status_mut() = status;
         *resp.version_mut() = if head.version == 1 {
             Version::HTTP_11
@@ -332,17 +384,16 @@ impl Conn {
                 if keep_alive && self.buf.is_empty() {
                     give_back(self);
                 }
-                *resp.body_mut() = body::full(data);
-                return Ok(resp);
+                return Ok(resp.map(|()| body::full(data)));
             }
         }
-        *resp.body_mut() = http_body_util::BodyExt::boxed_unsync(Answer {
+        let answer = Answer {
             conn: Some(self),
             state,
             keep_alive,
             give_back: Some(give_back),
-        });
-        Ok(resp)
+        };
+        Ok(resp.map(|()| http_body_util::BodyExt::boxed_unsync(answer)))
     }
 }
 

@@ -288,7 +288,13 @@ async fn call(
     }
     let method = Method::from_bytes(method.as_bytes())
         .map_err(|_| CallError::Failed(format!("invalid method {method}")))?;
-    let mut req = Request::new(body::limited(body));
+    // A body of a stated length (within the limit, checked before) is held to it by the
+    // connection that reads it; only one of no stated length needs counting here.
+    let body = match http_body::Body::size_hint(&body).exact() {
+        Some(n) if n <= body::MAX_BODY as u64 => body,
+        _ => body::limited(body),
+    };
+    let mut req = Request::new(body);
     *req.method_mut() = method;
     *req.uri_mut() = uri.clone();
     let out = req.headers_mut();
@@ -338,8 +344,13 @@ async fn call(
     for name in connection_only {
         parts.headers.remove(name);
     }
-    // The backend's length passes on when it gave one (the body is not re-chunked).
-    let answer = body::limited(answer);
+    // The backend's length passes on when it gave one (the body is not re-chunked); a body
+    // of no stated length is held to the limit as it streams.
+    let answer = if declared.is_some() {
+        answer
+    } else {
+        body::limited(answer)
+    };
     Ok(Response::from_parts(parts, answer))
 }
 

@@ -47,17 +47,20 @@ pub struct Shared {
 
 /// Serves `stream` until the client closes it, it idles out, the server shuts down, or a
 /// request breaks the protocol.
-pub async fn serve(stream: TcpStream, peer: SocketAddr, mut shared: Shared) {
+pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: Shared) {
     let timeouts = shared.app.timeouts;
     let mut io = IdleTimeout::new(stream, timeouts.idle);
     let mut buf = BytesMut::new();
     let mut out = Vec::with_capacity(4096);
+    // Waits for shutdown for the connection's whole life (made once, not per request).
+    let mut shutdown = shared.shutdown.clone();
+    let mut stop = std::pin::pin!(shutdown.changed());
     loop {
         if buf.is_empty() {
             buf.reserve(8192);
             tokio::select! {
                 biased;
-                _ = shared.shutdown.changed() => return,
+                _ = &mut stop => return,
                 read = io.read_buf(&mut buf) => match read {
                     Ok(0) | Err(_) => return,
                     Ok(_) => {}
