@@ -23,3 +23,4 @@ mod strict;
 mod tags;
 mod vpc_links;
 mod websocket;
+mod wire;
