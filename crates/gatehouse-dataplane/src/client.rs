@@ -64,7 +64,7 @@ pub struct HttpClient {
 /// The connector and the idle connections, by origin (`http://host:port`).
 struct Pool {
     connector: HttpsConnector<HttpConnector>,
-    idle: Mutex<HashMap<String, Vec<Idle>, foldhash::fast::RandomState>>,
+    idle: Mutex<HashMap<Origin, Vec<Idle>, foldhash::fast::RandomState>>,
     reaping: AtomicBool,
 }
 
@@ -161,7 +161,7 @@ impl HttpClient {
                 "{target} is not an absolute URL"
             )));
         };
-        let origin = origin(scheme, authority);
+        let origin: Origin = (scheme.clone(), authority.clone());
         // HTTP/1.1 asks for the path and query; the host goes in its own header.
         if !parts.headers.contains_key(http::header::HOST) {
             if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
@@ -255,14 +255,13 @@ impl HttpClient {
     }
 }
 
-/// `scheme://authority`.
-fn origin(scheme: &Scheme, authority: &Authority) -> String {
-    [scheme.as_str(), "://", authority.as_str()].concat()
-}
+/// Where a connection goes: `scheme://authority` (compared as URLs compare them: the
+/// scheme and host without regard to case).
+type Origin = (Scheme, Authority);
 
 impl Pool {
     /// The most recently used open connection to `origin`, if one is idle.
-    fn checkout(&self, origin: &str) -> Option<Conn> {
+    fn checkout(&self, origin: &Origin) -> Option<Conn> {
         let mut idle = self.idle.lock().ok()?;
         let list = idle.get_mut(origin)?;
         while let Some(Idle { conn, since }) = list.pop() {
@@ -275,7 +274,7 @@ impl Pool {
     }
 
     /// `conn` idle again.
-    fn give_back(self: &Arc<Self>, origin: String, conn: Conn) {
+    fn give_back(self: &Arc<Self>, origin: Origin, conn: Conn) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
@@ -412,6 +411,14 @@ mod tests {
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
+    fn origin_of(url: &str) -> Origin {
+        let uri: Uri = url.parse().unwrap();
+        (
+            uri.scheme().unwrap().clone(),
+            uri.authority().unwrap().clone(),
+        )
+    }
+
     #[test]
     fn an_empty_answer_dropped_outside_a_runtime_gives_its_connection_back_quietly() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -428,7 +435,7 @@ mod tests {
                 .idle
                 .lock()
                 .unwrap()
-                .get(&url.replace("/x", ""))
+                .get(&origin_of(&url))
                 .map(Vec::len),
             Some(1)
         );

@@ -114,7 +114,13 @@ pub struct Conn {
     out: Vec<u8>,
     /// Keeps an exchange's deadline; moved only when it fires before the deadline it keeps.
     timer: Option<Pin<Box<Sleep>>>,
+    /// Header names this backend has sent, as sent (a backend repeats the same names, and
+    /// looking one up here costs a fraction of parsing it again).
+    names: Vec<(Box<[u8]>, HeaderName)>,
 }
+
+/// Most header names remembered per connection.
+const MAX_NAMES: usize = 32;
 
 /// Why an exchange failed.
 #[derive(Debug)]
@@ -152,11 +158,6 @@ struct Head {
     headers: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
 }
 
-fn range(base: &[u8], part: &[u8]) -> std::ops::Range<usize> {
-    let start = part.as_ptr() as usize - base.as_ptr() as usize;
-    start..start + part.len()
-}
-
 impl Conn {
     /// A new connection over `stream`.
     pub fn new(stream: Stream) -> Conn {
@@ -165,6 +166,7 @@ impl Conn {
             buf: BytesMut::new(),
             out: Vec::new(),
             timer: None,
+            names: Vec::new(),
         }
     }
 
@@ -295,8 +297,8 @@ impl Conn {
             .iter()
             .map(|h| {
                 (
-                    range(&self.buf, h.name.as_bytes()),
-                    range(&self.buf, h.value),
+                    h1::span(&self.buf, h.name.as_bytes()),
+                    h1::span(&self.buf, h.value),
                 )
             })
             .collect();
@@ -306,6 +308,19 @@ impl Conn {
             version: resp.version.unwrap_or(1),
             headers,
         }))
+    }
+
+    /// A header name as this connection's backend wrote it.
+    fn name(&mut self, raw: &[u8]) -> Result<HeaderName, String> {
+        if let Some((_, name)) = self.names.iter().find(|(seen, _)| **seen == *raw) {
+            return Ok(name.clone());
+        }
+        let name = HeaderName::from_bytes(raw)
+            .map_err(|_| "invalid header name in the answer".to_string())?;
+        if self.names.len() < MAX_NAMES {
+            self.names.push((raw.into(), name.clone()));
+        }
+        Ok(name)
     }
 
     /// The answer whose head was parsed, its body as it is framed.
@@ -322,8 +337,7 @@ impl Conn {
         let mut keep_alive = head.version == 1;
         let (mut length, mut chunked, mut to_close) = (None::<u64>, false, false);
         for (name, value) in &head.headers {
-            let name = HeaderName::from_bytes(&bytes[name.clone()])
-                .map_err(|_| "invalid header name in the answer".to_string())?;
+            let name = self.name(&bytes[name.clone()])?;
             let value = HeaderValue::from_maybe_shared(bytes.slice(value.clone()))
                 .map_err(|_| "invalid header value in the answer".to_string())?;
             match name {

@@ -131,6 +131,12 @@ where
     }
 }
 
+/// Where `part` (a slice of `base`, as a parser hands back) lies in `base`.
+pub fn span(base: &[u8], part: &[u8]) -> std::ops::Range<usize> {
+    let start = part.as_ptr() as usize - base.as_ptr() as usize;
+    start..start + part.len()
+}
+
 /// A `content-length` value: ASCII digits only.
 pub fn decimal(value: &[u8]) -> Option<u64> {
     if value.is_empty() || value.len() > 18 || !value.iter().all(u8::is_ascii_digit) {

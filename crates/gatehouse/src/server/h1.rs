@@ -165,11 +165,6 @@ struct Head {
     headers: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
 }
 
-fn range(base: &[u8], part: &[u8]) -> std::ops::Range<usize> {
-    let start = part.as_ptr() as usize - base.as_ptr() as usize;
-    start..start + part.len()
-}
-
 fn parse(buf: &[u8]) -> Parsed {
     let mut slots =
         [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
@@ -202,13 +197,13 @@ fn parse(buf: &[u8]) -> Parsed {
         {
             return Parsed::Other;
         }
-        headers.push((range(buf, name), range(buf, h.value)));
+        headers.push((h1::span(buf, name), h1::span(buf, h.value)));
     }
     Parsed::Plain(Head {
         len,
         body: body.unwrap_or(0),
-        method: range(buf, method.as_bytes()),
-        target: range(buf, target.as_bytes()),
+        method: h1::span(buf, method.as_bytes()),
+        target: h1::span(buf, target.as_bytes()),
         headers,
     })
 }
