@@ -64,7 +64,7 @@ pub struct HttpClient {
 /// The connector and the idle connections, by origin (`http://host:port`).
 struct Pool {
     connector: HttpsConnector<HttpConnector>,
-    idle: Mutex<HashMap<Origin, Vec<Idle>, foldhash::fast::RandomState>>,
+    idle: Mutex<HashMap<String, Vec<Idle>, foldhash::fast::RandomState>>,
     reaping: AtomicBool,
 }
 
@@ -161,7 +161,7 @@ impl HttpClient {
                 "{target} is not an absolute URL"
             )));
         };
-        let origin: Origin = (scheme.clone(), authority.clone());
+        let origin = origin(scheme, authority);
         // HTTP/1.1 asks for the path and query; the host goes in its own header.
         if !parts.headers.contains_key(http::header::HOST) {
             if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
@@ -255,13 +255,15 @@ impl HttpClient {
     }
 }
 
-/// Where a connection goes: `scheme://authority` (compared as URLs compare them: the
-/// scheme and host without regard to case).
-type Origin = (Scheme, Authority);
+/// `scheme://authority` (a string: hashed and compared faster than `Authority`, whose
+/// comparisons ignore case byte by byte).
+fn origin(scheme: &Scheme, authority: &Authority) -> String {
+    [scheme.as_str(), "://", authority.as_str()].concat()
+}
 
 impl Pool {
     /// The most recently used open connection to `origin`, if one is idle.
-    fn checkout(&self, origin: &Origin) -> Option<Conn> {
+    fn checkout(&self, origin: &str) -> Option<Conn> {
         let mut idle = self.idle.lock().ok()?;
         let list = idle.get_mut(origin)?;
         while let Some(Idle { conn, since }) = list.pop() {
@@ -274,7 +276,7 @@ impl Pool {
     }
 
     /// `conn` idle again.
-    fn give_back(self: &Arc<Self>, origin: Origin, conn: Conn) {
+    fn give_back(self: &Arc<Self>, origin: String, conn: Conn) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
@@ -411,14 +413,6 @@ mod tests {
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
     }
 
-    fn origin_of(url: &str) -> Origin {
-        let uri: Uri = url.parse().unwrap();
-        (
-            uri.scheme().unwrap().clone(),
-            uri.authority().unwrap().clone(),
-        )
-    }
-
     #[test]
     fn an_empty_answer_dropped_outside_a_runtime_gives_its_connection_back_quietly() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -435,7 +429,7 @@ mod tests {
                 .idle
                 .lock()
                 .unwrap()
-                .get(&origin_of(&url))
+                .get(&url.replace("/x", ""))
                 .map(Vec::len),
             Some(1)
         );
