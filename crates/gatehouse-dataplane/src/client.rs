@@ -293,9 +293,11 @@ impl Pool {
         drop(idle);
         // The reaper starts with the first connection given back (on a runtime: a body
         // dropped outside one leaves it for the next).
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            if !self.reaping.swap(true, Ordering::Relaxed) {
-                runtime.spawn(reap(Arc::downgrade(self)));
+        if !self.reaping.load(Ordering::Relaxed) {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                if !self.reaping.swap(true, Ordering::Relaxed) {
+                    runtime.spawn(reap(Arc::downgrade(self)));
+                }
             }
         }
     }

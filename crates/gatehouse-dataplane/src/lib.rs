@@ -124,9 +124,34 @@ const ROUTER_CACHE: usize = 1024;
 /// The header every data-plane answer carries its request id in.
 pub const APIGW_REQUESTID: http::HeaderName = http::HeaderName::from_static("apigw-requestid");
 
+thread_local! {
+    /// SplitMix64 state for request ids, seeded from the OS's randomness once per thread:
+    /// the ids must not repeat, not be secret, and drawing them from the cryptographic
+    /// generator cost more than the rest of an answer's headers.
+    static REQUEST_IDS: std::cell::Cell<u64> = std::cell::Cell::new(rand::random());
+}
+
+/// The next SplitMix64 output.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// An `apigw-requestid` value: 11 random bytes in base64 (`Gs3jghPJk3wqyXw=`), as AWS's.
 fn apigw_request_id() -> String {
-    let bytes: [u8; 11] = rand::random();
-    STANDARD.encode(bytes)
+    let (a, b) = REQUEST_IDS.with(|cell| {
+        let mut state = cell.get();
+        let pair = (splitmix(&mut state), splitmix(&mut state));
+        cell.set(state);
+        pair
+    });
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_le_bytes());
+    bytes[8..].copy_from_slice(&b.to_le_bytes());
+    STANDARD.encode(&bytes[..11])
 }
 
 /// Where serving stopped early: the gateway's answer, why, and a `www-authenticate` value.
@@ -528,4 +553,17 @@ impl DataPlane {
 fn serve_is_send(d: &DataPlane, t: Target, i: Incoming, b: Body) {
     fn is_send<T: Send>(_: T) {}
     is_send(d.serve(t, i, b));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn request_ids_look_like_aws_and_do_not_repeat() {
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| super::apigw_request_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids
+            .iter()
+            .all(|id| id.len() == 16 && id.ends_with('=') && !id.ends_with("==")));
+    }
 }
