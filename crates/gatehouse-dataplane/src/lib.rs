@@ -40,8 +40,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use body::Body;
 use bytes::Bytes;
 use gatehouse_core::model::integration::IntegrationType;
@@ -148,10 +146,17 @@ fn apigw_request_id() -> String {
         cell.set(state);
         pair
     });
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&a.to_le_bytes());
-    bytes[8..].copy_from_slice(&b.to_le_bytes());
-    STANDARD.encode(&bytes[..11])
+    // 88 random bits: eleven bytes, written as base64 by hand (the engine's general path
+    // cost more than drawing them): 14 characters of 6 bits, one of 4 bits, then `=`.
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bits = (u128::from(a) << 64 | u128::from(b)) >> 40;
+    let mut id = String::with_capacity(16);
+    for i in 0..14 {
+        id.push(char::from(ALPHABET[(bits >> (82 - 6 * i) & 63) as usize]));
+    }
+    id.push(char::from(ALPHABET[((bits & 0xF) << 2) as usize]));
+    id.push('=');
+    id
 }
 
 /// Where serving stopped early: the gateway's answer, why, and a `www-authenticate` value.
@@ -565,5 +570,17 @@ mod tests {
         assert!(ids
             .iter()
             .all(|id| id.len() == 16 && id.ends_with('=') && !id.ends_with("==")));
+        // Each is the base64 of eleven bytes.
+        use base64::Engine;
+        for id in ids.iter().take(100) {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(id)
+                .unwrap();
+            assert_eq!(bytes.len(), 11);
+            assert_eq!(
+                &base64::engine::general_purpose::STANDARD.encode(&bytes),
+                id
+            );
+        }
     }
 }
