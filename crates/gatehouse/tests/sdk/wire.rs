@@ -83,3 +83,94 @@ async fn both_http_paths_answer_with_the_same_bytes() {
         );
     }
 }
+
+/// Reads from `stream` until `count` answers (each with a stated length) have arrived.
+async fn answers(stream: &mut tokio::net::TcpStream, count: usize) -> Vec<(String, String)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let mut found = Vec::new();
+        let mut rest = &buf[..];
+        while let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&rest[..end]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: "))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if rest.len() < end + 4 + length {
+                break;
+            }
+            let body = String::from_utf8_lossy(&rest[end + 4..end + 4 + length]).to_string();
+            found.push((head.lines().next().unwrap_or_default().to_string(), body));
+            rest = &rest[end + 4 + length..];
+        }
+        if found.len() >= count {
+            return found;
+        }
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "closed after {} answers", found.len());
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+#[tokio::test]
+async fn pipelined_and_piecemeal_requests_are_answered_in_order() {
+    let s = server().await;
+    // Two requests in one write: two answers, in order.
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    stream
+        .write_all(
+            b"GET /_aws/execute-api/abcdef1234/one HTTP/1.1\r\nhost: x\r\n\r\n\
+              GET /nowhere HTTP/1.1\r\nhost: x\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let got = answers(&mut stream, 2).await;
+    assert_eq!(got[0].0, "HTTP/1.1 404 Not Found");
+    assert_eq!(got[0].1, r#"{"message":"Not Found"}"#);
+    assert!(
+        got[1].1.contains("No operation matches GET /nowhere"),
+        "{got:?}"
+    );
+    // A head and a body arriving a few bytes at a time, on the same connection.
+    let body = r#"{"name":"piecemeal","protocolType":"HTTP"}"#;
+    let req = format!(
+        "POST /v2/apis HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    for piece in req.as_bytes().chunks(7) {
+        stream.write_all(piece).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let got = answers(&mut stream, 1).await;
+    assert_eq!(got[0].0, "HTTP/1.1 201 Created", "{got:?}");
+    assert!(got[0].1.contains(r#""name":"piecemeal""#), "{got:?}");
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_keep_alive_connections_at_once() {
+    let s = server().await;
+    let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    stream
+        .write_all(b"GET /v2/apis HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    answers(&mut stream, 1).await;
+    let started = std::time::Instant::now();
+    s.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let mut rest = Vec::new();
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest))
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    assert_eq!(n, 0, "nothing more, then the end");
+}
