@@ -25,7 +25,7 @@ pub fn variable(name: &str, inc: &Incoming, facts: &Facts) -> Option<String> {
         "domainPrefix" => facts.domain_prefix.clone(),
         "httpMethod" => inc.method.clone(),
         "path" => inc.path.clone(),
-        "protocol" => inc.protocol.clone(),
+        "protocol" => inc.protocol.to_string(),
         "routeKey" => return opt(&facts.route_key),
         "stage" => facts.stage.clone(),
         "status" => facts.status.to_string(),
@@ -168,7 +168,7 @@ mod tests {
             headers: Default::default(),
             body: Default::default(),
             source_ip: "127.0.0.1".into(),
-            protocol: "HTTP/1.1".into(),
+            protocol: "HTTP/1.1",
         };
         let facts = Facts {
             request_id: "Mc7UVioPPHcEKPA=".into(),

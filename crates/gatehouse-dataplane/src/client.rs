@@ -64,7 +64,7 @@ pub struct HttpClient {
 /// The connector and the idle connections, by origin (`http://host:port`).
 struct Pool {
     connector: HttpsConnector<HttpConnector>,
-    idle: Mutex<HashMap<String, Vec<Idle>, foldhash::fast::RandomState>>,
+    idle: Mutex<HashMap<Arc<str>, Vec<Idle>, foldhash::fast::RandomState>>,
     reaping: AtomicBool,
 }
 
@@ -161,7 +161,6 @@ impl HttpClient {
                 "{target} is not an absolute URL"
             )));
         };
-        let origin = origin(scheme, authority);
         // HTTP/1.1 asks for the path and query; the host goes in its own header.
         if !parts.headers.contains_key(http::header::HOST) {
             if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
@@ -186,7 +185,8 @@ impl HttpClient {
         };
         let mut fresh = false;
         loop {
-            let (conn, reused) = match self.pool.checkout(&origin).filter(|_| !fresh) {
+            let (idle, origin) = self.pool.checkout(scheme, authority);
+            let (conn, reused) = match idle.filter(|_| !fresh) {
                 Some(conn) => (conn, true),
                 // Boxed: a connection's set-up (TLS included) is large, and held inline it
                 // would be copied with every request's future.
@@ -202,10 +202,9 @@ impl HttpClient {
                 (None, None) => return Err(CallError::Failed("the request body broke off".into())),
             };
             let pool = Arc::downgrade(&self.pool);
-            let key = origin.clone();
             let give_back: GiveBack = Box::new(move |conn| {
                 if let Some(pool) = pool.upgrade() {
-                    pool.give_back(key, conn);
+                    pool.give_back(&origin, conn);
                 }
             });
             match conn
@@ -255,34 +254,58 @@ impl HttpClient {
     }
 }
 
-/// `scheme://authority` (a string: hashed and compared faster than `Authority`, whose
-/// comparisons ignore case byte by byte).
-fn origin(scheme: &Scheme, authority: &Authority) -> String {
-    [scheme.as_str(), "://", authority.as_str()].concat()
+thread_local! {
+    /// Where an origin's key is written to be looked up (no string is built per call).
+    static ORIGIN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 impl Pool {
-    /// The most recently used open connection to `origin`, if one is idle.
-    fn checkout(&self, origin: &str) -> Option<Conn> {
-        let mut idle = self.idle.lock().ok()?;
-        let list = idle.get_mut(origin)?;
-        while let Some(Idle { conn, since }) = list.pop() {
-            let age = since.elapsed();
-            if age < CHECK_AFTER || (age < IDLE_TIMEOUT && !conn.is_closed()) {
-                return Some(conn);
+    /// The most recently used open connection to `scheme://authority`, if one is idle, and
+    /// the origin's key (a string: hashed and compared faster than `Authority`, whose
+    /// comparisons ignore case byte by byte; made once per origin).
+    fn checkout(&self, scheme: &Scheme, authority: &Authority) -> (Option<Conn>, Arc<str>) {
+        ORIGIN.with(|key| {
+            let mut key = key.borrow_mut();
+            key.clear();
+            key.push_str(scheme.as_str());
+            key.push_str("://");
+            key.push_str(authority.as_str());
+            let Ok(mut idle) = self.idle.lock() else {
+                return (None, Arc::from(key.as_str()));
+            };
+            let (origin, list) = match idle.get_key_value(key.as_str()) {
+                Some((origin, _)) => {
+                    let origin = origin.clone();
+                    let list = idle.get_mut(&origin);
+                    (origin, list)
+                }
+                None => {
+                    let origin: Arc<str> = Arc::from(key.as_str());
+                    idle.insert(origin.clone(), Vec::new());
+                    (origin, None)
+                }
+            };
+            let Some(list) = list else {
+                return (None, origin);
+            };
+            while let Some(Idle { conn, since }) = list.pop() {
+                let age = since.elapsed();
+                if age < CHECK_AFTER || (age < IDLE_TIMEOUT && !conn.is_closed()) {
+                    return (Some(conn), origin);
+                }
             }
-        }
-        None
+            (None, origin)
+        })
     }
 
     /// `conn` idle again.
-    fn give_back(self: &Arc<Self>, origin: String, conn: Conn) {
+    fn give_back(self: &Arc<Self>, origin: &Arc<str>, conn: Conn) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
-        let list = match idle.get_mut(&origin) {
+        let list = match idle.get_mut(origin) {
             Some(list) => list,
-            None => idle.entry(origin).or_default(),
+            None => idle.entry(origin.clone()).or_default(),
         };
         if list.len() < MAX_IDLE_PER_ORIGIN {
             list.push(Idle {
@@ -431,7 +454,7 @@ mod tests {
                 .idle
                 .lock()
                 .unwrap()
-                .get(&url.replace("/x", ""))
+                .get(url.replace("/x", "").as_str())
                 .map(Vec::len),
             Some(1)
         );

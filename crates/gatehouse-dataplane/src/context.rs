@@ -23,7 +23,7 @@ pub struct Incoming {
     /// The client's address.
     pub source_ip: String,
     /// `HTTP/1.1`.
-    pub protocol: String,
+    pub protocol: &'static str,
 }
 
 /// Facts gathered while serving, for events, logs and metrics.

@@ -278,7 +278,7 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
             http: HttpV2 {
                 method: &inc.method,
                 path: &inc.path,
-                protocol: &inc.protocol,
+                protocol: inc.protocol,
                 source_ip: &inc.source_ip,
                 user_agent: inc.user_agent(),
             },
@@ -434,7 +434,7 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
                 user_arn: None,
             },
             path,
-            protocol: &inc.protocol,
+            protocol: inc.protocol,
             request_id: &facts.request_id,
             request_time: gatehouse_core::model::time::clf(facts.time),
             request_time_epoch: facts.time_epoch_ms,
@@ -480,7 +480,7 @@ mod tests {
             headers,
             body: Bytes::from_static(b"{}"),
             source_ip: "127.0.0.1".into(),
-            protocol: "HTTP/1.1".into(),
+            protocol: "HTTP/1.1",
         };
         let facts = Facts {
             route_key: Some("POST /pets/{id}".into()),
@@ -552,7 +552,7 @@ mod tests {
             headers: http::HeaderMap::new(),
             body: Bytes::new(),
             source_ip: "127.0.0.1".into(),
-            protocol: "HTTP/1.1".into(),
+            protocol: "HTTP/1.1",
         };
         let facts = Facts {
             custom_domain: true,

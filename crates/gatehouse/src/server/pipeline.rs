@@ -148,7 +148,7 @@ async fn invoke(
             headers: parts.headers,
             body: Default::default(),
             source_ip,
-            protocol: "HTTP/1.1".into(),
+            protocol: "HTTP/1.1",
         };
         let stream = body::boxed(request_body);
         AssertUnwindSafe(app.dataplane.serve(target, incoming, stream))
