@@ -261,7 +261,7 @@ fn jwt(rt: &tokio::runtime::Runtime) {
             headers,
             body: Default::default(),
             source_ip: "127.0.0.1".into(),
-            protocol: "HTTP/1.1".into(),
+            protocol: "HTTP/1.1",
         }
     };
     let incoming = request(0);
@@ -351,7 +351,7 @@ fn dataplane() {
         headers,
         body: axum::body::Bytes::from_static(br#"{"name":"rex"}"#),
         source_ip: "127.0.0.1".into(),
-        protocol: "HTTP/1.1".into(),
+        protocol: "HTTP/1.1",
     };
     let facts = Facts {
         request_id: "Mc7UVioPPHcEKPA=".into(),
