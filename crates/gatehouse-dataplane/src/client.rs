@@ -361,11 +361,16 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    /// A backend that answers every request on a connection with `answer`, closing the
-    /// connection after each answer when `close` says so; counts the connections it took.
-    async fn backend(answer: &'static str, close: bool) -> (String, Arc<AtomicUsize>) {
+    /// A backend that answers every request on a connection with `answer` after waiting
+    /// as long as `delay` says for the request's head, closing the connection after each
+    /// answer when `close` says so; its origin and a count of the connections it took.
+    async fn listen(
+        answer: &'static str,
+        close: bool,
+        delay: fn(&str) -> Duration,
+    ) -> (String, Arc<AtomicUsize>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let origin = format!("http://{}", listener.local_addr().unwrap());
         let accepted = Arc::new(AtomicUsize::new(0));
         let count = accepted.clone();
         tokio::spawn(async move {
@@ -380,7 +385,9 @@ mod tests {
                         }
                         seen.extend_from_slice(&buf[..n]);
                         while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let wait = delay(&String::from_utf8_lossy(&seen[..end]));
                             seen.drain(..end + 4);
+                            tokio::time::sleep(wait).await;
                             if socket.write_all(answer.as_bytes()).await.is_err() || close {
                                 return;
                             }
@@ -389,7 +396,13 @@ mod tests {
                 });
             }
         });
-        (url, accepted)
+        (origin, accepted)
+    }
+
+    /// A backend answering at once; the URL of its `/x` and the connection count.
+    async fn backend(answer: &'static str, close: bool) -> (String, Arc<AtomicUsize>) {
+        let (origin, accepted) = listen(answer, close, |_| Duration::ZERO).await;
+        (format!("{origin}/x"), accepted)
     }
 
     fn get(url: &str) -> Request<Body> {
@@ -460,38 +473,18 @@ mod tests {
         );
     }
 
-    /// A backend that answers each request after waiting as long as its path says (in ms).
+    /// A backend that answers each request with `OK` after waiting as long as its path
+    /// says (in ms); its origin.
     async fn slow_backend() -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 4096];
-                    let mut seen = Vec::new();
-                    while let Ok(n) = socket.read(&mut buf).await {
-                        if n == 0 {
-                            return;
-                        }
-                        seen.extend_from_slice(&buf[..n]);
-                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&seen[..end]).to_string();
-                            seen.drain(..end + 4);
-                            let ms: u64 = head
-                                .split_whitespace()
-                                .nth(1)
-                                .and_then(|p| p.trim_start_matches('/').parse().ok())
-                                .unwrap_or(0);
-                            tokio::time::sleep(Duration::from_millis(ms)).await;
-                            if socket.write_all(OK.as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                });
-            }
-        });
-        url
+        let delay = |head: &str| {
+            let ms = head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.trim_start_matches('/').parse().ok())
+                .unwrap_or(0);
+            Duration::from_millis(ms)
+        };
+        listen(OK, false, delay).await.0
     }
 
     #[tokio::test]
