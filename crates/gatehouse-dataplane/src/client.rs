@@ -26,7 +26,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
 use crate::body::{self, Body};
-use crate::client_conn::{Conn, Failure, GiveBack, Stream};
+use crate::client_conn::{Conn, Failure, GiveBack};
+use crate::client_stream::Stream;
 
 /// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
 pub const UNREADABLE_ANSWER: &str =
