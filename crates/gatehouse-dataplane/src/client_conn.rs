@@ -360,10 +360,7 @@ fn request_head(
         if *name == header::CONTENT_LENGTH && coded {
             continue;
         }
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        h1::put_header(out, name, value.as_bytes());
     }
     let framing = if empty {
         Framing::Length(0)
@@ -379,9 +376,7 @@ fn request_head(
     } else if let Some(n) = stated {
         Framing::Length(n)
     } else if let Some(n) = body.size_hint().exact() {
-        out.extend_from_slice(b"content-length: ");
-        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-        out.extend_from_slice(b"\r\n");
+        h1::put_length(out, n);
         Framing::Length(n)
     } else if matches!(*method, Method::GET | Method::HEAD | Method::CONNECT) {
         Framing::Length(0)

@@ -131,6 +131,21 @@ where
     }
 }
 
+/// Appends a header line, `name: value`.
+pub fn put_header(out: &mut Vec<u8>, name: &http::HeaderName, value: &[u8]) {
+    out.extend_from_slice(name.as_str().as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends `content-length: n`.
+pub fn put_length(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(b"content-length: ");
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
 /// Where `part` (a slice of `base`, as a parser hands back) lies in `base`.
 pub fn span(base: &[u8], part: &[u8]) -> std::ops::Range<usize> {
     let start = part.as_ptr() as usize - base.as_ptr() as usize;

@@ -118,10 +118,7 @@ fn head(
                 if *name == header::DATE {
                     wrote_date = true;
                 }
-                out.extend_from_slice(name.as_str().as_bytes());
-                out.extend_from_slice(b": ");
-                out.extend_from_slice(value.as_bytes());
-                out.extend_from_slice(b"\r\n");
+                h1::put_header(out, name, value.as_bytes());
             }
         }
     }
@@ -133,9 +130,7 @@ fn head(
         None if bodyless => Framing::Length(0),
         None => match length {
             Some(n) => {
-                out.extend_from_slice(b"content-length: ");
-                out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-                out.extend_from_slice(b"\r\n");
+                h1::put_length(out, n);
                 Framing::Length(n)
             }
             None => {
