@@ -84,7 +84,8 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: Shared) {
         let end = head.len + head.body;
         while buf.len() < end {
             buf.reserve(end - buf.len());
-            if !read_more(&mut io, &mut buf, Instant::now() + timeouts.idle).await {
+            // The connection's idle timeout bounds each wait for the body.
+            if !matches!(io.read_buf(&mut buf).await, Ok(n) if n > 0) {
                 return;
             }
         }
