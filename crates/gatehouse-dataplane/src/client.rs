@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
-use http::{HeaderValue, Request, Response, Uri};
+use http::{Method, Request, Response, Uri};
 use http_body::Body as HttpBody;
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -28,6 +28,7 @@ use tower_service::Service;
 use crate::body::{self, Body};
 use crate::client_conn::{Conn, Failure, GiveBack};
 use crate::client_stream::Stream;
+use crate::h1::Headers;
 
 /// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
 pub const UNREADABLE_ANSWER: &str =
@@ -123,10 +124,37 @@ impl HttpClient {
         req: Request<Body>,
         deadline: Duration,
     ) -> Result<Response<Body>, CallError> {
+        let (parts, body) = req.into_parts();
+        self.forward(
+            &parts.method,
+            &parts.uri,
+            Headers::all(&parts.headers),
+            body,
+            deadline,
+        )
+        .await
+    }
+
+    /// Like [`HttpClient::send`], the request given by its parts: its headers a view over
+    /// someone else's (an HTTP_PROXY integration passes the client's on without copying them).
+    pub async fn forward(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: Headers<'_>,
+        body: Body,
+        deadline: Duration,
+    ) -> Result<Response<Body>, CallError> {
         // The connection keeps the deadline with a timer of its own that is only moved
         // when it fires early: no timer is registered and removed for every request.
-        self.exchange(req, tokio::time::Instant::now() + deadline)
-            .await
+        self.exchange(
+            method,
+            uri,
+            headers,
+            body,
+            tokio::time::Instant::now() + deadline,
+        )
+        .await
     }
 
     /// Sends `req` and reads the whole answer, within `deadline`.
@@ -136,8 +164,13 @@ impl HttpClient {
         deadline: Duration,
     ) -> Result<Response<Bytes>, CallError> {
         let until = tokio::time::Instant::now() + deadline;
+        let (parts, body) = req.into_parts();
         let work = async {
-            let (parts, body) = self.exchange(req, until).await?.into_parts();
+            let headers = Headers::all(&parts.headers);
+            let (parts, body) = self
+                .exchange(&parts.method, &parts.uri, headers, body, until)
+                .await?
+                .into_parts();
             let bytes = body::read(body)
                 .await
                 .map_err(|_| CallError::Failed(UNREADABLE_ANSWER.into()))?;
@@ -152,22 +185,18 @@ impl HttpClient {
     /// One request on an idle connection to its origin, or on a new one.
     async fn exchange(
         &self,
-        req: Request<Body>,
+        method: &Method,
+        target: &Uri,
+        headers: Headers<'_>,
+        body: Body,
         until: tokio::time::Instant,
     ) -> Result<Response<Body>, CallError> {
-        let (mut parts, body) = req.into_parts();
-        let target = parts.uri.clone();
         let (Some(scheme), Some(authority)) = (target.scheme(), target.authority()) else {
             return Err(CallError::Failed(format!(
                 "{target} is not an absolute URL"
             )));
         };
         // HTTP/1.1 asks for the path and query; the host goes in its own header.
-        if !parts.headers.contains_key(http::header::HOST) {
-            if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
-                parts.headers.insert(http::header::HOST, host);
-            }
-        }
         let path = target.path_and_query().map_or("/", |p| p.as_str());
         // A small body is held whole so that the request can be sent again.
         let (mut body, replay) = if body.is_end_stream() {
@@ -191,11 +220,12 @@ impl HttpClient {
                 Some(conn) => (conn, true),
                 // Boxed: a connection's set-up (TLS included) is large, and held inline it
                 // would be copied with every request's future.
-                None => match tokio::time::timeout_at(until, Box::pin(self.connect(&target))).await
-                {
-                    Ok(conn) => (conn?, false),
-                    Err(_) => return Err(CallError::Timeout),
-                },
+                None => {
+                    match tokio::time::timeout_at(until, Box::pin(self.connect(target))).await {
+                        Ok(conn) => (conn?, false),
+                        Err(_) => return Err(CallError::Timeout),
+                    }
+                }
             };
             let request_body = match (&replay, body.take()) {
                 (Some(bytes), _) => body::full(bytes.clone()),
@@ -210,9 +240,10 @@ impl HttpClient {
             });
             match conn
                 .exchange(
-                    &parts.method,
+                    method,
                     path,
-                    &parts.headers,
+                    authority.as_str(),
+                    headers,
                     request_body,
                     give_back,
                     until,
@@ -233,7 +264,7 @@ impl HttpClient {
                     unanswered: true,
                     sent,
                     ..
-                }) if reused && replay.is_some() && (!sent || parts.method.is_idempotent()) => {
+                }) if reused && replay.is_some() && (!sent || method.is_idempotent()) => {
                     fresh = true;
                 }
                 Err(failure) => return Err(CallError::Failed(failure.reason)),

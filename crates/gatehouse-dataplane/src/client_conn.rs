@@ -16,7 +16,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::body::{self, Body, BoxError};
 use crate::client_stream::Stream;
-use crate::h1::{self, decimal, has_token, is_chunked, Framing};
+use crate::h1::{self, decimal, has_token, is_chunked, Framing, Headers};
 
 /// The longest answer head read.
 const MAX_HEAD: usize = 64 * 1024;
@@ -38,8 +38,9 @@ pub struct Conn {
     /// Keeps an exchange's deadline; moved only when it fires before the deadline it keeps.
     timer: Option<Pin<Box<Sleep>>>,
     /// Header names this backend has sent, as sent (a backend repeats the same names, and
-    /// looking one up here costs a fraction of parsing it again).
-    names: Vec<(Box<[u8]>, HeaderName)>,
+    /// looking one up here costs a fraction of parsing it again), and whether each belongs
+    /// to the connection.
+    names: Vec<(Box<[u8]>, HeaderName, bool)>,
 }
 
 /// Most header names remembered per connection.
@@ -98,13 +99,17 @@ impl Conn {
         !self.buf.is_empty() || self.stream.is_closed()
     }
 
-    /// Sends a request (its target in origin form, a `host` header among `headers`) and
-    /// reads the answer's head, by `until`; the body is read as the answer's body is.
+    /// Sends a request (its target in origin form; `host` is `authority` unless `headers`
+    /// has one) and reads the answer's head, by `until`; the body is read as the answer's
+    /// body is. The answer's headers that belong to the connection (framing, `connection`,
+    /// `keep-alive`, …) are read here and not passed on.
+    #[allow(clippy::too_many_arguments)]
     pub async fn exchange(
         mut self,
         method: &Method,
         target: &str,
-        headers: &HeaderMap,
+        authority: &str,
+        headers: Headers<'_>,
         body: Body,
         give_back: GiveBack,
         until: Instant,
@@ -117,7 +122,7 @@ impl Conn {
             timer.as_mut().reset(until);
         }
         let head = {
-            let mut work = pin!(self.send(method, target, headers, body));
+            let mut work = pin!(self.send(method, target, authority, headers, body));
             poll_fn(|cx| {
                 if let Poll::Ready(head) = work.as_mut().poll(cx) {
                     return Poll::Ready(Some(head));
@@ -151,11 +156,12 @@ impl Conn {
         &mut self,
         method: &Method,
         target: &str,
-        headers: &HeaderMap,
+        authority: &str,
+        headers: Headers<'_>,
         mut body: Body,
     ) -> Result<Head, Failure> {
         self.out.clear();
-        let framing = request_head(method, target, headers, &body, &mut self.out);
+        let framing = request_head(method, target, authority, headers, &body, &mut self.out);
         match h1::write_body(&mut self.stream, &mut body, framing, &mut self.out).await {
             Ok(true) => {}
             Ok(false) => return Err(Failure::new("the request body broke off", false)),
@@ -233,17 +239,19 @@ impl Conn {
         }))
     }
 
-    /// A header name as this connection's backend wrote it.
-    fn name(&mut self, raw: &[u8]) -> Result<HeaderName, String> {
-        if let Some((_, name)) = self.names.iter().find(|(seen, _)| **seen == *raw) {
-            return Ok(name.clone());
+    /// A header name as this connection's backend wrote it, and whether it belongs to the
+    /// connection.
+    fn name(&mut self, raw: &[u8]) -> Result<(HeaderName, bool), String> {
+        if let Some((_, name, own)) = self.names.iter().find(|(seen, _, _)| **seen == *raw) {
+            return Ok((name.clone(), *own));
         }
         let name = HeaderName::from_bytes(raw)
             .map_err(|_| "invalid header name in the answer".to_string())?;
+        let own = h1::is_connection_header(&name);
         if self.names.len() < MAX_NAMES {
-            self.names.push((raw.into(), name.clone()));
+            self.names.push((raw.into(), name.clone(), own));
         }
-        Ok(name)
+        Ok((name, own))
     }
 
     /// The answer whose head was parsed, its body as it is framed.
@@ -260,31 +268,35 @@ impl Conn {
         let mut keep_alive = head.version == 1;
         let (mut length, mut chunked, mut to_close) = (None::<u64>, false, false);
         for (name, value) in &head.headers {
-            let name = self.name(&bytes[name.clone()])?;
+            let (name, own) = self.name(&bytes[name.clone()])?;
+            if own {
+                let value = &bytes[value.clone()];
+                match name {
+                    header::CONNECTION => {
+                        if has_token(value, b"close") {
+                            keep_alive = false;
+                        } else if has_token(value, b"keep-alive") && head.version == 0 {
+                            keep_alive = true;
+                        }
+                    }
+                    header::TRANSFER_ENCODING => {
+                        chunked = is_chunked(value);
+                        to_close = !chunked;
+                    }
+                    header::CONTENT_LENGTH => {
+                        let n = decimal(value)
+                            .ok_or_else(|| "invalid content-length in the answer".to_string())?;
+                        if length.is_some_and(|m| m != n) {
+                            return Err("conflicting content-length in the answer".into());
+                        }
+                        length = Some(n);
+                    }
+                    _ => {}
+                }
+                continue;
+            }
             let value = HeaderValue::from_maybe_shared(bytes.slice(value.clone()))
                 .map_err(|_| "invalid header value in the answer".to_string())?;
-            match name {
-                header::CONNECTION => {
-                    if has_token(value.as_bytes(), b"close") {
-                        keep_alive = false;
-                    } else if has_token(value.as_bytes(), b"keep-alive") && head.version == 0 {
-                        keep_alive = true;
-                    }
-                }
-                header::TRANSFER_ENCODING => {
-                    chunked = is_chunked(value.as_bytes());
-                    to_close = !chunked;
-                }
-                header::CONTENT_LENGTH => {
-                    let n = decimal(value.as_bytes())
-                        .ok_or_else(|| "invalid content-length in the answer".to_string())?;
-                    if length.is_some_and(|m| m != n) {
-                        return Err("conflicting content-length in the answer".into());
-                    }
-                    length = Some(n);
-                }
-                _ => {}
-            }
             headers.append(name, value);
         }
         let mut resp = Response::new(());
@@ -340,7 +352,8 @@ impl Conn {
 fn request_head(
     method: &Method,
     target: &str,
-    headers: &HeaderMap,
+    authority: &str,
+    headers: Headers<'_>,
     body: &Body,
     out: &mut Vec<u8>,
 ) -> Framing {
@@ -349,11 +362,15 @@ fn request_head(
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
     let empty = body.is_end_stream();
-    let coded = !empty && headers.contains_key(header::TRANSFER_ENCODING);
+    let coded = !empty && headers.values(&header::TRANSFER_ENCODING).next().is_some();
     let stated = headers
-        .get(header::CONTENT_LENGTH)
+        .values(&header::CONTENT_LENGTH)
+        .next()
         .and_then(|v| decimal(v.as_bytes()));
-    for (name, value) in headers {
+    if headers.values(&header::HOST).next().is_none() {
+        h1::put_header(out, &header::HOST, authority.as_bytes());
+    }
+    for (name, value) in headers.iter() {
         if *name == header::TRANSFER_ENCODING && (empty || !is_chunked(value.as_bytes())) {
             continue;
         }
@@ -366,8 +383,7 @@ fn request_head(
         Framing::Length(0)
     } else if coded {
         if !headers
-            .get_all(header::TRANSFER_ENCODING)
-            .iter()
+            .values(&header::TRANSFER_ENCODING)
             .any(|v| is_chunked(v.as_bytes()))
         {
             out.extend_from_slice(b"transfer-encoding: chunked\r\n");

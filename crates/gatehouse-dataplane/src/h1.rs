@@ -1,14 +1,88 @@
 //! HTTP/1.1 message framing that both directions share — the server writing its answers and
 //! the outbound client writing its requests: a body written with `content-length` or chunked,
-//! and the header-value rules that decide which.
+//! the header-value rules that decide which, which headers belong to one connection, and a
+//! request's headers as a view over the client's own.
 
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
+use http::{header, HeaderMap, HeaderName, HeaderValue};
 use http_body::Body as HttpBody;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+/// Headers that belong to one connection and never cross a proxy (with `keep-alive` and
+/// `proxy-connection`, which have no constant; see [`is_connection_header`]). `host` and
+/// `content-length` are among them: each hop states its own.
+const CONNECTION_HEADERS: [HeaderName; 9] = [
+    header::CONNECTION,
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::HOST,
+    header::CONTENT_LENGTH,
+];
+
+/// Whether header `name` belongs to one connection (and so never crosses the gateway).
+pub fn is_connection_header(name: &HeaderName) -> bool {
+    CONNECTION_HEADERS.contains(name) || matches!(name.as_str(), "keep-alive" | "proxy-connection")
+}
+
+/// The headers a request goes out with, without copying them into a map of their own:
+/// `map`'s, less the names `skip` picks and those `extra` gives, then `extra`'s.
+#[derive(Clone, Copy)]
+pub struct Headers<'a> {
+    /// The headers passed on.
+    pub map: &'a HeaderMap,
+    /// Which of `map`'s names are left out.
+    pub skip: fn(&HeaderName) -> bool,
+    /// Headers added (in place of any of `map`'s of the same name).
+    pub extra: &'a [(HeaderName, HeaderValue)],
+}
+
+impl<'a> Headers<'a> {
+    /// `map` as it is.
+    pub fn all(map: &'a HeaderMap) -> Headers<'a> {
+        Headers {
+            map,
+            skip: |_| false,
+            extra: &[],
+        }
+    }
+
+    fn added(&self, name: &HeaderName) -> bool {
+        self.extra.iter().any(|(n, _)| n == name)
+    }
+
+    /// Every header, in the order it goes out.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a HeaderName, &'a HeaderValue)> + 'a {
+        let this = *self;
+        self.map
+            .iter()
+            .filter(move |(n, _)| !(this.skip)(n) && !this.added(n))
+            .chain(self.extra.iter().map(|(n, v)| (n, v)))
+    }
+
+    /// The values of header `name`.
+    pub fn values(&self, name: &HeaderName) -> impl Iterator<Item = &'a HeaderValue> + 'a {
+        let name = name.clone();
+        let (mine, extra) = if self.added(&name) || (self.skip)(&name) {
+            (None, self.extra)
+        } else {
+            (Some(self.map.get_all(&name).iter()), &[][..])
+        };
+        mine.into_iter().flatten().chain(
+            extra
+                .iter()
+                .filter(move |(n, _)| *n == name)
+                .map(|(_, v)| v),
+        )
+    }
+}
 
 /// Frames larger than this are written directly rather than copied behind the head.
 const COPY_LIMIT: usize = 16 * 1024;

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use http::{header, HeaderName, HeaderValue, Method, Request, Response, Uri};
+use http::{header, HeaderValue, Method, Response, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use bytes::Bytes;
@@ -14,26 +14,8 @@ use gatehouse_core::model::integration::Integration;
 use crate::body::{self, Body};
 use crate::client::{CallError, HttpClient, UNREADABLE_ANSWER};
 use crate::context::{Facts, Incoming};
+use crate::h1::{self, Headers};
 use crate::mapping;
-
-/// Headers that belong to one connection and never cross the gateway (with `keep-alive`
-/// and `proxy-connection`, which have no constant; see [`is_hop_by_hop`]).
-const HOP_BY_HOP: [HeaderName; 9] = [
-    header::CONNECTION,
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::HOST,
-    header::CONTENT_LENGTH,
-];
-
-/// Whether header `name` belongs to one connection (and so never crosses the gateway).
-fn is_hop_by_hop(name: &HeaderName) -> bool {
-    HOP_BY_HOP.contains(name) || matches!(name.as_str(), "keep-alive" | "proxy-connection")
-}
 
 /// What a path variable's value may hold unescaped in a URI path.
 const PATH: &AsciiSet = &CONTROLS
@@ -294,22 +276,6 @@ async fn call(
         Some(n) if n <= body::MAX_BODY as u64 => body,
         _ => body::limited(body),
     };
-    let mut req = Request::new(body);
-    *req.method_mut() = method;
-    *req.uri_mut() = uri.clone();
-    let out = req.headers_mut();
-    for (name, value) in headers {
-        if !is_hop_by_hop(name) {
-            out.append(name.clone(), value.clone());
-        }
-    }
-    let headers = out;
-    if let Some(host) = uri
-        .authority()
-        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-    {
-        headers.insert(http::header::HOST, host);
-    }
     let forwarded = [
         "by=",
         domain,
@@ -320,36 +286,29 @@ async fn call(
         ";proto=https",
     ]
     .concat();
-    if let Ok(v) = HeaderValue::try_from(forwarded) {
-        headers.insert(http::header::FORWARDED, v);
-    }
-    let resp = client.send(req, deadline).await?;
-    let declared = resp
-        .headers()
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > body::MAX_BODY as u64) {
-        return Err(CallError::Failed(
-            "The integration's response is larger than 10 MB".into(),
-        ));
-    }
-    let (mut parts, answer) = resp.into_parts();
-    let connection_only: Vec<HeaderName> = parts
-        .headers
-        .keys()
-        .filter(|name| is_hop_by_hop(name))
-        .cloned()
-        .collect();
-    for name in connection_only {
-        parts.headers.remove(name);
-    }
-    // The backend's length passes on when it gave one (the body is not re-chunked); a body
-    // of no stated length is held to the limit as it streams.
-    let answer = if declared.is_some() {
-        answer
-    } else {
-        body::limited(answer)
+    // In place of any the client sent; `host` is the backend's (the client writes it).
+    let extra = HeaderValue::try_from(forwarded).map(|v| [(header::FORWARDED, v)]);
+    // The client's headers go on as they are, less those that belong to its connection.
+    let headers = Headers {
+        map: headers,
+        skip: h1::is_connection_header,
+        extra: extra.as_ref().map_or(&[], |e| &e[..]),
+    };
+    let resp = client
+        .forward(&method, &uri, headers, body, deadline)
+        .await?;
+    // (The client has read the answer's framing headers and passes none of them on.) The
+    // body's length passes on when the backend gave one (it is not re-chunked); a body of no
+    // stated length is held to the limit as it streams.
+    let (parts, answer) = resp.into_parts();
+    let answer = match http_body::Body::size_hint(&answer).exact() {
+        Some(n) if n > body::MAX_BODY as u64 => {
+            return Err(CallError::Failed(
+                "The integration's response is larger than 10 MB".into(),
+            ))
+        }
+        Some(_) => answer,
+        None => body::limited(answer),
     };
     Ok(Response::from_parts(parts, answer))
 }
