@@ -4,6 +4,7 @@
 //! route last. Matching walks the tree, so its cost does not grow with the number of routes.
 //! A snapshot is compiled once and kept by deployment id.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use gatehouse_core::model::authorizer::Authorizer;
@@ -142,7 +143,7 @@ impl Router {
     }
 
     /// The route for `method` and the (decoded) path segments, with its parameters.
-    pub fn find(&self, method: &str, segments: &[String]) -> Option<Matched<'_>> {
+    pub fn find(&self, method: &str, segments: &[Cow<'_, str>]) -> Option<Matched<'_>> {
         let mut captured = Vec::new();
         let found = match Self::walk(&self.root, method, segments, 0, &mut captured) {
             Some(found) => found,
@@ -159,49 +160,46 @@ impl Router {
     fn walk(
         node: &Node,
         method: &str,
-        segs: &[String],
+        segs: &[Cow<'_, str>],
         at: usize,
         captured: &mut Vec<String>,
     ) -> Option<usize> {
         let Some(seg) = segs.get(at) else {
             return pick(&node.here, method);
         };
-        if let Some(child) = node.literal.get(seg.as_str()) {
+        if let Some(child) = node.literal.get(seg.as_ref()) {
             if let Some(found) = Self::walk(child, method, segs, at + 1, captured) {
                 return Some(found);
             }
         }
         if let (Some(child), false) = (&node.var, seg.is_empty()) {
-            captured.push(seg.clone());
+            captured.push(seg.to_string());
             if let Some(found) = Self::walk(child, method, segs, at + 1, captured) {
                 return Some(found);
             }
             captured.pop();
         }
+        // (The rest of the path is joined only where a greedy route could take it.)
+        let found = pick(&node.greedy, method)?;
         let rest = segs[at..].join("/");
-        if !rest.is_empty() {
-            if let Some(found) = pick(&node.greedy, method) {
-                captured.push(rest);
-                return Some(found);
-            }
+        if rest.is_empty() {
+            return None;
         }
-        None
+        captured.push(rest);
+        Some(found)
     }
 }
 
-/// A raw path's segments, each percent-decoded (`/a%20b/c` → `["a b", "c"]`; `/` → `[]`).
-pub fn segments(path: &str) -> Vec<String> {
+/// A raw path's segments, each percent-decoded (`/a%20b/c` → `["a b", "c"]`; `/` → `[]`);
+/// a segment with nothing to decode is borrowed.
+pub fn segments(path: &str) -> Vec<Cow<'_, str>> {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     if trimmed.is_empty() {
         return Vec::new();
     }
     trimmed
         .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
         .collect()
 }
 
