@@ -2,6 +2,7 @@
 //! (path variables and stage variables substituted; the `$default` route appends the whole
 //! request path), the answer passed back; hop-by-hop headers dropped both ways.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -30,10 +31,14 @@ const PATH: &AsciiSet = &CONTROLS
     .add(b'}')
     .add(b'%');
 
-/// `${stageVariables.name}` replaced by the stage's variables (unknown ones by nothing).
-pub fn substitute_stage_variables(text: &str, vars: &BTreeMap<String, String>) -> String {
-    if !text.contains("${") {
-        return text.to_string();
+/// `${stageVariables.name}` replaced by the stage's variables (unknown ones by nothing); the
+/// text itself when it names none.
+pub fn substitute_stage_variables<'t>(
+    text: &'t str,
+    vars: &BTreeMap<String, String>,
+) -> Cow<'t, str> {
+    if !text.bytes().any(|b| b == b'$') || !text.contains("${") {
+        return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -54,7 +59,7 @@ pub fn substitute_stage_variables(text: &str, vars: &BTreeMap<String, String>) -
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// Query pairs encoded back into a query string.
@@ -90,15 +95,19 @@ pub fn backend_url(
     query: Option<&str>,
 ) -> String {
     let mut url = substitute_stage_variables(uri, vars);
-    if url.contains('{') {
+    if url.bytes().any(|b| b == b'{') {
         for (name, value) in params {
             let encoded = utf8_percent_encode(value, PATH).to_string();
-            url = url
-                .replace(&format!("{{{name}+}}"), &encoded)
-                .replace(&format!("{{{name}}}"), &encoded);
+            url = Cow::Owned(
+                url.replace(&format!("{{{name}+}}"), &encoded)
+                    .replace(&format!("{{{name}}}"), &encoded),
+            );
         }
     }
-    let (base, existing) = url.split_once('?').unwrap_or((&url, ""));
+    let (base, existing) = match url.bytes().position(|b| b == b'?') {
+        Some(i) => (&url[..i], &url[i + 1..]),
+        None => (&url[..], ""),
+    };
     let query = query.unwrap_or("");
     let mut out = String::with_capacity(base.len() + path.len() + existing.len() + query.len() + 2);
     if let Some(p) = path.strip_prefix("=") {
@@ -276,16 +285,11 @@ async fn call(
         Some(n) if n <= body::MAX_BODY as u64 => body,
         _ => body::limited(body),
     };
-    let forwarded = [
-        "by=",
-        domain,
-        ";for=",
-        &incoming.source_ip,
-        ";host=",
-        domain,
-        ";proto=https",
-    ]
-    .concat();
+    let ip = incoming.source_ip.as_str();
+    let mut forwarded = String::with_capacity(2 * domain.len() + ip.len() + 30);
+    for part in ["by=", domain, ";for=", ip, ";host=", domain, ";proto=https"] {
+        forwarded.push_str(part);
+    }
     // In place of any the client sent; `host` is the backend's (the client writes it).
     let extra = HeaderValue::try_from(forwarded).map(|v| [(header::FORWARDED, v)]);
     // The client's headers go on as they are, less those that belong to its connection.

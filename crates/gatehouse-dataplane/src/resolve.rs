@@ -31,13 +31,16 @@ pub(crate) struct Resolved {
 /// A raw path's first segment (`/prod/pets` → `prod`).
 pub(crate) fn first_segment(path: &str) -> &str {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
-    trimmed.split('/').next().unwrap_or("")
+    match trimmed.bytes().position(|b| b == b'/') {
+        Some(i) => &trimmed[..i],
+        None => trimmed,
+    }
 }
 
 /// A raw path after its first segment (`/prod/pets` → `/pets`, `/prod` → `/`).
 pub(crate) fn stage_rest(path: &str) -> &str {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
-    match trimmed.find('/') {
+    match trimmed.bytes().position(|b| b == b'/') {
         Some(i) => &trimmed[i..],
         None => "/",
     }

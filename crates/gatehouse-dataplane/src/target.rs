@@ -67,7 +67,7 @@ fn is_region(label: &str) -> bool {
 /// invoke request.
 pub fn target(host: Option<&str>, path: &str) -> Option<Target> {
     if let Some(rest) = path.strip_prefix(PATH_PREFIX) {
-        let (api_id, tail) = match rest.find('/') {
+        let (api_id, tail) = match rest.bytes().position(|b| b == b'/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
         };
