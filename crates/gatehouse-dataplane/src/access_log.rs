@@ -22,7 +22,7 @@ pub fn variable(name: &str, inc: &Incoming, facts: &Facts) -> Option<String> {
         "accountId" => facts.account_id.clone(),
         "apiId" => facts.api_id.clone(),
         "domainName" => facts.domain_name.clone(),
-        "domainPrefix" => facts.domain_prefix.clone(),
+        "domainPrefix" => facts.domain_prefix().to_string(),
         "httpMethod" => inc.method.clone(),
         "path" => inc.path.clone(),
         "protocol" => inc.protocol.to_string(),

@@ -147,14 +147,9 @@ impl HttpClient {
     ) -> Result<Response<Body>, CallError> {
         // The connection keeps the deadline with a timer of its own that is only moved
         // when it fires early: no timer is registered and removed for every request.
-        self.exchange(
-            method,
-            uri,
-            headers,
-            body,
-            tokio::time::Instant::now() + deadline,
-        )
-        .await
+        let now = Instant::now();
+        let until = tokio::time::Instant::from_std(now) + deadline;
+        self.exchange(method, uri, headers, body, now, until).await
     }
 
     /// Sends `req` and reads the whole answer, within `deadline`.
@@ -163,12 +158,13 @@ impl HttpClient {
         req: Request<Body>,
         deadline: Duration,
     ) -> Result<Response<Bytes>, CallError> {
-        let until = tokio::time::Instant::now() + deadline;
+        let now = Instant::now();
+        let until = tokio::time::Instant::from_std(now) + deadline;
         let (parts, body) = req.into_parts();
         let work = async {
             let headers = Headers::all(&parts.headers);
             let (parts, body) = self
-                .exchange(&parts.method, &parts.uri, headers, body, until)
+                .exchange(&parts.method, &parts.uri, headers, body, now, until)
                 .await?
                 .into_parts();
             let bytes = body::read(body)
@@ -182,13 +178,16 @@ impl HttpClient {
         }
     }
 
-    /// One request on an idle connection to its origin, or on a new one.
+    /// One request on an idle connection to its origin, or on a new one; `now` is when the
+    /// call began (the clock is read once per call: a connection's idle time is counted
+    /// from it, which is precise enough for the idle limits).
     async fn exchange(
         &self,
         method: &Method,
         target: &Uri,
         headers: Headers<'_>,
         body: Body,
+        now: Instant,
         until: tokio::time::Instant,
     ) -> Result<Response<Body>, CallError> {
         let (Some(scheme), Some(authority)) = (target.scheme(), target.authority()) else {
@@ -215,7 +214,7 @@ impl HttpClient {
         };
         let mut fresh = false;
         loop {
-            let (idle, origin) = self.pool.checkout(scheme, authority);
+            let (idle, origin) = self.pool.checkout(scheme, authority, now);
             let (conn, reused) = match idle.filter(|_| !fresh) {
                 Some(conn) => (conn, true),
                 // Boxed: a connection's set-up (TLS included) is large, and held inline it
@@ -235,7 +234,7 @@ impl HttpClient {
             let pool = Arc::downgrade(&self.pool);
             let give_back: GiveBack = Box::new(move |conn| {
                 if let Some(pool) = pool.upgrade() {
-                    pool.give_back(&origin, conn);
+                    pool.give_back(&origin, conn, now);
                 }
             });
             match conn
@@ -295,7 +294,12 @@ impl Pool {
     /// The most recently used open connection to `scheme://authority`, if one is idle, and
     /// the origin's key (a string: hashed and compared faster than `Authority`, whose
     /// comparisons ignore case byte by byte; made once per origin).
-    fn checkout(&self, scheme: &Scheme, authority: &Authority) -> (Option<Conn>, Arc<str>) {
+    fn checkout(
+        &self,
+        scheme: &Scheme,
+        authority: &Authority,
+        now: Instant,
+    ) -> (Option<Conn>, Arc<str>) {
         ORIGIN.with(|key| {
             let mut key = key.borrow_mut();
             key.clear();
@@ -321,7 +325,7 @@ impl Pool {
                 return (None, origin);
             };
             while let Some(Idle { conn, since }) = list.pop() {
-                let age = since.elapsed();
+                let age = now.saturating_duration_since(since);
                 if age < CHECK_AFTER || (age < IDLE_TIMEOUT && !conn.is_closed()) {
                     return (Some(conn), origin);
                 }
@@ -331,7 +335,7 @@ impl Pool {
     }
 
     /// `conn` idle again.
-    fn give_back(self: &Arc<Self>, origin: &Arc<str>, conn: Conn) {
+    fn give_back(self: &Arc<Self>, origin: &Arc<str>, conn: Conn, since: Instant) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
@@ -340,10 +344,7 @@ impl Pool {
             None => idle.entry(origin.clone()).or_default(),
         };
         if list.len() < MAX_IDLE_PER_ORIGIN {
-            list.push(Idle {
-                conn,
-                since: Instant::now(),
-            });
+            list.push(Idle { conn, since });
         }
         drop(idle);
         // The reaper starts with the first connection given back (on a runtime: a body

@@ -37,8 +37,6 @@ pub struct Facts {
     pub api_id: String,
     /// `$context.domainName`.
     pub domain_name: String,
-    /// `$context.domainPrefix`.
-    pub domain_prefix: String,
     /// Whether the request came through a custom domain name's API mapping (the client's
     /// path then begins with the mapping's key, which the API's own path does not).
     pub custom_domain: bool,
@@ -68,6 +66,17 @@ pub struct Facts {
     pub error_response_type: Option<String>,
     /// `$context.authorizer.claims.*` and other authorizer values.
     pub authorizer: Vec<(String, String)>,
+}
+
+impl Facts {
+    /// `$context.domainPrefix`: a custom domain name's first label, else the API id.
+    pub fn domain_prefix(&self) -> &str {
+        if self.custom_domain {
+            self.domain_name.split('.').next().unwrap_or_default()
+        } else {
+            &self.api_id
+        }
+    }
 }
 
 impl Incoming {

@@ -274,7 +274,7 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
             api_id: &facts.api_id,
             authorizer: input.authorizer.as_ref(),
             domain_name: &facts.domain_name,
-            domain_prefix: &facts.domain_prefix,
+            domain_prefix: facts.domain_prefix(),
             http: HttpV2 {
                 method: &inc.method,
                 path: &inc.path,
@@ -415,7 +415,7 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
                 None => Cow::Owned(json!({"claims": null, "scopes": null})),
             },
             domain_name: &facts.domain_name,
-            domain_prefix: &facts.domain_prefix,
+            domain_prefix: facts.domain_prefix(),
             extended_request_id: &facts.request_id,
             http_method: &inc.method,
             identity: IdentityV1 {

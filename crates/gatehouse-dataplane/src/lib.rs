@@ -218,33 +218,19 @@ impl DataPlane {
             time: now_ms / 1000,
             time_epoch_ms: now_ms,
             api_id: target.api_id.clone(),
-            // A custom domain's first label, else the API id.
-            domain_prefix: match &target.domain {
-                Some(d) if target.through_custom_domain() => {
-                    d.split('.').next().unwrap_or_default().to_string()
-                }
-                _ => target.api_id.clone(),
-            },
             custom_domain: target.through_custom_domain(),
             ..Facts::default()
         };
         let region = target
             .region
-            .clone()
-            .unwrap_or_else(|| self.config.default_region.clone());
+            .as_deref()
+            .unwrap_or(&self.config.default_region);
         facts.domain_name = target.domain.clone().unwrap_or_else(|| {
-            [&target.api_id, ".execute-api.", &region, ".amazonaws.com"].concat()
+            [&target.api_id, ".execute-api.", region, ".amazonaws.com"].concat()
         });
         let mut stage = StageFacts::default();
         let mut resp = match self
-            .answer(
-                &target,
-                &region,
-                &mut incoming,
-                body,
-                &mut facts,
-                &mut stage,
-            )
+            .answer(&target, region, &mut incoming, body, &mut facts, &mut stage)
             .await
         {
             Ok(resp) => resp,
@@ -277,12 +263,22 @@ impl DataPlane {
         facts.status = resp.status().as_u16();
         let (metrics, logs) = (self.metrics.clone(), self.logs.clone());
         let format = stage.log_format;
+        let region = format.as_ref().map(|_| region.to_string());
         // Counted once the answer has gone out (its length is known then).
         let on_end: body::OnEnd = Box::new(move |ended| {
             facts.response_length = ended.sent;
-            facts.response_latency_ms = started.elapsed().as_millis() as u64;
+            let latency = started.elapsed();
+            facts.response_latency_ms = latency.as_millis() as u64;
             metrics.record(&facts);
-            if let Some(format) = format {
+            tracing::info!(
+                request_id = %facts.request_id,
+                method = %incoming.method,
+                path = %incoming.uri_path,
+                status = facts.status,
+                latency_us = latency.as_micros() as u64,
+                "invoke"
+            );
+            if let (Some(format), Some(region)) = (format, region) {
                 let line = access_log::render(&format, &incoming, &facts);
                 logs.write(&region, &facts, line);
             }
@@ -373,7 +369,8 @@ impl DataPlane {
         let incoming: &Incoming = incoming;
         // The account's limit for the region first, then the route's when the stage sets one.
         let account = &r.account_bucket;
-        if !throttle::admit(&self.buckets, account, self.config.account_limits) {
+        let now = Instant::now();
+        if !throttle::admit(&self.buckets, account, self.config.account_limits, now) {
             return Err(refuse(GatewayError::Throttled, "the account's limit"));
         }
         let admitted =
@@ -388,7 +385,7 @@ impl DataPlane {
                         Some(shared) => throttle::admit_shared(shared, &owner, limits)
                             .await
                             .map_err(|e| refuse(GatewayError::Internal, e.message))?,
-                        None => throttle::admit(&self.buckets, &owner, limits),
+                        None => throttle::admit(&self.buckets, &owner, limits, now),
                     }
                 }
             };
@@ -428,7 +425,13 @@ impl DataPlane {
             .ok_or_else(|| refuse(GatewayError::Internal, "The route has no integration"))?;
         let deadline = Duration::from_millis(integration.timeout_in_millis.max(50) as u64);
         let uri = integration.integration_uri.as_deref().unwrap_or_default();
-        let began = Instant::now();
+        // The integration's latency counts from here (from the throttle's reading of the
+        // clock when nothing was authorized since: the same instant to within microseconds).
+        let began = if verified.is_none() && route.authorization_type == AuthorizationType::None {
+            now
+        } else {
+            Instant::now()
+        };
         let outcome = match integration.integration_type {
             IntegrationType::HttpProxy => {
                 let proxied = http_proxy::Proxied {

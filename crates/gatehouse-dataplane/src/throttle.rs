@@ -72,12 +72,12 @@ pub async fn admit_shared(
     buckets.take(owner, &spec(limits)).await
 }
 
-/// Takes a token from `owner`'s bucket in this process; `false` means 429.
-pub fn admit(buckets: &LocalBuckets, owner: &str, limits: Limits) -> bool {
+/// Takes a token from `owner`'s bucket in this process at `now`; `false` means 429.
+pub fn admit(buckets: &LocalBuckets, owner: &str, limits: Limits, now: std::time::Instant) -> bool {
     if limits.rate <= 0.0 || limits.burst <= 0.0 {
         return false;
     }
-    buckets.take_at(owner, &spec(limits), std::time::Instant::now())
+    buckets.take_at(owner, &spec(limits), now)
 }
 
 #[cfg(test)]
@@ -95,6 +95,6 @@ mod tests {
         let l = route_limits(&stage, "GET /x", Limits::default()).unwrap();
         assert_eq!((l.rate, l.burst), (10_000.0, 0.0), "a burst of 0 refuses");
         let buckets = LocalBuckets::new();
-        assert!(!admit(&buckets, "r", l));
+        assert!(!admit(&buckets, "r", l, std::time::Instant::now()));
     }
 }

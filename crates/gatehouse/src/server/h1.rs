@@ -58,21 +58,26 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: Shared) {
     loop {
         if buf.is_empty() {
             buf.reserve(8192);
+            // The read first: a request already there is taken without looking at the
+            // shutdown signal (which is checked after each answer anyway).
             tokio::select! {
                 biased;
-                _ = &mut stop => return,
                 read = io.read_buf(&mut buf) => match read {
                     Ok(0) | Err(_) => return,
                     Ok(_) => {}
                 },
+                _ = &mut stop => return,
             }
         }
-        let started = Instant::now();
+        // The head's deadline counts from when it was first found incomplete (the clock is
+        // not read for a head that arrived whole).
+        let mut deadline = None;
         let head = loop {
             match parse(&buf) {
                 Parsed::Plain(head) => break head,
                 Parsed::Partial if buf.len() < MAX_HEAD => {
-                    if !read_more(&mut io, &mut buf, started + timeouts.header).await {
+                    let until = *deadline.get_or_insert_with(|| Instant::now() + timeouts.header);
+                    if !read_more(&mut io, &mut buf, until).await {
                         return;
                     }
                 }

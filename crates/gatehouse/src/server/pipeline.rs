@@ -62,7 +62,13 @@ pub async fn handle(app: &App, req: Request, peer: Peer) -> Response {
     let permit = app.permits.try_acquire();
     // A bug must never take the connection down without an answer: a panic becomes a 500.
     let outcome = match permit {
-        Ok(_permit) => AssertUnwindSafe(dispatch(app, req)).catch_unwind().await,
+        // Boxed: an operation's future is large, and held inline it would make every
+        // request's future (invoke requests' too) as large.
+        Ok(_permit) => {
+            AssertUnwindSafe(Box::pin(dispatch(app, req)))
+                .catch_unwind()
+                .await
+        }
         Err(_) => {
             app.metrics.reject(Rejection::LoadShed);
             Ok(Dispatched::refused(ApiError::new(
@@ -117,37 +123,46 @@ pub async fn handle(app: &App, req: Request, peer: Peer) -> Response {
 
 /// Serves an invoke request on the data plane. The body goes to the data plane as it
 /// arrives (a declared length over 10 MB, AWS's payload limit, is 413 at once; a request line
-/// and header values over AWS's 10,240 bytes, 431). One log line per request.
+/// and header values over AWS's 10,240 bytes, 431). The data plane logs one line per request
+/// once its answer has gone out.
 async fn invoke(
     app: &App,
-    target: gatehouse_dataplane::Target,
+    mut target: gatehouse_dataplane::Target,
     req: Request,
     peer: Peer,
 ) -> Response {
     use gatehouse_dataplane::body;
-    let started = Instant::now();
-    let source_ip = peer.ip_text();
     let (parts, request_body) = req.into_parts();
-    let method = parts.method.clone();
-    let path = parts.uri.path().to_string();
     let declared = parts
         .headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let answer = if body::head_size(&parts.method, &parts.uri, &parts.headers) > body::MAX_HEAD {
-        GatewayError::HeadersTooLarge.response().map(body::full)
+    let refused = if body::head_size(&parts.method, &parts.uri, &parts.headers) > body::MAX_HEAD {
+        Some(GatewayError::HeadersTooLarge)
     } else if declared.is_some_and(|n| n > body::MAX_BODY as u64) {
-        GatewayError::TooLarge.response().map(body::full)
+        Some(GatewayError::TooLarge)
+    } else {
+        None
+    };
+    let answer = if let Some(error) = refused {
+        let answer = error.response().map(body::full);
+        tracing::info!(
+            method = %parts.method,
+            path = %parts.uri.path(),
+            status = answer.status().as_u16(),
+            "invoke"
+        );
+        answer
     } else {
         let incoming = Incoming {
             method: parts.method.as_str().to_string(),
-            path: target.path.clone(),
-            uri_path: path.clone(),
+            path: std::mem::take(&mut target.path),
+            uri_path: parts.uri.path().to_string(),
             query: parts.uri.query().map(String::from),
             headers: parts.headers,
             body: Default::default(),
-            source_ip,
+            source_ip: peer.ip_text(),
             protocol: "HTTP/1.1",
         };
         let stream = body::boxed(request_body);
@@ -162,16 +177,7 @@ async fn invoke(
     let (mut parts, answer) = answer.into_parts();
     // A backend's HTTP/1.0 answer goes out as this connection's HTTP/1.1.
     parts.version = axum::http::Version::HTTP_11;
-    let response = Response::from_parts(parts, axum::body::Body::new(answer));
-    tracing::info!(
-        method = %method,
-        path = %path,
-        status = response.status().as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
-        request_id = response.headers().get(gatehouse_dataplane::APIGW_REQUESTID).and_then(|v| v.to_str().ok()).unwrap_or(""),
-        "invoke"
-    );
-    response
+    Response::from_parts(parts, axum::body::Body::new(answer))
 }
 
 /// What a request came to: its answer, and as far as it got, its operation and caller.
