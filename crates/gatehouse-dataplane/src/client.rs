@@ -26,7 +26,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
 use crate::body::{self, Body};
-use crate::client_conn::{Conn, Failure, GiveBack};
+use crate::client_conn::{Conn, Failure, GiveBack, TakesBack};
 use crate::client_stream::Stream;
 use crate::h1::Headers;
 
@@ -231,12 +231,12 @@ impl HttpClient {
                 (None, Some(body)) => body,
                 (None, None) => return Err(CallError::Failed("the request body broke off".into())),
             };
-            let pool = Arc::downgrade(&self.pool);
-            let give_back: GiveBack = Box::new(move |conn| {
-                if let Some(pool) = pool.upgrade() {
-                    pool.give_back(&origin, conn, now);
-                }
-            });
+            let pool: Weak<dyn TakesBack> = Arc::downgrade(&self.pool) as Weak<Pool>;
+            let give_back = GiveBack {
+                to: pool,
+                origin,
+                since: now,
+            };
             match conn
                 .exchange(
                     method,
@@ -288,6 +288,12 @@ impl HttpClient {
 thread_local! {
     /// Where an origin's key is written to be looked up (no string is built per call).
     static ORIGIN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+impl TakesBack for Pool {
+    fn take_back(self: Arc<Self>, origin: &Arc<str>, conn: Conn, since: Instant) {
+        self.give_back(origin, conn, since);
+    }
 }
 
 impl Pool {

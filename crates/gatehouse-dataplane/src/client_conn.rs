@@ -6,6 +6,7 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
+use std::sync::{Arc, Weak};
 use std::task::{ready, Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -27,8 +28,30 @@ const MAX_HEADERS: usize = 100;
 /// The longest chunk-size or trailer line of a chunked answer.
 const MAX_LINE: usize = 4096;
 
-/// What takes a connection back once its answer was read to the end.
-pub type GiveBack = Box<dyn FnOnce(Conn) + Send>;
+/// Where connections go back once their answers were read to the end (the client's pool).
+pub trait TakesBack: Send + Sync {
+    /// Takes back `conn`, a connection to `origin` idle since `since`.
+    fn take_back(self: Arc<Self>, origin: &Arc<str>, conn: Conn, since: std::time::Instant);
+}
+
+/// What takes a connection back once its answer was read to the end (nothing when the
+/// pool is gone).
+pub struct GiveBack {
+    /// The pool.
+    pub to: Weak<dyn TakesBack>,
+    /// The connection's origin.
+    pub origin: Arc<str>,
+    /// When the exchange began (the connection's idle time counts from it).
+    pub since: std::time::Instant,
+}
+
+impl GiveBack {
+    fn give(self, conn: Conn) {
+        if let Some(to) = self.to.upgrade() {
+            to.take_back(&self.origin, conn, self.since);
+        }
+    }
+}
 
 /// A connection and what it has read but not yet used.
 pub struct Conn {
@@ -41,6 +64,8 @@ pub struct Conn {
     /// looking one up here costs a fraction of parsing it again), and whether each belongs
     /// to the connection.
     names: Vec<(Box<[u8]>, HeaderName, bool)>,
+    /// The last parsed answer head's header lines (kept: no list is made per answer).
+    spans: Vec<Span>,
 }
 
 /// Most header names remembered per connection.
@@ -79,8 +104,10 @@ struct Head {
     len: usize,
     status: u16,
     version: u8,
-    headers: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
 }
+
+/// Where one header line's name and value lie in the buffer.
+type Span = (std::ops::Range<usize>, std::ops::Range<usize>);
 
 impl Conn {
     /// A new connection over `stream`.
@@ -91,6 +118,7 @@ impl Conn {
             out: Vec::new(),
             timer: None,
             names: Vec::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -210,7 +238,7 @@ impl Conn {
         Ok(head)
     }
 
-    fn parse_head(&self) -> Result<Option<Head>, String> {
+    fn parse_head(&mut self) -> Result<Option<Head>, String> {
         let mut slots =
             [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
         let mut resp = httparse::Response::new(&mut []);
@@ -221,21 +249,17 @@ impl Conn {
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(e) => return Err(format!("invalid HTTP answer: {e}")),
         };
-        let headers = resp
-            .headers
-            .iter()
-            .map(|h| {
-                (
-                    h1::span(&self.buf, h.name.as_bytes()),
-                    h1::span(&self.buf, h.value),
-                )
-            })
-            .collect();
+        self.spans.clear();
+        self.spans.extend(resp.headers.iter().map(|h| {
+            (
+                h1::span(&self.buf, h.name.as_bytes()),
+                h1::span(&self.buf, h.value),
+            )
+        }));
         Ok(Some(Head {
             len,
             status: resp.code.unwrap_or(0),
             version: resp.version.unwrap_or(1),
-            headers,
         }))
     }
 
@@ -264,10 +288,11 @@ impl Conn {
         let bytes = self.buf.split_to(head.len).freeze();
         let status = StatusCode::from_u16(head.status)
             .map_err(|_| format!("invalid HTTP status {}", head.status))?;
-        let mut headers = HeaderMap::with_capacity(head.headers.len());
+        let spans = std::mem::take(&mut self.spans);
+        let mut headers = HeaderMap::with_capacity(spans.len());
         let mut keep_alive = head.version == 1;
         let (mut length, mut chunked, mut to_close) = (None::<u64>, false, false);
-        for (name, value) in &head.headers {
+        for (name, value) in &spans {
             let (name, own) = self.name(&bytes[name.clone()])?;
             if own {
                 let value = &bytes[value.clone()];
@@ -299,6 +324,7 @@ impl Conn {
                 .map_err(|_| "invalid header value in the answer".to_string())?;
             headers.append(name, value);
         }
+        self.spans = spans;
         let mut resp = Response::new(());
         *resp.status_mut() = status;
         *resp.version_mut() = if head.version == 1 {
@@ -331,7 +357,7 @@ impl Conn {
                 // The whole body is here (the usual case): the connection goes back now.
                 let data = self.buf.split_to(n as usize).freeze();
                 if keep_alive && self.buf.is_empty() {
-                    give_back(self);
+                    give_back.give(self);
                 }
                 return Ok(resp.map(|()| body::full(data)));
             }
@@ -444,7 +470,7 @@ impl Answer {
         self.state = Reading::Done;
         if let (Some(conn), Some(give_back)) = (self.conn.take(), self.give_back.take()) {
             if self.keep_alive && conn.buf.is_empty() {
-                give_back(conn);
+                give_back.give(conn);
             }
         }
     }

@@ -97,7 +97,8 @@ pub struct DataPlane {
     config: Config,
     routers: Mutex<Table<DeploymentKey, Arc<Router>>>,
     owners: Mutex<Table<(String, String), String>>,
-    resolved: Mutex<Table<(String, String, String), Arc<Resolved>>>,
+    /// By `region \n api id \n stage part` (see [`DataPlane::resolve`]).
+    resolved: Mutex<Table<String, Arc<Resolved>>>,
     domains: Mutex<Table<String, Arc<domains::Domain>>>,
     client: HttpClient,
     buckets: LocalBuckets,

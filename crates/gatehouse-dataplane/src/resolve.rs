@@ -28,6 +28,11 @@ pub(crate) struct Resolved {
     pub(crate) at: Instant,
 }
 
+thread_local! {
+    /// Where a request's resolution key is written to be looked up.
+    static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// A raw path's first segment (`/prod/pets` → `prod`).
 pub(crate) fn first_segment(path: &str) -> &str {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
@@ -89,17 +94,29 @@ impl DataPlane {
         use std::sync::atomic::Ordering;
         let generation = self.config.changes.load(Ordering::Acquire);
         // A custom domain's mapping names the stage; else the path's first segment may.
-        let key = (
-            region.to_string(),
-            target.api_id.clone(),
-            match &target.entry {
-                Entry::Mapped { stage } => format!("={stage}"),
-                Entry::Endpoint => first_segment(path).to_string(),
-                // A custom domain name none of whose API mappings takes the path.
-                Entry::Unmapped => return Err(refuse(GatewayError::NotFound, "")),
-            },
-        );
-        if let Some(hit) = self.resolved.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        let (mark, stage) = match &target.entry {
+            Entry::Mapped { stage } => ("=", stage.as_str()),
+            Entry::Endpoint => ("", first_segment(path)),
+            // A custom domain name none of whose API mappings takes the path.
+            Entry::Unmapped => return Err(refuse(GatewayError::NotFound, "")),
+        };
+        // `region \n api \n stage`, written where it is looked up (no string is built for a
+        // request whose API and stage were resolved before).
+        let write_key = |key: &mut String| {
+            for part in [region, "\n", &target.api_id, "\n", mark, stage] {
+                key.push_str(part);
+            }
+        };
+        let hit = KEY.with(|key| {
+            let mut key = key.borrow_mut();
+            key.clear();
+            write_key(&mut key);
+            self.resolved
+                .lock()
+                .ok()
+                .and_then(|m| m.get(key.as_str()).cloned())
+        });
+        if let Some(hit) = hit {
             let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
             if hit.generation == generation && fresh {
                 return Ok(hit);
@@ -134,6 +151,8 @@ impl DataPlane {
             if m.len() >= 100_000 {
                 m.clear();
             }
+            let mut key = String::new();
+            write_key(&mut key);
             m.insert(key, resolved.clone());
         }
         Ok(resolved)
