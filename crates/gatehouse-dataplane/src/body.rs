@@ -40,6 +40,13 @@ pub fn full(bytes: Bytes) -> Body {
         .boxed_unsync()
 }
 
+/// A body with nothing in it (no allocation: the box holds nothing).
+pub fn empty() -> Body {
+    http_body_util::Empty::new()
+        .map_err(|never| match never {})
+        .boxed_unsync()
+}
+
 /// Any body of bytes as a [`Body`].
 pub fn boxed<B>(b: B) -> Body
 where

@@ -49,7 +49,6 @@ use gatehouse_core::model::{time, Scope};
 use gatehouse_core::store::SharedStore;
 use gatehouse_core::token_bucket::LocalBuckets;
 use http::{HeaderValue, Response};
-use http_body_util::BodyExt;
 
 use access_log::AccessLogs;
 use client::{CallError, HttpClient};
@@ -211,7 +210,7 @@ impl DataPlane {
         target: Target,
         mut incoming: Incoming,
         body: Body,
-    ) -> Response<Body> {
+    ) -> Response<body::Counted> {
         let started = Instant::now();
         let now_ms = time::now_millis();
         let mut facts = Facts {
@@ -284,7 +283,7 @@ impl DataPlane {
                 logs.write(&region, &facts, line);
             }
         });
-        resp.map(|b| body::Counted::new(b, on_end).boxed_unsync())
+        resp.map(|b| body::Counted::new(b, on_end))
     }
 
     async fn answer(

@@ -153,7 +153,7 @@ async fn invoke(
             status = answer.status().as_u16(),
             "invoke"
         );
-        answer
+        answer.map(axum::body::Body::new)
     } else {
         let incoming = Incoming {
             method: parts.method.as_str().to_string(),
@@ -165,19 +165,29 @@ async fn invoke(
             source_ip: peer.ip_text(),
             protocol: "HTTP/1.1",
         };
-        let stream = body::boxed(request_body);
-        AssertUnwindSafe(app.dataplane.serve(target, incoming, stream))
+        use hyper::body::Body as _;
+        let stream = if request_body.is_end_stream() {
+            body::empty()
+        } else {
+            body::boxed(request_body)
+        };
+        match AssertUnwindSafe(app.dataplane.serve(target, incoming, stream))
             .catch_unwind()
             .await
-            .unwrap_or_else(|_| {
+        {
+            Ok(answer) => answer.map(axum::body::Body::new),
+            Err(_) => {
                 tracing::error!("data plane handler panicked");
-                GatewayError::Internal.response().map(body::full)
-            })
+                GatewayError::Internal
+                    .response()
+                    .map(axum::body::Body::from)
+            }
+        }
     };
     let (mut parts, answer) = answer.into_parts();
     // A backend's HTTP/1.0 answer goes out as this connection's HTTP/1.1.
     parts.version = axum::http::Version::HTTP_11;
-    Response::from_parts(parts, axum::body::Body::new(answer))
+    Response::from_parts(parts, answer)
 }
 
 /// What a request came to: its answer, and as far as it got, its operation and caller.
