@@ -19,15 +19,15 @@ pub fn variable(name: &str, inc: &Incoming, facts: &Facts) -> Option<String> {
     let opt = |v: &Option<String>| v.clone();
     Some(match name {
         "requestId" | "extendedRequestId" | "awsEndpointRequestId" => facts.request_id.clone(),
-        "accountId" => facts.account_id.clone(),
+        "accountId" => facts.account_id.to_string(),
         "apiId" => facts.api_id.clone(),
         "domainName" => facts.domain_name.clone(),
         "domainPrefix" => facts.domain_prefix().to_string(),
         "httpMethod" => inc.method.clone(),
         "path" => inc.path.clone(),
         "protocol" => inc.protocol.to_string(),
-        "routeKey" => return opt(&facts.route_key),
-        "stage" => facts.stage.clone(),
+        "routeKey" => return facts.route_key.as_deref().map(String::from),
+        "stage" => facts.stage.to_string(),
         "status" => facts.status.to_string(),
         "responseLength" => facts.response_length.to_string(),
         "responseLatency" => facts.response_latency_ms.to_string(),
@@ -133,12 +133,14 @@ impl AccessLogs {
             let key = (
                 region.to_string(),
                 facts.api_id.clone(),
-                facts.stage.clone(),
+                facts.stage.to_string(),
             );
             let (account, lines) = kept
                 .entry(key)
-                .or_insert_with(|| (facts.account_id.clone(), VecDeque::new()));
-            account.clone_from(&facts.account_id);
+                .or_insert_with(|| (facts.account_id.to_string(), VecDeque::new()));
+            if **account != *facts.account_id {
+                *account = facts.account_id.to_string();
+            }
             if lines.len() == KEPT {
                 lines.pop_front();
             }

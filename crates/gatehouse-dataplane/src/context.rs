@@ -2,6 +2,8 @@
 //! routed, and what happened; the Lambda events and the access-log `$context` variables are
 //! both read from here.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::HeaderMap;
 
@@ -32,7 +34,7 @@ pub struct Facts {
     /// `$context.requestId` (also `apigw-requestid`).
     pub request_id: String,
     /// `$context.accountId`.
-    pub account_id: String,
+    pub account_id: Arc<str>,
     /// `$context.apiId`.
     pub api_id: String,
     /// `$context.domainName`.
@@ -41,9 +43,9 @@ pub struct Facts {
     /// path then begins with the mapping's key, which the API's own path does not).
     pub custom_domain: bool,
     /// `$context.stage`.
-    pub stage: String,
+    pub stage: Arc<str>,
     /// `$context.routeKey` (`-` until a route matched).
-    pub route_key: Option<String>,
+    pub route_key: Option<Arc<str>>,
     /// Request time, seconds since the epoch.
     pub time: i64,
     /// Request time, milliseconds since the epoch.

@@ -316,7 +316,7 @@ impl DataPlane {
             named: r.named,
         };
         let stage = selected.stage.clone();
-        facts.stage = stage.stage_name.clone();
+        facts.stage = r.stage_name.clone();
         found.log_format = stage
             .access_log_settings
             .as_ref()
@@ -328,7 +328,7 @@ impl DataPlane {
         let router = match &r.router {
             Some(router) => router.clone(),
             None => {
-                let scope = Scope::new(r.account.clone(), region);
+                let scope = Scope::new(r.account.to_string(), region);
                 self.router(&scope, api_id, deployment).await?
             }
         };
@@ -343,7 +343,7 @@ impl DataPlane {
             .find(&incoming.method, &segments)
             .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
         let route = &matched.route.route;
-        facts.route_key = Some(route.route_key.clone());
+        facts.route_key = Some(matched.route.key.clone());
         // An HTTP backend gets the body as it arrives; everything else needs it whole (the
         // Lambda event, an AWS_IAM signature's payload hash, a `$request.body` mapping).
         let streams = route.authorization_type != AuthorizationType::AwsIam
@@ -403,7 +403,7 @@ impl DataPlane {
                 };
                 match iam.caller(incoming) {
                     // Another account's credentials do not reach this account's API.
-                    Ok(account) if account == facts.account_id => None,
+                    Ok(account) if *account == *facts.account_id => None,
                     Ok(account) => {
                         return Err(refuse(
                             GatewayError::Forbidden,

@@ -40,7 +40,7 @@ impl Metrics {
         let stage = if facts.stage.is_empty() {
             "-"
         } else {
-            facts.stage.as_str()
+            &facts.stage
         };
         let route = facts.route_key.as_deref().unwrap_or("-");
         // Each level's key is copied only when the series is new.

@@ -15,11 +15,13 @@ use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE
 
 /// An API and the stage a first path segment selects, as read from the store.
 pub(crate) struct Resolved {
-    pub(crate) account: String,
+    pub(crate) account: Arc<str>,
     /// The account's throttle bucket for the region (`account|region`).
     pub(crate) account_bucket: String,
     pub(crate) disabled: bool,
     pub(crate) stage: Arc<Stage>,
+    /// Its name, shared with every request it serves.
+    pub(crate) stage_name: Arc<str>,
     /// The stage's deployment compiled (none when it has no deployment or the deployment
     /// could not be read; [`DataPlane::router`] then says why).
     pub(crate) router: Option<Arc<Router>>,
@@ -139,9 +141,10 @@ impl DataPlane {
         };
         let resolved = Arc::new(Resolved {
             account_bucket: format!("{account}|{region}"),
-            account,
+            account: account.as_str().into(),
             disabled: api.disable_execute_api_endpoint,
             named: selected.named,
+            stage_name: selected.stage.stage_name.as_str().into(),
             stage: selected.stage,
             router,
             generation,

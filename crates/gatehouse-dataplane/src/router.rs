@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use gatehouse_core::model::authorizer::Authorizer;
 use gatehouse_core::model::deployment::Snapshot;
@@ -23,6 +24,8 @@ pub struct Compiled {
     pub authorizer: Option<Authorizer>,
     /// Its path template (`/pets/{id}`; empty for `$default`).
     pub template: String,
+    /// Its route key, shared with every request it serves.
+    pub key: Arc<str>,
     /// The names of its path variables, in order (`proxy` for `{proxy+}`).
     names: Vec<String>,
 }
@@ -94,6 +97,7 @@ impl Router {
                     router.default_route = Some(index);
                 }
                 router.routes.push(Compiled {
+                    key: route.route_key.as_str().into(),
                     route: route.clone(),
                     integration,
                     authorizer,
@@ -127,6 +131,7 @@ impl Router {
                 node.here.push(entry);
             }
             router.routes.push(Compiled {
+                key: route.route_key.as_str().into(),
                 route: route.clone(),
                 integration,
                 authorizer,
