@@ -29,6 +29,7 @@ use crate::body::{self, Body};
 use crate::client_conn::{Conn, Failure, GiveBack, TakesBack};
 use crate::client_stream::Stream;
 use crate::h1::Headers;
+use crate::scratch;
 
 /// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
 pub const UNREADABLE_ANSWER: &str =
@@ -285,11 +286,6 @@ impl HttpClient {
     }
 }
 
-thread_local! {
-    /// Where an origin's key is written to be looked up (no string is built per call).
-    static ORIGIN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
 impl TakesBack for Pool {
     fn take_back(self: Arc<Self>, origin: &Arc<str>, conn: Conn, since: Instant) {
         self.give_back(origin, conn, since);
@@ -306,23 +302,18 @@ impl Pool {
         authority: &Authority,
         now: Instant,
     ) -> (Option<Conn>, Arc<str>) {
-        ORIGIN.with(|key| {
-            let mut key = key.borrow_mut();
-            key.clear();
-            key.push_str(scheme.as_str());
-            key.push_str("://");
-            key.push_str(authority.as_str());
+        scratch::joined(&[scheme.as_str(), "://", authority.as_str()], |key| {
             let Ok(mut idle) = self.idle.lock() else {
-                return (None, Arc::from(key.as_str()));
+                return (None, Arc::from(key));
             };
-            let (origin, list) = match idle.get_key_value(key.as_str()) {
+            let (origin, list) = match idle.get_key_value(key) {
                 Some((origin, _)) => {
                     let origin = origin.clone();
                     let list = idle.get_mut(&origin);
                     (origin, list)
                 }
                 None => {
-                    let origin: Arc<str> = Arc::from(key.as_str());
+                    let origin: Arc<str> = Arc::from(key);
                     idle.insert(origin.clone(), Vec::new());
                     (origin, None)
                 }

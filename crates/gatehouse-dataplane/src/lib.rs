@@ -27,6 +27,7 @@ pub mod lambda_authorizer;
 pub mod mapping;
 pub mod metrics;
 pub mod router;
+pub mod scratch;
 pub mod target;
 pub mod throttle;
 

@@ -10,6 +10,7 @@ use gatehouse_core::store::{self, Kind, StoreError};
 
 use crate::gateway::GatewayError;
 use crate::router::Router;
+use crate::scratch;
 use crate::target::Entry;
 use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE};
 
@@ -28,11 +29,6 @@ pub(crate) struct Resolved {
     pub(crate) named: bool,
     pub(crate) generation: u64,
     pub(crate) at: Instant,
-}
-
-thread_local! {
-    /// Where a request's resolution key is written to be looked up.
-    static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// A raw path's first segment (`/prod/pets` → `prod`).
@@ -102,21 +98,11 @@ impl DataPlane {
             // A custom domain name none of whose API mappings takes the path.
             Entry::Unmapped => return Err(refuse(GatewayError::NotFound, "")),
         };
-        // `region \n api \n stage`, written where it is looked up (no string is built for a
-        // request whose API and stage were resolved before).
-        let write_key = |key: &mut String| {
-            for part in [region, "\n", &target.api_id, "\n", mark, stage] {
-                key.push_str(part);
-            }
-        };
-        let hit = KEY.with(|key| {
-            let mut key = key.borrow_mut();
-            key.clear();
-            write_key(&mut key);
-            self.resolved
-                .lock()
-                .ok()
-                .and_then(|m| m.get(key.as_str()).cloned())
+        // `region \n api \n stage` (no string is built for a request whose API and stage
+        // were resolved before).
+        let key = [region, "\n", &target.api_id, "\n", mark, stage];
+        let hit = scratch::joined(&key, |key| {
+            self.resolved.lock().ok().and_then(|m| m.get(key).cloned())
         });
         if let Some(hit) = hit {
             let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
@@ -154,9 +140,7 @@ impl DataPlane {
             if m.len() >= 100_000 {
                 m.clear();
             }
-            let mut key = String::new();
-            write_key(&mut key);
-            m.insert(key, resolved.clone());
+            m.insert(key.concat(), resolved.clone());
         }
         Ok(resolved)
     }

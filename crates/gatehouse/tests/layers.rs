@@ -30,9 +30,13 @@ const LAYERS: &[(&str, Layers)] = &[
             ("context", &[]),
             ("body", &[]),
             ("h1", &[]),
+            ("scratch", &[]),
             ("client_stream", &[]),
             ("client_conn", &["body", "client_stream", "h1"]),
-            ("client", &["body", "client_conn", "client_stream", "h1"]),
+            (
+                "client",
+                &["body", "client_conn", "client_stream", "h1", "scratch"],
+            ),
             ("router", &[]),
             ("throttle", &[]),
             ("access_log", &["context"]),
@@ -44,7 +48,10 @@ const LAYERS: &[(&str, Layers)] = &[
             ("lambda_authorizer", &["access_log", "context", "event"]),
             ("mapping", &["access_log", "context"]),
             ("metrics", &["context"]),
-            ("resolve", &["gateway", "router", "target", "lib"]),
+            (
+                "resolve",
+                &["gateway", "router", "scratch", "target", "lib"],
+            ),
             ("domains", &["target", "lib"]),
             (
                 "authorize",
