@@ -232,9 +232,9 @@ impl HttpClient {
                 (None, Some(body)) => body,
                 (None, None) => return Err(CallError::Failed("the request body broke off".into())),
             };
-            let pool: Weak<dyn TakesBack> = Arc::downgrade(&self.pool) as Weak<Pool>;
+            let to: Weak<Pool> = Arc::downgrade(&self.pool);
             let give_back = GiveBack {
-                to: pool,
+                to,
                 origin,
                 since: now,
             };
@@ -286,12 +286,6 @@ impl HttpClient {
     }
 }
 
-impl TakesBack for Pool {
-    fn take_back(self: Arc<Self>, origin: &Arc<str>, conn: Conn, since: Instant) {
-        self.give_back(origin, conn, since);
-    }
-}
-
 impl Pool {
     /// The most recently used open connection to `scheme://authority`, if one is idle, and
     /// the origin's key (a string: hashed and compared faster than `Authority`, whose
@@ -330,9 +324,11 @@ impl Pool {
             (None, origin)
         })
     }
+}
 
+impl TakesBack for Pool {
     /// `conn` idle again.
-    fn give_back(self: &Arc<Self>, origin: &Arc<str>, conn: Conn, since: Instant) {
+    fn take_back(self: Arc<Self>, origin: &Arc<str>, conn: Conn, since: Instant) {
         let Ok(mut idle) = self.idle.lock() else {
             return;
         };
@@ -349,7 +345,7 @@ impl Pool {
         if !self.reaping.load(Ordering::Relaxed) {
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 if !self.reaping.swap(true, Ordering::Relaxed) {
-                    runtime.spawn(reap(Arc::downgrade(self)));
+                    runtime.spawn(reap(Arc::downgrade(&self)));
                 }
             }
         }
@@ -435,6 +431,14 @@ mod tests {
         (format!("{origin}/x"), accepted)
     }
 
+    /// Calls `url` `times` times with `client`; each answer's body is `body`.
+    async fn read_each(client: &HttpClient, url: &str, times: usize, body: &[u8]) {
+        for _ in 0..times {
+            let resp = client.call(get(url), DEADLINE).await.unwrap();
+            assert_eq!(resp.body().as_ref(), body);
+        }
+    }
+
     fn get(url: &str) -> Request<Body> {
         let mut req = Request::new(body::full(Bytes::new()));
         *req.uri_mut() = url.parse().unwrap();
@@ -448,10 +452,7 @@ mod tests {
     async fn a_connection_is_reused_once_its_answer_was_read() {
         let (url, accepted) = backend(OK, false).await;
         let client = HttpClient::default();
-        for _ in 0..3 {
-            let resp = client.call(get(&url), DEADLINE).await.unwrap();
-            assert_eq!(resp.body().as_ref(), b"ok");
-        }
+        read_each(&client, &url, 3, b"ok").await;
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
 
@@ -463,10 +464,7 @@ mod tests {
         for answer in [closing, OK] {
             let (url, accepted) = backend(answer, true).await;
             let client = HttpClient::default();
-            for _ in 0..5 {
-                let resp = client.call(get(&url), DEADLINE).await.unwrap();
-                assert_eq!(resp.body().as_ref(), b"ok");
-            }
+            read_each(&client, &url, 5, b"ok").await;
             assert_eq!(accepted.load(Ordering::SeqCst), 5);
         }
     }
@@ -548,17 +546,11 @@ mod tests {
         let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\nx-t: 1\r\n\r\n";
         let (url, accepted) = backend(chunked, false).await;
         let client = HttpClient::default();
-        for _ in 0..3 {
-            let resp = client.call(get(&url), DEADLINE).await.unwrap();
-            assert_eq!(resp.body().as_ref(), b"abcde");
-        }
+        read_each(&client, &url, 3, b"abcde").await;
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
         // No length: read until the backend closes; never reused.
         let (url, accepted) = backend("HTTP/1.0 200 OK\r\n\r\nuntil close", true).await;
-        for _ in 0..2 {
-            let resp = client.call(get(&url), DEADLINE).await.unwrap();
-            assert_eq!(resp.body().as_ref(), b"until close");
-        }
+        read_each(&client, &url, 2, b"until close").await;
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
         // Garbage and broken framing are failures, not answers.
         for bad in [
