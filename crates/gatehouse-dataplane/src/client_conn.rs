@@ -17,7 +17,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::body::{self, Body, BoxError};
 use crate::client_stream::Stream;
-use crate::h1::{self, decimal, has_token, is_chunked, Framing, Headers};
+use crate::h1::{self, decimal, has_token, is_chunked, Headers};
 
 /// The longest answer head read.
 const MAX_HEAD: usize = 64 * 1024;
@@ -189,7 +189,7 @@ impl Conn {
         mut body: Body,
     ) -> Result<Head, Failure> {
         self.out.clear();
-        let framing = request_head(method, target, authority, headers, &body, &mut self.out);
+        let framing = h1::request_head(method, target, authority, headers, &body, &mut self.out);
         match h1::write_body(&mut self.stream, &mut body, framing, &mut self.out).await {
             Ok(true) => {}
             Ok(false) => return Err(Failure::new("the request body broke off", false)),
@@ -370,64 +370,6 @@ impl Conn {
         };
         Ok(resp.map(|()| http_body_util::BodyExt::boxed_unsync(answer)))
     }
-}
-
-/// The request line and headers, in `out`; how the body goes out (hyper's rules: a body
-/// with nothing in it sends no length of its own; a length the request states is kept; a
-/// known length is stated; an unknown one is chunked, except for `GET`, `HEAD`).
-fn request_head(
-    method: &Method,
-    target: &str,
-    authority: &str,
-    headers: Headers<'_>,
-    body: &Body,
-    out: &mut Vec<u8>,
-) -> Framing {
-    out.extend_from_slice(method.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(target.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
-    let empty = body.is_end_stream();
-    let coded = !empty && headers.values(&header::TRANSFER_ENCODING).next().is_some();
-    let stated = headers
-        .values(&header::CONTENT_LENGTH)
-        .next()
-        .and_then(|v| decimal(v.as_bytes()));
-    if headers.values(&header::HOST).next().is_none() {
-        h1::put_header(out, &header::HOST, authority.as_bytes());
-    }
-    for (name, value) in headers.iter() {
-        if *name == header::TRANSFER_ENCODING && (empty || !is_chunked(value.as_bytes())) {
-            continue;
-        }
-        if *name == header::CONTENT_LENGTH && coded {
-            continue;
-        }
-        h1::put_header(out, name, value.as_bytes());
-    }
-    let framing = if empty {
-        Framing::Length(0)
-    } else if coded {
-        if !headers
-            .values(&header::TRANSFER_ENCODING)
-            .any(|v| is_chunked(v.as_bytes()))
-        {
-            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
-        }
-        Framing::Chunked
-    } else if let Some(n) = stated {
-        Framing::Length(n)
-    } else if let Some(n) = body.size_hint().exact() {
-        h1::put_length(out, n);
-        Framing::Length(n)
-    } else if matches!(*method, Method::GET | Method::HEAD | Method::CONNECT) {
-        Framing::Length(0)
-    } else {
-        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
-        Framing::Chunked
-    };
-    out.extend_from_slice(b"\r\n");
-    framing
 }
 
 /// Where the reading of a body is.

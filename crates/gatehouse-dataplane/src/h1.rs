@@ -1,14 +1,15 @@
 //! HTTP/1.1 message framing that both directions share — the server writing its answers and
 //! the outbound client writing its requests: a body written with `content-length` or chunked,
-//! the header-value rules that decide which, which headers belong to one connection, and a
-//! request's headers as a view over the client's own.
+//! the header-value rules that decide which, which headers belong to one connection, a
+//! request's headers as a view over the client's own, and a request's head as the client
+//! writes it.
 
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use http::{header, HeaderMap, HeaderName, HeaderValue};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use http_body::Body as HttpBody;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
@@ -82,6 +83,64 @@ impl<'a> Headers<'a> {
                 .map(|(_, v)| v),
         )
     }
+}
+
+/// The request line and headers, in `out`; how the body goes out (hyper's rules: a body
+/// with nothing in it sends no length of its own; a length the request states is kept; a
+/// known length is stated; an unknown one is chunked, except for `GET`, `HEAD`).
+pub fn request_head<B: HttpBody>(
+    method: &Method,
+    target: &str,
+    authority: &str,
+    headers: Headers<'_>,
+    body: &B,
+    out: &mut Vec<u8>,
+) -> Framing {
+    out.extend_from_slice(method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let empty = body.is_end_stream();
+    let coded = !empty && headers.values(&header::TRANSFER_ENCODING).next().is_some();
+    let stated = headers
+        .values(&header::CONTENT_LENGTH)
+        .next()
+        .and_then(|v| decimal(v.as_bytes()));
+    if headers.values(&header::HOST).next().is_none() {
+        put_header(out, &header::HOST, authority.as_bytes());
+    }
+    for (name, value) in headers.iter() {
+        if *name == header::TRANSFER_ENCODING && (empty || !is_chunked(value.as_bytes())) {
+            continue;
+        }
+        if *name == header::CONTENT_LENGTH && coded {
+            continue;
+        }
+        put_header(out, name, value.as_bytes());
+    }
+    let framing = if empty {
+        Framing::Length(0)
+    } else if coded {
+        if !headers
+            .values(&header::TRANSFER_ENCODING)
+            .any(|v| is_chunked(v.as_bytes()))
+        {
+            out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        }
+        Framing::Chunked
+    } else if let Some(n) = stated {
+        Framing::Length(n)
+    } else if let Some(n) = body.size_hint().exact() {
+        put_length(out, n);
+        Framing::Length(n)
+    } else if matches!(*method, Method::GET | Method::HEAD | Method::CONNECT) {
+        Framing::Length(0)
+    } else {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        Framing::Chunked
+    };
+    out.extend_from_slice(b"\r\n");
+    framing
 }
 
 /// Frames larger than this are written directly rather than copied behind the head.
