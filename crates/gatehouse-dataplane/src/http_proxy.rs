@@ -37,7 +37,7 @@ pub fn substitute_stage_variables<'t>(
     text: &'t str,
     vars: &BTreeMap<String, String>,
 ) -> Cow<'t, str> {
-    if !text.bytes().any(|b| b == b'$') || !text.contains("${") {
+    if !text.contains("${") {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());

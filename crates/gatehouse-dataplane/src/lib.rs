@@ -428,7 +428,7 @@ impl DataPlane {
         let uri = integration.integration_uri.as_deref().unwrap_or_default();
         // The integration's latency counts from here (from the throttle's reading of the
         // clock when nothing was authorized since: the same instant to within microseconds).
-        let began = if verified.is_none() && route.authorization_type == AuthorizationType::None {
+        let began = if route.authorization_type == AuthorizationType::None {
             now
         } else {
             Instant::now()
