@@ -215,6 +215,9 @@ impl Conn {
                 Ok(Some(head)) => break head,
                 Ok(None) if self.buf.len() < MAX_HEAD => {
                     let unanswered = self.buf.is_empty();
+                    // Room for a whole head and a small body in one read (a buffer with
+                    // no room left would be given 64 bytes, and the head read piecemeal).
+                    self.buf.reserve(8192);
                     match self.stream.read_buf(&mut self.buf).await {
                         Ok(0) => {
                             return Err(Failure::new(
