@@ -254,10 +254,9 @@ fn jwt(rt: &tokio::runtime::Runtime) {
             HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
         );
         Incoming {
-            method: "GET".into(),
+            method: axum::http::Method::GET,
             path: "/items".into(),
-            uri_path: "/items".into(),
-            query: None,
+            uri: axum::http::Uri::from_static("/items"),
             headers,
             body: Default::default(),
             source_ip: "127.0.0.1".into(),
@@ -345,17 +344,16 @@ fn dataplane() {
         headers.insert(k, HeaderValue::from_static(v));
     }
     let incoming = Incoming {
-        method: "POST".into(),
+        method: axum::http::Method::POST,
         path: "/prod/pets/7".into(),
-        uri_path: "/prod/pets/7".into(),
-        query: Some("a=1&b=2".into()),
+        uri: axum::http::Uri::from_static("/prod/pets/7?a=1&b=2"),
         headers,
         body: axum::body::Bytes::from_static(br#"{"name":"rex"}"#),
         source_ip: "127.0.0.1".into(),
         protocol: "HTTP/1.1",
     };
     let facts = Facts {
-        request_id: "Mc7UVioPPHcEKPA=".into(),
+        request_id: HeaderValue::from_static("Mc7UVioPPHcEKPA="),
         account_id: "111111111111".into(),
         api_id: "abcdefghij".into(),
         stage: "prod".into(),
@@ -415,15 +413,15 @@ fn whole_request(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) {
         *r.headers_mut() = headers.clone();
         r
     };
-    let peer = server::net::Peer(([127, 0, 0, 1], 40000).into());
-    let status = rt.block_on(server::handle(&app, request(), peer)).status();
+    let peer = server::net::Peer::new(([127, 0, 0, 1], 40000).into());
+    let status = rt.block_on(server::handle(&app, request(), &peer)).status();
     assert_eq!(status, 200);
     time(
         "request: signed GetStage through the handler",
         50_000,
         || {
             rt.block_on(async {
-                black_box(server::handle(&app, request(), peer).await);
+                black_box(server::handle(&app, request(), &peer).await);
             })
         },
     );

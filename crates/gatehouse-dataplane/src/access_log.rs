@@ -18,12 +18,14 @@ pub const KEPT: usize = 1000;
 pub fn variable(name: &str, inc: &Incoming, facts: &Facts) -> Option<String> {
     let opt = |v: &Option<String>| v.clone();
     Some(match name {
-        "requestId" | "extendedRequestId" | "awsEndpointRequestId" => facts.request_id.clone(),
+        "requestId" | "extendedRequestId" | "awsEndpointRequestId" => {
+            facts.request_id().to_string()
+        }
         "accountId" => facts.account_id.to_string(),
         "apiId" => facts.api_id.clone(),
-        "domainName" => facts.domain_name.clone(),
+        "domainName" => facts.domain_name.to_string(),
         "domainPrefix" => facts.domain_prefix().to_string(),
-        "httpMethod" => inc.method.clone(),
+        "httpMethod" => inc.method.to_string(),
         "path" => inc.path.clone(),
         "protocol" => inc.protocol.to_string(),
         "routeKey" => return facts.route_key.as_deref().map(String::from),
@@ -33,7 +35,7 @@ pub fn variable(name: &str, inc: &Incoming, facts: &Facts) -> Option<String> {
         "responseLatency" => facts.response_latency_ms.to_string(),
         "requestTime" => clf(facts.time),
         "requestTimeEpoch" => facts.time_epoch_ms.to_string(),
-        "identity.sourceIp" => inc.source_ip.clone(),
+        "identity.sourceIp" => inc.source_ip.to_string(),
         "identity.userAgent" => return inc.header("user-agent").map(String::from),
         "integrationStatus" | "integration.integrationStatus" | "integration.status" => {
             return facts.integration_status.map(|s| s.to_string())
@@ -163,17 +165,16 @@ mod tests {
     #[test]
     fn renders_context_variables() {
         let inc = Incoming {
-            method: "GET".into(),
+            method: http::Method::GET,
             path: "/prod/pets".into(),
-            uri_path: "/prod/pets".into(),
-            query: None,
+            uri: http::Uri::from_static("/prod/pets"),
             headers: Default::default(),
             body: Default::default(),
             source_ip: "127.0.0.1".into(),
             protocol: "HTTP/1.1",
         };
         let facts = Facts {
-            request_id: "Mc7UVioPPHcEKPA=".into(),
+            request_id: http::HeaderValue::from_static("Mc7UVioPPHcEKPA="),
             route_key: Some("GET /pets".into()),
             status: 200,
             time: 1_583_348_638,

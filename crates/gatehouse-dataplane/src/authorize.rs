@@ -177,7 +177,7 @@ impl DataPlane {
             .authorizer_payload_format_version
             .clone()
             .unwrap_or_else(|| "2.0".into());
-        let arn = lambda_authorizer::route_arn(region, facts, &incoming.method, path);
+        let arn = lambda_authorizer::route_arn(region, facts, incoming.method.as_str(), path);
         let input = event::EventInput {
             incoming,
             facts,

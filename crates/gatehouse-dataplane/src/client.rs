@@ -117,6 +117,18 @@ impl Default for HttpClient {
     }
 }
 
+/// An absolute URI's origin, and the path and query that HTTP/1.1 asks for (the host goes
+/// in its own header).
+fn split(uri: &Uri) -> Result<((&Scheme, &Authority), &str), CallError> {
+    match (uri.scheme(), uri.authority()) {
+        (Some(scheme), Some(authority)) => {
+            let path = uri.path_and_query().map_or("/", |p| p.as_str());
+            Ok(((scheme, authority), path))
+        }
+        _ => Err(CallError::Failed(format!("{uri} is not an absolute URL"))),
+    }
+}
+
 impl HttpClient {
     /// Sends `req` (an absolute `http://` or `https://` URI) and returns the answer once its
     /// head arrived (within `deadline`); the body streams after that.
@@ -126,22 +138,30 @@ impl HttpClient {
         deadline: Duration,
     ) -> Result<Response<Body>, CallError> {
         let (parts, body) = req.into_parts();
+        let ((scheme, authority), path) = split(&parts.uri)?;
+        let headers = Headers::all(&parts.headers);
         self.forward(
             &parts.method,
-            &parts.uri,
-            Headers::all(&parts.headers),
+            scheme,
+            authority,
+            path,
+            headers,
             body,
             deadline,
         )
         .await
     }
 
-    /// Like [`HttpClient::send`], the request given by its parts: its headers a view over
+    /// Like [`HttpClient::send`], the request given by its parts: the origin, the request
+    /// target (path and query, already valid as a URI's), and headers that are a view over
     /// someone else's (an HTTP_PROXY integration passes the client's on without copying them).
+    #[allow(clippy::too_many_arguments)]
     pub async fn forward(
         &self,
         method: &Method,
-        uri: &Uri,
+        scheme: &Scheme,
+        authority: &Authority,
+        path: &str,
         headers: Headers<'_>,
         body: Body,
         deadline: Duration,
@@ -150,7 +170,9 @@ impl HttpClient {
         // when it fires early: no timer is registered and removed for every request.
         let now = Instant::now();
         let until = tokio::time::Instant::from_std(now) + deadline;
-        self.exchange(method, uri, headers, body, now, until).await
+        let origin = (scheme, authority);
+        self.exchange(method, origin, path, headers, body, now, until)
+            .await
     }
 
     /// Sends `req` and reads the whole answer, within `deadline`.
@@ -162,10 +184,11 @@ impl HttpClient {
         let now = Instant::now();
         let until = tokio::time::Instant::from_std(now) + deadline;
         let (parts, body) = req.into_parts();
+        let (origin, path) = split(&parts.uri)?;
         let work = async {
             let headers = Headers::all(&parts.headers);
             let (parts, body) = self
-                .exchange(&parts.method, &parts.uri, headers, body, now, until)
+                .exchange(&parts.method, origin, path, headers, body, now, until)
                 .await?
                 .into_parts();
             let bytes = body::read(body)
@@ -182,22 +205,17 @@ impl HttpClient {
     /// One request on an idle connection to its origin, or on a new one; `now` is when the
     /// call began (the clock is read once per call: a connection's idle time is counted
     /// from it, which is precise enough for the idle limits).
+    #[allow(clippy::too_many_arguments)]
     async fn exchange(
         &self,
         method: &Method,
-        target: &Uri,
+        (scheme, authority): (&Scheme, &Authority),
+        path: &str,
         headers: Headers<'_>,
         body: Body,
         now: Instant,
         until: tokio::time::Instant,
     ) -> Result<Response<Body>, CallError> {
-        let (Some(scheme), Some(authority)) = (target.scheme(), target.authority()) else {
-            return Err(CallError::Failed(format!(
-                "{target} is not an absolute URL"
-            )));
-        };
-        // HTTP/1.1 asks for the path and query; the host goes in its own header.
-        let path = target.path_and_query().map_or("/", |p| p.as_str());
         // A small body is held whole so that the request can be sent again.
         let (mut body, replay) = if body.is_end_stream() {
             (None, Some(Bytes::new()))
@@ -221,7 +239,9 @@ impl HttpClient {
                 // Boxed: a connection's set-up (TLS included) is large, and held inline it
                 // would be copied with every request's future.
                 None => {
-                    match tokio::time::timeout_at(until, Box::pin(self.connect(target))).await {
+                    match tokio::time::timeout_at(until, Box::pin(self.connect(scheme, authority)))
+                        .await
+                    {
                         Ok(conn) => (conn?, false),
                         Err(_) => return Err(CallError::Timeout),
                     }
@@ -272,14 +292,20 @@ impl HttpClient {
         }
     }
 
-    /// A new connection to `target`'s origin.
-    async fn connect(&self, target: &Uri) -> Result<Conn, CallError> {
+    /// A new connection to `scheme://authority`.
+    async fn connect(&self, scheme: &Scheme, authority: &Authority) -> Result<Conn, CallError> {
+        let target = Uri::builder()
+            .scheme(scheme.clone())
+            .authority(authority.clone())
+            .path_and_query("/")
+            .build()
+            .map_err(|e| CallError::Failed(e.to_string()))?;
         let mut connector = self.pool.connector.clone();
         poll_fn(|cx| connector.poll_ready(cx))
             .await
             .map_err(|e| CallError::Failed(describe(e.as_ref())))?;
         let io = connector
-            .call(target.clone())
+            .call(target)
             .await
             .map_err(|e| CallError::Failed(describe(e.as_ref())))?;
         Ok(Conn::new(Stream::new(io)))

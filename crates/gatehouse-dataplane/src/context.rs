@@ -11,34 +11,34 @@ use http::HeaderMap;
 #[derive(Debug, Clone)]
 pub struct Incoming {
     /// `GET`, `POST`, …
-    pub method: String,
+    pub method: http::Method,
     /// The raw path the client asked for, after the API part (with the stage segment).
     pub path: String,
-    /// The path exactly as the client sent it (what a SigV4 signature covers).
-    pub uri_path: String,
-    /// The raw query string, if any.
-    pub query: Option<String>,
+    /// The request target exactly as the client sent it: its path is what a SigV4
+    /// signature covers, its query the raw query string.
+    pub uri: http::Uri,
     /// Headers.
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
-    /// The client's address.
-    pub source_ip: String,
+    /// The client's address (the same text for every request of a connection).
+    pub source_ip: Arc<str>,
     /// `HTTP/1.1`.
     pub protocol: &'static str,
 }
 
 /// Facts gathered while serving, for events, logs and metrics.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Facts {
-    /// `$context.requestId` (also `apigw-requestid`).
-    pub request_id: String,
+    /// `$context.requestId`, as the `apigw-requestid` header's value (see
+    /// [`Facts::request_id`]).
+    pub request_id: http::HeaderValue,
     /// `$context.accountId`.
     pub account_id: Arc<str>,
     /// `$context.apiId`.
     pub api_id: String,
     /// `$context.domainName`.
-    pub domain_name: String,
+    pub domain_name: Arc<str>,
     /// Whether the request came through a custom domain name's API mapping (the client's
     /// path then begins with the mapping's key, which the API's own path does not).
     pub custom_domain: bool,
@@ -70,7 +70,37 @@ pub struct Facts {
     pub authorizer: Vec<(String, String)>,
 }
 
+impl Default for Facts {
+    fn default() -> Facts {
+        Facts {
+            request_id: http::HeaderValue::from_static(""),
+            account_id: Arc::default(),
+            api_id: String::new(),
+            domain_name: Arc::default(),
+            custom_domain: false,
+            stage: Arc::default(),
+            route_key: None,
+            time: 0,
+            time_epoch_ms: 0,
+            status: 0,
+            response_length: 0,
+            response_latency_ms: 0,
+            integration_status: None,
+            integration_latency_ms: None,
+            integration_error: None,
+            error_message: None,
+            error_response_type: None,
+            authorizer: Vec::new(),
+        }
+    }
+}
+
 impl Facts {
+    /// `$context.requestId`.
+    pub fn request_id(&self) -> &str {
+        self.request_id.to_str().unwrap_or_default()
+    }
+
     /// `$context.domainPrefix`: a custom domain name's first label, else the API id.
     pub fn domain_prefix(&self) -> &str {
         if self.custom_domain {
@@ -82,6 +112,16 @@ impl Facts {
 }
 
 impl Incoming {
+    /// The path exactly as the client sent it.
+    pub fn uri_path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// The raw query string, if any.
+    pub fn query(&self) -> Option<&str> {
+        self.uri.query()
+    }
+
     /// The first value of header `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

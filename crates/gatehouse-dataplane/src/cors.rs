@@ -34,7 +34,7 @@ fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
 /// Whether the request is a CORS preflight (`OPTIONS` with `Origin` and
 /// `Access-Control-Request-Method`).
 pub fn is_preflight(incoming: &Incoming) -> bool {
-    incoming.method == "OPTIONS"
+    incoming.method == http::Method::OPTIONS
         && incoming.header("origin").is_some()
         && incoming.header("access-control-request-method").is_some()
 }

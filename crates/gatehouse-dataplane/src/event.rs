@@ -64,7 +64,7 @@ fn header_groups(incoming: &Incoming) -> BTreeMap<String, Vec<String>> {
 fn added_headers(incoming: &Incoming, facts: &Facts, groups: &mut BTreeMap<String, Vec<String>>) {
     let forwarded_for = match groups.get("x-forwarded-for") {
         Some(v) => format!("{}, {}", v.join(", "), incoming.source_ip),
-        None => incoming.source_ip.clone(),
+        None => incoming.source_ip.to_string(),
     };
     groups.insert("x-forwarded-for".into(), vec![forwarded_for]);
     groups.insert("x-forwarded-port".into(), vec!["443".into()]);
@@ -136,7 +136,7 @@ fn headers_v2<'a>(inc: &'a Incoming, facts: &Facts) -> Vec<(&'a str, Cow<'a, str
     }
     let forwarded_for = match forwarded_for {
         Some(v) => Cow::Owned(format!("{v}, {}", inc.source_ip)),
-        None => Cow::Borrowed(inc.source_ip.as_str()),
+        None => Cow::Borrowed(&*inc.source_ip),
     };
     out.push(("x-forwarded-for", forwarded_for));
     out.push(("x-forwarded-port", Cow::Borrowed("443")));
@@ -249,7 +249,7 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
         .collect();
     // Repeated query parameters are joined by commas, in their order.
     let mut query: Vec<(String, String)> = Vec::new();
-    for (k, v) in query_pairs(inc.query.as_deref()) {
+    for (k, v) in query_pairs(inc.query()) {
         match query.iter_mut().find(|(name, _)| *name == k) {
             Some((_, e)) => {
                 e.push(',');
@@ -265,7 +265,7 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
         version: "2.0",
         route_key,
         raw_path: &inc.path,
-        raw_query_string: inc.query.as_deref().unwrap_or_default(),
+        raw_query_string: inc.query().unwrap_or_default(),
         cookies,
         headers: headers_v2(inc, facts),
         query_string_parameters: query,
@@ -276,13 +276,13 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
             domain_name: &facts.domain_name,
             domain_prefix: facts.domain_prefix(),
             http: HttpV2 {
-                method: &inc.method,
+                method: inc.method.as_str(),
                 path: &inc.path,
                 protocol: inc.protocol,
                 source_ip: &inc.source_ip,
                 user_agent: inc.user_agent(),
             },
-            request_id: &facts.request_id,
+            request_id: facts.request_id(),
             route_key,
             stage: &facts.stage,
             time: gatehouse_core::model::time::clf(facts.time),
@@ -378,7 +378,7 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
         .filter_map(|(k, v)| v.last().map(|last| (k.clone(), last.clone())))
         .collect();
     let mut multi_query: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in query_pairs(inc.query.as_deref()) {
+    for (k, v) in query_pairs(inc.query()) {
         multi_query.entry(k).or_default().push(v);
     }
     let query: BTreeMap<String, String> = multi_query
@@ -394,7 +394,7 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
     };
     // Through a custom domain, 1.0's path keeps the API mapping's key (2.0's rawPath does not).
     let path = if facts.custom_domain {
-        inc.uri_path.as_str()
+        inc.uri_path()
     } else {
         inc.path.as_str()
     };
@@ -402,7 +402,7 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
         version: "1.0",
         resource,
         path,
-        http_method: &inc.method,
+        http_method: inc.method.as_str(),
         headers,
         multi_value_headers: groups,
         query_string_parameters: (!query.is_empty()).then_some(query),
@@ -416,8 +416,8 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
             },
             domain_name: &facts.domain_name,
             domain_prefix: facts.domain_prefix(),
-            extended_request_id: &facts.request_id,
-            http_method: &inc.method,
+            extended_request_id: facts.request_id(),
+            http_method: inc.method.as_str(),
             identity: IdentityV1 {
                 access_key: None,
                 account_id: None,
@@ -435,7 +435,7 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
             },
             path,
             protocol: inc.protocol,
-            request_id: &facts.request_id,
+            request_id: facts.request_id(),
             request_time: gatehouse_core::model::time::clf(facts.time),
             request_time_epoch: facts.time_epoch_ms,
             resource_id: route_key,
@@ -473,10 +473,9 @@ mod tests {
         headers.insert("content-type", HeaderValue::from_static("application/json"));
         headers.insert("cookie", HeaderValue::from_static("a=1"));
         let incoming = Incoming {
-            method: "POST".into(),
+            method: http::Method::POST,
             path: "/prod/pets/7".into(),
-            uri_path: "/prod/pets/7".into(),
-            query: Some("q=1".into()),
+            uri: http::Uri::from_static("/prod/pets/7?q=1"),
             headers,
             body: Bytes::from_static(b"{}"),
             source_ip: "127.0.0.1".into(),
@@ -545,10 +544,9 @@ mod tests {
     #[test]
     fn through_a_custom_domain_1_0_keeps_the_mapping_key_and_2_0_does_not() {
         let incoming = Incoming {
-            method: "GET".into(),
+            method: http::Method::GET,
             path: "/pets/7".into(),
-            uri_path: "/v1/pets/7".into(),
-            query: None,
+            uri: http::Uri::from_static("/v1/pets/7"),
             headers: http::HeaderMap::new(),
             body: Bytes::new(),
             source_ip: "127.0.0.1".into(),

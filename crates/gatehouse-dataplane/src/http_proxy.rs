@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use http::uri::{Authority, Scheme};
 use http::{header, HeaderValue, Method, Response, Uri};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
@@ -141,6 +142,8 @@ pub struct Proxied<'a> {
     pub integration: &'a Integration,
     /// Its URI (`integrationUri`).
     pub uri: &'a str,
+    /// The URI parsed, when it names no stage variable.
+    pub parsed: Option<&'a Uri>,
     /// The request path after the stage.
     pub path: &'a str,
     /// The route's path parameters.
@@ -197,23 +200,59 @@ impl Proxied<'_> {
             });
         let (headers, path, query) = match &mapped {
             Some((h, p, q)) => (h, p.as_str(), q.as_deref()),
-            None => (&incoming.headers, self.path, incoming.query.as_deref()),
+            None => (&incoming.headers, self.path, incoming.query()),
         };
-        let url = backend_url(
-            self.uri,
-            self.stage_variables,
-            self.params,
-            self.default_route,
-            path,
-            query,
-        );
+        // A URI parsed when its deployment was compiled takes the request's path and query
+        // as they are (both valid in a URI, as the client's request line was); one with stage
+        // variables or a mapped path is built whole and parsed.
+        let quick = self.parsed.filter(|_| mapped.is_none()).and_then(|base| {
+            let base_target = base.path_and_query().map_or("", |p| p.as_str());
+            let mut target = backend_url(
+                base_target,
+                self.stage_variables,
+                self.params,
+                self.default_route,
+                path,
+                query,
+            );
+            if target.is_empty() || target.starts_with('?') {
+                target.insert(0, '/');
+            }
+            let origin = (base.scheme()?, base.authority()?);
+            // (A byte a request line cannot carry sends it the long way, to be refused.)
+            target
+                .bytes()
+                .all(|b| b > b' ' && b != 0x7F && b != b'#')
+                .then_some((origin, target))
+        });
+        let built;
+        let (origin, target) = match quick {
+            Some((origin, target)) => (origin, Cow::Owned(target)),
+            None => {
+                let url = backend_url(
+                    self.uri,
+                    self.stage_variables,
+                    self.params,
+                    self.default_route,
+                    path,
+                    query,
+                );
+                built = parse_url(&url)?;
+                let target = built.path_and_query().map_or("/", |p| p.as_str());
+                match (built.scheme(), built.authority()) {
+                    (Some(scheme), Some(authority)) => ((scheme, authority), Cow::Borrowed(target)),
+                    _ => return Err(not_http(&url)),
+                }
+            }
+        };
         let method = match self.integration.integration_method.as_deref() {
             Some(m) if m != "ANY" => m,
             _ => incoming.method.as_str(),
         };
         let resp = call(
             client,
-            &url,
+            origin,
+            &target,
             method,
             incoming,
             headers,
@@ -255,13 +294,31 @@ impl Proxied<'_> {
     }
 }
 
-/// Calls the backend at `url` with the client's request (`method` as the integration
-/// says; `body` streams to the backend as it arrives), within `deadline` for the answer's
-/// head; the answer's body streams back, held to the 10 MB limit.
+/// An integration URI as a URL an HTTP_PROXY integration can call.
+fn parse_url(url: &str) -> Result<Uri, CallError> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|_| CallError::Failed(format!("The integration URI {url} is not a valid URL")))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => Ok(uri),
+        _ => Err(not_http(url)),
+    }
+}
+
+fn not_http(url: &str) -> CallError {
+    CallError::Failed(format!(
+        "The integration URI {url} is not an http:// or https:// URL"
+    ))
+}
+
+/// Calls the backend at `origin`, asking for `target`, with the client's request (`method`
+/// as the integration says; `body` streams to the backend as it arrives), within `deadline`
+/// for the answer's head; the answer's body streams back, held to the 10 MB limit.
 #[allow(clippy::too_many_arguments)]
 async fn call(
     client: &HttpClient,
-    url: &str,
+    (scheme, authority): (&Scheme, &Authority),
+    target: &str,
     method: &str,
     incoming: &Incoming,
     headers: &http::HeaderMap,
@@ -269,14 +326,6 @@ async fn call(
     domain: &str,
     deadline: Duration,
 ) -> Result<Response<Body>, CallError> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|_| CallError::Failed(format!("The integration URI {url} is not a valid URL")))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(CallError::Failed(format!(
-            "The integration URI {url} is not an http:// or https:// URL"
-        )));
-    }
     let method = Method::from_bytes(method.as_bytes())
         .map_err(|_| CallError::Failed(format!("invalid method {method}")))?;
     // A body of a stated length (within the limit, checked before) is held to it by the
@@ -285,7 +334,7 @@ async fn call(
         Some(n) if n <= body::MAX_BODY as u64 => body,
         _ => body::limited(body),
     };
-    let ip = incoming.source_ip.as_str();
+    let ip = &*incoming.source_ip;
     let mut forwarded = String::with_capacity(2 * domain.len() + ip.len() + 30);
     for part in ["by=", domain, ";for=", ip, ";host=", domain, ";proto=https"] {
         forwarded.push_str(part);
@@ -299,7 +348,7 @@ async fn call(
         extra: extra.as_ref().map_or(&[], |e| &e[..]),
     };
     let resp = client
-        .forward(&method, &uri, headers, body, deadline)
+        .forward(&method, scheme, authority, target, headers, body, deadline)
         .await?;
     // (The client has read the answer's framing headers and passes none of them on.) The
     // body's length passes on when the backend gave one (it is not re-chunked); a body of no

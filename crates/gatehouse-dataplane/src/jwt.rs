@@ -177,7 +177,7 @@ impl Keys {
         config: &Config<'_>,
         incoming: &Incoming,
     ) -> Result<Verified, Refused> {
-        let query = query_pairs(incoming.query.as_deref());
+        let query = query_pairs(incoming.query());
         let token = token(incoming, config.identity_source, &query)
             .ok_or_else(|| Refused::Unauthorized("Bearer".into()))?;
         let claims = match self.remembered(config.issuer, token) {

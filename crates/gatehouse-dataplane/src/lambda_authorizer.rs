@@ -16,7 +16,7 @@ pub fn identity(
     facts: &Facts,
     stage_variables: &std::collections::BTreeMap<String, String>,
 ) -> Option<Vec<String>> {
-    let query = query_pairs(incoming.query.as_deref());
+    let query = query_pairs(incoming.query());
     sources
         .iter()
         .map(|s| {

@@ -36,7 +36,7 @@ mod domains;
 mod resolve;
 
 use authorize::{Authorized, DecisionCache};
-use resolve::{stage_rest, Resolved, Selected};
+use resolve::{stage_rest, Resolved};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -141,7 +141,7 @@ fn splitmix(state: &mut u64) -> u64 {
 }
 
 /// An `apigw-requestid` value: 11 random bytes in base64 (`Gs3jghPJk3wqyXw=`), as AWS's.
-fn apigw_request_id() -> String {
+fn apigw_request_id() -> HeaderValue {
     let (a, b) = REQUEST_IDS.with(|cell| {
         let mut state = cell.get();
         let pair = (splitmix(&mut state), splitmix(&mut state));
@@ -152,13 +152,12 @@ fn apigw_request_id() -> String {
     // cost more than drawing them): 14 characters of 6 bits, one of 4 bits, then `=`.
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bits = (u128::from(a) << 64 | u128::from(b)) >> 40;
-    let mut id = String::with_capacity(16);
-    for i in 0..14 {
-        id.push(char::from(ALPHABET[(bits >> (82 - 6 * i) & 63) as usize]));
-    }
-    id.push(char::from(ALPHABET[((bits & 0xF) << 2) as usize]));
-    id.push('=');
-    id
+    let mut id = Vec::with_capacity(16);
+    id.extend((0..14).map(|i| ALPHABET[(bits >> (82 - 6 * i) & 63) as usize]));
+    id.push(ALPHABET[((bits & 0xF) << 2) as usize]);
+    id.push(b'=');
+    // (Base64 is always a valid header value; the vector becomes its bytes uncopied.)
+    HeaderValue::from_maybe_shared(Bytes::from(id)).unwrap_or(HeaderValue::from_static(""))
 }
 
 /// Where serving stopped early: the gateway's answer, why, and a `www-authenticate` value.
@@ -226,9 +225,6 @@ impl DataPlane {
             .region
             .as_deref()
             .unwrap_or(&self.config.default_region);
-        facts.domain_name = target.domain.clone().unwrap_or_else(|| {
-            [&target.api_id, ".execute-api.", region, ".amazonaws.com"].concat()
-        });
         let mut stage = StageFacts::default();
         let mut resp = match self
             .answer(&target, region, &mut incoming, body, &mut facts, &mut stage)
@@ -239,7 +235,7 @@ impl DataPlane {
                 facts.error_message = Some(refusal.error.parts().1.to_string());
                 facts.error_response_type = Some(refusal.error.response_type().to_string());
                 if !refusal.why.is_empty() {
-                    tracing::debug!(request_id = %facts.request_id, why = %refusal.why, "gateway answer");
+                    tracing::debug!(request_id = %facts.request_id(), why = %refusal.why, "gateway answer");
                     facts.integration_error.get_or_insert(refusal.why);
                 }
                 let mut resp = refusal.error.response().map(body::full);
@@ -258,9 +254,8 @@ impl DataPlane {
                 cors::decorate(cors, &incoming, &mut resp);
             }
         }
-        if let Ok(v) = HeaderValue::from_str(&facts.request_id) {
-            resp.headers_mut().insert(APIGW_REQUESTID, v);
-        }
+        resp.headers_mut()
+            .insert(APIGW_REQUESTID, facts.request_id.clone());
         facts.status = resp.status().as_u16();
         let (metrics, logs) = (self.metrics.clone(), self.logs.clone());
         let format = stage.log_format;
@@ -272,9 +267,9 @@ impl DataPlane {
             facts.response_latency_ms = latency.as_millis() as u64;
             metrics.record(&facts);
             tracing::info!(
-                request_id = %facts.request_id,
+                request_id = %facts.request_id(),
                 method = %incoming.method,
-                path = %incoming.uri_path,
+                path = %incoming.uri_path(),
                 status = facts.status,
                 latency_us = latency.as_micros() as u64,
                 "invoke"
@@ -299,6 +294,10 @@ impl DataPlane {
         // (A custom domain name none of whose API mappings takes the path is refused there.)
         let r = self.resolve(target, region, &incoming.path).await?;
         facts.account_id = r.account.clone();
+        facts.domain_name = match &target.domain {
+            Some(domain) => domain.as_str().into(),
+            None => r.domain_name.clone(),
+        };
         // Disabling the API's own endpoint leaves its custom domain names serving.
         if r.disabled && !target.through_custom_domain() {
             return Err(refuse(
@@ -307,16 +306,13 @@ impl DataPlane {
             ));
         }
         let api_id = &target.api_id;
-        let selected = Selected {
-            path: if r.named {
-                stage_rest(&incoming.path).to_string()
-            } else {
-                incoming.path.clone()
-            },
-            stage: r.stage.clone(),
-            named: r.named,
+        // The path the routes see: after the stage's segment when it named the stage.
+        let path: &str = if r.named {
+            stage_rest(&incoming.path)
+        } else {
+            &incoming.path
         };
-        let stage = selected.stage.clone();
+        let stage = &r.stage;
         facts.stage = r.stage_name.clone();
         found.log_format = stage
             .access_log_settings
@@ -339,9 +335,9 @@ impl DataPlane {
                 return Ok(cors::preflight(cors, incoming).map(body::full));
             }
         }
-        let segments = router::segments(&selected.path);
+        let segments = router::segments(path);
         let matched = router
-            .find(&incoming.method, &segments)
+            .find(incoming.method.as_str(), &segments)
             .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
         let route = &matched.route.route;
         facts.route_key = Some(matched.route.key.clone());
@@ -375,7 +371,7 @@ impl DataPlane {
             return Err(refuse(GatewayError::Throttled, "the account's limit"));
         }
         let admitted =
-            match throttle::route_limits(&stage, &route.route_key, self.config.account_limits) {
+            match throttle::route_limits(stage, &route.route_key, self.config.account_limits) {
                 None => true,
                 Some(limits) => {
                     let owner = format!(
@@ -415,7 +411,7 @@ impl DataPlane {
                 }
             }
             AuthorizationType::Custom => Some(
-                self.authorize_lambda(region, &matched, &selected.path, &stage, incoming, facts)
+                self.authorize_lambda(region, &matched, path, stage, incoming, facts)
                     .await?,
             ),
         };
@@ -438,7 +434,8 @@ impl DataPlane {
                 let proxied = http_proxy::Proxied {
                     integration,
                     uri,
-                    path: &selected.path,
+                    parsed: matched.route.uri.as_ref(),
+                    path,
                     params: &matched.params,
                     default_route: matched.route.template.is_empty(),
                     stage_variables: &stage.stage_variables,
@@ -569,8 +566,9 @@ fn serve_is_send(d: &DataPlane, t: Target, i: Incoming, b: Body) {
 mod tests {
     #[test]
     fn request_ids_look_like_aws_and_do_not_repeat() {
-        let ids: std::collections::HashSet<String> =
-            (0..10_000).map(|_| super::apigw_request_id()).collect();
+        let ids: std::collections::HashSet<String> = (0..10_000)
+            .map(|_| super::apigw_request_id().to_str().unwrap().to_string())
+            .collect();
         assert_eq!(ids.len(), 10_000);
         assert!(ids
             .iter()

@@ -82,7 +82,7 @@ fn one(expr: &str, src: &Sources<'_>) -> Option<String> {
         return headers_value(&src.incoming.headers, h);
     }
     if let Some(q) = expr.strip_prefix("$request.querystring.") {
-        let values: Vec<String> = crate::context::query_pairs(src.incoming.query.as_deref())
+        let values: Vec<String> = crate::context::query_pairs(src.incoming.query())
             .into_iter()
             .filter(|(k, _)| k == q)
             .map(|(_, v)| v)
@@ -186,7 +186,7 @@ pub struct Mapped {
 pub fn request(params: &BTreeMap<String, String>, src: &Sources<'_>) -> Mapped {
     let mut mapped = Mapped {
         headers: src.incoming.headers.clone(),
-        query: crate::context::query_pairs(src.incoming.query.as_deref()),
+        query: crate::context::query_pairs(src.incoming.query()),
         path: None,
     };
     for (key, value) in params {

@@ -17,6 +17,8 @@ use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE
 /// An API and the stage a first path segment selects, as read from the store.
 pub(crate) struct Resolved {
     pub(crate) account: Arc<str>,
+    /// The API's own endpoint's domain name (`{apiId}.execute-api.{region}.amazonaws.com`).
+    pub(crate) domain_name: Arc<str>,
     /// The account's throttle bucket for the region (`account|region`).
     pub(crate) account_bucket: String,
     pub(crate) disabled: bool,
@@ -49,10 +51,9 @@ pub(crate) fn stage_rest(path: &str) -> &str {
     }
 }
 
-/// The stage serving a request and the path it serves.
+/// The stage serving a request, and whether the path named it.
 pub(crate) struct Selected {
     pub(crate) stage: Arc<Stage>,
-    pub(crate) path: String,
     /// Whether the first path segment named the stage.
     pub(crate) named: bool,
 }
@@ -118,7 +119,7 @@ impl DataPlane {
             .await
             .map_err(|_| refuse(GatewayError::NotFound, ""))?;
         let selected = match &target.entry {
-            Entry::Mapped { stage } => self.mapped_stage(&scope, &api.api_id, stage, path).await?,
+            Entry::Mapped { stage } => self.mapped_stage(&scope, &api.api_id, stage).await?,
             _ => self.select_stage(&scope, &api.api_id, path).await?,
         };
         let router = match &selected.stage.deployment_id {
@@ -128,6 +129,9 @@ impl DataPlane {
         let resolved = Arc::new(Resolved {
             account_bucket: format!("{account}|{region}"),
             account: account.as_str().into(),
+            domain_name: [&target.api_id, ".execute-api.", region, ".amazonaws.com"]
+                .concat()
+                .into(),
             disabled: api.disable_execute_api_endpoint,
             named: selected.named,
             stage_name: selected.stage.stage_name.as_str().into(),
@@ -145,19 +149,17 @@ impl DataPlane {
         Ok(resolved)
     }
 
-    /// The stage `stage` serving `path` as it is: the one an API mapping names, or
+    /// The stage `stage` serving the whole path: the one an API mapping names, or
     /// `$default` when no path segment names a stage.
     pub(crate) async fn mapped_stage(
         &self,
         scope: &Scope,
         api_id: &str,
         stage: &str,
-        path: &str,
     ) -> Result<Selected, Refusal> {
         match store::get::<Stage>(self.store.as_ref(), scope, api_id, stage).await {
             Ok(stage) => Ok(Selected {
                 stage: Arc::new(stage),
-                path: path.to_string(),
                 named: false,
             }),
             Err(StoreError::NotFound(_)) => Err(refuse(GatewayError::NotFound, "")),
@@ -172,14 +174,13 @@ impl DataPlane {
         api_id: &str,
         path: &str,
     ) -> Result<Selected, Refusal> {
-        let (first, rest) = (first_segment(path), stage_rest(path));
+        let first = first_segment(path);
         let first = percent_encoding::percent_decode_str(first).decode_utf8_lossy();
         if !first.is_empty() && first != "$default" {
             match store::get::<Stage>(self.store.as_ref(), scope, api_id, &first).await {
                 Ok(stage) => {
                     return Ok(Selected {
                         stage: Arc::new(stage),
-                        path: rest.to_string(),
                         named: true,
                     })
                 }
@@ -188,7 +189,7 @@ impl DataPlane {
             }
         }
         // Otherwise `$default` serves the whole path, as a mapped stage would.
-        self.mapped_stage(scope, api_id, "$default", path).await
+        self.mapped_stage(scope, api_id, "$default").await
     }
 
     /// The compiled routes of a deployment (compiled once, then kept).

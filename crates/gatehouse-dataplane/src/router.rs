@@ -20,6 +20,9 @@ pub struct Compiled {
     pub route: Route,
     /// The integration its target names.
     pub integration: Option<Integration>,
+    /// The integration's URI parsed, when it is an `http(s)://` URL naming no stage
+    /// variable (the same for every request, so parsed once here).
+    pub uri: Option<http::Uri>,
     /// The authorizer it uses.
     pub authorizer: Option<Authorizer>,
     /// Its path template (`/pets/{id}`; empty for `$default`).
@@ -85,6 +88,12 @@ impl Router {
                         .find(|i| i.integration_id == id)
                 })
                 .cloned();
+            let uri = integration
+                .as_ref()
+                .and_then(|i| i.integration_uri.as_deref())
+                .filter(|u| !u.contains("${"))
+                .and_then(|u| u.parse::<http::Uri>().ok())
+                .filter(|u| matches!(u.scheme_str(), Some("http" | "https")));
             let authorizer = route
                 .authorizer_id
                 .as_deref()
@@ -100,6 +109,7 @@ impl Router {
                     key: route.route_key.as_str().into(),
                     route: route.clone(),
                     integration,
+                    uri,
                     authorizer,
                     template: String::new(),
                     names: Vec::new(),
@@ -134,6 +144,7 @@ impl Router {
                 key: route.route_key.as_str().into(),
                 route: route.clone(),
                 integration,
+                uri,
                 authorizer,
                 template: path.to_string(),
                 names,

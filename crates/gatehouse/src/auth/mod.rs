@@ -283,9 +283,9 @@ impl Authenticator {
 impl gatehouse_dataplane::IamCheck for Authenticator {
     fn caller(&self, incoming: &gatehouse_dataplane::context::Incoming) -> Result<String, String> {
         let req = Request {
-            method: &incoming.method,
-            path: &incoming.uri_path,
-            query: incoming.query.as_deref(),
+            method: incoming.method.as_str(),
+            path: incoming.uri_path(),
+            query: incoming.query(),
             headers: &incoming.headers,
             body: &incoming.body,
         };

@@ -49,6 +49,7 @@ pub struct Shared {
 /// request breaks the protocol.
 pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: Shared) {
     let timeouts = shared.app.timeouts;
+    let peer = Peer::new(peer);
     let mut io = IdleTimeout::new(stream, timeouts.idle);
     let mut buf = BytesMut::new();
     let mut out = Vec::with_capacity(4096);
@@ -102,7 +103,7 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, shared: Shared) {
             buf.extend_from_slice(&read[end..]);
         }
         drop(read);
-        let resp = handle(&shared.app, req, Peer(peer)).await;
+        let resp = handle(&shared.app, req, &peer).await;
         match h1_response::write(&mut io, resp, &mut out).await {
             Ok(true) => {}
             Ok(false) | Err(_) => return,
@@ -127,15 +128,15 @@ async fn read_more<T: AsyncRead + Unpin>(
 }
 
 /// Gives the connection to hyper: it reads `read` first, then the socket.
-async fn hand_over<T>(io: T, read: Bytes, peer: SocketAddr, mut shared: Shared)
+async fn hand_over<T>(io: T, read: Bytes, peer: Peer, mut shared: Shared)
 where
     T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let app = shared.app.clone();
     let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-        let app = app.clone();
+        let (app, peer) = (app.clone(), peer.clone());
         let req = req.map(Body::new);
-        async move { Ok::<_, std::convert::Infallible>(handle(&app, req, Peer(peer)).await) }
+        async move { Ok::<_, std::convert::Infallible>(handle(&app, req, &peer).await) }
     });
     let conn = shared
         .http

@@ -30,7 +30,7 @@ use crate::wire;
 /// Answers one request from `peer`: an invoke request (a `{apiId}.execute-api.…` host, a path under
 /// `/_aws/execute-api/`, or the host of a stored custom domain name outside the management
 /// API's paths) goes to the data plane, everything else to the management API.
-pub async fn handle(app: &App, req: Request, peer: Peer) -> Response {
+pub async fn handle(app: &App, req: Request, peer: &Peer) -> Response {
     let host = req
         .headers()
         .get(axum::http::header::HOST)
@@ -129,7 +129,7 @@ async fn invoke(
     app: &App,
     mut target: gatehouse_dataplane::Target,
     req: Request,
-    peer: Peer,
+    peer: &Peer,
 ) -> Response {
     use gatehouse_dataplane::body;
     let (parts, request_body) = req.into_parts();
@@ -156,10 +156,9 @@ async fn invoke(
         answer.map(axum::body::Body::new)
     } else {
         let incoming = Incoming {
-            method: parts.method.as_str().to_string(),
+            method: parts.method,
             path: std::mem::take(&mut target.path),
-            uri_path: parts.uri.path().to_string(),
-            query: parts.uri.query().map(String::from),
+            uri: parts.uri,
             headers: parts.headers,
             body: Default::default(),
             source_ip: peer.ip_text(),
