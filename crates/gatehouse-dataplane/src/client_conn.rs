@@ -266,10 +266,13 @@ impl Conn {
         }))
     }
 
-    /// A header name as this connection's backend wrote it, and whether it belongs to the
-    /// connection.
-    fn name(&mut self, raw: &[u8]) -> Result<(HeaderName, bool), String> {
-        if let Some((_, name, own)) = self.names.iter().find(|(seen, _, _)| **seen == *raw) {
+    /// The `at`th header name of an answer, as this connection's backend wrote it, and
+    /// whether it belongs to the connection. A backend writes the same headers in the same
+    /// order answer after answer, so the name seen at the same place is tried first.
+    fn name(&mut self, at: usize, raw: &[u8]) -> Result<(HeaderName, bool), String> {
+        let seen = |(seen, _, _): &&(Box<[u8]>, HeaderName, bool)| **seen == *raw;
+        let hit = self.names.get(at).filter(seen);
+        if let Some((_, name, own)) = hit.or_else(|| self.names.iter().find(seen)) {
             return Ok((name.clone(), *own));
         }
         let name = HeaderName::from_bytes(raw)
@@ -295,8 +298,8 @@ impl Conn {
         let mut headers = HeaderMap::with_capacity(spans.len());
         let mut keep_alive = head.version == 1;
         let (mut length, mut chunked, mut to_close) = (None::<u64>, false, false);
-        for (name, value) in &spans {
-            let (name, own) = self.name(&bytes[name.clone()])?;
+        for (at, (name, value)) in spans.iter().enumerate() {
+            let (name, own) = self.name(at, &bytes[name.clone()])?;
             if own {
                 let value = &bytes[value.clone()];
                 match name {

@@ -31,17 +31,18 @@ use crate::wire;
 /// `/_aws/execute-api/`, or the host of a stored custom domain name outside the management
 /// API's paths) goes to the data plane, everything else to the management API.
 pub async fn handle(app: &App, req: Request, peer: &Peer) -> Response {
-    let host = req
-        .headers()
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok());
-    if let Some(target) = gatehouse_dataplane::target(host, req.uri().path()) {
+    // (The path form names the API whatever the host: the host is not read for it.)
+    let path = req.uri().path();
+    let by_host = (!path.starts_with(gatehouse_dataplane::target::PATH_PREFIX))
+        .then(|| host(&req))
+        .flatten();
+    if let Some(target) = gatehouse_dataplane::target(by_host, path) {
         return invoke(app, target, req, peer).await;
     }
     // A custom domain name's host (never for the management API's own paths).
     let path = req.uri().path();
     if app.invoke_only || (!path.starts_with("/v2/") && !admin::is_admin_path(path)) {
-        if let Some(host) = host {
+        if let Some(host) = host(&req) {
             let host = host.to_string();
             if let Some(target) = app.dataplane.domain_target(&host, req.uri().path()).await {
                 return invoke(app, target, req, peer).await;
@@ -121,6 +122,13 @@ pub async fn handle(app: &App, req: Request, peer: &Peer) -> Response {
     response
 }
 
+/// The request's `Host`.
+fn host(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+}
+
 /// Serves an invoke request on the data plane. The body goes to the data plane as it
 /// arrives (a declared length over 10 MB, AWS's payload limit, is 413 at once; a request line
 /// and header values over AWS's 10,240 bytes, 431). The data plane logs one line per request
@@ -132,12 +140,16 @@ async fn invoke(
     peer: &Peer,
 ) -> Response {
     use gatehouse_dataplane::body;
+    use hyper::body::Body as _;
     let (parts, request_body) = req.into_parts();
-    let declared = parts
-        .headers
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    // (A body read whole, or one hyper frames by its content-length, knows its length.)
+    let declared = request_body.size_hint().exact().or_else(|| {
+        parts
+            .headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+    });
     let refused = if body::head_size(&parts.method, &parts.uri, &parts.headers) > body::MAX_HEAD {
         Some(GatewayError::HeadersTooLarge)
     } else if declared.is_some_and(|n| n > body::MAX_BODY as u64) {
@@ -164,7 +176,6 @@ async fn invoke(
             source_ip: peer.ip_text(),
             protocol: "HTTP/1.1",
         };
-        use hyper::body::Body as _;
         let stream = if request_body.is_end_stream() {
             body::empty()
         } else {
