@@ -298,6 +298,8 @@ impl Conn {
         let mut headers = HeaderMap::with_capacity(spans.len());
         let mut keep_alive = head.version == 1;
         let (mut length, mut chunked, mut to_close) = (None::<u64>, false, false);
+        // Headers the answer's `connection` header names (they stay with the connection).
+        let mut named = Vec::new();
         for (at, (name, value)) in spans.iter().enumerate() {
             let (name, own) = self.name(at, &bytes[name.clone()])?;
             if own {
@@ -309,6 +311,7 @@ impl Conn {
                         } else if has_token(value, b"keep-alive") && head.version == 0 {
                             keep_alive = true;
                         }
+                        h1::named_by_connection(value, &mut named);
                     }
                     header::TRANSFER_ENCODING => {
                         chunked = is_chunked(value);
@@ -331,6 +334,9 @@ impl Conn {
             headers.append(name, value);
         }
         self.spans = spans;
+        for name in &named {
+            headers.remove(name);
+        }
         let mut resp = Response::new(());
         *resp.status_mut() = status;
         *resp.version_mut() = if head.version == 1 {

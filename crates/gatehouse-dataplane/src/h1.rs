@@ -300,6 +300,36 @@ pub fn has_token(value: &[u8], token: &[u8]) -> bool {
         .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
 }
 
+/// The headers a `connection` value names (`connection: keep-alive, x-trace`): they belong
+/// to that one connection too, and do not cross a proxy (RFC 9110 §7.6.1). `close` and
+/// `keep-alive` are options, not names; a token that is no header name is ignored.
+pub fn named_by_connection(value: &[u8], into: &mut Vec<HeaderName>) {
+    for token in value.split(|b| *b == b',').map(<[u8]>::trim_ascii) {
+        if token.eq_ignore_ascii_case(b"close") || token.eq_ignore_ascii_case(b"keep-alive") {
+            continue;
+        }
+        if let Ok(name) = HeaderName::from_bytes(token) {
+            into.push(name);
+        }
+    }
+}
+
+/// `map` without the headers its `connection` headers name, when they name any.
+pub fn without_named(map: &HeaderMap) -> Option<HeaderMap> {
+    let mut named = Vec::new();
+    for value in map.get_all(header::CONNECTION) {
+        named_by_connection(value.as_bytes(), &mut named);
+    }
+    if named.is_empty() {
+        return None;
+    }
+    let mut map = map.clone();
+    for name in &named {
+        map.remove(name);
+    }
+    Some(map)
+}
+
 /// Whether a `transfer-encoding` value ends in `chunked`.
 pub fn is_chunked(value: &[u8]) -> bool {
     value

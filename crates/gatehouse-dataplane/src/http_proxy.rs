@@ -202,6 +202,9 @@ impl Proxied<'_> {
             Some((h, p, q)) => (h, p.as_str(), q.as_deref()),
             None => (&incoming.headers, self.path, incoming.query()),
         };
+        // Headers the client's `connection` header names are its connection's alone.
+        let trimmed = h1::without_named(headers);
+        let headers = trimmed.as_ref().unwrap_or(headers);
         // A URI parsed when its deployment was compiled takes the request's path and query
         // as they are (both valid in a URI, as the client's request line was); one with stage
         // variables or a mapped path is built whole and parsed.

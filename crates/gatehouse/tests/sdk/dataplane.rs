@@ -238,6 +238,44 @@ async fn stages_serve_their_deployment_in_both_url_forms() {
 }
 
 #[tokio::test]
+async fn headers_a_connection_header_names_stay_on_their_hop() {
+    let s = server().await;
+    let c = client(&s);
+    // A backend that lists the headers it got and names one of its own as hop-by-hop.
+    let backend = backend(
+        Duration::ZERO,
+        Arc::new(|req| {
+            let names: Vec<&str> = req.headers().keys().map(|n| n.as_str()).collect();
+            hyper::Response::builder()
+                .header("connection", "x-secret")
+                .header("x-secret", "1")
+                .header("x-public", "1")
+                .body(names.join(","))
+                .unwrap()
+        }),
+    )
+    .await;
+    let api = proxied_api(&c, &format!("http://{backend}/"), "GET /h", "prod").await;
+    let (status, headers, body) = raw(
+        s.addr,
+        "GET",
+        &format!("/_aws/execute-api/{api}/prod/h"),
+        &[("connection", "x-hop"), ("x-hop", "1"), ("x-kept", "1")],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let sent: Vec<&str> = body.split(',').collect();
+    assert!(
+        sent.contains(&"x-kept") && !sent.contains(&"x-hop"),
+        "{body}"
+    );
+    assert!(!sent.contains(&"connection"), "{body}");
+    assert_eq!(header(&headers, "x-public"), Some("1"));
+    assert_eq!(header(&headers, "x-secret"), None, "{headers:?}");
+}
+
+#[tokio::test]
 async fn stage_variables_timeouts_and_dead_backends() {
     let s = server().await;
     let c = client(&s);
