@@ -33,11 +33,14 @@ use crate::wire;
 pub async fn handle(app: &App, req: Request, peer: &Peer) -> Response {
     // (The path form names the API whatever the host: the host is not read for it.)
     let path = req.uri().path();
-    let by_host = (!path.starts_with(gatehouse_dataplane::target::PATH_PREFIX))
-        .then(|| host(&req))
-        .flatten();
+    let by_path = path.starts_with(gatehouse_dataplane::target::PATH_PREFIX);
+    let by_host = (!by_path).then(|| host(&req)).flatten();
     if let Some(target) = gatehouse_dataplane::target(by_host, path) {
         return invoke(app, target, req, peer).await;
+    }
+    if by_path {
+        // A path-form URL whose API id cannot be one: no API, as the data plane says it.
+        return not_found();
     }
     // A custom domain name's host (never for the management API's own paths).
     let path = req.uri().path();
@@ -51,8 +54,7 @@ pub async fn handle(app: &App, req: Request, peer: &Peer) -> Response {
     }
     if app.invoke_only {
         // The invoke listener serves nothing else; a host that names no API finds none.
-        let (parts, body) = GatewayError::NotFound.response().into_parts();
-        return Response::from_parts(parts, axum::body::Body::from(body));
+        return not_found();
     }
     let started = Instant::now();
     let request_id = ids::request_id();
@@ -120,6 +122,12 @@ pub async fn handle(app: &App, req: Request, peer: &Peer) -> Response {
         "request"
     );
     response
+}
+
+/// The data plane's `{"message":"Not Found"}`.
+fn not_found() -> Response {
+    let (parts, body) = GatewayError::NotFound.response().into_parts();
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// The request's `Host`.

@@ -229,8 +229,12 @@ async fn stages_serve_their_deployment_in_both_url_forms() {
         (status, json(&body)["path"].as_str()),
         (200, Some("/backend/x"))
     );
-    // Unknown API, unknown route.
+    // Unknown API (or no API id at all), unknown route.
     assert_eq!(get(&s, "nosuchapi0", "/prod/pets/x").await.0, 404);
+    for bad in ["bad!id", ""] {
+        let (status, _, body) = get(&s, bad, "/prod/pets/x").await;
+        assert_eq!((status, body.as_str()), (404, r#"{"message":"Not Found"}"#));
+    }
     assert_eq!(
         get(&s, &api, "/prod/cats").await.2,
         r#"{"message":"Not Found"}"#
