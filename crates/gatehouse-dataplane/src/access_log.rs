@@ -22,7 +22,7 @@ pub fn variable(name: &str, inc: &Incoming, facts: &Facts) -> Option<String> {
             facts.request_id().to_string()
         }
         "accountId" => facts.account_id.to_string(),
-        "apiId" => facts.api_id.clone(),
+        "apiId" => facts.api_id.to_string(),
         "domainName" => facts.domain_name.to_string(),
         "domainPrefix" => facts.domain_prefix().to_string(),
         "httpMethod" => inc.method.to_string(),
@@ -134,7 +134,7 @@ impl AccessLogs {
         if let Ok(mut kept) = self.kept.lock() {
             let key = (
                 region.to_string(),
-                facts.api_id.clone(),
+                facts.api_id.to_string(),
                 facts.stage.to_string(),
             );
             let (account, lines) = kept

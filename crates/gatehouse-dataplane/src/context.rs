@@ -35,8 +35,8 @@ pub struct Facts {
     pub request_id: http::HeaderValue,
     /// `$context.accountId`.
     pub account_id: Arc<str>,
-    /// `$context.apiId`.
-    pub api_id: String,
+    /// `$context.apiId` (empty until the API is found).
+    pub api_id: Arc<str>,
     /// `$context.domainName`.
     pub domain_name: Arc<str>,
     /// Whether the request came through a custom domain name's API mapping (the client's
@@ -75,7 +75,7 @@ impl Default for Facts {
         Facts {
             request_id: http::HeaderValue::from_static(""),
             account_id: Arc::default(),
-            api_id: String::new(),
+            api_id: Arc::default(),
             domain_name: Arc::default(),
             custom_domain: false,
             stage: Arc::default(),

@@ -217,7 +217,6 @@ impl DataPlane {
             request_id: apigw_request_id(),
             time: now_ms / 1000,
             time_epoch_ms: now_ms,
-            api_id: target.api_id.clone(),
             custom_domain: target.through_custom_domain(),
             ..Facts::default()
         };
@@ -294,6 +293,7 @@ impl DataPlane {
         // (A custom domain name none of whose API mappings takes the path is refused there.)
         let r = self.resolve(target, region, &incoming.path).await?;
         facts.account_id = r.account.clone();
+        facts.api_id = r.api_id.clone();
         facts.domain_name = match &target.domain {
             Some(domain) => domain.as_str().into(),
             None => r.domain_name.clone(),

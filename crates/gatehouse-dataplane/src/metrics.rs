@@ -43,10 +43,16 @@ impl Metrics {
             &facts.stage
         };
         let route = facts.route_key.as_deref().unwrap_or("-");
+        // An API that was not found is `-` (a request naming ids at random makes no series).
+        let api = if facts.api_id.is_empty() {
+            "-"
+        } else {
+            &facts.api_id
+        };
         // Each level's key is copied only when the series is new.
-        let stages = match series.get_mut(facts.api_id.as_str()) {
+        let stages = match series.get_mut(api) {
             Some(stages) => stages,
-            None => series.entry(facts.api_id.clone()).or_default(),
+            None => series.entry(api.to_string()).or_default(),
         };
         let routes = match stages.get_mut(stage) {
             Some(routes) => routes,

@@ -17,6 +17,8 @@ use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE
 /// An API and the stage a first path segment selects, as read from the store.
 pub(crate) struct Resolved {
     pub(crate) account: Arc<str>,
+    /// The API's id, shared with every request it serves.
+    pub(crate) api_id: Arc<str>,
     /// The API's own endpoint's domain name (`{apiId}.execute-api.{region}.amazonaws.com`).
     pub(crate) domain_name: Arc<str>,
     /// The account's throttle bucket for the region (`account|region`).
@@ -129,6 +131,7 @@ impl DataPlane {
         let resolved = Arc::new(Resolved {
             account_bucket: format!("{account}|{region}"),
             account: account.as_str().into(),
+            api_id: target.api_id.as_str().into(),
             domain_name: [&target.api_id, ".execute-api.", region, ".amazonaws.com"]
                 .concat()
                 .into(),

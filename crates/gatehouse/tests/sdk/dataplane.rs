@@ -643,10 +643,17 @@ async fn cors_throttling_and_access_logs() {
     );
     assert!(lines[3].ends_with(" GET /closed 429"), "{text}");
     assert!(lines[4].ends_with(" GET /open 200"), "{text}");
-    // Invocation metrics per API, stage and route.
+    // Invocation metrics per API, stage and route; an API that is not there is `-`.
+    assert_eq!(get(&s, "notanapi42", "/open").await.0, 404);
     let (_, _, metrics) = raw(s.addr, "GET", "/_gatehouse/metrics", &[], b"").await;
     let want = format!("gatehouse_invocations_total{{api=\"{api}\",stage=\"$default\",route=\"GET /closed\",status=\"4xx\"}} 1");
     assert!(metrics.contains(&want), "{metrics}");
+    assert!(!metrics.contains("notanapi42"), "{metrics}");
+    assert!(
+        metrics
+            .contains(r#"gatehouse_invocations_total{api="-",stage="-",route="-",status="4xx"}"#),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("gatehouse_integration_latency_seconds_count{"),
         "{metrics}"
