@@ -326,7 +326,7 @@ impl DataPlane {
             Some(router) => router.clone(),
             None => {
                 let scope = Scope::new(r.account.to_string(), region);
-                self.router(&scope, api_id, deployment).await?
+                Box::pin(self.router(&scope, api_id, deployment)).await?
             }
         };
         found.cors = router.cors().cloned();
@@ -379,7 +379,7 @@ impl DataPlane {
                         stage.stage_name, route.route_key
                     );
                     match self.store.shared_buckets() {
-                        Some(shared) => throttle::admit_shared(shared, &owner, limits)
+                        Some(shared) => Box::pin(throttle::admit_shared(shared, &owner, limits))
                             .await
                             .map_err(|e| refuse(GatewayError::Internal, e.message))?,
                         None => throttle::admit(&self.buckets, &owner, limits, now),
@@ -392,7 +392,7 @@ impl DataPlane {
         let verified = match route.authorization_type {
             AuthorizationType::None => None,
             AuthorizationType::Jwt => Some(Authorized::Jwt(
-                self.verify_jwt(&matched, incoming, facts).await?,
+                Box::pin(self.verify_jwt(&matched, incoming, facts)).await?,
             )),
             AuthorizationType::AwsIam => {
                 let Some(iam) = &self.config.iam else {
@@ -411,7 +411,7 @@ impl DataPlane {
                 }
             }
             AuthorizationType::Custom => Some(
-                self.authorize_lambda(region, &matched, path, stage, incoming, facts)
+                Box::pin(self.authorize_lambda(region, &matched, path, stage, incoming, facts))
                     .await?,
             ),
         };
@@ -502,9 +502,8 @@ impl DataPlane {
                 }
                 .map_err(|_| refuse(GatewayError::Internal, "cannot encode the Lambda event"))?;
                 let uri = http_proxy::substitute_stage_variables(uri, &stage.stage_variables);
-                self.invoke(&uri, event, deadline)
-                    .await
-                    .and_then(|(status, failed, output)| {
+                Box::pin(self.invoke(&uri, event, deadline)).await.and_then(
+                    |(status, failed, output)| {
                         facts.integration_status = Some(status);
                         if failed {
                             return Err(CallError::Failed(
@@ -514,7 +513,8 @@ impl DataPlane {
                         lambda::decode(&version, &output)
                             .map(|r| r.map(body::full))
                             .map_err(CallError::Failed)
-                    })
+                    },
+                )
             }
             other => Err(CallError::Failed(format!(
                 "gatehouse does not serve {other:?} integrations on HTTP APIs"

@@ -113,6 +113,20 @@ impl DataPlane {
                 return Ok(hit);
             }
         }
+        // Boxed: reading the store makes a large future, and held inline it would make every
+        // request's future as large (most are answered from the cache above).
+        Box::pin(self.read_resolved(target, region, path, &key, generation)).await
+    }
+
+    /// The API and stage read from the store, and kept for the requests that follow.
+    async fn read_resolved(
+        &self,
+        target: &Target,
+        region: &str,
+        path: &str,
+        key: &[&str],
+        generation: u64,
+    ) -> Result<Arc<Resolved>, Refusal> {
         let account = self.account_of(region, &target.api_id).await?;
         let scope = Scope::new(account.clone(), region);
         let api: Api = self

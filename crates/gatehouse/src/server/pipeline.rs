@@ -35,22 +35,23 @@ pub async fn handle(app: &App, req: Request, peer: &Peer) -> Response {
     let path = req.uri().path();
     let by_path = path.starts_with(gatehouse_dataplane::target::PATH_PREFIX);
     let by_host = (!by_path).then(|| host(&req)).flatten();
-    if let Some(target) = gatehouse_dataplane::target(by_host, path) {
-        return invoke(app, target, req, peer).await;
-    }
-    if by_path {
+    let mut target = gatehouse_dataplane::target(by_host, path);
+    if target.is_none() && by_path {
         // A path-form URL whose API id cannot be one: no API, as the data plane says it.
         return not_found();
     }
     // A custom domain name's host (never for the management API's own paths).
-    let path = req.uri().path();
-    if app.invoke_only || (!path.starts_with("/v2/") && !admin::is_admin_path(path)) {
+    if target.is_none()
+        && (app.invoke_only || (!path.starts_with("/v2/") && !admin::is_admin_path(path)))
+    {
         if let Some(host) = host(&req) {
             let host = host.to_string();
-            if let Some(target) = app.dataplane.domain_target(&host, req.uri().path()).await {
-                return invoke(app, target, req, peer).await;
-            }
+            target = app.dataplane.domain_target(&host, req.uri().path()).await;
         }
+    }
+    // One call site: each would hold a data-plane future of its own in this one's.
+    if let Some(target) = target {
+        return invoke(app, target, req, peer).await;
     }
     if app.invoke_only {
         // The invoke listener serves nothing else; a host that names no API finds none.
