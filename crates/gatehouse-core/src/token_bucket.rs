@@ -34,13 +34,33 @@ pub trait TokenBuckets: Send + Sync {
     async fn take(&self, owner: &str, buckets: &[BucketSpec]) -> ApiResult<bool>;
 }
 
+/// One bucket: up to `burst` tokens, refilled at `rate` a second.
 #[derive(Debug, Clone, Copy)]
-struct Bucket {
+pub struct Bucket {
     tokens: f64,
     at: Instant,
 }
 
 impl Bucket {
+    /// A full bucket of `burst` tokens at `now`.
+    pub fn full(burst: f64, now: Instant) -> Bucket {
+        Bucket {
+            tokens: burst,
+            at: now,
+        }
+    }
+
+    /// Refills the bucket to `now` and takes a token: `false` (and nothing taken) when it
+    /// has none.
+    pub fn take(&mut self, rate: f64, burst: f64, now: Instant) -> bool {
+        self.refill(rate, burst, now);
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+
     fn refill(&mut self, rate: f64, burst: f64, now: Instant) {
         let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
         self.tokens = (self.tokens + elapsed * rate).min(burst);
@@ -78,13 +98,7 @@ impl LocalBuckets {
             let at = match held.iter().position(|(name, _)| *name == spec.name) {
                 Some(at) => at,
                 None => {
-                    held.push((
-                        spec.name,
-                        Bucket {
-                            tokens: spec.burst,
-                            at: now,
-                        },
-                    ));
+                    held.push((spec.name, Bucket::full(spec.burst, now)));
                     held.len() - 1
                 }
             };

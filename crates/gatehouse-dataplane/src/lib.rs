@@ -102,6 +102,8 @@ pub struct DataPlane {
     domains: Mutex<Table<String, Arc<domains::Domain>>>,
     client: HttpClient,
     buckets: LocalBuckets,
+    /// Each account's bucket per region, by `account|region`.
+    accounts: Mutex<Table<String, Arc<throttle::Held>>>,
     keys: jwt::Keys,
     decisions: Mutex<DecisionCache>,
     /// The access logs.
@@ -195,6 +197,7 @@ impl DataPlane {
             domains: Mutex::default(),
             client: HttpClient::default(),
             buckets: LocalBuckets::new(),
+            accounts: Mutex::default(),
             keys: jwt::Keys::default(),
             decisions: Mutex::default(),
             logs: Arc::new(logs),
@@ -365,9 +368,8 @@ impl DataPlane {
         }
         let incoming: &Incoming = incoming;
         // The account's limit for the region first, then the route's when the stage sets one.
-        let account = &r.account_bucket;
         let now = Instant::now();
-        if !throttle::admit(&self.buckets, account, self.config.account_limits, now) {
+        if !r.account_bucket.admit(self.config.account_limits, now) {
             return Err(refuse(GatewayError::Throttled, "the account's limit"));
         }
         let admitted =
@@ -375,8 +377,8 @@ impl DataPlane {
                 None => true,
                 Some(limits) => {
                     let owner = format!(
-                        "{account}|{api_id}|{}|{}",
-                        stage.stage_name, route.route_key
+                        "{}|{region}|{api_id}|{}|{}",
+                        r.account, stage.stage_name, route.route_key
                     );
                     match self.store.shared_buckets() {
                         Some(shared) => Box::pin(throttle::admit_shared(shared, &owner, limits))

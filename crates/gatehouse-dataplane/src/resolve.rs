@@ -12,6 +12,7 @@ use crate::gateway::GatewayError;
 use crate::router::Router;
 use crate::scratch;
 use crate::target::Entry;
+use crate::throttle;
 use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE};
 
 /// An API and the stage a first path segment selects, as read from the store.
@@ -21,8 +22,8 @@ pub(crate) struct Resolved {
     pub(crate) api_id: Arc<str>,
     /// The API's own endpoint's domain name (`{apiId}.execute-api.{region}.amazonaws.com`).
     pub(crate) domain_name: Arc<str>,
-    /// The account's throttle bucket for the region (`account|region`).
-    pub(crate) account_bucket: String,
+    /// The account's throttle bucket for the region.
+    pub(crate) account_bucket: Arc<throttle::Held>,
     pub(crate) disabled: bool,
     pub(crate) stage: Arc<Stage>,
     /// Its name, shared with every request it serves.
@@ -118,6 +119,25 @@ impl DataPlane {
         Box::pin(self.read_resolved(target, region, path, &key, generation)).await
     }
 
+    /// The bucket of `account`'s invoke quota in `region`, one for all its APIs and stages.
+    fn account_bucket(&self, account: &str, region: &str) -> Arc<throttle::Held> {
+        let Ok(mut accounts) = self.accounts.lock() else {
+            return Arc::default();
+        };
+        scratch::joined(&[account, "|", region], |key| match accounts.get(key) {
+            Some(held) => held.clone(),
+            None => {
+                // (Bounded as the other tables are; a stage resolved before keeps its bucket.)
+                if accounts.len() >= 100_000 {
+                    accounts.clear();
+                }
+                let held = Arc::<throttle::Held>::default();
+                accounts.insert(key.to_string(), held.clone());
+                held
+            }
+        })
+    }
+
     /// The API and stage read from the store, and kept for the requests that follow.
     async fn read_resolved(
         &self,
@@ -143,7 +163,7 @@ impl DataPlane {
             None => None,
         };
         let resolved = Arc::new(Resolved {
-            account_bucket: format!("{account}|{region}"),
+            account_bucket: self.account_bucket(&account, region),
             account: account.as_str().into(),
             api_id: target.api_id.as_str().into(),
             domain_name: [&target.api_id, ".execute-api.", region, ".amazonaws.com"]

@@ -9,8 +9,11 @@
 //! a route's bucket is one bucket in the database for every replica, exact (one transaction
 //! per request, refilled by the database's clock).
 
+use std::sync::Mutex;
+use std::time::Instant;
+
 use gatehouse_core::model::stage::{RouteSettings, Stage};
-use gatehouse_core::token_bucket::{BucketSpec, LocalBuckets};
+use gatehouse_core::token_bucket::{Bucket, BucketSpec, LocalBuckets};
 
 /// A rate (requests a second) and a burst.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,8 +75,28 @@ pub async fn admit_shared(
     buckets.take(owner, &spec(limits)).await
 }
 
+/// A bucket in this process that requests take from through a handle, not a lookup by
+/// name: an account's for a region, held by each of the account's resolved stages there.
+#[derive(Debug, Default)]
+pub struct Held(Mutex<Option<Bucket>>);
+
+impl Held {
+    /// Takes a token at `now` (the bucket starts full at first use); `false` means 429.
+    pub fn admit(&self, limits: Limits, now: Instant) -> bool {
+        if limits.rate <= 0.0 || limits.burst <= 0.0 {
+            return false;
+        }
+        let Ok(mut bucket) = self.0.lock() else {
+            return true;
+        };
+        bucket
+            .get_or_insert_with(|| Bucket::full(limits.burst, now))
+            .take(limits.rate, limits.burst, now)
+    }
+}
+
 /// Takes a token from `owner`'s bucket in this process at `now`; `false` means 429.
-pub fn admit(buckets: &LocalBuckets, owner: &str, limits: Limits, now: std::time::Instant) -> bool {
+pub fn admit(buckets: &LocalBuckets, owner: &str, limits: Limits, now: Instant) -> bool {
     if limits.rate <= 0.0 || limits.burst <= 0.0 {
         return false;
     }
@@ -95,6 +118,19 @@ mod tests {
         let l = route_limits(&stage, "GET /x", Limits::default()).unwrap();
         assert_eq!((l.rate, l.burst), (10_000.0, 0.0), "a burst of 0 refuses");
         let buckets = LocalBuckets::new();
-        assert!(!admit(&buckets, "r", l, std::time::Instant::now()));
+        assert!(!admit(&buckets, "r", l, Instant::now()));
+        assert!(!Held::default().admit(l, Instant::now()));
+    }
+
+    #[test]
+    fn a_held_bucket_gives_its_burst_then_refills() {
+        let limits = Limits {
+            rate: 10.0,
+            burst: 2.0,
+        };
+        let (held, t0) = (Held::default(), Instant::now());
+        assert!(held.admit(limits, t0) && held.admit(limits, t0));
+        assert!(!held.admit(limits, t0));
+        assert!(held.admit(limits, t0 + std::time::Duration::from_millis(100)));
     }
 }

@@ -50,7 +50,7 @@ const LAYERS: &[(&str, Layers)] = &[
             ("metrics", &["context"]),
             (
                 "resolve",
-                &["gateway", "router", "scratch", "target", "lib"],
+                &["gateway", "router", "scratch", "target", "throttle", "lib"],
             ),
             ("domains", &["target", "lib"]),
             (

@@ -280,6 +280,28 @@ async fn headers_a_connection_header_names_stay_on_their_hop() {
 }
 
 #[tokio::test]
+async fn the_account_quota_is_one_bucket_for_all_its_apis() {
+    let s = server_with(|a| {
+        a.invoke_rate_limit = 0.001;
+        a.invoke_burst_limit = 2.0;
+    })
+    .await;
+    let c = client(&s);
+    let backend = echo().await;
+    let one = proxied_api(&c, &format!("http://{backend}/"), "GET /a", "prod").await;
+    let two = proxied_api(&c, &format!("http://{backend}/"), "GET /a", "prod").await;
+    assert_eq!(get(&s, &one, "/prod/a").await.0, 200);
+    assert_eq!(get(&s, &two, "/prod/a").await.0, 200);
+    for api in [&one, &two] {
+        let (status, _, body) = get(&s, api, "/prod/a").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (429, r#"{"message":"Too Many Requests"}"#)
+        );
+    }
+}
+
+#[tokio::test]
 async fn stage_variables_timeouts_and_dead_backends() {
     let s = server().await;
     let c = client(&s);
