@@ -6,46 +6,35 @@
 //! A connection goes back to its origin's idle list when the answer it carried has been read
 //! to its end (an answer dropped half-read closes it); the next call to that origin takes the
 //! most recently used one, checking first that the backend has not closed it when it has sat
-//! idle for [`CHECK_AFTER`]. A small request (up to [`REPLAYABLE`]) that finds its reused
-//! connection closed before any answer is sent again on a new one (a non-idempotent one only
-//! when it could not be written). Idle connections are
-//! closed after [`IDLE_TIMEOUT`].
+//! idle for a while; idle connections are closed after a while ([`crate::client_pool`]). A
+//! small request (up to [`REPLAYABLE`]) that finds its reused connection closed before any
+//! answer is sent again on a new one (a non-idempotent one only when it could not be
+//! written).
 
-use std::collections::HashMap;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{Method, Request, Response, Uri};
 use http_body::Body as HttpBody;
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_rustls::HttpsConnectorBuilder;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
 use crate::body::{self, Body};
-use crate::client_conn::{Conn, Failure, GiveBack, TakesBack};
+use crate::client_conn::{Conn, Failure, GiveBack};
+use crate::client_pool::Pool;
 use crate::client_stream::Stream;
 use crate::h1::Headers;
-use crate::scratch;
 
 /// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
 pub const UNREADABLE_ANSWER: &str =
     "the integration's response body could not be read or is larger than 10 MB";
 
-/// How long a connection may stay idle before it is closed.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// An idle connection older than this is checked before it is used again.
-pub const CHECK_AFTER: Duration = Duration::from_secs(1);
-
 /// Request bodies up to this size are held so that they can be sent again.
 pub const REPLAYABLE: u64 = 64 * 1024;
-
-/// Most idle connections kept for one origin.
-const MAX_IDLE_PER_ORIGIN: usize = 1024;
 
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,19 +51,6 @@ pub enum CallError {
 #[derive(Clone)]
 pub struct HttpClient {
     pool: Arc<Pool>,
-}
-
-/// The connector and the idle connections, by origin (`http://host:port`).
-struct Pool {
-    connector: HttpsConnector<HttpConnector>,
-    idle: Mutex<HashMap<Arc<str>, Vec<Idle>, foldhash::fast::RandomState>>,
-    reaping: AtomicBool,
-}
-
-/// A connection waiting for its next request.
-struct Idle {
-    conn: Conn,
-    since: Instant,
 }
 
 /// A TLS configuration that trusts no certificate (when the system has none to offer).
@@ -105,14 +81,12 @@ impl Default for HttpClient {
             }
         };
         HttpClient {
-            pool: Arc::new(Pool {
-                connector: builder
+            pool: Arc::new(Pool::new(
+                builder
                     .https_or_http()
                     .enable_http1()
                     .wrap_connector(connector),
-                idle: Mutex::default(),
-                reaping: AtomicBool::new(false),
-            }),
+            )),
         }
     }
 }
@@ -312,90 +286,6 @@ impl HttpClient {
     }
 }
 
-impl Pool {
-    /// The most recently used open connection to `scheme://authority`, if one is idle, and
-    /// the origin's key (a string: hashed and compared faster than `Authority`, whose
-    /// comparisons ignore case byte by byte; made once per origin).
-    fn checkout(
-        &self,
-        scheme: &Scheme,
-        authority: &Authority,
-        now: Instant,
-    ) -> (Option<Conn>, Arc<str>) {
-        scratch::joined(&[scheme.as_str(), "://", authority.as_str()], |key| {
-            let Ok(mut idle) = self.idle.lock() else {
-                return (None, Arc::from(key));
-            };
-            let (origin, list) = match idle.get_key_value(key) {
-                Some((origin, _)) => {
-                    let origin = origin.clone();
-                    let list = idle.get_mut(&origin);
-                    (origin, list)
-                }
-                None => {
-                    let origin: Arc<str> = Arc::from(key);
-                    idle.insert(origin.clone(), Vec::new());
-                    (origin, None)
-                }
-            };
-            let Some(list) = list else {
-                return (None, origin);
-            };
-            while let Some(Idle { conn, since }) = list.pop() {
-                let age = now.saturating_duration_since(since);
-                if age < CHECK_AFTER || (age < IDLE_TIMEOUT && !conn.is_closed()) {
-                    return (Some(conn), origin);
-                }
-            }
-            (None, origin)
-        })
-    }
-}
-
-impl TakesBack for Pool {
-    /// `conn` idle again.
-    fn take_back(self: Arc<Self>, origin: &Arc<str>, conn: Conn, since: Instant) {
-        let Ok(mut idle) = self.idle.lock() else {
-            return;
-        };
-        let list = match idle.get_mut(origin) {
-            Some(list) => list,
-            None => idle.entry(origin.clone()).or_default(),
-        };
-        if list.len() < MAX_IDLE_PER_ORIGIN {
-            list.push(Idle { conn, since });
-        }
-        drop(idle);
-        // The reaper starts with the first connection given back (on a runtime: a body
-        // dropped outside one leaves it for the next).
-        if !self.reaping.load(Ordering::Relaxed) {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                if !self.reaping.swap(true, Ordering::Relaxed) {
-                    runtime.spawn(reap(Arc::downgrade(&self)));
-                }
-            }
-        }
-    }
-}
-
-/// Closes connections idle for longer than [`IDLE_TIMEOUT`], every so often, while the pool
-/// is in use.
-async fn reap(pool: Weak<Pool>) {
-    loop {
-        tokio::time::sleep(IDLE_TIMEOUT / 2).await;
-        let Some(pool) = pool.upgrade() else {
-            return;
-        };
-        let Ok(mut idle) = pool.idle.lock() else {
-            return;
-        };
-        for list in idle.values_mut() {
-            list.retain(|i| i.since.elapsed() < IDLE_TIMEOUT);
-        }
-        idle.retain(|_, list| !list.is_empty());
-    }
-}
-
 /// An error and its causes, as one line.
 fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
@@ -410,7 +300,7 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// A backend that answers every request on a connection with `answer` after waiting
@@ -515,16 +405,7 @@ mod tests {
         // Nothing to read: dropping it gives the connection back, with no runtime to start
         // the reaper on (and no panic).
         drop(resp);
-        assert_eq!(
-            client
-                .pool
-                .idle
-                .lock()
-                .unwrap()
-                .get(url.replace("/x", "").as_str())
-                .map(Vec::len),
-            Some(1)
-        );
+        assert_eq!(client.pool.idle_at(&url.replace("/x", "")), Some(1));
     }
 
     /// A backend that answers each request with `OK` after waiting as long as its path

@@ -13,6 +13,7 @@ pub mod access_log;
 pub mod body;
 pub mod client;
 pub mod client_conn;
+pub mod client_pool;
 pub mod client_stream;
 pub mod context;
 pub mod cors;

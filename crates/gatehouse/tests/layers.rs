@@ -33,9 +33,10 @@ const LAYERS: &[(&str, Layers)] = &[
             ("scratch", &[]),
             ("client_stream", &[]),
             ("client_conn", &["body", "client_stream", "h1"]),
+            ("client_pool", &["client_conn", "scratch"]),
             (
                 "client",
-                &["body", "client_conn", "client_stream", "h1", "scratch"],
+                &["body", "client_conn", "client_pool", "client_stream", "h1"],
             ),
             ("router", &[]),
             ("throttle", &[]),
