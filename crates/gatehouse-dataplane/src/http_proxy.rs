@@ -208,16 +208,18 @@ impl Proxied<'_> {
         // A URI parsed when its deployment was compiled takes the request's path and query
         // as they are (both valid in a URI, as the client's request line was); one with stage
         // variables or a mapped path is built whole and parsed.
-        let quick = self.parsed.filter(|_| mapped.is_none()).and_then(|base| {
-            let base_target = base.path_and_query().map_or("", |p| p.as_str());
-            let mut target = backend_url(
-                base_target,
+        let url_from = |base: &str| {
+            backend_url(
+                base,
                 self.stage_variables,
                 self.params,
                 self.default_route,
                 path,
                 query,
-            );
+            )
+        };
+        let quick = self.parsed.filter(|_| mapped.is_none()).and_then(|base| {
+            let mut target = url_from(base.path_and_query().map_or("", |p| p.as_str()));
             if target.is_empty() || target.starts_with('?') {
                 target.insert(0, '/');
             }
@@ -232,14 +234,7 @@ impl Proxied<'_> {
         let (origin, target) = match quick {
             Some((origin, target)) => (origin, Cow::Owned(target)),
             None => {
-                let url = backend_url(
-                    self.uri,
-                    self.stage_variables,
-                    self.params,
-                    self.default_route,
-                    path,
-                    query,
-                );
+                let url = url_from(self.uri);
                 built = parse_url(&url)?;
                 let target = built.path_and_query().map_or("/", |p| p.as_str());
                 match (built.scheme(), built.authority()) {

@@ -124,13 +124,11 @@ impl DataPlane {
         let Ok(mut accounts) = self.accounts.lock() else {
             return Arc::default();
         };
+        // (Never cleared, so that an account has one bucket: it holds only accounts that own
+        // an API found here, as many as the store has.)
         scratch::joined(&[account, "|", region], |key| match accounts.get(key) {
             Some(held) => held.clone(),
             None => {
-                // (Bounded as the other tables are; a stage resolved before keeps its bucket.)
-                if accounts.len() >= 100_000 {
-                    accounts.clear();
-                }
                 let held = Arc::<throttle::Held>::default();
                 accounts.insert(key.to_string(), held.clone());
                 held

@@ -24,6 +24,13 @@ pub struct Limits {
     pub burst: f64,
 }
 
+impl Limits {
+    /// Whether these limits refuse every request (a rate or a burst of 0, as on AWS).
+    fn refuse_all(self) -> bool {
+        self.rate <= 0.0 || self.burst <= 0.0
+    }
+}
+
 impl Default for Limits {
     /// AWS's default account-level quota per region: 10,000 a second, burst 5,000.
     fn default() -> Self {
@@ -69,7 +76,7 @@ pub async fn admit_shared(
     owner: &str,
     limits: Limits,
 ) -> gatehouse_core::error::ApiResult<bool> {
-    if limits.rate <= 0.0 || limits.burst <= 0.0 {
+    if limits.refuse_all() {
         return Ok(false);
     }
     buckets.take(owner, &spec(limits)).await
@@ -83,7 +90,7 @@ pub struct Held(Mutex<Option<Bucket>>);
 impl Held {
     /// Takes a token at `now` (the bucket starts full at first use); `false` means 429.
     pub fn admit(&self, limits: Limits, now: Instant) -> bool {
-        if limits.rate <= 0.0 || limits.burst <= 0.0 {
+        if limits.refuse_all() {
             return false;
         }
         let Ok(mut bucket) = self.0.lock() else {
@@ -97,7 +104,7 @@ impl Held {
 
 /// Takes a token from `owner`'s bucket in this process at `now`; `false` means 429.
 pub fn admit(buckets: &LocalBuckets, owner: &str, limits: Limits, now: Instant) -> bool {
-    if limits.rate <= 0.0 || limits.burst <= 0.0 {
+    if limits.refuse_all() {
         return false;
     }
     buckets.take_at(owner, &spec(limits), now)
