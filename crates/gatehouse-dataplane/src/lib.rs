@@ -186,6 +186,26 @@ struct StageFacts {
     cors: Option<gatehouse_core::model::api::Cors>,
 }
 
+impl Refusal {
+    /// The gateway's answer, its error noted in `facts`. Out of line: most requests are
+    /// answered by their integrations.
+    #[cold]
+    #[inline(never)]
+    fn answer(self, facts: &mut Facts) -> Response<Body> {
+        facts.error_message = Some(self.error.parts().1.to_string());
+        facts.error_response_type = Some(self.error.response_type().to_string());
+        if !self.why.is_empty() {
+            tracing::debug!(request_id = %facts.request_id(), why = %self.why, "gateway answer");
+            facts.integration_error.get_or_insert(self.why);
+        }
+        let mut resp = self.error.response().map(body::full);
+        if let Some(v) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+        }
+        resp
+    }
+}
+
 impl DataPlane {
     /// A data plane over `store`, writing access logs as `logs` says.
     pub fn new(store: SharedStore, config: Config, logs: AccessLogs) -> DataPlane {
@@ -234,22 +254,7 @@ impl DataPlane {
             .await
         {
             Ok(resp) => resp,
-            Err(refusal) => {
-                facts.error_message = Some(refusal.error.parts().1.to_string());
-                facts.error_response_type = Some(refusal.error.response_type().to_string());
-                if !refusal.why.is_empty() {
-                    tracing::debug!(request_id = %facts.request_id(), why = %refusal.why, "gateway answer");
-                    facts.integration_error.get_or_insert(refusal.why);
-                }
-                let mut resp = refusal.error.response().map(body::full);
-                if let Some(v) = refusal
-                    .challenge
-                    .and_then(|c| HeaderValue::from_str(&c).ok())
-                {
-                    resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
-                }
-                resp
-            }
+            Err(refusal) => refusal.answer(&mut facts),
         };
         // The configured CORS headers go on every answer, the gateway's own included.
         if let Some(cors) = &stage.cors {
@@ -455,55 +460,14 @@ impl DataPlane {
                     .payload_format_version
                     .clone()
                     .unwrap_or_else(|| "1.0".into());
-                let authorizer = verified.as_ref().map(|v| match v {
-                    Authorized::Jwt(v) => {
-                        let claims: serde_json::Map<String, serde_json::Value> = v
-                            .claims
-                            .iter()
-                            .map(|(k, c)| {
-                                (k.clone(), serde_json::Value::String(jwt::claim_text(c)))
-                            })
-                            .collect();
-                        let scopes = if v.scopes.is_empty() {
-                            serde_json::Value::Null
-                        } else {
-                            serde_json::json!(v.scopes)
-                        };
-                        if version == "2.0" {
-                            serde_json::json!({"jwt": {"claims": claims, "scopes": scopes}})
-                        } else {
-                            serde_json::json!({"claims": claims, "scopes": scopes})
-                        }
-                    }
-                    Authorized::Lambda(context, principal) => {
-                        if version == "2.0" {
-                            serde_json::json!({ "lambda": context })
-                        } else {
-                            let mut c = context.as_object().cloned().unwrap_or_default();
-                            if let Some(p) = principal {
-                                c.insert("principalId".into(), serde_json::json!(p));
-                            }
-                            serde_json::Value::Object(c)
-                        }
-                    }
-                });
-                let input = event::EventInput {
+                let event = lambda_event(
+                    &version,
+                    verified.as_ref(),
                     incoming,
                     facts,
-                    template: &matched.route.template,
-                    params: &matched.params,
-                    stage_variables: &stage.stage_variables,
-                    authorizer,
-                };
-                // Room for the event around the body (most are 1-2 KB), so that it is not
-                // copied as it grows.
-                let mut event = Vec::with_capacity(2048 + incoming.body.len() * 4 / 3);
-                if version == "2.0" {
-                    serde_json::to_writer(&mut event, &event::event_v2(&input))
-                } else {
-                    serde_json::to_writer(&mut event, &event::event_v1(&input))
-                }
-                .map_err(|_| refuse(GatewayError::Internal, "cannot encode the Lambda event"))?;
+                    &matched,
+                    stage,
+                )?;
                 let uri = http_proxy::substitute_stage_variables(uri, &stage.stage_variables);
                 Box::pin(self.invoke(&uri, event, deadline)).await.and_then(
                     |(status, failed, output)| {
@@ -556,6 +520,67 @@ impl DataPlane {
         )
         .await
     }
+}
+
+/// The Lambda event of payload format `version` for a request (and what its authorizer
+/// passed on), encoded. Out of line: only AWS_PROXY routes build one.
+#[inline(never)]
+fn lambda_event(
+    version: &str,
+    verified: Option<&Authorized>,
+    incoming: &Incoming,
+    facts: &Facts,
+    matched: &router::Matched<'_>,
+    stage: &gatehouse_core::model::stage::Stage,
+) -> Result<Vec<u8>, Refusal> {
+    let authorizer = verified.map(|v| match v {
+        Authorized::Jwt(v) => {
+            let claims: serde_json::Map<String, serde_json::Value> = v
+                .claims
+                .iter()
+                .map(|(k, c)| (k.clone(), serde_json::Value::String(jwt::claim_text(c))))
+                .collect();
+            let scopes = if v.scopes.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::json!(v.scopes)
+            };
+            if version == "2.0" {
+                serde_json::json!({"jwt": {"claims": claims, "scopes": scopes}})
+            } else {
+                serde_json::json!({"claims": claims, "scopes": scopes})
+            }
+        }
+        Authorized::Lambda(context, principal) => {
+            if version == "2.0" {
+                serde_json::json!({ "lambda": context })
+            } else {
+                let mut c = context.as_object().cloned().unwrap_or_default();
+                if let Some(p) = principal {
+                    c.insert("principalId".into(), serde_json::json!(p));
+                }
+                serde_json::Value::Object(c)
+            }
+        }
+    });
+    let input = event::EventInput {
+        incoming,
+        facts,
+        template: &matched.route.template,
+        params: &matched.params,
+        stage_variables: &stage.stage_variables,
+        authorizer,
+    };
+    // Room for the event around the body (most are 1-2 KB), so that it is not
+    // copied as it grows.
+    let mut event = Vec::with_capacity(2048 + incoming.body.len() * 4 / 3);
+    if version == "2.0" {
+        serde_json::to_writer(&mut event, &event::event_v2(&input))
+    } else {
+        serde_json::to_writer(&mut event, &event::event_v1(&input))
+    }
+    .map_err(|_| refuse(GatewayError::Internal, "cannot encode the Lambda event"))?;
+    Ok(event)
 }
 
 /// The server runs `serve` on a multi-threaded runtime: its future must be `Send`.
