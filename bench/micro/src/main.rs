@@ -365,11 +365,14 @@ fn dataplane() {
     let params = vec![("id".to_string(), "7".to_string())];
     let vars = std::collections::BTreeMap::new();
     let input = event::EventInput {
-        incoming: &incoming,
-        facts: &facts,
-        template: "/pets/{id}",
-        params: &params,
-        stage_variables: &vars,
+        request: gatehouse_dataplane::context::Routed {
+            incoming: &incoming,
+            facts: &facts,
+            path: "/pets/7",
+            template: "/pets/{id}",
+            params: &params,
+            stage_variables: &vars,
+        },
         authorizer: None,
     };
     time("lambda: encode payload 2.0 event", 100_000, || {

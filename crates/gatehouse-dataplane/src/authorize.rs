@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use gatehouse_core::model::Stage;
 
 use crate::client::CallError;
-use crate::context::{Facts, Incoming};
+use crate::context::{Facts, Incoming, Routed};
 use crate::gateway::GatewayError;
 use crate::{event, http_proxy, jwt, lambda_authorizer, refuse, router, DataPlane, Refusal};
 
@@ -179,11 +179,14 @@ impl DataPlane {
             .unwrap_or_else(|| "2.0".into());
         let arn = lambda_authorizer::route_arn(region, facts, incoming.method.as_str(), path);
         let input = event::EventInput {
-            incoming,
-            facts,
-            template: &matched.route.template,
-            params: &matched.params,
-            stage_variables: &stage.stage_variables,
+            request: Routed {
+                incoming,
+                facts,
+                path,
+                template: &matched.route.template,
+                params: &matched.params,
+                stage_variables: &stage.stage_variables,
+            },
             authorizer: None,
         };
         let event = lambda_authorizer::event(&version, &input, identity, &arn);

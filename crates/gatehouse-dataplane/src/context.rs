@@ -2,6 +2,7 @@
 //! routed, and what happened; the Lambda events and the access-log `$context` variables are
 //! both read from here.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -25,6 +26,24 @@ pub struct Incoming {
     pub source_ip: Arc<str>,
     /// `HTTP/1.1`.
     pub protocol: &'static str,
+}
+
+/// A request as its matched route sees it: what a Lambda event, a Lambda authorizer's event
+/// and parameter mapping are built from.
+#[derive(Clone, Copy)]
+pub struct Routed<'a> {
+    /// The request.
+    pub incoming: &'a Incoming,
+    /// Facts so far (ids, times, stage, route key).
+    pub facts: &'a Facts,
+    /// The path after the stage.
+    pub path: &'a str,
+    /// The route's path template (`/pets/{id}`; empty for `$default`).
+    pub template: &'a str,
+    /// Path parameters, in path order.
+    pub params: &'a [(String, String)],
+    /// The stage's variables.
+    pub stage_variables: &'a BTreeMap<String, String>,
 }
 
 /// Facts gathered while serving, for events, logs and metrics.

@@ -9,20 +9,12 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{json, Value};
 
-use crate::context::{query_pairs, Facts, Incoming};
+use crate::context::{query_pairs, Facts, Incoming, Routed};
 
 /// Everything an event is built from.
 pub struct EventInput<'a> {
-    /// The request.
-    pub incoming: &'a Incoming,
-    /// Facts so far (ids, times, stage, route key).
-    pub facts: &'a Facts,
-    /// The route's path template (`/pets/{id}`; empty for `$default`).
-    pub template: &'a str,
-    /// Path parameters.
-    pub params: &'a [(String, String)],
-    /// The stage's variables.
-    pub stage_variables: &'a BTreeMap<String, String>,
+    /// The request, as its route sees it.
+    pub request: Routed<'a>,
     /// What the authorizer passed on (`jwt`/`lambda` context), if any.
     pub authorizer: Option<Value>,
 }
@@ -237,8 +229,8 @@ fn event_body(incoming: &Incoming) -> (Option<Cow<'_, str>>, bool) {
 
 /// The payload format 2.0 event.
 pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
-    let inc = input.incoming;
-    let facts = input.facts;
+    let inc = input.request.incoming;
+    let facts = input.request.facts;
     let cookies: Vec<&str> = inc
         .headers
         .get_all(http::header::COOKIE)
@@ -289,9 +281,9 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
             time_epoch: facts.time_epoch_ms,
         },
         body,
-        path_parameters: input.params,
+        path_parameters: input.request.params,
         is_base64_encoded: base64,
-        stage_variables: input.stage_variables,
+        stage_variables: input.request.stage_variables,
     }
 }
 
@@ -369,8 +361,8 @@ struct IdentityV1<'a> {
 
 /// The payload format 1.0 event (REST-compatible).
 pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
-    let inc = input.incoming;
-    let facts = input.facts;
+    let inc = input.request.incoming;
+    let facts = input.request.facts;
     let mut groups = header_groups(inc);
     added_headers(inc, facts, &mut groups);
     let headers: BTreeMap<String, String> = groups
@@ -387,10 +379,10 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
         .collect();
     let (body, base64) = event_body(inc);
     let route_key = facts.route_key.as_deref().unwrap_or_default();
-    let resource = if input.template.is_empty() {
+    let resource = if input.request.template.is_empty() {
         route_key
     } else {
-        input.template
+        input.request.template
     };
     // Through a custom domain, 1.0's path keeps the API mapping's key (2.0's rawPath does not).
     let path = if facts.custom_domain {
@@ -442,8 +434,9 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
             resource_path: resource,
             stage: &facts.stage,
         },
-        path_parameters: input.params,
-        stage_variables: (!input.stage_variables.is_empty()).then_some(input.stage_variables),
+        path_parameters: input.request.params,
+        stage_variables: (!input.request.stage_variables.is_empty())
+            .then_some(input.request.stage_variables),
         body,
         is_base64_encoded: base64,
     }
@@ -488,11 +481,14 @@ mod tests {
         let params = vec![("id".to_string(), "7".to_string())];
         let vars = BTreeMap::from([("v".to_string(), "1".to_string())]);
         let input = EventInput {
-            incoming: &incoming,
-            facts: &facts,
-            template: "/pets/{id}",
-            params: &params,
-            stage_variables: &vars,
+            request: Routed {
+                incoming: &incoming,
+                facts: &facts,
+                path: "/pets/7",
+                template: "/pets/{id}",
+                params: &params,
+                stage_variables: &vars,
+            },
             authorizer: None,
         };
         let v2 = serde_json::to_vec(&event_v2(&input)).unwrap();
@@ -558,11 +554,14 @@ mod tests {
         };
         let vars = BTreeMap::new();
         let input = EventInput {
-            incoming: &incoming,
-            facts: &facts,
-            template: "/pets/{id}",
-            params: &[],
-            stage_variables: &vars,
+            request: Routed {
+                incoming: &incoming,
+                facts: &facts,
+                path: "/pets/7",
+                template: "/pets/{id}",
+                params: &[],
+                stage_variables: &vars,
+            },
             authorizer: None,
         };
         let v1: Value = serde_json::to_value(event_v1(&input)).unwrap();

@@ -15,7 +15,7 @@ use gatehouse_core::model::integration::Integration;
 
 use crate::body::{self, Body};
 use crate::client::{CallError, HttpClient, UNREADABLE_ANSWER};
-use crate::context::{Facts, Incoming};
+use crate::context::{Facts, Incoming, Routed};
 use crate::h1::{self, Headers};
 use crate::mapping;
 
@@ -148,8 +148,9 @@ pub struct Proxied<'a> {
     pub path: &'a str,
     /// The route's path parameters.
     pub params: &'a [(String, String)],
-    /// Whether the route is `$default` (the request path is appended to the URI).
-    pub default_route: bool,
+    /// The route's path template (empty for `$default`, whose URI gets the request path
+    /// appended).
+    pub template: &'a str,
     /// The stage's variables.
     pub stage_variables: &'a BTreeMap<String, String>,
 }
@@ -163,11 +164,14 @@ impl Proxied<'_> {
         response: Option<mapping::Answer<'s>>,
     ) -> mapping::Sources<'s> {
         mapping::Sources {
-            incoming,
-            facts,
-            path: self.path,
-            params: self.params,
-            stage_variables: self.stage_variables,
+            request: Routed {
+                incoming,
+                facts,
+                path: self.path,
+                template: self.template,
+                params: self.params,
+                stage_variables: self.stage_variables,
+            },
             response,
         }
     }
@@ -213,7 +217,7 @@ impl Proxied<'_> {
                 base,
                 self.stage_variables,
                 self.params,
-                self.default_route,
+                self.template.is_empty(),
                 path,
                 query,
             )

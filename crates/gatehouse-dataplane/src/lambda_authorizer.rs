@@ -64,7 +64,7 @@ pub fn event(version: &str, input: &EventInput<'_>, identity: &[String], arn: &s
             o.insert("type".into(), json!("REQUEST"));
             o.insert("methodArn".into(), json!(arn));
             o.insert("identitySource".into(), json!(identity.join(",")));
-            if let Some(token) = input.incoming.header("authorization") {
+            if let Some(token) = input.request.incoming.header("authorization") {
                 o.insert("authorizationToken".into(), json!(token));
             }
         }

@@ -54,7 +54,7 @@ use http::{HeaderValue, Response};
 
 use access_log::AccessLogs;
 use client::{CallError, HttpClient};
-use context::{Facts, Incoming};
+use context::{Facts, Incoming, Routed};
 use gateway::GatewayError;
 use router::Router;
 pub use target::{target, Entry, Target};
@@ -445,7 +445,7 @@ impl DataPlane {
                     parsed: matched.route.uri.as_ref(),
                     path,
                     params: &matched.params,
-                    default_route: matched.route.template.is_empty(),
+                    template: &matched.route.template,
                     stage_variables: &stage.stage_variables,
                 };
                 let request_body = body
@@ -465,6 +465,7 @@ impl DataPlane {
                     verified.as_ref(),
                     incoming,
                     facts,
+                    path,
                     &matched,
                     stage,
                 )?;
@@ -530,6 +531,7 @@ fn lambda_event(
     verified: Option<&Authorized>,
     incoming: &Incoming,
     facts: &Facts,
+    path: &str,
     matched: &router::Matched<'_>,
     stage: &gatehouse_core::model::stage::Stage,
 ) -> Result<Vec<u8>, Refusal> {
@@ -564,11 +566,14 @@ fn lambda_event(
         }
     });
     let input = event::EventInput {
-        incoming,
-        facts,
-        template: &matched.route.template,
-        params: &matched.params,
-        stage_variables: &stage.stage_variables,
+        request: Routed {
+            incoming,
+            facts,
+            path,
+            template: &matched.route.template,
+            params: &matched.params,
+            stage_variables: &stage.stage_variables,
+        },
         authorizer,
     };
     // Room for the event around the body (most are 1-2 KB), so that it is not

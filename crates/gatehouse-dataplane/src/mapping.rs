@@ -11,20 +11,12 @@ use std::collections::BTreeMap;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde_json::Value;
 
-use crate::context::{Facts, Incoming};
+use crate::context::Routed;
 
 /// What mapping values may refer to.
 pub struct Sources<'a> {
-    /// The client's request.
-    pub incoming: &'a Incoming,
-    /// Facts (for `$context.*`).
-    pub facts: &'a Facts,
-    /// The path after the stage.
-    pub path: &'a str,
-    /// Path parameters.
-    pub params: &'a [(String, String)],
-    /// Stage variables.
-    pub stage_variables: &'a BTreeMap<String, String>,
+    /// The client's request, as its route sees it.
+    pub request: Routed<'a>,
     /// The backend's answer (response mapping only).
     pub response: Option<Answer<'a>>,
 }
@@ -78,11 +70,12 @@ fn headers_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The value of one `$…` expression.
 fn one(expr: &str, src: &Sources<'_>) -> Option<String> {
+    let request = &src.request;
     if let Some(h) = expr.strip_prefix("$request.header.") {
-        return headers_value(&src.incoming.headers, h);
+        return headers_value(&request.incoming.headers, h);
     }
     if let Some(q) = expr.strip_prefix("$request.querystring.") {
-        let values: Vec<String> = crate::context::query_pairs(src.incoming.query())
+        let values: Vec<String> = crate::context::query_pairs(request.incoming.query())
             .into_iter()
             .filter(|(k, _)| k == q)
             .map(|(_, v)| v)
@@ -90,26 +83,26 @@ fn one(expr: &str, src: &Sources<'_>) -> Option<String> {
         return (!values.is_empty()).then(|| values.join(","));
     }
     if let Some(p) = expr.strip_prefix("$request.body.") {
-        return json_path(&src.incoming.body, p);
+        return json_path(&request.incoming.body, p);
     }
     if expr == "$request.body" {
-        return Some(String::from_utf8_lossy(&src.incoming.body).into_owned());
+        return Some(String::from_utf8_lossy(&request.incoming.body).into_owned());
     }
     if expr == "$request.path" {
-        return Some(src.path.to_string());
+        return Some(request.path.to_string());
     }
     if let Some(p) = expr.strip_prefix("$request.path.") {
-        return src
+        return request
             .params
             .iter()
             .find(|(k, _)| k == p)
             .map(|(_, v)| v.clone());
     }
     if let Some(c) = expr.strip_prefix("$context.") {
-        return crate::access_log::variable(c, src.incoming, src.facts);
+        return crate::access_log::variable(c, request.incoming, request.facts);
     }
     if let Some(v) = expr.strip_prefix("$stageVariables.") {
-        return src.stage_variables.get(v).cloned();
+        return request.stage_variables.get(v).cloned();
     }
     let resp = src.response?;
     if let Some(h) = expr.strip_prefix("$response.header.") {
@@ -185,8 +178,8 @@ pub struct Mapped {
 /// Applies an integration's `requestParameters`.
 pub fn request(params: &BTreeMap<String, String>, src: &Sources<'_>) -> Mapped {
     let mut mapped = Mapped {
-        headers: src.incoming.headers.clone(),
-        query: crate::context::query_pairs(src.incoming.query()),
+        headers: src.request.incoming.headers.clone(),
+        query: crate::context::query_pairs(src.request.incoming.query()),
         path: None,
     };
     for (key, value) in params {
