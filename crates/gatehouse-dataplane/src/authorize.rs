@@ -7,9 +7,11 @@ use std::time::{Duration, Instant};
 use gatehouse_core::model::Stage;
 
 use crate::client::CallError;
-use crate::context::{Facts, Incoming, Routed};
+use crate::context::{Facts, Incoming};
 use crate::gateway::GatewayError;
-use crate::{event, http_proxy, jwt, lambda_authorizer, refuse, router, DataPlane, Refusal};
+use crate::{
+    event, http_proxy, jwt, lambda_authorizer, refuse, routed, router, DataPlane, Refusal,
+};
 
 /// What a route's authorizer let through.
 pub(crate) enum Authorized {
@@ -179,14 +181,7 @@ impl DataPlane {
             .unwrap_or_else(|| "2.0".into());
         let arn = lambda_authorizer::route_arn(region, facts, incoming.method.as_str(), path);
         let input = event::EventInput {
-            request: Routed {
-                incoming,
-                facts,
-                path,
-                template: &matched.route.template,
-                params: &matched.params,
-                stage_variables: &stage.stage_variables,
-            },
+            request: routed(incoming, facts, path, matched, stage),
             authorizer: None,
         };
         let event = lambda_authorizer::event(&version, &input, identity, &arn);

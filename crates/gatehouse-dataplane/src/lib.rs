@@ -523,6 +523,24 @@ impl DataPlane {
     }
 }
 
+/// The request as its matched route sees it (for Lambda events).
+fn routed<'a>(
+    incoming: &'a Incoming,
+    facts: &'a Facts,
+    path: &'a str,
+    matched: &'a router::Matched<'_>,
+    stage: &'a gatehouse_core::model::stage::Stage,
+) -> Routed<'a> {
+    Routed {
+        incoming,
+        facts,
+        path,
+        template: &matched.route.template,
+        params: &matched.params,
+        stage_variables: &stage.stage_variables,
+    }
+}
+
 /// The Lambda event of payload format `version` for a request (and what its authorizer
 /// passed on), encoded. Out of line: only AWS_PROXY routes build one.
 #[inline(never)]
@@ -566,14 +584,7 @@ fn lambda_event(
         }
     });
     let input = event::EventInput {
-        request: Routed {
-            incoming,
-            facts,
-            path,
-            template: &matched.route.template,
-            params: &matched.params,
-            stage_variables: &stage.stage_variables,
-        },
+        request: routed(incoming, facts, path, matched, stage),
         authorizer,
     };
     // Room for the event around the body (most are 1-2 KB), so that it is not
