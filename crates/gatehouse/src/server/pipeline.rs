@@ -41,10 +41,11 @@ pub async fn handle(app: &App, req: Request, peer: &Peer) -> Response {
         return not_found();
     }
     // A custom domain name's host (never for the management API's own paths).
+    // (Here the path is not the path form's, so `by_host` is the request's host.)
     if target.is_none()
         && (app.invoke_only || (!path.starts_with("/v2/") && !admin::is_admin_path(path)))
     {
-        if let Some(host) = host(&req) {
+        if let Some(host) = by_host {
             let host = host.to_string();
             target = app.dataplane.domain_target(&host, req.uri().path()).await;
         }
