@@ -21,6 +21,44 @@ pub(crate) enum Authorized {
     Lambda(serde_json::Value, Option<String>),
 }
 
+impl Authorized {
+    /// What the Lambda event of payload format `version` carries as its `authorizer`:
+    /// under `jwt` or `lambda` in 2.0; the claims and scopes, or the context with its
+    /// `principalId`, in 1.0.
+    pub(crate) fn event_context(&self, version: &str) -> serde_json::Value {
+        match self {
+            Authorized::Jwt(v) => {
+                let claims: serde_json::Map<String, serde_json::Value> = v
+                    .claims
+                    .iter()
+                    .map(|(k, c)| (k.clone(), serde_json::Value::String(jwt::claim_text(c))))
+                    .collect();
+                let scopes = if v.scopes.is_empty() {
+                    serde_json::Value::Null
+                } else {
+                    serde_json::json!(v.scopes)
+                };
+                if version == "2.0" {
+                    serde_json::json!({"jwt": {"claims": claims, "scopes": scopes}})
+                } else {
+                    serde_json::json!({"claims": claims, "scopes": scopes})
+                }
+            }
+            Authorized::Lambda(context, principal) => {
+                if version == "2.0" {
+                    serde_json::json!({ "lambda": context })
+                } else {
+                    let mut c = context.as_object().cloned().unwrap_or_default();
+                    if let Some(p) = principal {
+                        c.insert("principalId".into(), serde_json::json!(p));
+                    }
+                    serde_json::Value::Object(c)
+                }
+            }
+        }
+    }
+}
+
 /// (account, apiId, authorizerId, identity values) → (expiry, decision).
 pub(crate) type DecisionCache = HashMap<String, (Instant, lambda_authorizer::Decision)>;
 

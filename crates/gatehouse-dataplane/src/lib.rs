@@ -27,6 +27,7 @@ pub mod lambda;
 pub mod lambda_authorizer;
 pub mod mapping;
 pub mod metrics;
+pub mod request_id;
 pub mod router;
 pub mod scratch;
 pub mod target;
@@ -123,46 +124,6 @@ type DeploymentKey = (String, String, String, String);
 /// Most compiled deployments kept; when full, the cache starts over.
 const ROUTER_CACHE: usize = 1024;
 
-/// An `apigw-requestid`: 16 characters of base64 (`Mc7UVioPPHcEKPA=`).
-/// The header every data-plane answer carries its request id in.
-pub const APIGW_REQUESTID: http::HeaderName = http::HeaderName::from_static("apigw-requestid");
-
-thread_local! {
-    /// SplitMix64 state for request ids, seeded from the OS's randomness once per thread:
-    /// the ids must not repeat, not be secret, and drawing them from the cryptographic
-    /// generator cost more than the rest of an answer's headers.
-    static REQUEST_IDS: std::cell::Cell<u64> = std::cell::Cell::new(rand::random());
-}
-
-/// The next SplitMix64 output.
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// An `apigw-requestid` value: 11 random bytes in base64 (`Gs3jghPJk3wqyXw=`), as AWS's.
-fn apigw_request_id() -> HeaderValue {
-    let (a, b) = REQUEST_IDS.with(|cell| {
-        let mut state = cell.get();
-        let pair = (splitmix(&mut state), splitmix(&mut state));
-        cell.set(state);
-        pair
-    });
-    // 88 random bits: eleven bytes, written as base64 by hand (the engine's general path
-    // cost more than drawing them): 14 characters of 6 bits, one of 4 bits, then `=`.
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bits = (u128::from(a) << 64 | u128::from(b)) >> 40;
-    let mut id = Vec::with_capacity(16);
-    id.extend((0..14).map(|i| ALPHABET[(bits >> (82 - 6 * i) & 63) as usize]));
-    id.push(ALPHABET[((bits & 0xF) << 2) as usize]);
-    id.push(b'=');
-    // (Base64 is always a valid header value; the vector becomes its bytes uncopied.)
-    HeaderValue::from_maybe_shared(Bytes::from(id)).unwrap_or(HeaderValue::from_static(""))
-}
-
 /// Where serving stopped early: the gateway's answer, why, and a `www-authenticate` value.
 struct Refusal {
     error: GatewayError,
@@ -238,7 +199,7 @@ impl DataPlane {
         let started = Instant::now();
         let now_ms = time::now_millis();
         let mut facts = Facts {
-            request_id: apigw_request_id(),
+            request_id: request_id::next(),
             time: now_ms / 1000,
             time_epoch_ms: now_ms,
             custom_domain: target.through_custom_domain(),
@@ -263,7 +224,7 @@ impl DataPlane {
             }
         }
         resp.headers_mut()
-            .insert(APIGW_REQUESTID, facts.request_id.clone());
+            .insert(request_id::APIGW_REQUESTID, facts.request_id.clone());
         facts.status = resp.status().as_u16();
         let (metrics, logs) = (self.metrics.clone(), self.logs.clone());
         let format = stage.log_format;
@@ -553,36 +514,7 @@ fn lambda_event(
     matched: &router::Matched<'_>,
     stage: &gatehouse_core::model::stage::Stage,
 ) -> Result<Vec<u8>, Refusal> {
-    let authorizer = verified.map(|v| match v {
-        Authorized::Jwt(v) => {
-            let claims: serde_json::Map<String, serde_json::Value> = v
-                .claims
-                .iter()
-                .map(|(k, c)| (k.clone(), serde_json::Value::String(jwt::claim_text(c))))
-                .collect();
-            let scopes = if v.scopes.is_empty() {
-                serde_json::Value::Null
-            } else {
-                serde_json::json!(v.scopes)
-            };
-            if version == "2.0" {
-                serde_json::json!({"jwt": {"claims": claims, "scopes": scopes}})
-            } else {
-                serde_json::json!({"claims": claims, "scopes": scopes})
-            }
-        }
-        Authorized::Lambda(context, principal) => {
-            if version == "2.0" {
-                serde_json::json!({ "lambda": context })
-            } else {
-                let mut c = context.as_object().cloned().unwrap_or_default();
-                if let Some(p) = principal {
-                    c.insert("principalId".into(), serde_json::json!(p));
-                }
-                serde_json::Value::Object(c)
-            }
-        }
-    });
+    let authorizer = verified.map(|v| v.event_context(version));
     let input = event::EventInput {
         request: routed(incoming, facts, path, matched, stage),
         authorizer,
@@ -604,30 +536,4 @@ fn lambda_event(
 fn serve_is_send(d: &DataPlane, t: Target, i: Incoming, b: Body) {
     fn is_send<T: Send>(_: T) {}
     is_send(d.serve(t, i, b));
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn request_ids_look_like_aws_and_do_not_repeat() {
-        let ids: std::collections::HashSet<String> = (0..10_000)
-            .map(|_| super::apigw_request_id().to_str().unwrap().to_string())
-            .collect();
-        assert_eq!(ids.len(), 10_000);
-        assert!(ids
-            .iter()
-            .all(|id| id.len() == 16 && id.ends_with('=') && !id.ends_with("==")));
-        // Each is the base64 of eleven bytes.
-        use base64::Engine;
-        for id in ids.iter().take(100) {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(id)
-                .unwrap();
-            assert_eq!(bytes.len(), 11);
-            assert_eq!(
-                &base64::engine::general_purpose::STANDARD.encode(&bytes),
-                id
-            );
-        }
-    }
 }

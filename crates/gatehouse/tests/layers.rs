@@ -28,6 +28,7 @@ const LAYERS: &[(&str, Layers)] = &[
             ("target", &[]),
             ("gateway", &[]),
             ("context", &[]),
+            ("request_id", &[]),
             ("body", &[]),
             ("h1", &[]),
             ("scratch", &[]),
