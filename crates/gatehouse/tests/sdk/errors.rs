@@ -287,52 +287,6 @@ async fn deployment_id_cannot_be_set_while_auto_deploy_is_on() {
     assert!(msg.contains("because AutoDeploy is enabled"), "{msg}");
 }
 
-#[tokio::test]
-async fn stage_quota_is_enforced_and_configurable() {
-    let s = server_with(|a| a.max_stages_per_api = 3).await;
-    let c = client(&s);
-    let id = http_api(&c).await;
-    for name in ["a", "b", "c"] {
-        c.create_stage()
-            .api_id(&id)
-            .stage_name(name)
-            .send()
-            .await
-            .unwrap();
-    }
-    let (code, status, msg) = failure(c.create_stage().api_id(&id).stage_name("d").send().await);
-    // AWS answers per-API quotas with status 429 and type ConflictException.
-    assert_eq!((code.as_str(), status), ("ConflictException", 429));
-    assert_eq!(
-        msg,
-        "Maximum number of Stages for this API has been reached. Please contact AWS if you need additional Stages."
-    );
-    c.delete_stage()
-        .api_id(&id)
-        .stage_name("a")
-        .send()
-        .await
-        .unwrap();
-    new_stage(&c, &id, "d").await;
-}
-
-#[tokio::test]
-async fn default_quota_is_ten() {
-    let s = server().await;
-    let c = client(&s);
-    let id = http_api(&c).await;
-    for i in 0..10 {
-        c.create_stage()
-            .api_id(&id)
-            .stage_name(format!("s{i}"))
-            .send()
-            .await
-            .unwrap();
-    }
-    let (code, _, _) = failure(c.create_stage().api_id(&id).stage_name("s10").send().await);
-    assert_eq!(code, "ConflictException");
-}
-
 /// Raw requests: inputs no SDK would send.
 #[tokio::test]
 async fn malformed_requests_get_aws_shaped_errors() {
@@ -476,49 +430,6 @@ async fn malformed_authorization_is_an_incomplete_signature() {
     let (status, _, body) = raw(s.addr, "GET", "/v2/apis", &[], b"").await;
     assert_eq!(status, 200);
     assert_eq!(body, r#"{"items":[]}"#);
-}
-
-#[tokio::test]
-async fn route_and_integration_quotas_are_awss() {
-    let s = server().await;
-    let c = client(&s);
-    let id = http_api(&c).await;
-    for i in 0..300 {
-        c.create_route()
-            .api_id(&id)
-            .route_key(format!("GET /r{i}"))
-            .send()
-            .await
-            .unwrap();
-        c.create_integration()
-            .api_id(&id)
-            .integration_type(aws_sdk_apigatewayv2::types::IntegrationType::HttpProxy)
-            .integration_method("GET")
-            .integration_uri("https://example.com")
-            .send()
-            .await
-            .unwrap();
-    }
-    let (code, status, msg) = failure(
-        c.create_route()
-            .api_id(&id)
-            .route_key("GET /one-more")
-            .send()
-            .await,
-    );
-    assert_eq!((code.as_str(), status), ("ConflictException", 429));
-    assert_eq!(msg, "Maximum number of Routes for this API has been reached. Please contact AWS if you need additional Routes.");
-    let (code, status, msg) = failure(
-        c.create_integration()
-            .api_id(&id)
-            .integration_type(aws_sdk_apigatewayv2::types::IntegrationType::HttpProxy)
-            .integration_method("GET")
-            .integration_uri("https://example.com")
-            .send()
-            .await,
-    );
-    assert_eq!((code.as_str(), status), ("ConflictException", 429));
-    assert!(msg.starts_with("Maximum number of Integrations"), "{msg}");
 }
 
 /// The error paths of the operations issue 14 added that their own files do not cover.

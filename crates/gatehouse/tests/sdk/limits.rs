@@ -1,4 +1,4 @@
-//! Throttling, fault injection and request limits.
+//! Throttling, fault injection, request limits and the per-API quotas.
 
 use std::time::{Duration, Instant};
 
@@ -313,4 +313,93 @@ async fn slow_headers_and_idle_connections_are_closed() {
         waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),
         "{waited:?}"
     );
+}
+
+#[tokio::test]
+async fn stage_quota_is_enforced_and_configurable() {
+    let s = server_with(|a| a.max_stages_per_api = 3).await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    for name in ["a", "b", "c"] {
+        c.create_stage()
+            .api_id(&id)
+            .stage_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+    let (code, status, msg) = failure(c.create_stage().api_id(&id).stage_name("d").send().await);
+    // AWS answers per-API quotas with status 429 and type ConflictException.
+    assert_eq!((code.as_str(), status), ("ConflictException", 429));
+    assert_eq!(
+        msg,
+        "Maximum number of Stages for this API has been reached. Please contact AWS if you need additional Stages."
+    );
+    c.delete_stage()
+        .api_id(&id)
+        .stage_name("a")
+        .send()
+        .await
+        .unwrap();
+    new_stage(&c, &id, "d").await;
+}
+
+#[tokio::test]
+async fn default_quota_is_ten() {
+    let s = server().await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    for i in 0..10 {
+        c.create_stage()
+            .api_id(&id)
+            .stage_name(format!("s{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (code, _, _) = failure(c.create_stage().api_id(&id).stage_name("s10").send().await);
+    assert_eq!(code, "ConflictException");
+}
+
+#[tokio::test]
+async fn route_and_integration_quotas_are_awss() {
+    let s = server().await;
+    let c = client(&s);
+    let id = http_api(&c).await;
+    for i in 0..300 {
+        c.create_route()
+            .api_id(&id)
+            .route_key(format!("GET /r{i}"))
+            .send()
+            .await
+            .unwrap();
+        c.create_integration()
+            .api_id(&id)
+            .integration_type(aws_sdk_apigatewayv2::types::IntegrationType::HttpProxy)
+            .integration_method("GET")
+            .integration_uri("https://example.com")
+            .send()
+            .await
+            .unwrap();
+    }
+    let (code, status, msg) = failure(
+        c.create_route()
+            .api_id(&id)
+            .route_key("GET /one-more")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("ConflictException", 429));
+    assert_eq!(msg, "Maximum number of Routes for this API has been reached. Please contact AWS if you need additional Routes.");
+    let (code, status, msg) = failure(
+        c.create_integration()
+            .api_id(&id)
+            .integration_type(aws_sdk_apigatewayv2::types::IntegrationType::HttpProxy)
+            .integration_method("GET")
+            .integration_uri("https://example.com")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("ConflictException", 429));
+    assert!(msg.starts_with("Maximum number of Integrations"), "{msg}");
 }
