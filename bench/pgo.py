@@ -10,7 +10,7 @@
                                profile-guided build and nginx in alternating rounds; writes
                                docs/benchmarks-pgo.md
 
-The servers, placement, load generator and CPU accounting are bench/harness.py's.
+The servers, placement, load generator and CPU accounting are bench/servers.py's.
 """
 import contextlib
 import datetime
@@ -23,7 +23,7 @@ import tempfile
 
 import boto3
 
-import harness as h
+import servers as h
 
 ROUNDS = 8
 SECONDS = "5"
