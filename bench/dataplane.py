@@ -15,6 +15,43 @@ from servers import (GATEHOUSE, KEY, PROXYFLOOR, ROOT, SECRET, Floor,
 # machine's speed swings by tens of percent from minute to minute (the rounds alternate, so a
 # swing hits every server alike; more of them make the medians steadier).
 DATAPLANE_REPEATS = 5
+# The account-level invoke quota (AWS's default 10,000/s) raised, as a quota increase
+# would, so that the figures measure serving rather than 429s.
+UNLIMITED = ["--invoke-rate-limit", "1e9", "--invoke-burst-limit", "1e9"]
+# The function AWS_PROXY routes call (the stub answers for any).
+FUNCTION = "arn:aws:lambda:us-east-1:111111111111:function:bench"
+
+
+def http_backend(work):
+    """The HTTP backend: a bare hyper server answering every request with 1 KB."""
+    (work / "1k.bin").write_bytes(b"x" * 1024)
+    return Floor(work / "1k.bin")
+
+
+def lambda_stub(work):
+    """The Lambda Invoke API stub: every function answers 200 with a 1 KB body."""
+    (work / "lambda.json").write_text(json.dumps({"statusCode": 200, "body": "x" * 1024}))
+    return Floor(work / "lambda.json")
+
+
+def invoke_path(endpoint, target):
+    """The path-form invoke path (`/_aws/execute-api/{apiId}/x`) of an API quick-created
+    with `target` on the gatehouse at `endpoint`."""
+    import boto3
+    c = boto3.client("apigatewayv2", endpoint_url=endpoint, region_name="us-east-1",
+                     aws_access_key_id=KEY, aws_secret_access_key=SECRET)
+    return "/_aws/execute-api/%s/x" % c.create_api(Name="api", ProtocolType="HTTP",
+                                                    Target=target)["ApiId"]
+
+
+def get_run(server, path, duration, label):
+    """GETs of `path` at 64 connections for `duration` seconds; any failed answer stops the
+    benchmark (`label` names the run)."""
+    r = measure(server, "raw-get", 64, duration, "--api-id", "-", "--stage", path)
+    if r["errors"]:
+        raise RuntimeError(f"{label}: {r['errors']} failed answers, "
+                           f"the first {r.get('first_error')!r}")
+    return r
 
 
 def dataplane(work, d):
@@ -22,32 +59,17 @@ def dataplane(work, d):
     connections, through gatehouse's HTTP_PROXY integration, nginx and a bare hyper proxy
     (the floor); and an AWS_PROXY route through a Lambda Invoke API stub against the same
     floor in front of the stub. Measured in alternation, DATAPLANE_REPEATS rounds, medians."""
-    import boto3
-    (work / "1k.bin").write_bytes(b"x" * 1024)
-    (work / "lambda.json").write_text(json.dumps({"statusCode": 200, "body": "x" * 1024}))
-    backend, stub = Floor(work / "1k.bin"), Floor(work / "lambda.json")
-    # The account-level invoke quota (AWS's default 10,000/s) raised, as a quota increase
-    # would, so that the figures measure serving rather than 429s.
-    g = Gatehouse(work, "dataplane.db", extra=["--lambda-endpoint", stub.endpoint,
-                                               "--invoke-rate-limit", "1e9",
-                                               "--invoke-burst-limit", "1e9"])
-    c = boto3.client("apigatewayv2", endpoint_url=g.endpoint, region_name="us-east-1",
-                     aws_access_key_id=KEY, aws_secret_access_key=SECRET)
-    http_api = c.create_api(Name="http", ProtocolType="HTTP", Target=backend.endpoint)["ApiId"]
-    fn_api = c.create_api(Name="fn", ProtocolType="HTTP",
-                          Target="arn:aws:lambda:us-east-1:111111111111:function:bench")["ApiId"]
-    servers = [(g, "/_aws/execute-api/%s/x" % http_api, "http-proxy"),
+    backend, stub = http_backend(work), lambda_stub(work)
+    g = Gatehouse(work, "dataplane.db", extra=["--lambda-endpoint", stub.endpoint, *UNLIMITED])
+    servers = [(g, invoke_path(g.endpoint, backend.endpoint), "http-proxy"),
                (ProxyFloor(backend.endpoint), "/x", "http-proxy"),
                (Nginx(work, backend.endpoint), "/x", "http-proxy"),
-               (g, "/_aws/execute-api/%s/x" % fn_api, "aws-proxy"),
+               (g, invoke_path(g.endpoint, FUNCTION), "aws-proxy"),
                (ProxyFloor(stub.endpoint), "/x", "aws-proxy")]
     runs = {}
     for _ in range(DATAPLANE_REPEATS):
         for server, path, kind in servers:
-            r = measure(server, "raw-get", 64, d, "--api-id", "-", "--stage", path)
-            if r["errors"]:
-                raise RuntimeError(f"{server.name} {kind}: {r['errors']} failed answers, "
-                                   f"the first {r.get('first_error')!r}")
+            r = get_run(server, path, d, f"{server.name} {kind}")
             runs.setdefault((server.name, kind), []).append(r)
     out = []
     for (name, kind), rs in runs.items():
@@ -81,7 +103,6 @@ def instructions(work, backend, stub):
     around the counted part. Keys: 'KIND SERVER'."""
     if not shutil.which("valgrind"):
         return {}
-    import boto3
     out = {}
 
     def counted(name, argv, ready, path_of):
@@ -120,23 +141,14 @@ def instructions(work, backend, stub):
                     return line.split()[-1]
         return ready
 
-    def gatehouse_api(target):
-        def path(endpoint):
-            c = boto3.client("apigatewayv2", endpoint_url=endpoint, region_name="us-east-1",
-                             aws_access_key_id=KEY, aws_secret_access_key=SECRET)
-            return "/_aws/execute-api/%s/x" % c.create_api(Name="api", ProtocolType="HTTP",
-                                                            Target=target)["ApiId"]
-        return path
-
     gatehouse = [str(GATEHOUSE), "serve", "--listen", "127.0.0.1:0", "--store", "memory",
-                 "--lambda-endpoint", stub, "--invoke-rate-limit", "1e9",
-                 "--invoke-burst-limit", "1e9"]
+                 "--lambda-endpoint", stub, *UNLIMITED]
     counted("http-proxy gatehouse", gatehouse, ready_line("gatehouse listening on "),
-            gatehouse_api(backend))
+            lambda endpoint: invoke_path(endpoint, backend))
     counted("http-proxy proxy-floor", [str(PROXYFLOOR), "--backend", backend],
             ready_line("proxyfloor listening on "), lambda _: "/x")
     counted("aws-proxy gatehouse", gatehouse, ready_line("gatehouse listening on "),
-            gatehouse_api("arn:aws:lambda:us-east-1:111111111111:function:bench"))
+            lambda endpoint: invoke_path(endpoint, FUNCTION))
     counted("aws-proxy proxy-floor", [str(PROXYFLOOR), "--backend", stub],
             ready_line("proxyfloor listening on "), lambda _: "/x")
     port = free_port()

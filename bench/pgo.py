@@ -15,33 +15,16 @@ The servers, placement, load generator and CPU accounting are bench/servers.py's
 import contextlib
 import datetime
 import io
-import json
 import pathlib
 import statistics
 import sys
 import tempfile
 
-import boto3
-
 import servers as h
+from dataplane import FUNCTION, UNLIMITED, get_run, http_backend, invoke_path, lambda_stub
 
 ROUNDS = 8
 SECONDS = "5"
-
-
-def client(server):
-    return boto3.client("apigatewayv2", endpoint_url=server.endpoint, region_name="us-east-1",
-                        aws_access_key_id=h.KEY, aws_secret_access_key=h.SECRET)
-
-
-def apis(server, backend, stub):
-    """An HTTP_PROXY API in front of `backend` and an AWS_PROXY one in front of `stub`'s
-    functions (both quick-created), as invoke paths."""
-    c = client(server)
-    http = c.create_api(Name="http", ProtocolType="HTTP", Target=backend.endpoint)["ApiId"]
-    fn = c.create_api(Name="fn", ProtocolType="HTTP",
-                      Target="arn:aws:lambda:us-east-1:111111111111:function:bench")["ApiId"]
-    return f"/_aws/execute-api/{http}/x", f"/_aws/execute-api/{fn}/x"
 
 
 def quietly(fn, *args):
@@ -50,51 +33,28 @@ def quietly(fn, *args):
 
 
 def train(binary):
-    work = pathlib.Path(tempfile.mkdtemp())
-    (work / "1k.bin").write_bytes(b"x" * 1024)
-    (work / "lambda.json").write_text(json.dumps({"statusCode": 200, "body": "x" * 1024}))
-    backend, stub = h.Floor(work / "1k.bin"), h.Floor(work / "lambda.json")
-    g = h.Gatehouse(work, "train.db", binary=pathlib.Path(binary),
-                    extra=["--lambda-endpoint", stub.endpoint, "--invoke-rate-limit", "1e9",
-                           "--invoke-burst-limit", "1e9"])
-    try:
-        ids = h.seed(g, 50, 10)
-        f = h.ids_file(work, "ids.txt", ids)
-        for op, extra in (("mixed", ["--api-ids-file", f]), ("get-apis", ["--page", "100"]),
-                          ("update-stage", ["--api-ids-file", f])):
-            quietly(h.measure, g, op, 16, "3", "--api-id", ids[0], *extra)
-        for path in apis(g, backend, stub):
-            quietly(h.measure, g, "raw-get", 64, SECONDS, "--api-id", "-", "--stage", path)
-    finally:
-        g.stop()  # the profile is written as the process exits
-        backend.stop()
-        stub.stop()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = pathlib.Path(tmp)
+        backend, stub = http_backend(work), lambda_stub(work)
+        g = h.Gatehouse(work, "train.db", binary=pathlib.Path(binary),
+                        extra=["--lambda-endpoint", stub.endpoint, *UNLIMITED])
+        try:
+            ids = h.seed(g, 50, 10)
+            f = h.ids_file(work, "ids.txt", ids)
+            for op, extra in (("mixed", ["--api-ids-file", f]), ("get-apis", ["--page", "100"]),
+                              ("update-stage", ["--api-ids-file", f])):
+                quietly(h.measure, g, op, 16, "3", "--api-id", ids[0], *extra)
+            for target in (backend.endpoint, FUNCTION):
+                quietly(get_run, g, invoke_path(g.endpoint, target), SECONDS, "training")
+        finally:
+            g.stop()  # the profile is written as the process exits
+            backend.stop()
+            stub.stop()
 
 
 def compare(plain, pgo, out):
-    work = pathlib.Path(tempfile.mkdtemp())
-    (work / "1k.bin").write_bytes(b"x" * 1024)
-    backend = h.Floor(work / "1k.bin")
-    servers = []
-    for name, binary in (("gatehouse", plain), ("gatehouse-pgo", pgo)):
-        g = h.Gatehouse(work, f"{name}.db", binary=pathlib.Path(binary),
-                        extra=["--invoke-rate-limit", "1e9", "--invoke-burst-limit", "1e9"])
-        g.name = name
-        servers.append((g, apis(g, backend, backend)[0]))
-    servers.append((h.Nginx(work, backend.endpoint), "/x"))
-    runs = {}
-    try:
-        for _ in range(ROUNDS):
-            for server, path in servers:
-                r = quietly(h.measure, server, "raw-get", 64, SECONDS, "--api-id", "-",
-                            "--stage", path)
-                if r["errors"]:
-                    raise RuntimeError(f"{server.name}: {r['errors']} failed answers")
-                runs.setdefault(server.name, []).append(r)
-    finally:
-        for server, _ in servers:
-            server.stop()
-        backend.stop()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = measure_builds(pathlib.Path(tmp), plain, pgo)
     rows = ["| build | req/s (median) | vs nginx, round by round | median | server CPU µs/req "
             "(user + system) |", "|---|---|---|---|---|"]
     for name, rs in runs.items():
@@ -123,6 +83,28 @@ def compare(plain, pgo, out):
         "",
     ]))
     print("\n".join(rows))
+
+
+def measure_builds(work, plain, pgo):
+    """ROUNDS alternating runs of each build and nginx in front of one backend, by name."""
+    backend = http_backend(work)
+    servers = []
+    try:
+        for name, binary in (("gatehouse", plain), ("gatehouse-pgo", pgo)):
+            g = h.Gatehouse(work, f"{name}.db", binary=pathlib.Path(binary), extra=UNLIMITED)
+            g.name = name
+            servers.append((g, invoke_path(g.endpoint, backend.endpoint)))
+        servers.append((h.Nginx(work, backend.endpoint), "/x"))
+        runs = {}
+        for _ in range(ROUNDS):
+            for server, path in servers:
+                r = quietly(get_run, server, path, SECONDS, server.name)
+                runs.setdefault(server.name, []).append(r)
+        return runs
+    finally:
+        for server, _ in servers:
+            server.stop()
+        backend.stop()
 
 
 if __name__ == "__main__":
