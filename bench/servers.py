@@ -57,11 +57,6 @@ def cpu_split(pid):
     return user, system
 
 
-def cpu_seconds(pid):
-    """CPU time of a process and its children."""
-    return sum(cpu_split(pid))
-
-
 def rss_kib(pid, field):
     for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
