@@ -266,13 +266,7 @@ async fn lambda_authorizers_allow_deny_and_cache() {
         .send()
         .await
         .unwrap();
-    c.create_stage()
-        .api_id(&api)
-        .stage_name("$default")
-        .auto_deploy(true)
-        .send()
-        .await
-        .unwrap();
+    auto_deployed_default(&c, &api).await;
     let call = |key: Option<&'static str>| {
         let addr = s.addr;
         let api = api.clone();

@@ -130,13 +130,7 @@ async fn parameter_mapping_changes_request_and_response() {
         .await
         .unwrap();
     route(&c, &api, "GET /things/{id}", i.integration_id().unwrap()).await;
-    c.create_stage()
-        .api_id(&api)
-        .stage_name("$default")
-        .auto_deploy(true)
-        .send()
-        .await
-        .unwrap();
+    auto_deployed_default(&c, &api).await;
     let (status, headers, body) = get(&s, &api, "/things/7?who=ann&secret=x&keep=1").await;
     assert_eq!(status, 202, "{body}");
     let echoed = json(&body);

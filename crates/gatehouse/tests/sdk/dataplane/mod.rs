@@ -129,6 +129,17 @@ async fn deploy(c: &Client, api: &str, stage: &str) {
         .unwrap();
 }
 
+/// Creates API `api`'s `$default` stage, auto-deployed (no other settings).
+async fn auto_deployed_default(c: &Client, api: &str) {
+    c.create_stage()
+        .api_id(api)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+}
+
 /// GET through the path form.
 async fn get(
     s: &gatehouse::server::RunningServer,

@@ -65,13 +65,7 @@ async fn stages_serve_their_deployment_in_both_url_forms() {
     let (status, headers, body) = get(&s, &api, "/pets/x").await;
     assert_eq!((status, body.as_str()), (404, r#"{"message":"Not Found"}"#));
     assert_eq!(header(&headers, "content-type"), Some("application/json"));
-    c.create_stage()
-        .api_id(&api)
-        .stage_name("$default")
-        .auto_deploy(true)
-        .send()
-        .await
-        .unwrap();
+    auto_deployed_default(&c, &api).await;
     let (status, _, body) = get(&s, &api, "/pets/x").await;
     assert_eq!(
         (status, json(&body)["path"].as_str()),
