@@ -39,8 +39,11 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let timeouts = app.timeouts;
     let mut http = http1::Builder::new();
+    // half_close: a client may shut its side once its request is sent (`nc -N`, HTTP/1.0
+    // scripts) and still reads the answer, as from gatehouse's own HTTP/1.1 path.
     http.timer(TokioTimer::new())
         .header_read_timeout(timeouts.header)
+        .half_close(true)
         .keep_alive(true);
     // Every connection holds a receiver: on shutdown each finishes the request it is
     // serving and closes; the sender learns when the last one has.

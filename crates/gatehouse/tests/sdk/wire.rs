@@ -84,6 +84,38 @@ async fn both_http_paths_answer_with_the_same_bytes() {
     }
 }
 
+#[tokio::test]
+async fn a_client_that_shuts_its_side_after_the_request_still_gets_the_answer() {
+    // The answer is delayed, so the server reads the client's end of stream before it has
+    // the answer to write.
+    let s = server_with(|a| a.faults = vec!["GetApis=delay:300ms".into()]).await;
+    let head = "GET /v2/apis HTTP/1.1\r\nhost: x\r\n";
+    for (req, status) in [
+        // gatehouse's own path, then hyper's: HTTP/1.0, a chunked body, `connection: close`.
+        (format!("{head}\r\n"), "HTTP/1.1 200"),
+        (
+            head.replace("HTTP/1.1", "HTTP/1.0") + "\r\n",
+            "HTTP/1.0 200",
+        ),
+        (
+            format!("{head}transfer-encoding: chunked\r\n\r\n0\r\n\r\n"),
+            "HTTP/1.1 200",
+        ),
+        (format!("{head}connection: close\r\n\r\n"), "HTTP/1.1 200"),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+        stream.write_all(req.as_bytes()).await.unwrap();
+        stream.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut got))
+            .await
+            .unwrap()
+            .unwrap();
+        let got = String::from_utf8_lossy(&got);
+        assert!(got.starts_with(status), "{req:?} => {got:?}");
+    }
+}
+
 /// Reads from `stream` until `count` answers (each with a stated length) have arrived.
 async fn answers(stream: &mut tokio::net::TcpStream, count: usize) -> Vec<(String, String)> {
     let mut buf = Vec::new();
