@@ -44,6 +44,11 @@ def test_error_shape(raw):
     status, headers, body = raw.request("POST", "/v2/apis", {"name": "x", "protocolType": "SOAP"})
     assert status == 400
     assert json.loads(body)["message"] == "Invalid protocol specified. Must be one of [HTTP, WEBSOCKET]"
+    # An enum member given something other than a string: no decoder's words.
+    for value in (1, ["HTTP"], {"HTTP": 1}, {"HTTP": "x", "b": 2}):
+        status, _, body = raw.request("POST", "/v2/apis", {"name": "x", "protocolType": value})
+        assert status == 400
+        assert json.loads(body)["message"] == "Invalid value for member protocolType: expected a string"
 
 
 def test_list_without_more_pages_has_no_next_token(raw):

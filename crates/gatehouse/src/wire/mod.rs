@@ -76,10 +76,34 @@ pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     }
     let value = strip_nulls(value);
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
+        let path = member_path(e.path());
         let message = e.into_inner().to_string();
         ApiError::bad_request(aws_wording(&path, &message))
     })
+}
+
+/// The member a decoding failure is in, as `a.b[0].c` (`.` for the body itself): up to an
+/// enum's variant (`{"protocolType":{"HTTP":1}}` fails in `protocolType`) or a part serde
+/// could not follow.
+fn member_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Enum { .. } | Segment::Unknown => break,
+        }
+    }
+    if out.is_empty() {
+        out.push('.');
+    }
+    out
 }
 
 /// What AWS calls an enum member in `Invalid {noun} specified. Must be one of [...]`.
@@ -120,16 +144,24 @@ fn aws_wording(path: &str, message: &str) -> String {
             allowed.join(", ")
         );
     }
+    // Only these words reach a client: any other expectation serde states is left out.
     let expected = message
         .split_once("expected ")
         .map(|(_, e)| e.trim_end_matches('.'))
-        .map(|e| match e {
-            "i32" | "i64" | "u32" | "u64" | "usize" => "an integer",
-            "f64" | "f32" => "a number",
-            "a sequence" => "a list",
-            "a map" | "struct" => "an object",
-            other if other.starts_with("struct ") => "an object",
-            other => other,
+        .and_then(|e| match e {
+            "a boolean" | "a string" => Some(e),
+            "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize" => {
+                Some("an integer")
+            }
+            "f64" | "f32" => Some("a number"),
+            "a sequence" => Some("a list"),
+            "a map" | "struct" => Some("an object"),
+            other if other.starts_with("struct ") => Some("an object"),
+            // An enum member (`protocolType`, `connectionType`, …) given a number, a list
+            // or an object.
+            "string or map" | "map with a single key" | "unit" => Some("a string"),
+            other if other.starts_with("unit variant") => Some("a string"),
+            _ => None,
         });
     match (path, expected) {
         (".", Some(e)) => format!("Invalid request body: expected {e}"),
@@ -201,6 +233,32 @@ mod tests {
         assert!(parse_body::<T>(b"[1]").is_err());
         assert!(parse_body::<T>(b"").is_ok());
         assert!(parse_body::<T>(br#"{"autoDeploy":null}"#).is_ok());
+    }
+
+    #[test]
+    fn an_enum_member_of_the_wrong_type_expects_a_string() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct T {
+            protocol_type: Option<gatehouse_core::model::ProtocolType>,
+            pair: Option<(u8, u8)>,
+        }
+        for body in [
+            r#"{"protocolType":1}"#,
+            r#"{"protocolType":[]}"#,
+            r#"{"protocolType":{}}"#,
+            r#"{"protocolType":{"HTTP":1}}"#,
+        ] {
+            let e = parse_body::<T>(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                e.message, "Invalid value for member protocolType: expected a string",
+                "{body}"
+            );
+        }
+        // An expectation in serde's own words is left out.
+        let e = parse_body::<T>(br#"{"pair":[1]}"#).unwrap_err();
+        assert_eq!(e.message, "Invalid value for member pair");
     }
 
     #[test]
