@@ -1,18 +1,41 @@
-//! The one error table.
+//! The one error table, for every service gatehouse answers as.
 //!
 //! Every failure that reaches a client is an [`ApiError`]: an [`ErrorKind`] (which fixes the
-//! exception name sent in `x-amzn-ErrorType` and the HTTP status, as the AWS model lists them)
-//! plus a human message sent as `{"message": "..."}`. Internal causes (store, parsing, auth)
-//! convert into it; the server renders it in exactly one place.
+//! service it belongs to, the exception name sent in `x-amzn-ErrorType`, the HTTP status, as
+//! the AWS models list them, and the shape of the body) plus a human message, sent as
+//! `{"message": "..."}` where the exception has one. Internal causes (store, parsing, auth)
+//! convert into it; the server renders it in exactly one place. A new service's errors are
+//! lines of this table.
 //!
-//! See <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/errors.html>.
+//! See <https://docs.aws.amazon.com/apigatewayv2/latest/api-reference/errors.html> and the
+//! `apigatewaymanagementapi` model.
 
-/// Defines [`ErrorKind`] from one table: variant, exception name, HTTP status, and whether
-/// `--fault` may inject it.
+/// The AWS services gatehouse answers as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// API Gateway V2's management API (`apigatewayv2`).
+    ApiGatewayV2,
+    /// The `@connections` API of WebSocket stages (`apigatewaymanagementapi`, signing name
+    /// `execute-api`).
+    ManagementApi,
+}
+
+/// What an error's body holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// `{"message": "..."}`.
+    Message,
+    /// Nothing (the exception has no members and AWS sends no body).
+    Empty,
+}
+
+/// Defines [`ErrorKind`] from one table: variant, service, exception name, HTTP status,
+/// whether `--fault` may inject it, and the body.
 macro_rules! error_kinds {
-    ($($(#[$doc:meta])* $kind:ident => $name:literal, $status:literal, $injectable:literal;)*) => {
-        /// The exceptions gatehouse can answer with. Names and statuses follow the AWS model
-        /// (`apigatewayv2-2018-11-29`) and, for the front-door errors, what API Gateway sends.
+    ($($(#[$doc:meta])* $kind:ident => $service:ident, $name:literal, $status:literal, $injectable:literal, $body:ident;)*) => {
+        /// The exceptions gatehouse can answer with. Names and statuses follow the AWS models
+        /// (`apigatewayv2-2018-11-29`, `apigatewaymanagementapi-2018-11-29`) and, for the
+        /// front-door errors, what API Gateway sends.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ErrorKind {
             $($(#[$doc])* $kind,)*
@@ -29,43 +52,67 @@ macro_rules! error_kinds {
                     $(ErrorKind::$kind => ($name, $status, $injectable),)*
                 }
             }
+
+            /// The service whose exception this is.
+            pub const fn service(self) -> Service {
+                match self {
+                    $(ErrorKind::$kind => Service::$service,)*
+                }
+            }
+
+            /// What its body holds.
+            pub const fn body(self) -> Body {
+                match self {
+                    $(ErrorKind::$kind => Body::$body,)*
+                }
+            }
         }
     };
 }
 
 error_kinds! {
     /// 400: the request is invalid (validation, malformed JSON, bad pagination token).
-    BadRequest => "BadRequestException", 400, true;
+    BadRequest => ApiGatewayV2, "BadRequestException", 400, true, Message;
     /// 403: the caller may not do this.
-    AccessDenied => "AccessDeniedException", 403, true;
+    AccessDenied => ApiGatewayV2, "AccessDeniedException", 403, true, Message;
     /// 404: the API, stage or other resource does not exist (for this account and region).
-    NotFound => "NotFoundException", 404, true;
+    NotFound => ApiGatewayV2, "NotFoundException", 404, true, Message;
     /// 409: the resource already exists.
-    Conflict => "ConflictException", 409, true;
+    Conflict => ApiGatewayV2, "ConflictException", 409, true, Message;
     /// 429: a per-API quota is reached; AWS answers these with type ConflictException and
     /// status 429 (`Maximum number of Stages for this API has been reached. …`).
-    QuotaReached => "ConflictException", 429, true;
+    QuotaReached => ApiGatewayV2, "ConflictException", 429, true, Message;
     /// 429: throttled.
-    TooManyRequests => "TooManyRequestsException", 429, true;
+    TooManyRequests => ApiGatewayV2, "TooManyRequestsException", 429, true, Message;
     /// 403: the Authorization header is malformed (API Gateway's front door).
-    IncompleteSignature => "IncompleteSignatureException", 403, false;
+    IncompleteSignature => ApiGatewayV2, "IncompleteSignatureException", 403, false, Message;
     /// 403: no SigV4 signature at all (strict mode).
-    MissingAuthenticationToken => "MissingAuthenticationTokenException", 403, false;
+    MissingAuthenticationToken => ApiGatewayV2, "MissingAuthenticationTokenException", 403, false, Message;
     /// 403: the access key (or session token) is not known (strict mode).
-    UnrecognizedClient => "UnrecognizedClientException", 403, false;
+    UnrecognizedClient => ApiGatewayV2, "UnrecognizedClientException", 403, false, Message;
     /// 403: the signature does not match, is expired or not yet valid, or is scoped to
     /// another service (strict mode).
-    InvalidSignature => "InvalidSignatureException", 403, false;
+    InvalidSignature => ApiGatewayV2, "InvalidSignatureException", 403, false, Message;
     /// 413: the body is larger than the configured limit.
-    PayloadTooLarge => "PayloadTooLargeException", 413, false;
+    PayloadTooLarge => ApiGatewayV2, "PayloadTooLargeException", 413, false, Message;
     /// 404: no operation is bound to this method and path.
-    UnknownOperation => "NotFoundException", 404, false;
+    UnknownOperation => ApiGatewayV2, "NotFoundException", 404, false, Message;
     /// 501: an operation of the AWS model that gatehouse does not implement yet.
-    NotImplemented => "NotImplementedException", 501, false;
+    NotImplemented => ApiGatewayV2, "NotImplementedException", 501, false, Message;
     /// 500: an unexpected failure inside gatehouse (the store failed, a bug).
-    Internal => "InternalServerErrorException", 500, true;
+    Internal => ApiGatewayV2, "InternalServerErrorException", 500, true, Message;
     /// 503: the store is unavailable; SDKs retry this.
-    ServiceUnavailable => "ServiceUnavailableException", 503, true;
+    ServiceUnavailable => ApiGatewayV2, "ServiceUnavailableException", 503, true, Message;
+    /// 410, `@connections`: the connection is closed, never existed, or is still in
+    /// `$connect`. AWS sends no body.
+    Gone => ManagementApi, "GoneException", 410, false, Empty;
+    /// 403, `@connections`: the caller may not manage this connection, or the URL names no
+    /// stage.
+    Forbidden => ManagementApi, "ForbiddenException", 403, false, Message;
+    /// 413, `@connections`: the data is larger than a frame may be.
+    DataTooLarge => ManagementApi, "PayloadTooLargeException", 413, false, Message;
+    /// 429, `@connections`: too many requests, or the client's buffer is full.
+    LimitExceeded => ManagementApi, "LimitExceededException", 429, false, Message;
 }
 
 impl ErrorKind {
@@ -79,7 +126,7 @@ impl ErrorKind {
         self.wire().1
     }
 
-    /// Whether `--fault` rules may answer with it.
+    /// Whether `--fault` rules may answer with it (the management API's own errors only).
     pub const fn injectable(self) -> bool {
         self.wire().2
     }

@@ -6,7 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::{
-    Diff, Kind, LoadMode, Page, RawChange, RawTree, Row, Store, StoreError, StoreResult, Stored,
+    Changes, Diff, Kind, LoadMode, Page, RawChange, RawTree, Row, Store, StoreError, StoreResult,
+    Stored,
 };
 use crate::model::Scope;
 
@@ -151,6 +152,7 @@ fn key(scope: &Scope, kind: Kind, id: &str) -> RootKey {
 #[derive(Default)]
 pub struct MemoryStore {
     state: Mutex<State>,
+    changes: Changes,
 }
 
 impl MemoryStore {
@@ -169,7 +171,8 @@ impl MemoryStore {
 #[async_trait]
 impl Store for MemoryStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
-        self.lock()?.insert(scope, tree)
+        let inserted = self.lock()?.insert(scope, tree);
+        self.changes.committed(inserted)
     }
 
     async fn get_root(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<String> {
@@ -211,7 +214,8 @@ impl Store for MemoryStore {
     }
 
     async fn delete_root(&self, scope: &Scope, kind: Kind, id: &str) -> StoreResult<()> {
-        self.lock()?.remove(scope, kind, id)
+        let removed = self.lock()?.remove(scope, kind, id);
+        self.changes.committed(removed)
     }
 
     async fn modify_raw(
@@ -235,7 +239,7 @@ impl Store for MemoryStore {
         {
             return Err(StoreError::Conflict);
         }
-        entry.apply(d, &mut st.seq)
+        self.changes.committed(entry.apply(d, &mut st.seq))
     }
 
     async fn get_doc(
@@ -291,6 +295,7 @@ impl Store for MemoryStore {
                 st.order.retain(|((acct, _), _), _| acct != a);
             }
         }
+        self.changes.advance();
         Ok(())
     }
 
@@ -321,6 +326,8 @@ impl Store for MemoryStore {
                 return Err(StoreError::Conflict);
             }
         }
+        // (Counted even when one of these fails: part of the load may have been written.)
+        self.changes.advance();
         for (scope, tree) in roots {
             if st.roots.contains_key(&key(&scope, tree.kind, &tree.id)) {
                 st.remove(&scope, tree.kind, &tree.id)?;
@@ -328,6 +335,10 @@ impl Store for MemoryStore {
             st.insert(&scope, tree)?;
         }
         Ok(())
+    }
+
+    fn changes(&self) -> u64 {
+        self.changes.now()
     }
 
     async fn count_records(&self) -> StoreResult<u64> {

@@ -18,6 +18,7 @@ use crate::error::{ApiError, ErrorKind};
 use crate::model::Scope;
 use crate::token_bucket::TokenBuckets;
 
+pub mod changes;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod kind;
@@ -28,6 +29,7 @@ pub mod tree;
 pub mod typed;
 pub mod url;
 
+pub use changes::Changes;
 pub use kind::{Kind, Record};
 pub use tree::{Diff, RawChange, RawTree, Row, Tree, TreeVisitor};
 pub use typed::{get, get_snapshot, list, visit_tree};
@@ -180,6 +182,11 @@ pub trait Store: Send + Sync + 'static {
     /// backend keeps open (SQLite folds its write-ahead log into the database file;
     /// PostgreSQL closes its pool). The store must not be used afterwards.
     async fn close(&self) {}
+
+    /// A number that advances with every change committed to what the store holds, by any
+    /// caller and, where several processes share the store, by any of them: readers that
+    /// keep what they read reuse it while this stands still (see [`Changes`]).
+    fn changes(&self) -> u64;
 
     /// Checks that the backend answers (cheap; for health checks).
     async fn ping(&self) -> StoreResult<()> {

@@ -110,6 +110,7 @@ pub async fn run(store: &dyn Store) {
     dump_and_load(store).await;
     roots::other_roots(store).await;
     reset(store).await;
+    changes(store).await;
 }
 
 /// The API trees of a dump.
@@ -237,4 +238,26 @@ async fn reset(store: &dyn Store) {
     store.reset(None).await.unwrap();
     assert_eq!(store.count_records().await.unwrap(), 0);
     store.ping().await.unwrap();
+}
+
+/// Every committed write moves [`Store::changes`] on, whoever makes it: an insert, a change
+/// of a tree, a delete, a load and a reset.
+async fn changes(store: &dyn Store) {
+    let scope = Scope::new("777777777777", "us-east-1");
+    let before = store.changes();
+    seed_api(store, &scope, "changes001").await;
+    let inserted = store.changes();
+    assert_ne!(inserted, before, "an insert is a change");
+    add_stage(store, &scope, "changes001", "dev").await;
+    let modified = store.changes();
+    assert_ne!(modified, inserted, "a change of a tree is a change");
+    let dumped = store.dump(Some("777777777777")).await.unwrap();
+    store.delete_api(&scope, "changes001").await.unwrap();
+    let deleted = store.changes();
+    assert_ne!(deleted, modified, "a delete is a change");
+    store.load(dumped, super::LoadMode::Add).await.unwrap();
+    let loaded = store.changes();
+    assert_ne!(loaded, deleted, "a load is a change");
+    store.reset(None).await.unwrap();
+    assert_ne!(store.changes(), loaded, "a reset is a change");
 }

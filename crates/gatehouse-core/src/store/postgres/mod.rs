@@ -13,18 +13,23 @@
 //! buckets live here too, shared by every replica ([`buckets`]).
 
 mod buckets;
+mod listen;
 mod sql;
 pub mod url;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use tokio_postgres::NoTls;
 
 use self::sql::{delete_tree, insert_tree, page, root_exists, rows_of, write_diff};
 use self::url::{parse_url, redact};
-use super::{Kind, LoadMode, Page, RawChange, RawTree, Store, StoreError, StoreResult, Stored};
+use super::{
+    Changes, Kind, LoadMode, Page, RawChange, RawTree, Store, StoreError, StoreResult, Stored,
+};
 use crate::model::Scope;
 use crate::token_bucket::TokenBuckets;
 
@@ -77,6 +82,12 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 /// The PostgreSQL store.
 pub struct PostgresStore {
     pool: Pool,
+    /// Every replica's committed changes, as far as this one has heard of them.
+    changes: Arc<Changes>,
+    /// `NOTIFY {channel}`: tells every replica of a change when its transaction commits.
+    notify: String,
+    /// The task that hears the other replicas' changes.
+    listener: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
 impl PostgresStore {
@@ -101,6 +112,13 @@ impl PostgresStore {
                 .map_err(|e| format!("cannot create schema {s}: {}", message(&e)))?;
             config.options(format!("-c search_path={s}"));
         }
+        let channel = listen::channel(schema.as_deref());
+        let changes = Arc::new(Changes::shared());
+        let listener = tokio::spawn(listen::run(
+            config.clone(),
+            channel.clone(),
+            changes.clone(),
+        ));
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -118,12 +136,33 @@ impl PostgresStore {
             })
             .build()
             .map_err(|e| format!("cannot build a connection pool for {shown}: {e}"))?;
-        let store = PostgresStore { pool };
+        let store = PostgresStore {
+            pool,
+            changes,
+            notify: format!("NOTIFY {channel}"),
+            listener: Mutex::new(Some(listener.abort_handle())),
+        };
         store
             .migrate()
             .await
             .map_err(|e| format!("cannot migrate {shown}: {e}"))?;
         Ok(store)
+    }
+
+    /// Commits a write: every replica hears of it (the `NOTIFY` is delivered when the
+    /// transaction commits), this one at once.
+    async fn commit(&self, tx: Transaction<'_>) -> StoreResult<()> {
+        tx.batch_execute(&self.notify).await?;
+        tx.commit().await?;
+        self.changes.advance();
+        Ok(())
+    }
+
+    /// Stops hearing the other replicas' changes.
+    fn stop_listening(&self) {
+        if let Some(task) = self.listener.lock().ok().and_then(|mut l| l.take()) {
+            task.abort();
+        }
     }
 
     async fn migrate(&self) -> StoreResult<()> {
@@ -161,13 +200,19 @@ impl PostgresStore {
     }
 }
 
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.stop_listening();
+    }
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         insert_tree(&tx, scope, &tree).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -215,7 +260,7 @@ impl Store for PostgresStore {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         delete_tree(&tx, scope, kind, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -243,7 +288,7 @@ impl Store for PostgresStore {
         };
         let d = change(&before)?;
         write_diff(&tx, scope, kind, id, &d).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -308,7 +353,7 @@ impl Store for PostgresStore {
                 .await?;
             }
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -328,7 +373,12 @@ impl Store for PostgresStore {
         Ok(n as u64)
     }
 
+    fn changes(&self) -> u64 {
+        self.changes.now()
+    }
+
     async fn close(&self) {
+        self.stop_listening();
         self.pool.close();
         tracing::info!("postgres store closed");
     }
@@ -372,7 +422,7 @@ impl Store for PostgresStore {
             }
             insert_tree(&tx, scope, tree).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -446,6 +496,35 @@ mod tests {
         for o in opens {
             o.await.unwrap().unwrap();
         }
+        drop_test_schema(&url, &schema).await;
+    }
+
+    /// A change committed through one replica is heard by another, which then reports it
+    /// from `changes()`; while nothing is committed, a replica that hears the others reports
+    /// none.
+    #[tokio::test]
+    async fn a_replica_hears_the_changes_another_commits() {
+        let Some((url, schema)) = test_url("postgres change notifications") else {
+            return;
+        };
+        let (one, other) = (
+            PostgresStore::open(&url).await.unwrap(),
+            PostgresStore::open(&url).await.unwrap(),
+        );
+        // Until its listener is up, every reading is a change; then readings stand still.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while other.changes() != other.changes() {
+            assert!(tokio::time::Instant::now() < deadline, "never heard");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let before = other.changes();
+        let scope = Scope::new("123412341234", "us-east-1");
+        crate::store::conformance::seed_api(&one, &scope, "heard00001").await;
+        while other.changes() == before {
+            assert!(tokio::time::Instant::now() < deadline, "the change was not heard");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        drop((one, other));
         drop_test_schema(&url, &schema).await;
     }
 }

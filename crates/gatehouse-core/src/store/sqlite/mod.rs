@@ -20,7 +20,9 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use self::cache::{DocCache, RootKey};
 use self::sql::{delete_tree, insert_tree, load_tree, root_doc, root_exists, rows_of, write_diff};
-use super::{Kind, LoadMode, Page, RawChange, RawTree, Store, StoreError, StoreResult, Stored};
+use super::{
+    Changes, Kind, LoadMode, Page, RawChange, RawTree, Store, StoreError, StoreResult, Stored,
+};
 use crate::model::Scope;
 
 /// Schema migrations in order; the index + 1 is the schema version.
@@ -37,6 +39,7 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     cache: Arc<Mutex<DocCache>>,
     path: PathBuf,
+    changes: Changes,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -99,6 +102,7 @@ impl SqliteStore {
             readers: Arc::new(Mutex::new(Vec::new())),
             cache,
             path: path.to_path_buf(),
+            changes: Changes::local(),
         })
     }
 
@@ -132,7 +136,7 @@ impl SqliteStore {
         let stopped = || StoreError::Unavailable("the writer thread has stopped".into());
         let (job, rx) = writer::job(root, f);
         self.jobs.send(job).map_err(|_| stopped())?;
-        rx.await.map_err(|_| stopped())?
+        self.changes.committed(rx.await.map_err(|_| stopped())?)
     }
 }
 
@@ -333,6 +337,10 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    fn changes(&self) -> u64 {
+        self.changes.now()
     }
 
     async fn count_records(&self) -> StoreResult<u64> {
