@@ -9,7 +9,6 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use axum::http::{HeaderMap, HeaderValue};
 use gatehouse::auth::credentials::Credentials;
 use gatehouse::auth::sigv4::{self, Request};
 use gatehouse::server::{self, App};
@@ -20,6 +19,7 @@ use gatehouse_core::model::stage::{StageInput, StageRules};
 use gatehouse_core::model::tree::ApiTree;
 use gatehouse_core::model::{Api, Scope, Stage};
 use gatehouse_core::store::{self, Store, StoreUrl};
+use http::{HeaderMap, HeaderValue};
 
 /// `gatehouse-micro [FILTER]` runs the benchmarks whose name contains FILTER;
 /// `MICRO_SCALE=N` divides every iteration count by N (for callgrind).
@@ -194,9 +194,9 @@ fn main() {
 /// a request (token decoding, the RS256 signature, the claim checks). The issuer is a local
 /// OpenID discovery document and JWKS (the test fixtures' key), fetched once.
 fn jwt(rt: &tokio::runtime::Runtime) {
-    use gatehouse_dataplane::client::HttpClient;
+    use gatehouse_dataplane::auth::jwt::{self, Keys};
     use gatehouse_dataplane::context::Incoming;
-    use gatehouse_dataplane::jwt::{self, Keys};
+    use gatehouse_http::client::HttpClient;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let fixtures = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -254,9 +254,9 @@ fn jwt(rt: &tokio::runtime::Runtime) {
             HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
         );
         Incoming {
-            method: axum::http::Method::GET,
+            method: http::Method::GET,
             path: "/items".into(),
-            uri: axum::http::Uri::from_static("/items"),
+            uri: http::Uri::from_static("/items"),
             headers,
             body: Default::default(),
             source_ip: "127.0.0.1".into(),
@@ -272,7 +272,10 @@ fn jwt(rt: &tokio::runtime::Runtime) {
         identity_source: "$request.header.Authorization",
         scopes: &scopes,
     };
-    let (keys, client) = (Keys::default(), HttpClient::default());
+    let (keys, client) = (
+        Keys::default(),
+        HttpClient::new(gatehouse_dataplane::limits::MAX_BODY),
+    );
     // The first verification fetches the keys; every one after uses the cache.
     rt.block_on(keys.verify(&client, &config, &incoming))
         .expect("the benchmark token verifies");
@@ -306,9 +309,9 @@ fn jwt(rt: &tokio::runtime::Runtime) {
 fn dataplane() {
     use gatehouse_core::model::deployment::Snapshot;
     use gatehouse_core::model::route::{Route, RouteInput};
-    use gatehouse_dataplane::context::{Facts, Incoming};
-    use gatehouse_dataplane::router::{segments, Router};
-    use gatehouse_dataplane::{event, lambda};
+    use gatehouse_dataplane::context::{Incoming, Invocation};
+    use gatehouse_dataplane::integrations::{event, lambda};
+    use gatehouse_dataplane::routing::router::{segments, Router};
     for n in [10usize, 1000] {
         let snapshot = Snapshot {
             routes: (0..n)
@@ -344,31 +347,30 @@ fn dataplane() {
         headers.insert(k, HeaderValue::from_static(v));
     }
     let incoming = Incoming {
-        method: axum::http::Method::POST,
+        method: http::Method::POST,
         path: "/prod/pets/7".into(),
-        uri: axum::http::Uri::from_static("/prod/pets/7?a=1&b=2"),
+        uri: http::Uri::from_static("/prod/pets/7?a=1&b=2"),
         headers,
-        body: axum::body::Bytes::from_static(br#"{"name":"rex"}"#),
+        body: bytes::Bytes::from_static(br#"{"name":"rex"}"#),
         source_ip: "127.0.0.1".into(),
         protocol: "HTTP/1.1",
     };
-    let facts = Facts {
-        request_id: HeaderValue::from_static("Mc7UVioPPHcEKPA="),
-        account_id: "111111111111".into(),
-        api_id: "abcdefghij".into(),
-        stage: "prod".into(),
-        route_key: Some("POST /pets/{id}".into()),
-        time: 1_700_000_000,
-        time_epoch_ms: 1_700_000_000_000,
-        ..Default::default()
-    };
+    let mut inv = Invocation::new(
+        incoming,
+        HeaderValue::from_static("Mc7UVioPPHcEKPA="),
+        1_700_000_000_000,
+        false,
+    );
+    inv.facts.account_id = "111111111111".into();
+    inv.facts.api_id = "abcdefghij".into();
+    inv.facts.stage = "prod".into();
+    inv.facts.route_key = Some("POST /pets/{id}".into());
+    inv.after_stage_segment();
     let params = vec![("id".to_string(), "7".to_string())];
     let vars = std::collections::BTreeMap::new();
     let input = event::EventInput {
         request: gatehouse_dataplane::context::Routed {
-            incoming: &incoming,
-            facts: &facts,
-            path: "/pets/7",
+            inv: &inv,
             template: "/pets/{id}",
             params: &params,
             stage_variables: &vars,
@@ -408,15 +410,15 @@ fn whole_request(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) {
     let amz_date = gatehouse_core::model::time::amz_date(gatehouse_core::model::time::now());
     let (headers, _) = signed_request(path, &amz_date);
     let request = || {
-        let mut r = axum::http::Request::builder()
+        let mut r = http::Request::builder()
             .method("GET")
             .uri(path)
-            .body(axum::body::Body::empty())
+            .body(gatehouse_http::body::empty())
             .unwrap();
         *r.headers_mut() = headers.clone();
         r
     };
-    let peer = server::net::Peer::new(([127, 0, 0, 1], 40000).into());
+    let peer = gatehouse_http::server::Peer::new(([127, 0, 0, 1], 40000).into());
     let status = rt.block_on(server::handle(&app, request(), &peer)).status();
     assert_eq!(status, 200);
     time(

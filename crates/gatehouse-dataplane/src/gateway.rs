@@ -1,8 +1,51 @@
 //! The answers the gateway gives itself (never a backend's): JSON `{"message": …}` bodies
-//! with AWS's texts and statuses.
+//! with AWS's texts and statuses; and [`Refusal`], where a step stopped serving.
 
 use bytes::Bytes;
+use gatehouse_http::body::{self, Body};
 use http::{HeaderValue, Response, StatusCode};
+
+use crate::context::Facts;
+
+/// Where serving stopped early: the gateway's answer, why, and a `www-authenticate` value.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The gateway's answer.
+    pub error: GatewayError,
+    /// Why, in words (`$context.integrationErrorMessage`; empty when the answer says all).
+    pub why: String,
+    /// A `www-authenticate` value.
+    pub challenge: Option<String>,
+}
+
+/// A refusal with `error`, for the reason `why`.
+pub fn refuse(error: GatewayError, why: impl Into<String>) -> Refusal {
+    Refusal {
+        error,
+        why: why.into(),
+        challenge: None,
+    }
+}
+
+impl Refusal {
+    /// The gateway's answer, its error noted in `facts`. Out of line: most requests are
+    /// answered by their integrations.
+    #[cold]
+    #[inline(never)]
+    pub fn answer(self, facts: &mut Facts) -> Response<Body> {
+        facts.error_message = Some(self.error.parts().1.to_string());
+        facts.error_response_type = Some(self.error.response_type().to_string());
+        if !self.why.is_empty() {
+            tracing::debug!(request_id = %facts.request_id(), why = %self.why, "gateway answer");
+            facts.integration_error.get_or_insert(self.why);
+        }
+        let mut resp = self.error.response().map(body::full);
+        if let Some(v) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+        }
+        resp
+    }
+}
 
 /// A response the gateway generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,79 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use gatehouse_core::model::stage::{RouteSettings, Stage};
+use gatehouse_core::store::SharedStore;
 use gatehouse_core::token_bucket::{Bucket, BucketSpec, LocalBuckets};
+
+use crate::gateway::{refuse, GatewayError, Refusal};
+
+/// The throttle step: the account's bucket, then the route's.
+pub struct Throttle {
+    store: SharedStore,
+    /// Route buckets kept in this process (when the store shares none).
+    buckets: LocalBuckets,
+    /// The account-level limit per region.
+    account: Limits,
+}
+
+/// Whose route bucket a request takes from.
+pub struct Owner<'a> {
+    /// The account that owns the API.
+    pub account: &'a str,
+    /// The API's region.
+    pub region: &'a str,
+    /// The API.
+    pub api_id: &'a str,
+    /// The route's key.
+    pub route_key: &'a str,
+}
+
+impl Throttle {
+    /// A throttle with `account` as the account-level limit, route buckets shared through
+    /// `store` when it shares them.
+    pub fn new(store: SharedStore, account: Limits) -> Throttle {
+        Throttle {
+            store,
+            buckets: LocalBuckets::new(),
+            account,
+        }
+    }
+
+    /// Takes a token at `now` from the account's bucket (`account_bucket`), then from the
+    /// route's when `stage` limits it; a refusal is 429.
+    pub async fn admit(
+        &self,
+        account_bucket: &Held,
+        stage: &Stage,
+        owner: Owner<'_>,
+        now: Instant,
+    ) -> Result<(), Refusal> {
+        if !account_bucket.admit(self.account, now) {
+            return Err(refuse(GatewayError::Throttled, "the account's limit"));
+        }
+        let Some(limits) = route_limits(stage, owner.route_key, self.account) else {
+            return Ok(());
+        };
+        let key = [
+            owner.account,
+            owner.region,
+            owner.api_id,
+            &stage.stage_name,
+            owner.route_key,
+        ]
+        .join("|");
+        let admitted = match self.store.shared_buckets() {
+            Some(shared) => Box::pin(admit_shared(shared, &key, limits))
+                .await
+                .map_err(|e| refuse(GatewayError::Internal, e.message))?,
+            None => admit(&self.buckets, &key, limits, now),
+        };
+        if admitted {
+            Ok(())
+        } else {
+            Err(refuse(GatewayError::Throttled, ""))
+        }
+    }
+}
 
 /// A rate (requests a second) and a burst.
 #[derive(Debug, Clone, Copy, PartialEq)]

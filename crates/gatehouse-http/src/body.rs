@@ -1,7 +1,6 @@
-//! Bodies that stream: what the client sends passes on to an HTTP backend as it arrives, and
-//! what the backend answers passes back as it arrives, each held to AWS's 10 MB payload
-//! limit; [`Counted`] learns an answer's length as it goes out, for the access log and the
-//! metrics.
+//! Bodies, both directions: whole bytes or a stream, held to a length limit the caller
+//! names; [`Counted`] learns a body's length as it goes out and reports how it ended (for
+//! access logs and metrics).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,22 +15,6 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A request or response body: whole bytes or a stream.
 pub type Body = UnsyncBoxBody<Bytes, BoxError>;
-
-/// AWS's payload limit for HTTP APIs: 10 MB, each way.
-pub const MAX_BODY: usize = 10 * 1024 * 1024;
-
-/// AWS's limit on the request line and the header values of a request, together.
-pub const MAX_HEAD: usize = 10_240;
-
-/// The size AWS's [`MAX_HEAD`] counts: the request line (`GET /path?query HTTP/1.1`) and
-/// every header value.
-pub fn head_size(method: &http::Method, uri: &http::Uri, headers: &http::HeaderMap) -> usize {
-    let line = method.as_str().len()
-        + uri.path_and_query().map_or(1, |p| p.as_str().len())
-        + " HTTP/1.1".len()
-        + 1;
-    line + headers.values().map(|v| v.len()).sum::<usize>()
-}
 
 /// A body of `bytes`.
 pub fn full(bytes: Bytes) -> Body {
@@ -56,12 +39,12 @@ where
     b.map_err(|e| -> BoxError { e.into() }).boxed_unsync()
 }
 
-/// `body`, failing once more than [`MAX_BODY`] bytes went through.
-pub fn limited(body: Body) -> Body {
-    Limited::new(body, MAX_BODY).boxed_unsync()
+/// `body`, failing once more than `max` bytes went through.
+pub fn limited(body: Body, max: usize) -> Body {
+    Limited::new(body, max).boxed_unsync()
 }
 
-/// Whether a body error (or one of its sources) is the 10 MB limit.
+/// Whether a body error (or one of its sources) is a [`limited`] body's limit.
 pub fn is_over_limit(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(e);
     while let Some(c) = cause {
@@ -73,16 +56,16 @@ pub fn is_over_limit(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Reads `body` whole; `Err(true)` when it is over [`MAX_BODY`], `Err(false)` when it
-/// broke off.
-pub async fn read(mut body: Body) -> Result<Bytes, bool> {
+/// Reads `body` whole; `Err(true)` when it is over `max` bytes, `Err(false)` when it broke
+/// off.
+pub async fn read(mut body: Body, max: usize) -> Result<Bytes, bool> {
     // A body of one piece (the usual case) is returned as it is, not copied.
     let (mut first, mut rest, mut total) = (None::<Bytes>, bytes::BytesMut::new(), 0usize);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| is_over_limit(e.as_ref()))?;
         if let Ok(data) = frame.into_data() {
             total += data.len();
-            if total > MAX_BODY {
+            if total > max {
                 return Err(true);
             }
             match first.take() {
@@ -217,9 +200,12 @@ mod tests {
 
     #[tokio::test]
     async fn bodies_over_the_limit_are_refused() {
-        let big = full(Bytes::from(vec![0u8; MAX_BODY + 1]));
-        assert_eq!(read(big).await, Err(true));
-        let ok = full(Bytes::from(vec![0u8; MAX_BODY]));
-        assert_eq!(read(ok).await.map(|b| b.len()), Ok(MAX_BODY));
+        const MAX: usize = 1024;
+        let big = full(Bytes::from(vec![0u8; MAX + 1]));
+        assert_eq!(read(big, MAX).await, Err(true));
+        let ok = full(Bytes::from(vec![0u8; MAX]));
+        assert_eq!(read(ok, MAX).await.map(|b| b.len()), Ok(MAX));
+        let streamed = limited(full(Bytes::from(vec![0u8; MAX + 1])), MAX);
+        assert_eq!(read(streamed, usize::MAX).await, Err(true));
     }
 }

@@ -121,7 +121,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
             let _ = writeln!(stdout, "gatehouse serving invoke URLs on http://{bound}");
             let _ = stdout.flush();
             let mut invoke_app = app.clone();
-            invoke_app.invoke_only = true;
+            invoke_app.listener = gatehouse::server::Listener::InvokeOnly;
             Some(tokio::spawn(gatehouse::server::serve(
                 l,
                 invoke_app,

@@ -1,8 +1,8 @@
 //! The public AWS SigV4 test-suite vectors (in `tests/fixtures/sigv4-vectors.json`, our own
 //! format) against gatehouse's verifier.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use gatehouse::auth::sigv4::{self, Request};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -11,9 +11,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use serde_json::Value;
 
-use crate::client::HttpClient;
+use gatehouse_core::model::authorizer::Authorizer;
+use gatehouse_http::body;
+use gatehouse_http::client::HttpClient;
+
+use super::jws::{self, RsaKey};
 use crate::context::{query_pairs, Incoming};
-use crate::jws::{self, RsaKey};
+use crate::gateway::{refuse, GatewayError, Refusal};
 
 /// How long fetched keys are trusted before they are fetched again.
 const KEYS_TTL: Duration = Duration::from_secs(3600);
@@ -110,7 +114,7 @@ pub fn token<'a>(
 }
 
 async fn fetch_json(client: &HttpClient, url: &str) -> Result<Value, String> {
-    let mut req = http::Request::new(crate::body::full(Bytes::new()));
+    let mut req = http::Request::new(body::full(Bytes::new()));
     *req.uri_mut() = url.parse().map_err(|_| format!("invalid URL {url}"))?;
     let resp = client
         .call(req, FETCH_TIMEOUT)
@@ -123,6 +127,44 @@ async fn fetch_json(client: &HttpClient, url: &str) -> Result<Value, String> {
 }
 
 impl Keys {
+    /// Verifies the JWT of a request to a route with `authorizer`, a JWT authorizer, and
+    /// the route's `scopes`: its claims and scopes, or the 401/403 answer with its
+    /// `www-authenticate`.
+    pub async fn authorize(
+        &self,
+        client: &HttpClient,
+        authorizer: &Authorizer,
+        scopes: &[String],
+        incoming: &Incoming,
+    ) -> Result<Verified, Refusal> {
+        let jwt_config = authorizer.jwt_configuration.as_ref().ok_or_else(|| {
+            refuse(
+                GatewayError::Internal,
+                "the JWT authorizer has no configuration",
+            )
+        })?;
+        let config = Config {
+            issuer: jwt_config.issuer.as_deref().unwrap_or(""),
+            audience: jwt_config.audience.as_deref().unwrap_or_default(),
+            identity_source: authorizer
+                .identity_source
+                .as_ref()
+                .and_then(|s| s.first())
+                .map_or("$request.header.Authorization", String::as_str),
+            scopes,
+        };
+        let (error, challenge) = match self.verify(client, &config, incoming).await {
+            Ok(v) => return Ok(v),
+            Err(Refused::Unauthorized(challenge)) => (GatewayError::Unauthorized, challenge),
+            Err(Refused::Forbidden(challenge)) => (GatewayError::Forbidden, challenge),
+        };
+        Err(Refusal {
+            error,
+            why: String::new(),
+            challenge: Some(challenge),
+        })
+    }
+
     async fn fetch(&self, client: &HttpClient, issuer: &str) -> Result<IssuerKeys, String> {
         let discovery = format!(
             "{}/.well-known/openid-configuration",
@@ -294,19 +336,6 @@ fn judge(claims: &Claims, config: &Config<'_>, now: f64) -> Result<Vec<String>, 
         )));
     }
     Ok(scopes)
-}
-
-/// A claim's value as API Gateway passes it on: strings as they are, lists like Go slices
-/// (`[a b]`), anything else as its JSON text.
-pub fn claim_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(claim_text).collect::<Vec<_>>().join(" ")
-        ),
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

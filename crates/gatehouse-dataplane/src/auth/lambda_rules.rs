@@ -5,17 +5,16 @@
 
 use serde_json::{json, Value};
 
-use crate::context::query_pairs;
-use crate::context::{Facts, Incoming};
-use crate::event::{self, EventInput};
+use crate::context::{query_pairs, Facts, Invocation};
+use crate::integrations::event::{self, EventInput};
 
 /// The values of an authorizer's identity sources, or `None` when one is missing.
 pub fn identity(
     sources: &[String],
-    incoming: &Incoming,
-    facts: &Facts,
+    inv: &Invocation,
     stage_variables: &std::collections::BTreeMap<String, String>,
 ) -> Option<Vec<String>> {
+    let incoming = &inv.incoming;
     let query = query_pairs(incoming.query());
     sources
         .iter()
@@ -27,7 +26,7 @@ pub fn identity(
             } else if let Some(v) = s.strip_prefix("$stageVariables.") {
                 stage_variables.get(v).cloned()
             } else if let Some(c) = s.strip_prefix("$context.") {
-                crate::access_log::variable(c, incoming, facts)
+                inv.variable(c)
             } else {
                 None
             }
@@ -64,7 +63,7 @@ pub fn event(version: &str, input: &EventInput<'_>, identity: &[String], arn: &s
             o.insert("type".into(), json!("REQUEST"));
             o.insert("methodArn".into(), json!(arn));
             o.insert("identitySource".into(), json!(identity.join(",")));
-            if let Some(token) = input.request.incoming.header("authorization") {
+            if let Some(token) = input.request.incoming().header("authorization") {
                 o.insert("authorizationToken".into(), json!(token));
             }
         }

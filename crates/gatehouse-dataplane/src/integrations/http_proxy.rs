@@ -13,11 +13,13 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use bytes::Bytes;
 use gatehouse_core::model::integration::Integration;
 
-use crate::body::{self, Body};
-use crate::client::{CallError, HttpClient, UNREADABLE_ANSWER};
-use crate::context::{Facts, Incoming, Routed};
-use crate::h1::{self, Headers};
-use crate::mapping;
+use gatehouse_http::body::{self, Body};
+use gatehouse_http::client::{CallError, HttpClient, UNREADABLE_ANSWER};
+use gatehouse_http::framing::{self, Headers};
+
+use super::mapping;
+use crate::context::{Incoming, Invocation, Routed};
+use crate::limits::MAX_BODY;
 
 /// What a path variable's value may hold unescaped in a URI path.
 const PATH: &AsciiSet = &CONTROLS
@@ -144,8 +146,6 @@ pub struct Proxied<'a> {
     pub uri: &'a str,
     /// The URI parsed, when it names no stage variable.
     pub parsed: Option<&'a Uri>,
-    /// The request path after the stage.
-    pub path: &'a str,
     /// The route's path parameters.
     pub params: &'a [(String, String)],
     /// The route's path template (empty for `$default`, whose URI gets the request path
@@ -155,19 +155,35 @@ pub struct Proxied<'a> {
     pub stage_variables: &'a BTreeMap<String, String>,
 }
 
-impl Proxied<'_> {
+/// The request as parameter mapping changed it: headers, path (`=`-prefixed when it
+/// replaces the URI's) and query.
+type MappedRequest = (http::HeaderMap, String, Option<String>);
+
+/// Where the backend is called: its origin (from the URI parsed when the deployment was
+/// compiled, or from one built for this request) and the request target.
+struct Backend<'a> {
+    parsed: Option<&'a Uri>,
+    built: Option<Uri>,
+    target: String,
+}
+
+impl Backend<'_> {
+    fn origin(&self) -> Option<(&Scheme, &Authority)> {
+        let uri = self.parsed.or(self.built.as_ref())?;
+        Some((uri.scheme()?, uri.authority()?))
+    }
+}
+
+impl<'a> Proxied<'a> {
     /// What parameter mapping reads, for this request (and the backend's answer).
     fn sources<'s>(
         &'s self,
-        incoming: &'s Incoming,
-        facts: &'s Facts,
+        inv: &'s Invocation,
         response: Option<mapping::Answer<'s>>,
     ) -> mapping::Sources<'s> {
         mapping::Sources {
             request: Routed {
-                incoming,
-                facts,
-                path: self.path,
+                inv,
                 template: self.template,
                 params: self.params,
                 stage_variables: self.stage_variables,
@@ -178,40 +194,74 @@ impl Proxied<'_> {
 
     /// The backend's answer to the client's request (`body` streams to it): request
     /// parameters mapped, the backend URL built, the call made within `deadline`, response
-    /// parameters mapped. The backend's status goes in `facts.integration_status`.
+    /// parameters mapped. The backend's status goes in `inv.facts.integration_status`.
     pub async fn answer(
         &self,
         client: &HttpClient,
-        incoming: &Incoming,
-        facts: &mut Facts,
+        inv: &mut Invocation,
         body: Body,
         deadline: Duration,
     ) -> Result<Response<Body>, CallError> {
-        // Without parameter mapping the request's own headers, path and query go on as they
-        // are (not copied).
-        let mapped = self
+        let mapped = self.map_request(inv);
+        let resp = {
+            // Without parameter mapping the request's own headers, path and query go on as
+            // they are (not copied).
+            let (headers, path, query) = match &mapped {
+                Some((h, p, q)) => (h, p.as_str(), q.as_deref()),
+                None => (&inv.incoming.headers, inv.path(), inv.incoming.query()),
+            };
+            // Headers the client's `connection` header names are its connection's alone.
+            let trimmed = framing::without_named(headers);
+            let headers = trimmed.as_ref().unwrap_or(headers);
+            let backend = self.backend(mapped.is_some(), path, query)?;
+            let origin = backend.origin().ok_or_else(|| not_http(self.uri))?;
+            let method = match self.integration.integration_method.as_deref() {
+                Some(m) if m != "ANY" => m,
+                _ => inv.incoming.method.as_str(),
+            };
+            let domain = &inv.facts.domain_name;
+            call(
+                client,
+                origin,
+                &backend.target,
+                method,
+                &inv.incoming,
+                headers,
+                body,
+                domain,
+                deadline,
+            )
+            .await?
+        };
+        inv.facts.integration_status = Some(resp.status().as_u16());
+        self.map_response(inv, resp).await
+    }
+
+    /// The request as the integration's `requestParameters` map it, if it maps any.
+    fn map_request(&self, inv: &Invocation) -> Option<MappedRequest> {
+        let params = self
             .integration
             .request_parameters
             .as_ref()
-            .filter(|p| !p.is_empty())
-            .map(|params| {
-                let m = mapping::request(params, &self.sources(incoming, facts, None));
-                let path = match m.path {
-                    Some(p) => format!("={p}"),
-                    None => self.path.to_string(),
-                };
-                (m.headers, path, Some(encode_query(&m.query)))
-            });
-        let (headers, path, query) = match &mapped {
-            Some((h, p, q)) => (h, p.as_str(), q.as_deref()),
-            None => (&incoming.headers, self.path, incoming.query()),
+            .filter(|p| !p.is_empty())?;
+        let m = mapping::request(params, &self.sources(inv, None));
+        let path = match m.path {
+            Some(p) => format!("={p}"),
+            None => inv.path().to_string(),
         };
-        // Headers the client's `connection` header names are its connection's alone.
-        let trimmed = h1::without_named(headers);
-        let headers = trimmed.as_ref().unwrap_or(headers);
-        // A URI parsed when its deployment was compiled takes the request's path and query
-        // as they are (both valid in a URI, as the client's request line was); one with stage
-        // variables or a mapped path is built whole and parsed.
+        Some((m.headers, path, Some(encode_query(&m.query))))
+    }
+
+    /// Where the backend is called for `path` and `query`. A URI parsed when its deployment
+    /// was compiled takes the request's path and query as they are (both valid in a URI, as
+    /// the client's request line was); one with stage variables or a mapped path is built
+    /// whole and parsed.
+    fn backend(
+        &self,
+        mapped: bool,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<Backend<'a>, CallError> {
         let url_from = |base: &str| {
             backend_url(
                 base,
@@ -222,48 +272,49 @@ impl Proxied<'_> {
                 query,
             )
         };
-        let quick = self.parsed.filter(|_| mapped.is_none()).and_then(|base| {
+        let quick = self.parsed.filter(|_| !mapped).and_then(|base| {
             let mut target = url_from(base.path_and_query().map_or("", |p| p.as_str()));
             if target.is_empty() || target.starts_with('?') {
                 target.insert(0, '/');
             }
-            let origin = (base.scheme()?, base.authority()?);
+            base.scheme()?;
+            base.authority()?;
             // (A byte a request line cannot carry sends it the long way, to be refused.)
             target
                 .bytes()
                 .all(|b| b > b' ' && b != 0x7F && b != b'#')
-                .then_some((origin, target))
+                .then_some(target)
         });
-        let built;
-        let (origin, target) = match quick {
-            Some((origin, target)) => (origin, Cow::Owned(target)),
-            None => {
-                let url = url_from(self.uri);
-                built = parse_url(&url)?;
-                let target = built.path_and_query().map_or("/", |p| p.as_str());
-                match (built.scheme(), built.authority()) {
-                    (Some(scheme), Some(authority)) => ((scheme, authority), Cow::Borrowed(target)),
-                    _ => return Err(not_http(&url)),
-                }
-            }
-        };
-        let method = match self.integration.integration_method.as_deref() {
-            Some(m) if m != "ANY" => m,
-            _ => incoming.method.as_str(),
-        };
-        let resp = call(
-            client,
-            origin,
-            &target,
-            method,
-            incoming,
-            headers,
-            body,
-            &facts.domain_name,
-            deadline,
-        )
-        .await?;
-        facts.integration_status = Some(resp.status().as_u16());
+        if let Some(target) = quick {
+            return Ok(Backend {
+                parsed: self.parsed,
+                built: None,
+                target,
+            });
+        }
+        let url = url_from(self.uri);
+        let built = parse_url(&url)?;
+        if built.authority().is_none() {
+            return Err(not_http(&url));
+        }
+        let target = built
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        Ok(Backend {
+            parsed: None,
+            built: Some(built),
+            target,
+        })
+    }
+
+    /// The backend's answer as the integration's `responseParameters` map it (for its
+    /// status), if it maps any.
+    async fn map_response(
+        &self,
+        inv: &Invocation,
+        resp: Response<Body>,
+    ) -> Result<Response<Body>, CallError> {
         let Some(params) = self
             .integration
             .response_parameters
@@ -275,7 +326,7 @@ impl Proxied<'_> {
         let (mut parts, answer) = resp.into_parts();
         // `$response.body.…` needs the answer whole; otherwise it streams on.
         let (answer, bytes) = if mapping::reads_response_body(params) {
-            let bytes = body::read(answer)
+            let bytes = body::read(answer, MAX_BODY)
                 .await
                 .map_err(|_| CallError::Failed(UNREADABLE_ANSWER.into()))?;
             (body::full(bytes.clone()), bytes)
@@ -287,11 +338,7 @@ impl Proxied<'_> {
             headers: &headers,
             body: &bytes,
         };
-        mapping::response(
-            params,
-            &mut parts,
-            &self.sources(incoming, facts, Some(answered)),
-        );
+        mapping::response(params, &mut parts, &self.sources(inv, Some(answered)));
         Ok(Response::from_parts(parts, answer))
     }
 }
@@ -333,8 +380,8 @@ async fn call(
     // A body of a stated length (within the limit, checked before) is held to it by the
     // connection that reads it; only one of no stated length needs counting here.
     let body = match http_body::Body::size_hint(&body).exact() {
-        Some(n) if n <= body::MAX_BODY as u64 => body,
-        _ => body::limited(body),
+        Some(n) if n <= MAX_BODY as u64 => body,
+        _ => body::limited(body, MAX_BODY),
     };
     let ip = &*incoming.source_ip;
     let mut forwarded = String::with_capacity(2 * domain.len() + ip.len() + 30);
@@ -346,7 +393,7 @@ async fn call(
     // The client's headers go on as they are, less those that belong to its connection.
     let headers = Headers {
         map: headers,
-        skip: h1::is_connection_header,
+        skip: framing::is_connection_header,
         extra: extra.as_ref().map_or(&[], |e| &e[..]),
     };
     let resp = client
@@ -357,13 +404,13 @@ async fn call(
     // stated length is held to the limit as it streams.
     let (parts, answer) = resp.into_parts();
     let answer = match http_body::Body::size_hint(&answer).exact() {
-        Some(n) if n > body::MAX_BODY as u64 => {
+        Some(n) if n > MAX_BODY as u64 => {
             return Err(CallError::Failed(
                 "The integration's response is larger than 10 MB".into(),
             ))
         }
         Some(_) => answer,
-        None => body::limited(answer),
+        None => body::limited(answer, MAX_BODY),
     };
     Ok(Response::from_parts(parts, answer))
 }

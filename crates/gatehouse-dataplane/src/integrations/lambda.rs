@@ -12,8 +12,18 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Response, StatusCode};
 use serde_json::Value;
 
-use crate::body;
-use crate::client::{CallError, HttpClient};
+use gatehouse_http::body;
+use gatehouse_http::client::{CallError, HttpClient};
+
+/// Calls functions through the Lambda Invoke API: each at its own endpoint when the
+/// settings name one for it, else at the one every function is called at.
+pub struct Invoker {
+    client: HttpClient,
+    /// Function name → Invoke API base URL.
+    endpoints: BTreeMap<String, String>,
+    /// The Invoke API every other function is called at (`--lambda-endpoint`).
+    default: Option<String>,
+}
 
 /// The function an integration URI names, and its qualifier: a Lambda ARN
 /// (`arn:aws:lambda:r:acct:function:name[:qualifier]`), API Gateway's invocation URI around
@@ -32,22 +42,50 @@ pub fn function(uri: &str) -> (String, Option<String>) {
     }
 }
 
-/// Calls the function `uri` names through the Lambda Invoke API at its endpoint in
-/// `endpoints` (by function name), else at `default`: the Invoke API's status, whether the
-/// function failed (`X-Amz-Function-Error`), and its output.
-pub async fn invoke(
+impl Invoker {
+    /// An invoker calling through `client`.
+    pub fn new(
+        client: HttpClient,
+        endpoints: BTreeMap<String, String>,
+        default: Option<String>,
+    ) -> Invoker {
+        Invoker {
+            client,
+            endpoints,
+            default,
+        }
+    }
+
+    /// Calls the function `uri` names with `event`, within `deadline`: the Invoke API's
+    /// status, whether the function failed (`X-Amz-Function-Error`), and its output.
+    pub async fn invoke(
+        &self,
+        uri: &str,
+        event: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<(u16, bool, Bytes), CallError> {
+        let (name, qualifier) = function(uri);
+        let endpoint = self
+            .endpoints
+            .get(&name)
+            .map(String::as_str)
+            .or(self.default.as_deref());
+        invoke(&self.client, endpoint, &name, qualifier, event, deadline).await
+    }
+}
+
+/// Calls function `name` (at `qualifier`) through the Lambda Invoke API at `endpoint`: the
+/// Invoke API's status, whether the function failed (`X-Amz-Function-Error`), and its
+/// output.
+async fn invoke(
     client: &HttpClient,
-    endpoints: &BTreeMap<String, String>,
-    default: Option<&str>,
-    uri: &str,
+    endpoint: Option<&str>,
+    name: &str,
+    qualifier: Option<String>,
     event: Vec<u8>,
     deadline: Duration,
 ) -> Result<(u16, bool, Bytes), CallError> {
-    let (name, qualifier) = function(uri);
-    let endpoint = endpoints
-        .get(&name)
-        .map(String::as_str)
-        .or(default)
+    let endpoint = endpoint
         .ok_or_else(|| {
             CallError::Failed(format!(
                 "No Lambda endpoint is configured for function {name} (--lambda-endpoint, or lambda_endpoints in the settings file)"
@@ -56,7 +94,7 @@ pub async fn invoke(
     let mut url = format!(
         "{}/2015-03-31/functions/{}/invocations",
         endpoint.trim_end_matches('/'),
-        percent_encoding::utf8_percent_encode(&name, percent_encoding::NON_ALPHANUMERIC)
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
     );
     if let Some(q) = qualifier {
         url = format!("{url}?Qualifier={q}");

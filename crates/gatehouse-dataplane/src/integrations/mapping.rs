@@ -71,11 +71,12 @@ fn headers_value(headers: &HeaderMap, name: &str) -> Option<String> {
 /// The value of one `$…` expression.
 fn one(expr: &str, src: &Sources<'_>) -> Option<String> {
     let request = &src.request;
+    let incoming = request.incoming();
     if let Some(h) = expr.strip_prefix("$request.header.") {
-        return headers_value(&request.incoming.headers, h);
+        return headers_value(&incoming.headers, h);
     }
     if let Some(q) = expr.strip_prefix("$request.querystring.") {
-        let values: Vec<String> = crate::context::query_pairs(request.incoming.query())
+        let values: Vec<String> = crate::context::query_pairs(incoming.query())
             .into_iter()
             .filter(|(k, _)| k == q)
             .map(|(_, v)| v)
@@ -83,13 +84,13 @@ fn one(expr: &str, src: &Sources<'_>) -> Option<String> {
         return (!values.is_empty()).then(|| values.join(","));
     }
     if let Some(p) = expr.strip_prefix("$request.body.") {
-        return json_path(&request.incoming.body, p);
+        return json_path(&incoming.body, p);
     }
     if expr == "$request.body" {
-        return Some(String::from_utf8_lossy(&request.incoming.body).into_owned());
+        return Some(String::from_utf8_lossy(&incoming.body).into_owned());
     }
     if expr == "$request.path" {
-        return Some(request.path.to_string());
+        return Some(request.path().to_string());
     }
     if let Some(p) = expr.strip_prefix("$request.path.") {
         return request
@@ -99,7 +100,7 @@ fn one(expr: &str, src: &Sources<'_>) -> Option<String> {
             .map(|(_, v)| v.clone());
     }
     if let Some(c) = expr.strip_prefix("$context.") {
-        return crate::access_log::variable(c, request.incoming, request.facts);
+        return request.inv.variable(c);
     }
     if let Some(v) = expr.strip_prefix("$stageVariables.") {
         return request.stage_variables.get(v).cloned();
@@ -178,8 +179,8 @@ pub struct Mapped {
 /// Applies an integration's `requestParameters`.
 pub fn request(params: &BTreeMap<String, String>, src: &Sources<'_>) -> Mapped {
     let mut mapped = Mapped {
-        headers: src.request.incoming.headers.clone(),
-        query: crate::context::query_pairs(src.request.incoming.query()),
+        headers: src.request.incoming().headers.clone(),
+        query: crate::context::query_pairs(src.request.incoming().query()),
         path: None,
     };
     for (key, value) in params {

@@ -7,70 +7,13 @@ use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::sync::Mutex;
 
-use gatehouse_core::model::time::clf;
-
-use crate::context::{Facts, Incoming};
+use crate::context::{Facts, Invocation};
 
 /// Lines kept per stage.
 pub const KEPT: usize = 1000;
 
-/// The value of `$context.{name}` for a request, if it has one.
-pub fn variable(name: &str, inc: &Incoming, facts: &Facts) -> Option<String> {
-    let opt = |v: &Option<String>| v.clone();
-    Some(match name {
-        "requestId" | "extendedRequestId" | "awsEndpointRequestId" => {
-            facts.request_id().to_string()
-        }
-        "accountId" => facts.account_id.to_string(),
-        "apiId" => facts.api_id.to_string(),
-        "domainName" => facts.domain_name.to_string(),
-        "domainPrefix" => facts.domain_prefix().to_string(),
-        "httpMethod" => inc.method.to_string(),
-        "path" => inc.path.clone(),
-        "protocol" => inc.protocol.to_string(),
-        "routeKey" => return facts.route_key.as_deref().map(String::from),
-        "stage" => facts.stage.to_string(),
-        "status" => facts.status.to_string(),
-        "responseLength" => facts.response_length.to_string(),
-        "responseLatency" => facts.response_latency_ms.to_string(),
-        "requestTime" => clf(facts.time),
-        "requestTimeEpoch" => facts.time_epoch_ms.to_string(),
-        "identity.sourceIp" => inc.source_ip.to_string(),
-        "identity.userAgent" => return inc.header("user-agent").map(String::from),
-        "integrationStatus" | "integration.integrationStatus" | "integration.status" => {
-            return facts.integration_status.map(|s| s.to_string())
-        }
-        "integrationLatency" | "integration.latency" => {
-            return facts.integration_latency_ms.map(|l| l.to_string())
-        }
-        "integrationErrorMessage" | "integration.error" => return opt(&facts.integration_error),
-        "error.message" | "error.messageString" => {
-            return facts.error_message.as_ref().map(|m| {
-                if name == "error.messageString" {
-                    format!("\"{m}\"")
-                } else {
-                    m.clone()
-                }
-            })
-        }
-        "error.responseType" => return opt(&facts.error_response_type),
-        "dataProcessed" => (inc.body.len() + facts.response_length).to_string(),
-        other => {
-            let key = other.strip_prefix("authorizer.")?;
-            let key = key
-                .strip_prefix("claims.")
-                .map_or(key.to_string(), |c| format!("claims.{c}"));
-            return facts
-                .authorizer
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v.clone());
-        }
-    })
-}
-
 /// `format` with every `$context.name` replaced.
-pub fn render(format: &str, inc: &Incoming, facts: &Facts) -> String {
+pub fn render(format: &str, inv: &Invocation) -> String {
     let mut out = String::with_capacity(format.len() + 64);
     let mut rest = format;
     while let Some(at) = rest.find("$context.") {
@@ -82,7 +25,7 @@ pub fn render(format: &str, inc: &Incoming, facts: &Facts) -> String {
             })
             .unwrap_or(after.len());
         let name = after[..len].trim_end_matches('.');
-        out.push_str(&variable(name, inc, facts).unwrap_or_else(|| "-".into()));
+        out.push_str(&inv.variable(name).unwrap_or_else(|| "-".into()));
         rest = &after[name.len()..];
     }
     out.push_str(rest);
@@ -161,6 +104,7 @@ impl AccessLogs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::Incoming;
 
     #[test]
     fn renders_context_variables() {
@@ -173,18 +117,18 @@ mod tests {
             source_ip: "127.0.0.1".into(),
             protocol: "HTTP/1.1",
         };
-        let facts = Facts {
-            request_id: http::HeaderValue::from_static("Mc7UVioPPHcEKPA="),
-            route_key: Some("GET /pets".into()),
-            status: 200,
-            time: 1_583_348_638,
-            authorizer: vec![("claims.sub".into(), "u1".into())],
-            ..Default::default()
-        };
+        let mut inv = Invocation::new(
+            inc,
+            http::HeaderValue::from_static("Mc7UVioPPHcEKPA="),
+            1_583_348_638_000,
+            false,
+        );
+        inv.facts.route_key = Some("GET /pets".into());
+        inv.facts.status = 200;
+        inv.facts.authorizer = vec![("claims.sub".into(), "u1".into())];
         let line = render(
             r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","routeKey":"$context.routeKey","status":"$context.status","integ":"$context.integrationStatus","sub":"$context.authorizer.claims.sub","time":"$context.requestTime"}"#,
-            &inc,
-            &facts,
+            &inv,
         );
         assert_eq!(
             line,

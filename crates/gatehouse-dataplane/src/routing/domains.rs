@@ -3,29 +3,34 @@
 //! is the longest leading run of the path's segments (the empty key maps the root) names
 //! the API and the stage, and what follows the key is the path the API routes. Routing
 //! rules send traffic to REST APIs only, which gatehouse does not serve. What a
-//! domain maps is reused while nothing changed, like a resolved stage (see
-//! [`crate::Config::changes`]); so is the knowledge that a host is no domain name.
+//! domain maps is reused while the store reports no change, like a resolved stage; so is
+//! the knowledge that a host is no domain name.
 
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
 
 use gatehouse_core::model::domain_name::{ApiMapping, DomainName};
 use gatehouse_core::model::Scope;
-use gatehouse_core::store::{self, Kind};
+use gatehouse_core::store::{self, Kind, SharedStore};
 
-use crate::target::{host_name, Entry, Target};
-use crate::{DataPlane, SHARED_STORE_REUSE};
+use super::resolve::Table;
+use super::target::{host_name, Entry, Target};
+
+/// The custom domain names requests name in their `Host`, as read from the store.
+pub struct Domains {
+    store: SharedStore,
+    /// The region domain names are looked up in.
+    region: String,
+    cache: Mutex<Table<String, Arc<Domain>>>,
+}
 
 /// What a host name maps, as read at one moment (shared, not copied, by the requests that
 /// use it).
-pub(crate) struct Domain {
+struct Domain {
     /// Whether the host is a stored domain name.
     exists: bool,
     /// The domain's API mappings.
     mappings: Vec<ApiMapping>,
     generation: u64,
-    at: Instant,
 }
 
 /// Most host names remembered; when full, the memory starts over.
@@ -59,15 +64,25 @@ fn could_be_domain(name: &str) -> bool {
     name.contains('.') && name.parse::<std::net::IpAddr>().is_err() && !name.starts_with('[')
 }
 
-impl DataPlane {
+impl Domains {
+    /// The domain names stored in `region`, read from `store`.
+    pub fn new(store: SharedStore, region: String) -> Domains {
+        Domains {
+            store,
+            region,
+            cache: Mutex::default(),
+        }
+    }
+
     /// The invoke target of a request to a custom domain name, if `host` is one and one of
     /// its API mappings takes `path`. A domain name whose mappings take nothing still
     /// answers: 404 `{"message":"Not Found"}` (the target then names no API).
-    pub async fn domain_target(&self, host: &str, path: &str) -> Option<Target> {
-        let name = host_name(host).to_ascii_lowercase();
-        if !could_be_domain(&name) {
+    pub async fn target(&self, host: &str, path: &str) -> Option<Target> {
+        let name = host_name(host);
+        if !could_be_domain(name) {
             return None;
         }
+        let name = name.to_ascii_lowercase();
         let domain = self.domain(&name).await?;
         let (api_id, entry, rest) = match mapping_for(&domain.mappings, path) {
             Some((m, rest)) => (
@@ -91,15 +106,12 @@ impl DataPlane {
     /// What domain name `name` maps in the default region: `None` when it is no stored
     /// domain name (or the store cannot say).
     async fn domain(&self, name: &str) -> Option<Arc<Domain>> {
-        let generation = self.config.changes.load(Ordering::Acquire);
-        let hit = self.domains.lock().ok().and_then(|m| m.get(name).cloned());
-        if let Some(hit) = hit {
-            let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
-            if hit.generation == generation && fresh {
-                return hit.exists.then_some(hit);
-            }
+        let generation = self.store.changes();
+        let hit = self.cache.lock().ok().and_then(|m| m.get(name).cloned());
+        if let Some(hit) = hit.filter(|hit| hit.generation == generation) {
+            return hit.exists.then_some(hit);
         }
-        let region = &self.config.default_region;
+        let region = &self.region;
         let found = self
             .store
             .find_root(region, Kind::DomainName, name)
@@ -110,7 +122,6 @@ impl DataPlane {
                 exists: false,
                 mappings: Vec::new(),
                 generation,
-                at: Instant::now(),
             },
             Some(account) => {
                 let scope = Scope::new(account, region);
@@ -130,11 +141,10 @@ impl DataPlane {
                         .filter(|_| serves)
                         .collect(),
                     generation,
-                    at: Instant::now(),
                 }
             }
         });
-        if let Ok(mut m) = self.domains.lock() {
+        if let Ok(mut m) = self.cache.lock() {
             if m.len() >= DOMAIN_CACHE {
                 m.clear();
             }

@@ -1,43 +1,68 @@
 //! What a request resolves to before routing: the API's owner (looked up once), the API and
-//! the stage its first path segment selects (reused while nothing changed, see
-//! [`crate::Config::changes`]), and the deployment's compiled routes (once per deployment).
+//! the stage its first path segment selects (reused while the store reports no change, see
+//! [`gatehouse_core::store::Store::changes`]), and the deployment's compiled routes (once
+//! per deployment).
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use gatehouse_core::model::api::ProtocolType;
 use gatehouse_core::model::{Api, Scope, Stage};
-use gatehouse_core::store::{self, Kind, StoreError};
+use gatehouse_core::store::{self, Kind, SharedStore, StoreError};
+use gatehouse_http::scratch;
 
-use crate::gateway::GatewayError;
-use crate::router::Router;
-use crate::scratch;
-use crate::target::Entry;
+use super::router::Router;
+use super::target::{Entry, Target};
+use crate::gateway::{refuse, GatewayError, Refusal};
 use crate::throttle;
-use crate::{refuse, DataPlane, Refusal, Target, ROUTER_CACHE, SHARED_STORE_REUSE};
+
+/// An in-process lookup table: a fast hash (each table is bounded, and cleared when full).
+pub type Table<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// (account, region, apiId, deploymentId).
+type DeploymentKey = (String, String, String, String);
+
+/// Most compiled deployments kept; when full, the cache starts over.
+const ROUTER_CACHE: usize = 1024;
+
+/// Resolves invoke requests to their API, stage and compiled deployment, and keeps what it
+/// read while the store reports no change.
+pub struct Resolver {
+    store: SharedStore,
+    routers: Mutex<Table<DeploymentKey, Arc<Router>>>,
+    owners: Mutex<Table<(String, String), String>>,
+    /// By `region \n api id \n stage part` (see [`Resolver::resolve`]).
+    resolved: Mutex<Table<String, Arc<Resolved>>>,
+    /// Each account's bucket per region, by `account|region`.
+    accounts: Mutex<Table<String, Arc<throttle::Held>>>,
+}
 
 /// An API and the stage a first path segment selects, as read from the store.
-pub(crate) struct Resolved {
-    pub(crate) account: Arc<str>,
+pub struct Resolved {
+    /// The account that owns the API.
+    pub account: Arc<str>,
     /// The API's id, shared with every request it serves.
-    pub(crate) api_id: Arc<str>,
+    pub api_id: Arc<str>,
     /// The API's own endpoint's domain name (`{apiId}.execute-api.{region}.amazonaws.com`).
-    pub(crate) domain_name: Arc<str>,
+    pub domain_name: Arc<str>,
     /// The account's throttle bucket for the region.
-    pub(crate) account_bucket: Arc<throttle::Held>,
-    pub(crate) disabled: bool,
-    pub(crate) stage: Arc<Stage>,
+    pub account_bucket: Arc<throttle::Held>,
+    /// Whether the API's own endpoint is disabled.
+    pub disabled: bool,
+    /// The stage.
+    pub stage: Arc<Stage>,
     /// Its name, shared with every request it serves.
-    pub(crate) stage_name: Arc<str>,
+    pub stage_name: Arc<str>,
     /// The stage's deployment compiled (none when it has no deployment or the deployment
-    /// could not be read; [`DataPlane::router`] then says why).
-    pub(crate) router: Option<Arc<Router>>,
-    pub(crate) named: bool,
-    pub(crate) generation: u64,
-    pub(crate) at: Instant,
+    /// could not be read; [`Resolver::router_of`] then says why).
+    router: Option<Arc<Router>>,
+    /// Whether the path's first segment named the stage.
+    pub named: bool,
+    generation: u64,
 }
 
 /// A raw path's first segment (`/prod/pets` → `prod`).
-pub(crate) fn first_segment(path: &str) -> &str {
+fn first_segment(path: &str) -> &str {
     let trimmed = path.strip_prefix('/').unwrap_or(path);
     match trimmed.bytes().position(|b| b == b'/') {
         Some(i) => &trimmed[..i],
@@ -45,26 +70,28 @@ pub(crate) fn first_segment(path: &str) -> &str {
     }
 }
 
-/// A raw path after its first segment (`/prod/pets` → `/pets`, `/prod` → `/`).
-pub(crate) fn stage_rest(path: &str) -> &str {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    match trimmed.bytes().position(|b| b == b'/') {
-        Some(i) => &trimmed[i..],
-        None => "/",
-    }
-}
-
 /// The stage serving a request, and whether the path named it.
-pub(crate) struct Selected {
-    pub(crate) stage: Arc<Stage>,
+struct Selected {
+    stage: Arc<Stage>,
     /// Whether the first path segment named the stage.
-    pub(crate) named: bool,
+    named: bool,
 }
 
-impl DataPlane {
+impl Resolver {
+    /// A resolver reading `store`.
+    pub fn new(store: SharedStore) -> Resolver {
+        Resolver {
+            store,
+            routers: Mutex::default(),
+            owners: Mutex::default(),
+            resolved: Mutex::default(),
+            accounts: Mutex::default(),
+        }
+    }
+
     /// The account that holds API `api_id` in `region` (an API never changes account, so a
     /// found owner is kept; a deleted API is then not found when it is read).
-    pub(crate) async fn account_of(&self, region: &str, api_id: &str) -> Result<String, Refusal> {
+    async fn account_of(&self, region: &str, api_id: &str) -> Result<String, Refusal> {
         let key = (region.to_string(), api_id.to_string());
         if let Some(hit) = self.owners.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(hit);
@@ -84,17 +111,27 @@ impl DataPlane {
         Ok(account)
     }
 
+    /// The protocol of API `api_id` in `region`, if there is one.
+    pub async fn protocol(&self, region: &str, api_id: &str) -> Option<ProtocolType> {
+        let account = self.account_of(region, api_id).await.ok()?;
+        let api: Api = self
+            .store
+            .root(&Scope::new(account, region), api_id)
+            .await
+            .ok()?;
+        Some(api.protocol_type)
+    }
+
     /// The API's owner, whether its default endpoint is disabled, and the stage `path`
-    /// selects: reused from an earlier request while nothing changed (see
-    /// [`Config::changes`]), else read from the store.
-    pub(crate) async fn resolve(
+    /// selects: reused from an earlier request while the store reports no change, else read
+    /// from the store.
+    pub async fn resolve(
         &self,
         target: &Target,
         region: &str,
         path: &str,
     ) -> Result<Arc<Resolved>, Refusal> {
-        use std::sync::atomic::Ordering;
-        let generation = self.config.changes.load(Ordering::Acquire);
+        let generation = self.store.changes();
         // A custom domain's mapping names the stage; else the path's first segment may.
         let (mark, stage) = match &target.entry {
             Entry::Mapped { stage } => ("=", stage.as_str()),
@@ -108,11 +145,8 @@ impl DataPlane {
         let hit = scratch::joined(&key, |key| {
             self.resolved.lock().ok().and_then(|m| m.get(key).cloned())
         });
-        if let Some(hit) = hit {
-            let fresh = !self.config.shared_store || hit.at.elapsed() < SHARED_STORE_REUSE;
-            if hit.generation == generation && fresh {
-                return Ok(hit);
-            }
+        if let Some(hit) = hit.filter(|hit| hit.generation == generation) {
+            return Ok(hit);
         }
         // Boxed: reading the store makes a large future, and held inline it would make every
         // request's future as large (most are answered from the cache above).
@@ -173,7 +207,6 @@ impl DataPlane {
             stage: selected.stage,
             router,
             generation,
-            at: Instant::now(),
         });
         if let Ok(mut m) = self.resolved.lock() {
             if m.len() >= 100_000 {
@@ -186,7 +219,7 @@ impl DataPlane {
 
     /// The stage `stage` serving the whole path: the one an API mapping names, or
     /// `$default` when no path segment names a stage.
-    pub(crate) async fn mapped_stage(
+    async fn mapped_stage(
         &self,
         scope: &Scope,
         api_id: &str,
@@ -203,7 +236,7 @@ impl DataPlane {
     }
 
     /// The stage for the request's first path segment, else `$default`.
-    pub(crate) async fn select_stage(
+    async fn select_stage(
         &self,
         scope: &Scope,
         api_id: &str,
@@ -227,8 +260,25 @@ impl DataPlane {
         self.mapped_stage(scope, api_id, "$default").await
     }
 
+    /// The resolved stage's deployment, compiled: as resolved, else read again (to say why
+    /// it cannot be served: the stage has no deployment, or it cannot be read).
+    pub async fn router_of(&self, r: &Resolved, region: &str) -> Result<Arc<Router>, Refusal> {
+        let deployment = r
+            .stage
+            .deployment_id
+            .as_deref()
+            .ok_or_else(|| refuse(GatewayError::NotFound, "the stage has no deployment"))?;
+        match &r.router {
+            Some(router) => Ok(router.clone()),
+            None => {
+                let scope = Scope::new(r.account.to_string(), region);
+                Box::pin(self.router(&scope, &r.api_id, deployment)).await
+            }
+        }
+    }
+
     /// The compiled routes of a deployment (compiled once, then kept).
-    pub(crate) async fn router(
+    async fn router(
         &self,
         scope: &Scope,
         api_id: &str,

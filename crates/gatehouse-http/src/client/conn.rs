@@ -15,9 +15,9 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::io::AsyncReadExt;
 use tokio::time::{Instant, Sleep};
 
+use super::stream::Stream;
 use crate::body::{self, Body, BoxError};
-use crate::client_stream::Stream;
-use crate::h1::{self, decimal, has_token, is_chunked, Headers};
+use crate::framing::{self, decimal, has_token, is_chunked, Headers};
 
 /// The longest answer head read.
 const MAX_HEAD: usize = 64 * 1024;
@@ -81,7 +81,7 @@ pub struct Failure {
     pub unanswered: bool,
     /// Whether the request went out whole (else the backend cannot have acted on it).
     pub sent: bool,
-    /// Whether the request body went over the 10 MB limit.
+    /// Whether the request body went over the body limit.
     pub too_large: bool,
     /// Whether the deadline passed before the answer's head arrived.
     pub timed_out: bool,
@@ -189,8 +189,9 @@ impl Conn {
         mut body: Body,
     ) -> Result<Head, Failure> {
         self.out.clear();
-        let framing = h1::request_head(method, target, authority, headers, &body, &mut self.out);
-        match h1::write_body(&mut self.stream, &mut body, framing, &mut self.out).await {
+        let framing =
+            framing::request_head(method, target, authority, headers, &body, &mut self.out);
+        match framing::write_body(&mut self.stream, &mut body, framing, &mut self.out).await {
             Ok(true) => {}
             Ok(false) => return Err(Failure::new("the request body broke off", false)),
             Err(e) => {
@@ -255,8 +256,8 @@ impl Conn {
         self.spans.clear();
         self.spans.extend(resp.headers.iter().map(|h| {
             (
-                h1::span(&self.buf, h.name.as_bytes()),
-                h1::span(&self.buf, h.value),
+                framing::span(&self.buf, h.name.as_bytes()),
+                framing::span(&self.buf, h.value),
             )
         }));
         Ok(Some(Head {
@@ -277,7 +278,7 @@ impl Conn {
         }
         let name = HeaderName::from_bytes(raw)
             .map_err(|_| "invalid header name in the answer".to_string())?;
-        let own = h1::is_connection_header(&name);
+        let own = framing::is_connection_header(&name);
         if self.names.len() < MAX_NAMES {
             self.names.push((raw.into(), name.clone(), own));
         }
@@ -311,7 +312,7 @@ impl Conn {
                         } else if has_token(value, b"keep-alive") && head.version == 0 {
                             keep_alive = true;
                         }
-                        h1::named_by_connection(value, &mut named);
+                        framing::named_by_connection(value, &mut named);
                     }
                     header::TRANSFER_ENCODING => {
                         chunked = is_chunked(value);

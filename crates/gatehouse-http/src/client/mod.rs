@@ -1,12 +1,12 @@
 //! The outbound HTTP client both integrations use (HTTP_PROXY backends and the Lambda Invoke
 //! API): HTTP/1.1 keep-alive connections kept per origin and reused, a deadline per call;
 //! answers read whole ([`HttpClient::call`]) or streamed ([`HttpClient::send`]). Each
-//! exchange is driven by the request that makes it ([`crate::client_conn`]).
+//! exchange is driven by the request that makes it ([`conn`]).
 //!
 //! A connection goes back to its origin's idle list when the answer it carried has been read
 //! to its end (an answer dropped half-read closes it); the next call to that origin takes the
 //! most recently used one, checking first that the backend has not closed it when it has sat
-//! idle for a while; idle connections are closed after a while ([`crate::client_pool`]). A
+//! idle for a while; idle connections are closed after a while ([`pool`]). A
 //! small request (up to [`REPLAYABLE`]) that finds its reused connection closed before any
 //! answer is sent again on a new one (a non-idempotent one only when it could not be
 //! written).
@@ -23,13 +23,17 @@ use hyper_rustls::HttpsConnectorBuilder;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tower_service::Service;
 
-use crate::body::{self, Body};
-use crate::client_conn::{Conn, Failure, GiveBack};
-use crate::client_pool::Pool;
-use crate::client_stream::Stream;
-use crate::h1::Headers;
+pub mod conn;
+pub mod pool;
+pub mod stream;
 
-/// Why an answer read whole was refused (it broke off, or it is over the 10 MB limit).
+use self::conn::{Conn, Failure, GiveBack};
+use self::pool::Pool;
+use self::stream::Stream;
+use crate::body::{self, Body};
+use crate::framing::Headers;
+
+/// Why an answer read whole was refused (it broke off, or it is over the client's limit).
 pub const UNREADABLE_ANSWER: &str =
     "the integration's response body could not be read or is larger than 10 MB";
 
@@ -43,7 +47,7 @@ pub enum CallError {
     Timeout,
     /// No connection, or the connection broke, or the URL cannot be used; the reason.
     Failed(String),
-    /// The client's request body went over the 10 MB limit on its way to the backend.
+    /// The request body went over the client's limit on its way to the backend.
     TooLarge,
 }
 
@@ -51,6 +55,9 @@ pub enum CallError {
 #[derive(Clone)]
 pub struct HttpClient {
     pool: Arc<Pool>,
+    /// The longest body read whole (an answer for [`HttpClient::call`], a request held to
+    /// be sent again).
+    max_body: usize,
 }
 
 /// A TLS configuration that trusts no certificate (when the system has none to offer).
@@ -66,8 +73,9 @@ fn without_roots() -> rustls::ClientConfig {
     .unwrap_or_else(|_| unreachable!("aws-lc-rs supports the default TLS versions"))
 }
 
-impl Default for HttpClient {
-    fn default() -> Self {
+impl HttpClient {
+    /// A client that reads bodies of at most `max_body` bytes whole.
+    pub fn new(max_body: usize) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.enforce_http(false);
@@ -87,6 +95,7 @@ impl Default for HttpClient {
                     .enable_http1()
                     .wrap_connector(connector),
             )),
+            max_body,
         }
     }
 }
@@ -165,7 +174,7 @@ impl HttpClient {
                 .exchange(&parts.method, origin, path, headers, body, now, until)
                 .await?
                 .into_parts();
-            let bytes = body::read(body)
+            let bytes = body::read(body, self.max_body)
                 .await
                 .map_err(|_| CallError::Failed(UNREADABLE_ANSWER.into()))?;
             Ok(Response::from_parts(parts, bytes))
@@ -194,7 +203,7 @@ impl HttpClient {
         let (mut body, replay) = if body.is_end_stream() {
             (None, Some(Bytes::new()))
         } else if body.size_hint().exact().is_some_and(|n| n <= REPLAYABLE) {
-            match tokio::time::timeout_at(until, body::read(body)).await {
+            match tokio::time::timeout_at(until, body::read(body, self.max_body)).await {
                 Ok(Ok(bytes)) => (None, Some(bytes)),
                 Ok(Err(true)) => return Err(CallError::TooLarge),
                 Ok(Err(false)) => {
@@ -361,13 +370,14 @@ mod tests {
         req
     }
 
+    const LIMIT: usize = 10 * 1024 * 1024;
     const OK: &str = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
     const DEADLINE: Duration = Duration::from_secs(5);
 
     #[tokio::test]
     async fn a_connection_is_reused_once_its_answer_was_read() {
         let (url, accepted) = backend(OK, false).await;
-        let client = HttpClient::default();
+        let client = HttpClient::new(LIMIT);
         read_each(&client, &url, 3, b"ok").await;
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
     }
@@ -379,7 +389,7 @@ mod tests {
         let closing = "HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok";
         for answer in [closing, OK] {
             let (url, accepted) = backend(answer, true).await;
-            let client = HttpClient::default();
+            let client = HttpClient::new(LIMIT);
             read_each(&client, &url, 5, b"ok").await;
             assert_eq!(accepted.load(Ordering::SeqCst), 5);
         }
@@ -389,7 +399,7 @@ mod tests {
     async fn an_answer_dropped_half_read_takes_its_connection_with_it() {
         let long = "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello";
         let (url, accepted) = backend(long, false).await;
-        let client = HttpClient::default();
+        let client = HttpClient::new(LIMIT);
         drop(client.send(get(&url), DEADLINE).await.unwrap());
         drop(client.send(get(&url), DEADLINE).await.unwrap());
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
@@ -399,7 +409,7 @@ mod tests {
     fn an_empty_answer_dropped_outside_a_runtime_gives_its_connection_back_quietly() {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let (url, _) = runtime.block_on(backend("HTTP/1.1 204 No Content\r\n\r\n", false));
-        let client = HttpClient::default();
+        let client = HttpClient::new(LIMIT);
         let resp = runtime.block_on(client.send(get(&url), DEADLINE)).unwrap();
         assert_eq!(resp.status(), 204);
         // Nothing to read: dropping it gives the connection back, with no runtime to start
@@ -425,7 +435,7 @@ mod tests {
     #[tokio::test]
     async fn each_call_keeps_its_own_deadline_on_a_reused_connection() {
         let url = slow_backend().await;
-        let client = HttpClient::default();
+        let client = HttpClient::new(LIMIT);
         let call = |ms: u64, deadline: u64| {
             let client = client.clone();
             let url = format!("{url}/{ms}");
@@ -452,7 +462,7 @@ mod tests {
         // Chunked (with an extension and a trailer): read whole, the connection reused.
         let chunked = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=1\r\nde\r\n0\r\nx-t: 1\r\n\r\n";
         let (url, accepted) = backend(chunked, false).await;
-        let client = HttpClient::default();
+        let client = HttpClient::new(LIMIT);
         read_each(&client, &url, 3, b"abcde").await;
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
         // No length: read until the backend closes; never reused.
@@ -484,7 +494,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_url_without_an_origin_is_refused() {
-        let client = HttpClient::default();
+        let client = HttpClient::new(LIMIT);
         let err = client.call(get("/x"), DEADLINE).await.unwrap_err();
         assert_eq!(err, CallError::Failed("/x is not an absolute URL".into()));
     }

@@ -11,7 +11,7 @@ use http::uri::{Authority, Scheme};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 
-use crate::client_conn::{Conn, TakesBack};
+use super::conn::{Conn, TakesBack};
 use crate::scratch;
 
 /// How long a connection may stay idle before it is closed.

@@ -30,6 +30,11 @@ impl<T> IdleTimeout<T> {
         }
     }
 
+    /// The connection, without its timeout.
+    pub fn into_inner(self) -> T {
+        self.inner
+    }
+
     fn touch(&mut self) {
         self.last = Instant::now();
     }

@@ -1,5 +1,5 @@
 //! Writes a response on an HTTP/1.1 connection the way hyper's server writes it (for the
-//! requests [`super::h1`] serves itself, so that a client sees the same bytes whichever of the
+//! requests [`super::conn`] serves itself, so that a client sees the same bytes whichever of the
 //! two served it): the status line with its canonical reason, the headers in their order
 //! (repeated `content-length`, `transfer-encoding` and `connection` values joined), the body's
 //! framing (`content-length` when its length is known, else `transfer-encoding: chunked`;
@@ -8,10 +8,12 @@
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::body::{Body, HttpBody};
-use axum::http::{header, HeaderName, Response, StatusCode};
-use gatehouse_dataplane::h1::{self, decimal, has_token, is_chunked, Framing};
+use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
+use http_body::Body as _;
 use tokio::io::AsyncWrite;
+
+use crate::body::Body;
+use crate::framing::{self, decimal, has_token, is_chunked, Framing};
 
 /// Writes `resp` (`out` is scratch space kept across requests); `Ok(true)` when the
 /// connection may carry another request.
@@ -25,7 +27,7 @@ pub async fn write<T: AsyncWrite + Unpin>(
     let Some((framing, keep_alive)) = head(parts.status, &parts.headers, &body, out) else {
         return Ok(false);
     };
-    let complete = h1::write_body(io, &mut body, framing, out).await?;
+    let complete = framing::write_body(io, &mut body, framing, out).await?;
     Ok(keep_alive && complete)
 }
 
@@ -34,10 +36,49 @@ pub async fn write<T: AsyncWrite + Unpin>(
 /// those by closing the connection).
 fn head(
     status: StatusCode,
-    headers: &axum::http::HeaderMap,
+    headers: &HeaderMap,
     body: &Body,
     out: &mut Vec<u8>,
 ) -> Option<(Framing, bool)> {
+    status_line(status, out);
+    let bodyless = matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
+        || status.is_informational();
+    let length = if body.is_end_stream() {
+        Some(0)
+    } else {
+        body.size_hint().exact()
+    };
+    let mut lines = Lines {
+        out,
+        bodyless,
+        length,
+        empty: body.is_end_stream(),
+        framing: None,
+        keep_alive: true,
+        wrote_date: false,
+        open: None,
+    };
+    for (name, value) in headers {
+        lines.header(name, value)?;
+    }
+    lines.close_open();
+    let framing = lines.framing();
+    if !lines.wrote_date {
+        lines.out.extend_from_slice(b"date: ");
+        date(lines.out);
+        lines.out.extend_from_slice(b"\r\n");
+    }
+    lines.out.extend_from_slice(b"\r\n");
+    let framing = if bodyless {
+        Framing::Length(0)
+    } else {
+        framing
+    };
+    Some((framing, lines.keep_alive))
+}
+
+/// `HTTP/1.1 {code} {reason}`.
+fn status_line(status: StatusCode, out: &mut Vec<u8>) {
     if status == StatusCode::OK {
         out.extend_from_slice(b"HTTP/1.1 200 OK\r\n");
     } else {
@@ -47,110 +88,124 @@ fn head(
         out.extend_from_slice(status.canonical_reason().unwrap_or("<none>").as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    let bodyless = matches!(status, StatusCode::NO_CONTENT | StatusCode::NOT_MODIFIED)
-        || status.is_informational();
-    let length = if body.is_end_stream() {
-        Some(0)
-    } else {
-        body.size_hint().exact()
-    };
-    let mut framing = None;
-    let mut keep_alive = true;
-    let mut wrote_date = false;
-    // A header whose values are joined on one line, while its line is open; and whether
-    // `, chunked` must end it.
-    let mut open: Option<(&HeaderName, bool)> = None;
-    for (name, value) in headers {
-        if let Some((open_name, chunked)) = open {
+}
+
+/// The header lines as they are written, and what they say about the body and connection.
+struct Lines<'a, 'h> {
+    out: &'a mut Vec<u8>,
+    /// Whether the status allows no body.
+    bodyless: bool,
+    /// The body's length, when known.
+    length: Option<u64>,
+    /// Whether the body has nothing in it.
+    empty: bool,
+    framing: Option<Framing>,
+    keep_alive: bool,
+    wrote_date: bool,
+    /// A header whose values are joined on one line, while its line is open; and whether
+    /// `, chunked` must end it.
+    open: Option<(&'h HeaderName, bool)>,
+}
+
+impl<'h> Lines<'_, 'h> {
+    /// Writes one header (or joins its value to the open line); `None` when it contradicts
+    /// the body.
+    fn header(&mut self, name: &'h HeaderName, value: &HeaderValue) -> Option<()> {
+        if let Some((open_name, _)) = self.open {
             if open_name == name {
-                match *name {
-                    header::CONTENT_LENGTH => {}
-                    _ => {
-                        out.extend_from_slice(b", ");
-                        out.extend_from_slice(value.as_bytes());
-                        if *name == header::TRANSFER_ENCODING {
-                            open = Some((name, !is_chunked(value.as_bytes())));
-                        } else if has_token(value.as_bytes(), b"close") {
-                            keep_alive = false;
-                        }
-                    }
-                }
-                continue;
+                self.join(name, value);
+                return Some(());
             }
-            out.extend_from_slice(if chunked { b", chunked\r\n" } else { b"\r\n" });
-            open = None;
+            self.close_open();
         }
         match *name {
-            header::CONTENT_LENGTH => {
-                if framing.is_some() {
-                    return None;
-                }
-                match length {
-                    Some(0) if body.is_end_stream() => continue,
-                    Some(n) => framing = Some(Framing::Length(n)),
-                    None => framing = Some(Framing::Length(decimal(value.as_bytes())?)),
-                }
-                out.extend_from_slice(b"content-length: ");
-                out.extend_from_slice(value.as_bytes());
-                open = Some((name, false));
-            }
+            header::CONTENT_LENGTH => self.content_length(name, value)?,
             header::TRANSFER_ENCODING => {
-                if framing.is_some() {
+                if self.framing.is_some() {
                     return None;
                 }
-                if bodyless {
-                    continue;
+                if !self.bodyless {
+                    self.framing = Some(Framing::Chunked);
+                    self.out.extend_from_slice(b"transfer-encoding: ");
+                    self.out.extend_from_slice(value.as_bytes());
+                    self.open = Some((name, !is_chunked(value.as_bytes())));
                 }
-                framing = Some(Framing::Chunked);
-                out.extend_from_slice(b"transfer-encoding: ");
-                out.extend_from_slice(value.as_bytes());
-                open = Some((name, !is_chunked(value.as_bytes())));
             }
             header::CONNECTION => {
                 if has_token(value.as_bytes(), b"close") {
-                    keep_alive = false;
+                    self.keep_alive = false;
                 }
-                out.extend_from_slice(b"connection: ");
-                out.extend_from_slice(value.as_bytes());
-                open = Some((name, false));
+                self.out.extend_from_slice(b"connection: ");
+                self.out.extend_from_slice(value.as_bytes());
+                self.open = Some((name, false));
             }
             _ => {
                 if *name == header::DATE {
-                    wrote_date = true;
+                    self.wrote_date = true;
                 }
-                h1::put_header(out, name, value.as_bytes());
+                framing::put_header(self.out, name, value.as_bytes());
             }
         }
+        Some(())
     }
-    if let Some((_, chunked)) = open {
-        out.extend_from_slice(if chunked { b", chunked\r\n" } else { b"\r\n" });
+
+    /// A `content-length` line: the body's own length when it knows it.
+    fn content_length(&mut self, name: &'h HeaderName, value: &HeaderValue) -> Option<()> {
+        if self.framing.is_some() {
+            return None;
+        }
+        match self.length {
+            Some(0) if self.empty => return Some(()),
+            Some(n) => self.framing = Some(Framing::Length(n)),
+            None => self.framing = Some(Framing::Length(decimal(value.as_bytes())?)),
+        }
+        self.out.extend_from_slice(b"content-length: ");
+        self.out.extend_from_slice(value.as_bytes());
+        self.open = Some((name, false));
+        Some(())
     }
-    let framing = match framing {
-        Some(framing) => framing,
-        None if bodyless => Framing::Length(0),
-        None => match length {
-            Some(n) => {
-                h1::put_length(out, n);
-                Framing::Length(n)
-            }
-            None => {
-                out.extend_from_slice(b"transfer-encoding: chunked\r\n");
-                Framing::Chunked
-            }
-        },
-    };
-    if !wrote_date {
-        out.extend_from_slice(b"date: ");
-        date(out);
-        out.extend_from_slice(b"\r\n");
+
+    /// Another value of the header whose line is open (a repeated `content-length` is
+    /// written once).
+    fn join(&mut self, name: &'h HeaderName, value: &HeaderValue) {
+        if *name == header::CONTENT_LENGTH {
+            return;
+        }
+        self.out.extend_from_slice(b", ");
+        self.out.extend_from_slice(value.as_bytes());
+        if *name == header::TRANSFER_ENCODING {
+            self.open = Some((name, !is_chunked(value.as_bytes())));
+        } else if has_token(value.as_bytes(), b"close") {
+            self.keep_alive = false;
+        }
     }
-    out.extend_from_slice(b"\r\n");
-    let framing = if bodyless {
-        Framing::Length(0)
-    } else {
-        framing
-    };
-    Some((framing, keep_alive))
+
+    /// Ends the open line, if any.
+    fn close_open(&mut self) {
+        if let Some((_, chunked)) = self.open.take() {
+            self.out
+                .extend_from_slice(if chunked { b", chunked\r\n" } else { b"\r\n" });
+        }
+    }
+
+    /// The body's framing: what the headers said, else its length, else chunked.
+    fn framing(&mut self) -> Framing {
+        match self.framing {
+            Some(framing) => framing,
+            None if self.bodyless => Framing::Length(0),
+            None => match self.length {
+                Some(n) => {
+                    framing::put_length(self.out, n);
+                    Framing::Length(n)
+                }
+                None => {
+                    self.out
+                        .extend_from_slice(b"transfer-encoding: chunked\r\n");
+                    Framing::Chunked
+                }
+            },
+        }
+    }
 }
 
 thread_local! {
@@ -174,8 +229,8 @@ fn date(out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Bytes;
-    use axum::http::HeaderValue;
+    use crate::body;
+    use bytes::Bytes;
 
     async fn written(resp: Response<Body>) -> (String, bool) {
         let mut io = Vec::new();
@@ -193,7 +248,7 @@ mod tests {
 
     #[tokio::test]
     async fn responses_are_framed_as_hyper_frames_them() {
-        let mut resp = Response::new(Body::from("hello"));
+        let mut resp = Response::new(body::full(Bytes::from_static(b"hello")));
         resp.headers_mut()
             .insert("x-a", HeaderValue::from_static("1"));
         assert_eq!(
@@ -203,23 +258,23 @@ mod tests {
                 true
             )
         );
-        let mut resp = Response::new(Body::empty());
+        let mut resp = Response::new(body::empty());
         *resp.status_mut() = StatusCode::NOT_FOUND;
         assert_eq!(
             written(resp).await,
             ("HTTP/1.1 404 Not Found|content-length: 0||".into(), true)
         );
-        let mut resp = Response::new(Body::from("gone"));
+        let mut resp = Response::new(body::full(Bytes::from_static(b"gone")));
         *resp.status_mut() = StatusCode::NO_CONTENT;
         assert_eq!(
             written(resp).await,
             ("HTTP/1.1 204 No Content||".into(), true)
         );
-        let stream = futures_util::stream::iter([
-            Ok::<_, std::io::Error>(Bytes::from_static(b"ab")),
-            Ok(Bytes::from_static(b"c")),
-        ]);
-        let mut resp = Response::new(Body::from_stream(stream));
+        let (mut tx, rx) = http_body_util::channel::Channel::<Bytes, body::BoxError>::new(2);
+        tx.send_data(Bytes::from_static(b"ab")).await.unwrap();
+        tx.send_data(Bytes::from_static(b"c")).await.unwrap();
+        drop(tx);
+        let mut resp = Response::new(body::boxed(rx));
         resp.headers_mut()
             .insert("connection", HeaderValue::from_static("close"));
         assert_eq!(

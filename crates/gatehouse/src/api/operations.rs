@@ -8,7 +8,7 @@
 //! into [`Operation`] and its facts here, and the operations layer turns them into its
 //! dispatch (where the handler paths resolve). A test pins every line to the committed model.
 
-use axum::http::Method;
+use http::Method;
 
 use super::paths::*;
 

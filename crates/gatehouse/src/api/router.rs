@@ -5,8 +5,8 @@
 
 use std::sync::LazyLock;
 
-use axum::http::Method;
 use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
+use http::Method;
 
 use super::operations::{specs, Operation};
 

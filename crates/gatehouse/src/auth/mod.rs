@@ -298,7 +298,7 @@ impl gatehouse_dataplane::IamCheck for Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderMap;
+    use http::HeaderMap;
 
     fn defaults() -> Defaults {
         Defaults {

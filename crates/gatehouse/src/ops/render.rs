@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 
 use gatehouse_core::error::ApiResult;
 use gatehouse_core::store::{Kind, Record, StoreError};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use gatehouse_core::compat::{self, Profile, Rule};
 use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
 use gatehouse_core::model::Scope;

@@ -2,28 +2,31 @@
 //! at moto's `/moto-api/reset`, so test suites written for moto's server mode run
 //! unchanged), and the stages' access logs.
 
-use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
 use gatehouse_core::error::ApiResult;
 use gatehouse_core::model::time;
+use http::request::Parts;
+use http::{Method, StatusCode};
 
 use super::app::App;
 use crate::auth::{sigv4, Mode};
 use crate::ops::Reply;
 use crate::wire;
 
-/// Whether `path` is one of gatehouse's own endpoints (not counted in request metrics).
-pub fn is_admin_path(path: &str) -> bool {
-    path.starts_with("/_gatehouse/") || path.starts_with("/moto-api/")
-}
-
 fn json(status: StatusCode, value: &serde_json::Value) -> ApiResult<(StatusCode, Reply)> {
     Ok((status, Reply::json(value)?))
 }
 
-/// Answers an admin endpoint, or `None` if `parts` names none.
+/// Answers moto's endpoint (`POST /moto-api/reset`), or `None` if `parts` names none.
+pub async fn moto(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, Reply)>> {
+    match (&parts.method, parts.uri.path()) {
+        (&Method::POST, "/moto-api/reset") => Some(reset(app, parts).await),
+        _ => None,
+    }
+}
+
+/// Answers an admin endpoint (`/_gatehouse/…`), or `None` if `parts` names none.
 pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, Reply)>> {
-    let (method, path, query) = (&parts.method, parts.uri.path(), parts.uri.query());
+    let (method, path) = (&parts.method, parts.uri.path());
     let uptime = app.started.elapsed().as_secs();
     let version = env!("CARGO_PKG_VERSION");
     Some(match (method, path) {
@@ -60,7 +63,7 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
             };
             let in_flight = app.max_concurrent - app.permits.available_permits();
             let mut text = app.metrics.render(stored, in_flight, app.started.elapsed());
-            text.push_str(&app.dataplane.metrics.render());
+            text.push_str(&app.dataplane.render_metrics());
             Ok((
                 StatusCode::OK,
                 Reply {
@@ -69,28 +72,7 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
                 },
             ))
         }
-        (&Method::POST, "/_gatehouse/reset") | (&Method::POST, "/moto-api/reset") => {
-            let signed = sigv4::Request {
-                method: method.as_str(),
-                path,
-                query,
-                headers: &parts.headers,
-                body: b"",
-            };
-            if let Err(e) = app.auth.authorize_admin(&signed, time::now()) {
-                return Some(Err(e));
-            }
-            let account = wire::parse_query(query)
-                .ok()
-                .and_then(|q| wire::query_param(&q, "account").map(str::to_string));
-            let reset = app.service.store.reset(account.as_deref()).await;
-            app.changes
-                .fetch_add(1, std::sync::atomic::Ordering::Release);
-            match reset {
-                Ok(()) => json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
-                Err(e) => Err(e.into_api_error()),
-            }
-        }
+        (&Method::POST, "/_gatehouse/reset") => reset(app, parts).await,
         (&Method::GET, p) if p.starts_with("/_gatehouse/access-log/") => {
             return Some(access_log(
                 app,
@@ -100,6 +82,27 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
         }
         _ => return None,
     })
+}
+
+/// `POST /_gatehouse/reset[?account=A]` (and moto's `POST /moto-api/reset`): deletes every
+/// record (of one account). In strict mode only an admin credential may.
+async fn reset(app: &App, parts: &Parts) -> ApiResult<(StatusCode, Reply)> {
+    let (method, path, query) = (&parts.method, parts.uri.path(), parts.uri.query());
+    let signed = sigv4::Request {
+        method: method.as_str(),
+        path,
+        query,
+        headers: &parts.headers,
+        body: b"",
+    };
+    app.auth.authorize_admin(&signed, time::now())?;
+    let account = wire::parse_query(query)
+        .ok()
+        .and_then(|q| wire::query_param(&q, "account").map(str::to_string));
+    match app.service.store.reset(account.as_deref()).await {
+        Ok(()) => json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
+        Err(e) => Err(e.into_api_error()),
+    }
 }
 
 /// `GET /_gatehouse/access-log/{apiId}/{stageName}[?region=R]`: the stage's last 1,000
@@ -117,7 +120,7 @@ fn access_log(app: &App, parts: &Parts, rest: &str) -> ApiResult<(StatusCode, Re
     let region = wire::query_param(&query, "region")
         .map(str::to_string)
         .unwrap_or_else(|| app.auth.defaults.region.clone());
-    let found = app.dataplane.logs.lines(&region, &api_id, &stage);
+    let found = app.dataplane.logs().lines(&region, &api_id, &stage);
     if let Mode::Strict(_) = app.auth.mode {
         let signed = sigv4::Request {
             method: parts.method.as_str(),

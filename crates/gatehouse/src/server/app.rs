@@ -1,12 +1,11 @@
 //! The application state every request handler reads, built from checked settings and an
 //! opened store.
 
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
 use gatehouse_core::store::SharedStore;
-use gatehouse_dataplane::access_log::AccessLogs;
+use gatehouse_dataplane::observe::access_log::AccessLogs;
 use gatehouse_dataplane::{Config as DataPlaneConfig, DataPlane};
 use tokio::sync::Semaphore;
 
@@ -16,6 +15,15 @@ use crate::guards::faults::Faults;
 use crate::guards::throttle::Throttle;
 use crate::ops::{Service, ServiceConfig};
 use crate::settings::{Checked, Settings, Timeouts};
+
+/// Which fronts a listener admits (see [`super::front`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// Every front: the main listener.
+    All,
+    /// Invoke URLs only (`--invoke-listen`).
+    InvokeOnly,
+}
 
 /// Everything a request handler needs.
 #[derive(Clone)]
@@ -44,11 +52,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     /// Serves invoke URLs.
     pub dataplane: Arc<DataPlane>,
-    /// Whether this listener serves invoke URLs only (`--invoke-listen`).
-    pub invoke_only: bool,
-    /// Counts the changes made through this process (the data plane reuses what it read
-    /// while this stands still).
-    pub changes: Arc<AtomicU64>,
+    /// Which fronts this listener admits.
+    pub listener: Listener,
 }
 
 impl App {
@@ -60,7 +65,6 @@ impl App {
             region: settings.default_region.clone(),
         };
         let auth = Arc::new(Authenticator::new(checked.mode, defaults));
-        let changes = Arc::new(AtomicU64::new(0));
         let dataplane = DataPlane::new(
             store.clone(),
             DataPlaneConfig {
@@ -68,8 +72,6 @@ impl App {
                 lambda_endpoint: settings.lambda_endpoint.clone(),
                 lambda_endpoints: settings.lambda_endpoints.clone(),
                 iam: Some(auth.clone()),
-                changes: changes.clone(),
-                shared_store: settings.store.kind() == "postgres",
                 account_limits: gatehouse_dataplane::throttle::Limits {
                     rate: settings.invoke_rate_limit,
                     burst: settings.invoke_burst_limit,
@@ -78,8 +80,7 @@ impl App {
             AccessLogs::with_sink(checked.access_log),
         );
         App {
-            changes,
-            invoke_only: false,
+            listener: Listener::All,
             dataplane: Arc::new(dataplane),
             service: Service::new(
                 store,

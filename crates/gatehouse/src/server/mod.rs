@@ -1,34 +1,42 @@
-//! The HTTP server: [`serve`] accepts connections on a listener until a shutdown signal and
-//! then drains in-flight requests; [`start`] opens the store and serves on a background
-//! task (tests, embedding). Each request goes through the [`pipeline`].
+//! The server: [`serve`] runs gatehouse's HTTP/1.1 server (`gatehouse-http`) with the
+//! [`App`] as its handler; [`start`] opens the store and serves on a background task
+//! (tests, embedding). Every request goes through the [`front`] door, which hands it to one
+//! front: [`management`] (with the [`admin`] endpoints), [`invoke`], [`connections`].
 
 pub mod admin;
 pub mod app;
-pub mod h1;
-pub mod h1_response;
+pub mod connections;
+pub mod front;
+pub mod invoke;
+pub mod management;
 pub mod metrics;
-pub mod net;
-pub mod pipeline;
 pub mod response;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use gatehouse_core::store::SharedStore;
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioTimer;
+use gatehouse_http::body::Body;
+use gatehouse_http::server::{Handler, Peer};
+use http::{Request, Response};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
-pub use app::App;
-pub use pipeline::handle;
+pub use app::{App, Listener};
+pub use front::handle;
+pub use gatehouse_http::server::SHUTDOWN_GRACE;
 
 use crate::settings::{Checked, Settings};
 
-/// How long in-flight requests may take to finish after a shutdown signal.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+impl Handler for App {
+    fn handle(
+        &self,
+        req: Request<Body>,
+        peer: &Peer,
+    ) -> impl Future<Output = Response<Body>> + Send {
+        front::handle(self, req, peer)
+    }
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and drains
 /// in-flight requests (for at most [`SHUTDOWN_GRACE`]).
@@ -38,48 +46,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let timeouts = app.timeouts;
-    let mut http = http1::Builder::new();
-    // half_close: a client may shut its side once its request is sent (`nc -N`, HTTP/1.0
-    // scripts) and still reads the answer, as from gatehouse's own HTTP/1.1 path.
-    http.timer(TokioTimer::new())
-        .header_read_timeout(timeouts.header)
-        .half_close(true)
-        .keep_alive(true);
-    // Every connection holds a receiver: on shutdown each finishes the request it is
-    // serving and closes; the sender learns when the last one has.
-    let (stop, stopped) = watch::channel(false);
-    let shared = h1::Shared {
-        app: Arc::new(app),
-        http,
-        shutdown: stopped,
-    };
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                tokio::spawn(h1::serve(stream, peer, shared.clone()));
-            }
-            _ = &mut shutdown => break,
-        }
-    }
-    drop(listener);
-    drop(shared);
-    let _ = stop.send(true);
-    if tokio::time::timeout(SHUTDOWN_GRACE, stop.closed())
-        .await
-        .is_err()
-    {
-        tracing::warn!("shutdown grace period over; closing remaining connections");
-    }
-    Ok(())
+    gatehouse_http::server::serve(listener, Arc::new(app), timeouts, shutdown).await
 }
 
 /// A server running on a background task (tests, embedding).

@@ -258,14 +258,8 @@ impl Default for Settings {
     }
 }
 
-/// Connection timeouts.
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    /// Time allowed to send a request's headers.
-    pub header: Duration,
-    /// Time an idle keep-alive connection stays open.
-    pub idle: Duration,
-}
+/// A connection's time limits (`--header-timeout`, `--idle-timeout`).
+pub use gatehouse_http::server::Timeouts;
 
 /// Settings checked and turned into what the server runs with.
 #[derive(Debug)]
@@ -279,7 +273,7 @@ pub struct Checked {
     /// Connection timeouts.
     pub timeouts: Timeouts,
     /// Where access-log lines are written besides memory.
-    pub access_log: Option<gatehouse_dataplane::access_log::Sink>,
+    pub access_log: Option<gatehouse_dataplane::observe::access_log::Sink>,
 }
 
 fn seconds(what: &str, s: f64) -> Result<Duration, String> {
@@ -315,8 +309,8 @@ impl Settings {
         let mut checked = self.validate()?;
         checked.access_log = match self.access_log.as_deref() {
             None => None,
-            Some("-") => Some(gatehouse_dataplane::access_log::Sink::Stderr),
-            Some(path) => Some(gatehouse_dataplane::access_log::Sink::File(
+            Some("-") => Some(gatehouse_dataplane::observe::access_log::Sink::Stderr),
+            Some(path) => Some(gatehouse_dataplane::observe::access_log::Sink::File(
                 std::sync::Mutex::new(
                     std::fs::OpenOptions::new()
                         .create(true)

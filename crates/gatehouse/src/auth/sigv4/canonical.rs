@@ -1,8 +1,8 @@
 //! The canonical request and the string to sign, streamed into a hash (or a buffer, to
 //! show them) as the AWS SDKs build them for a non-S3 service.
 
-use axum::http::HeaderMap;
 use hmac::Mac;
+use http::HeaderMap;
 use sha2::{Digest, Sha256};
 
 use super::{

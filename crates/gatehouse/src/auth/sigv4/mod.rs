@@ -8,8 +8,8 @@
 
 use std::borrow::Cow;
 
-use axum::http::{HeaderMap, HeaderName};
 use hmac::Hmac;
+use http::{HeaderMap, HeaderName};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;

@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use axum::http::header::{AUTHORIZATION, DATE};
-use axum::http::HeaderMap;
 use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
+use http::header::{AUTHORIZATION, DATE};
+use http::HeaderMap;
 
 use super::{header_str, query_pairs, Presented, ALGORITHM, X_AMZ_DATE, X_AMZ_SECURITY_TOKEN};
 

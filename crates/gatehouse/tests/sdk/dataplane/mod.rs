@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use aws_sdk_apigatewayv2::types::{AccessLogSettings, Cors, IntegrationType, RouteSettings};
 use aws_sdk_apigatewayv2::Client;
-use axum::body::Bytes;
+use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;

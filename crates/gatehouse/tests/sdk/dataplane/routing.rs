@@ -178,3 +178,20 @@ async fn custom_domain_names_serve_through_their_api_mappings() {
     .await;
     assert_ne!(status, 200);
 }
+
+/// What the data plane reuses between requests (the resolved stage, the compiled
+/// deployment) is renewed by any change the store commits, whoever makes it: here the
+/// store itself, with no management call in between.
+#[tokio::test]
+async fn a_change_written_to_the_store_directly_reaches_traffic_at_once() {
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let uri = format!("http://{backend}/backend/{{proxy}}");
+    let api = proxied_api(&c, &uri, "ANY /pets/{proxy+}", "prod").await;
+    assert_eq!(get(&s, &api, "/prod/pets/1").await.0, 200);
+    let scope = gatehouse_core::model::Scope::new("123456789012", "us-east-1");
+    s.store.delete_api(&scope, &api).await.unwrap();
+    let (status, _, body) = get(&s, &api, "/prod/pets/1").await;
+    assert_eq!((status, body.as_str()), (404, r#"{"message":"Not Found"}"#));
+}

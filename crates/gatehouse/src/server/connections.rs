@@ -1,0 +1,135 @@
+//! The `@connections` front: the API (AWS's `apigatewaymanagementapi`, signing name
+//! `execute-api`) that posts to, reads and closes the connections of WebSocket stages.
+//! It is addressed where unchanged SDK code looks for it — `/{stage}/@connections/{id}` on
+//! an invoke URL (host or path form; `%40connections` too) — and at `/@connections/{id}`,
+//! for every API at once (connection ids are unique per server).
+//!
+//! WebSocket stages are not served yet, so no connection is ever open: every connection id
+//! is gone (`GoneException`, 410, no body, as AWS answers a closed or unknown id), and a
+//! method the API does not have is `ForbiddenException`. On an invoke URL whose API is not
+//! a WebSocket API, such a path is an ordinary path of that API and is served by it.
+
+use gatehouse_core::error::{ApiError, ErrorKind};
+use gatehouse_core::model::api::ProtocolType;
+use gatehouse_dataplane::Target;
+use gatehouse_http::body::Body;
+use gatehouse_http::server::Peer;
+use http::{HeaderValue, Method, Request, Response};
+
+use super::app::App;
+use super::{invoke, response};
+
+/// A connection as a request addresses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addressed {
+    /// On a stage's invoke URL: `/{stage}/@connections/{id}`.
+    OnStage {
+        /// The invoke URL's target (the API; its path holds the stage and the id).
+        target: Target,
+        /// The connection id.
+        id: String,
+    },
+    /// At `/@connections/{id}`, whatever API holds it.
+    Any(String),
+}
+
+/// Whether `segment` is `@connections` (or `%40connections`).
+fn is_connections(segment: &str) -> bool {
+    segment == "@connections" || segment.eq_ignore_ascii_case("%40connections")
+}
+
+/// The connection id of a path `/@connections/{id}`.
+pub fn root_form(path: &str) -> Option<String> {
+    let mut parts = path.strip_prefix('/')?.split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(first), Some(id), None) if is_connections(first) && !id.is_empty() => {
+            Some(id.to_string())
+        }
+        _ => None,
+    }
+}
+
+impl Addressed {
+    /// The connection an invoke URL's path `/{stage}/@connections/{id}` addresses.
+    pub fn on_stage(target: &Target) -> Option<Addressed> {
+        if target.through_custom_domain() {
+            return None;
+        }
+        let mut parts = target.path.strip_prefix('/')?.split('/');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(stage), Some(at), Some(id), None)
+                if !stage.is_empty() && is_connections(at) && !id.is_empty() =>
+            {
+                Some(Addressed::OnStage {
+                    target: target.clone(),
+                    id: id.to_string(),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Answers a request to the `@connections` API.
+pub async fn answer(
+    app: &App,
+    addressed: Addressed,
+    req: Request<Body>,
+    peer: &Peer,
+) -> Response<Body> {
+    if let Addressed::OnStage { target, .. } = &addressed {
+        let region = target
+            .region
+            .as_deref()
+            .unwrap_or(&app.auth.defaults.region);
+        let protocol = app.dataplane.protocol_of(region, &target.api_id).await;
+        if protocol != Some(ProtocolType::WebSocket) {
+            return invoke::answer(app, target.clone(), req, peer).await;
+        }
+    }
+    let error = match *req.method() {
+        Method::GET | Method::POST | Method::DELETE => ApiError::new(ErrorKind::Gone, ""),
+        _ => ApiError::new(ErrorKind::Forbidden, "Forbidden"),
+    };
+    let mut resp = response::error(error);
+    let request_id = gatehouse_core::model::ids::request_id();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    tracing::info!(
+        request_id = %request_id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        status = resp.status().as_u16(),
+        "connections"
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatehouse_dataplane::Entry;
+
+    #[test]
+    fn connections_are_addressed_on_a_stage_or_at_the_root() {
+        assert_eq!(root_form("/@connections/abc="), Some("abc=".into()));
+        assert_eq!(root_form("/%40connections/abc="), Some("abc=".into()));
+        assert_eq!(root_form("/@connections/"), None);
+        assert_eq!(root_form("/@connections/a/b"), None);
+        let target = |path: &str| Target {
+            api_id: "abc123".into(),
+            region: None,
+            path: path.into(),
+            domain: None,
+            entry: Entry::Endpoint,
+        };
+        assert!(matches!(
+            Addressed::on_stage(&target("/prod/@connections/x")),
+            Some(Addressed::OnStage { id, .. }) if id == "x"
+        ));
+        assert!(Addressed::on_stage(&target("/prod/%40connections/x")).is_some());
+        assert!(Addressed::on_stage(&target("/prod/pets/x")).is_none());
+        assert!(Addressed::on_stage(&target("/@connections/x")).is_none());
+    }
+}
