@@ -194,7 +194,6 @@ impl Authorizer {
 
     /// AWS's rules for the record as it would be stored.
     fn check(&self, protocol: ProtocolType, profile: Profile) -> ApiResult<()> {
-        let bad = |m: &str| Err(ApiError::bad_request(m));
         let http_request =
             protocol == ProtocolType::Http && self.authorizer_type == AuthorizerType::Request;
         if http_request && self.authorizer_payload_format_version.is_none() {
@@ -209,99 +208,125 @@ impl Authorizer {
         if !(1..=128).contains(&n) {
             return bad("Invalid authorizer name: must be between 1 and 128 characters");
         }
-        let sources = self.identity_source.as_deref().unwrap_or_default();
         match (self.authorizer_type, protocol) {
             (AuthorizerType::Jwt, ProtocolType::WebSocket) => {
-                return bad("JWT authorizers are supported only for HTTP APIs");
+                bad("JWT authorizers are supported only for HTTP APIs")
             }
-            (AuthorizerType::Jwt, ProtocolType::Http) => {
-                let issuer = self
-                    .jwt_configuration
-                    .as_ref()
-                    .and_then(|j| j.issuer.as_deref());
-                if self.jwt_configuration.is_none() {
-                    return bad("JwtConfiguration is a required parameter for JWT authorizer");
-                }
-                if issuer.is_none_or(str::is_empty) {
-                    return bad("Issuer is a required parameter for JWT authorizer");
-                }
-                if sources.len() != 1
-                    || !has_prefix(&sources[0], &["$request.header.", "$request.querystring."])
-                {
-                    return bad("Identity source for a JWT authorizer must be a single header ($request.header.name) or query string ($request.querystring.name)");
-                }
-                if self.authorizer_uri.is_some()
-                    || self.authorizer_payload_format_version.is_some()
-                    || self.enable_simple_responses.is_some()
-                {
-                    return bad("AuthorizerUri, AuthorizerPayloadFormatVersion and EnableSimpleResponses are supported only for REQUEST authorizers");
-                }
-            }
-            (AuthorizerType::Request, _) => {
-                if self.authorizer_uri.as_deref().is_none_or(str::is_empty) {
-                    return bad("AuthorizerUri is a required parameter for REQUEST authorizer");
-                }
-                if self.jwt_configuration.is_some() {
-                    return bad("JwtConfiguration is supported only for JWT authorizers");
-                }
-            }
+            (AuthorizerType::Jwt, ProtocolType::Http) => self.check_jwt(),
+            (AuthorizerType::Request, _) => self.check_request(),
+        }?;
+        match protocol {
+            ProtocolType::Http if http_request => self.check_http_request(),
+            ProtocolType::Http => Ok(()),
+            ProtocolType::WebSocket => self.check_websocket(),
         }
-        if http_request {
-            let version = self.authorizer_payload_format_version.as_deref();
-            if !matches!(version, Some("1.0" | "2.0")) {
-                return bad("Invalid AuthorizerPayloadFormatVersion: must be 1.0 or 2.0");
-            }
-            if self.enable_simple_responses == Some(true) && version != Some("2.0") {
-                return bad("EnableSimpleResponses is supported only for authorizer payload format version 2.0");
-            }
-            let ttl = self.authorizer_result_ttl_in_seconds.unwrap_or(0);
-            if !(0..=3600).contains(&ttl) {
-                return bad("Invalid AuthorizerResultTtlInSeconds: must be between 0 and 3600");
-            }
-            if ttl > 0 && sources.is_empty() {
-                return bad("IdentitySource is required when authorizer caching is enabled (AuthorizerResultTtlInSeconds greater than 0)");
-            }
-            if let Some(s) = sources.iter().find(|s| {
-                !has_prefix(
-                    s,
-                    &[
-                        "$request.header.",
-                        "$request.querystring.",
-                        "$context.",
-                        "$stageVariables.",
-                    ],
-                )
-            }) {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid identity source: {s}. Identity sources are $request.header.name, $request.querystring.name, $context.name or $stageVariables.name"
-                )));
-            }
+    }
+
+    /// The identity sources, as stored.
+    fn sources(&self) -> &[String] {
+        self.identity_source.as_deref().unwrap_or_default()
+    }
+
+    /// A JWT authorizer's configuration: an issuer, one header or query-string source, and
+    /// none of a REQUEST authorizer's members.
+    fn check_jwt(&self) -> ApiResult<()> {
+        let sources = self.sources();
+        let issuer = self
+            .jwt_configuration
+            .as_ref()
+            .and_then(|j| j.issuer.as_deref());
+        if self.jwt_configuration.is_none() {
+            return bad("JwtConfiguration is a required parameter for JWT authorizer");
         }
-        if protocol == ProtocolType::WebSocket {
-            if self.authorizer_payload_format_version.is_some()
-                || self.enable_simple_responses.is_some()
-                || self.authorizer_result_ttl_in_seconds.is_some()
-            {
-                return bad("AuthorizerPayloadFormatVersion, EnableSimpleResponses and AuthorizerResultTtlInSeconds are supported only for HTTP APIs");
-            }
-            if let Some(s) = sources.iter().find(|s| {
-                !has_prefix(
-                    s,
-                    &[
-                        "route.request.header.",
-                        "route.request.querystring.",
-                        "context.",
-                        "stageVariables.",
-                    ],
-                )
-            }) {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid identity source: {s}. Identity sources are route.request.header.name, route.request.querystring.name, context.name or stageVariables.name"
-                )));
-            }
+        if issuer.is_none_or(str::is_empty) {
+            return bad("Issuer is a required parameter for JWT authorizer");
+        }
+        if sources.len() != 1
+            || !has_prefix(&sources[0], &["$request.header.", "$request.querystring."])
+        {
+            return bad("Identity source for a JWT authorizer must be a single header ($request.header.name) or query string ($request.querystring.name)");
+        }
+        if self.authorizer_uri.is_some()
+            || self.authorizer_payload_format_version.is_some()
+            || self.enable_simple_responses.is_some()
+        {
+            return bad("AuthorizerUri, AuthorizerPayloadFormatVersion and EnableSimpleResponses are supported only for REQUEST authorizers");
         }
         Ok(())
     }
+
+    /// A REQUEST authorizer has a function and no JWT configuration.
+    fn check_request(&self) -> ApiResult<()> {
+        if self.authorizer_uri.as_deref().is_none_or(str::is_empty) {
+            return bad("AuthorizerUri is a required parameter for REQUEST authorizer");
+        }
+        if self.jwt_configuration.is_some() {
+            return bad("JwtConfiguration is supported only for JWT authorizers");
+        }
+        Ok(())
+    }
+
+    /// An HTTP API's REQUEST authorizer: its payload format, simple responses, caching and
+    /// identity sources.
+    fn check_http_request(&self) -> ApiResult<()> {
+        let sources = self.sources();
+        let version = self.authorizer_payload_format_version.as_deref();
+        if !matches!(version, Some("1.0" | "2.0")) {
+            return bad("Invalid AuthorizerPayloadFormatVersion: must be 1.0 or 2.0");
+        }
+        if self.enable_simple_responses == Some(true) && version != Some("2.0") {
+            return bad(
+                "EnableSimpleResponses is supported only for authorizer payload format version 2.0",
+            );
+        }
+        let ttl = self.authorizer_result_ttl_in_seconds.unwrap_or(0);
+        if !(0..=3600).contains(&ttl) {
+            return bad("Invalid AuthorizerResultTtlInSeconds: must be between 0 and 3600");
+        }
+        if ttl > 0 && sources.is_empty() {
+            return bad("IdentitySource is required when authorizer caching is enabled (AuthorizerResultTtlInSeconds greater than 0)");
+        }
+        const KINDS: &[&str] = &[
+            "$request.header.",
+            "$request.querystring.",
+            "$context.",
+            "$stageVariables.",
+        ];
+        match sources.iter().find(|s| !has_prefix(s, KINDS)) {
+            Some(s) => Err(ApiError::bad_request(format!(
+                "Invalid identity source: {s}. Identity sources are $request.header.name, $request.querystring.name, $context.name or $stageVariables.name"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// A WebSocket API's authorizer: none of the HTTP-only members, and WebSocket identity
+    /// sources.
+    fn check_websocket(&self) -> ApiResult<()> {
+        if self.authorizer_payload_format_version.is_some()
+            || self.enable_simple_responses.is_some()
+            || self.authorizer_result_ttl_in_seconds.is_some()
+        {
+            return bad("AuthorizerPayloadFormatVersion, EnableSimpleResponses and AuthorizerResultTtlInSeconds are supported only for HTTP APIs");
+        }
+        const KINDS: &[&str] = &[
+            "route.request.header.",
+            "route.request.querystring.",
+            "context.",
+            "stageVariables.",
+        ];
+        match self.sources().iter().find(|s| !has_prefix(s, KINDS)) {
+            Some(s) => Err(ApiError::bad_request(format!(
+                "Invalid identity source: {s}. Identity sources are route.request.header.name, route.request.querystring.name, context.name or stageVariables.name"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A 400 with `message`.
+fn bad(message: &str) -> ApiResult<()> {
+    Err(ApiError::bad_request(message))
 }
 
 #[cfg(test)]

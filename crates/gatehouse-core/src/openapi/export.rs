@@ -142,71 +142,7 @@ pub fn document(src: &Source<'_>, include_extensions: bool) -> Value {
     let mut paths: Map<String, Value> = Map::new();
     let mut schemes: Map<String, Value> = Map::new();
     for route in src.routes {
-        let (method, path) = match route.route_key.split_once(' ') {
-            Some((m, p)) => (m.to_string(), p.to_string()),
-            None => ("ANY".to_string(), format!("/{}", route.route_key)),
-        };
-        let field = if method == "ANY" {
-            X_ANY_METHOD.to_string()
-        } else {
-            method.to_ascii_lowercase()
-        };
-        let mut op = Map::new();
-        op.insert(
-            "responses".into(),
-            json!({"default": {"description": format!("Default response for {}", route.route_key)}}),
-        );
-        let params = path_parameters(&path);
-        if !params.is_empty() {
-            op.insert("parameters".into(), Value::Array(params));
-        }
-        let integration = route
-            .target
-            .as_deref()
-            .and_then(|t| t.strip_prefix("integrations/"))
-            .and_then(|id| src.integrations.iter().find(|i| i.integration_id == id));
-        if let (true, Some(i)) = (include_extensions, integration) {
-            op.insert(X_INTEGRATION.into(), integration_ext(i));
-        }
-        match route.authorization_type {
-            AuthorizationType::Jwt | AuthorizationType::Custom => {
-                if let Some(a) = route
-                    .authorizer_id
-                    .as_deref()
-                    .and_then(|id| src.authorizers.iter().find(|a| a.authorizer_id == id))
-                {
-                    let scopes = route.authorization_scopes.clone().unwrap_or_default();
-                    op.insert("security".into(), json!([{ a.name.clone(): scopes }]));
-                    let mut scheme = json!({"type": "oauth2", "flows": {}});
-                    if a.authorizer_type == AuthorizerType::Request {
-                        let header = a
-                            .identity_source
-                            .as_ref()
-                            .and_then(|s| s.first())
-                            .and_then(|s| s.strip_prefix("$request.header."))
-                            .unwrap_or("Unused");
-                        scheme = json!({"type": "apiKey", "name": header, "in": "header"});
-                    }
-                    if include_extensions {
-                        if let Some(m) = scheme.as_object_mut() {
-                            m.insert(X_AUTHORIZER.into(), authorizer_ext(a));
-                        }
-                    }
-                    schemes.insert(a.name.clone(), scheme);
-                }
-            }
-            AuthorizationType::AwsIam => {
-                op.insert("security".into(), json!([{"sigv4": []}]));
-                let mut scheme = json!({"type": "apiKey", "name": "Authorization", "in": "header"});
-                if include_extensions {
-                    if let Some(m) = scheme.as_object_mut() {
-                        m.insert("x-amazon-apigateway-authtype".into(), json!("awsSigv4"));
-                    }
-                }
-                schemes.insert("sigv4".into(), scheme);
-            }
-            AuthorizationType::None => {}
-        }
+        let (path, field, op) = operation(src, route, include_extensions, &mut schemes);
         let item = paths
             .entry(path)
             .or_insert_with(|| Value::Object(Map::new()));
@@ -214,22 +150,9 @@ pub fn document(src: &Source<'_>, include_extensions: bool) -> Value {
             m.insert(field, Value::Object(op));
         }
     }
-    let mut info = Map::new();
-    info.insert("title".into(), json!(src.api.name));
-    info.insert(
-        "version".into(),
-        json!(src
-            .api
-            .version
-            .clone()
-            .unwrap_or_else(|| crate::model::time::rfc3339(src.api.created))),
-    );
-    if let Some(d) = &src.api.description {
-        info.insert("description".into(), json!(d));
-    }
     let mut doc = Map::new();
     doc.insert("openapi".into(), json!("3.0.1"));
-    doc.insert("info".into(), Value::Object(info));
+    doc.insert("info".into(), info(src));
     doc.insert(
         "servers".into(),
         json!([{
@@ -248,6 +171,112 @@ pub fn document(src: &Source<'_>, include_extensions: bool) -> Value {
         doc.insert(X_IMPORTEXPORT.into(), json!("1.0"));
     }
     Value::Object(doc)
+}
+
+/// A route as an OpenAPI operation: its path, the path item's field (a lower-case method,
+/// or the any-method extension) and the operation; the security scheme it uses is added to
+/// `schemes`.
+fn operation(
+    src: &Source<'_>,
+    route: &Route,
+    include_extensions: bool,
+    schemes: &mut Map<String, Value>,
+) -> (String, String, Map<String, Value>) {
+    let (method, path) = match route.route_key.split_once(' ') {
+        Some((m, p)) => (m.to_string(), p.to_string()),
+        None => ("ANY".to_string(), format!("/{}", route.route_key)),
+    };
+    let field = if method == "ANY" {
+        X_ANY_METHOD.to_string()
+    } else {
+        method.to_ascii_lowercase()
+    };
+    let mut op = Map::new();
+    op.insert(
+        "responses".into(),
+        json!({"default": {"description": format!("Default response for {}", route.route_key)}}),
+    );
+    let params = path_parameters(&path);
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    let integration = route
+        .target
+        .as_deref()
+        .and_then(|t| t.strip_prefix("integrations/"))
+        .and_then(|id| src.integrations.iter().find(|i| i.integration_id == id));
+    if let (true, Some(i)) = (include_extensions, integration) {
+        op.insert(X_INTEGRATION.into(), integration_ext(i));
+    }
+    if let Some((name, scopes, scheme)) = security(src, route, include_extensions) {
+        op.insert("security".into(), json!([{ name.clone(): scopes }]));
+        schemes.insert(name, scheme);
+    }
+    (path, field, op)
+}
+
+/// The security requirement of a route with an authorizer: the scheme's name, the scopes
+/// it requires, and the scheme.
+fn security(
+    src: &Source<'_>,
+    route: &Route,
+    include_extensions: bool,
+) -> Option<(String, Vec<String>, Value)> {
+    let extension = |scheme: &mut Value, key: &str, value: Value| {
+        if let (true, Some(m)) = (include_extensions, scheme.as_object_mut()) {
+            m.insert(key.into(), value);
+        }
+    };
+    match route.authorization_type {
+        AuthorizationType::Jwt | AuthorizationType::Custom => {
+            let a = route
+                .authorizer_id
+                .as_deref()
+                .and_then(|id| src.authorizers.iter().find(|a| a.authorizer_id == id))?;
+            let scopes = route.authorization_scopes.clone().unwrap_or_default();
+            let mut scheme = json!({"type": "oauth2", "flows": {}});
+            if a.authorizer_type == AuthorizerType::Request {
+                let header = a
+                    .identity_source
+                    .as_ref()
+                    .and_then(|s| s.first())
+                    .and_then(|s| s.strip_prefix("$request.header."))
+                    .unwrap_or("Unused");
+                scheme = json!({"type": "apiKey", "name": header, "in": "header"});
+            }
+            extension(&mut scheme, X_AUTHORIZER, authorizer_ext(a));
+            Some((a.name.clone(), scopes, scheme))
+        }
+        AuthorizationType::AwsIam => {
+            let mut scheme = json!({"type": "apiKey", "name": "Authorization", "in": "header"});
+            extension(
+                &mut scheme,
+                "x-amazon-apigateway-authtype",
+                json!("awsSigv4"),
+            );
+            Some(("sigv4".into(), Vec::new(), scheme))
+        }
+        AuthorizationType::None => None,
+    }
+}
+
+/// The definition's `info`: the API's name, version (its creation time when it has none)
+/// and description.
+fn info(src: &Source<'_>) -> Value {
+    let mut info = Map::new();
+    info.insert("title".into(), json!(src.api.name));
+    info.insert(
+        "version".into(),
+        json!(src
+            .api
+            .version
+            .clone()
+            .unwrap_or_else(|| crate::model::time::rfc3339(src.api.created))),
+    );
+    if let Some(d) = &src.api.description {
+        info.insert("description".into(), json!(d));
+    }
+    Value::Object(info)
 }
 
 /// The definition as text, JSON or YAML.

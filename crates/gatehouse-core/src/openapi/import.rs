@@ -274,27 +274,13 @@ fn authorizer_input(name: &str, x: &Map<String, Value>, at: &str) -> ApiResult<A
 /// Reads a definition (`body`), placing its paths under the base path as `basepath` says.
 pub fn read(body: &str, basepath: Basepath) -> ApiResult<Definition> {
     let doc = parse_document(body)?;
-    match doc.get("openapi").and_then(text) {
-        Some(v) if v.starts_with("3.") => {}
-        Some(v) => {
-            return Err(bad(
-                "openapi",
-                &format!("version {v} is not supported; HTTP APIs import OpenAPI 3.0 definitions"),
-            ))
-        }
-        None if doc.get("swagger").is_some() => return Err(bad(
-            "swagger",
-            "OpenAPI 2.0 (Swagger) definitions are not supported for HTTP APIs; use OpenAPI 3.0",
-        )),
-        None => return Err(bad("openapi", "the document has no openapi version")),
-    }
+    check_version(&doc)?;
     let info = doc.get("info");
     let name = info
         .and_then(|i| i.get("title"))
         .and_then(text)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| bad("info.title", "a title is required"))?;
-    let mut warnings = Vec::new();
     let cors = match doc.get(X_CORS) {
         None => None,
         Some(c) => Some(
@@ -302,26 +288,70 @@ pub fn read(body: &str, basepath: Basepath) -> ApiResult<Definition> {
                 .map_err(|_| bad(X_CORS, "the CORS configuration is malformed"))?,
         ),
     };
+    let (authorizers, iam_schemes) = security_schemes(&doc)?;
+    let mut warnings = Vec::new();
+    let routes = routes(&doc, basepath, &mut warnings)?;
+    Ok(Definition {
+        name,
+        version: info.and_then(|i| i.get("version")).and_then(text),
+        description: info.and_then(|i| i.get("description")).and_then(text),
+        cors,
+        authorizers,
+        iam_schemes,
+        routes,
+        warnings,
+    })
+}
+
+/// Refuses a document that is not OpenAPI 3.
+fn check_version(doc: &Value) -> ApiResult<()> {
+    match doc.get("openapi").and_then(text) {
+        Some(v) if v.starts_with("3.") => Ok(()),
+        Some(v) => Err(bad(
+            "openapi",
+            &format!("version {v} is not supported; HTTP APIs import OpenAPI 3.0 definitions"),
+        )),
+        None if doc.get("swagger").is_some() => Err(bad(
+            "swagger",
+            "OpenAPI 2.0 (Swagger) definitions are not supported for HTTP APIs; use OpenAPI 3.0",
+        )),
+        None => Err(bad("openapi", "the document has no openapi version")),
+    }
+}
+
+/// The authorizers the security schemes define (by scheme name), and the schemes that
+/// stand for `AWS_IAM`.
+type Schemes = (Vec<(String, AuthorizerInput)>, Vec<String>);
+
+/// The document's security schemes: its authorizers and its `AWS_IAM` schemes.
+fn security_schemes(doc: &Value) -> ApiResult<Schemes> {
     let mut authorizers = Vec::new();
     let mut iam_schemes = Vec::new();
-    if let Some(schemes) = doc
+    let schemes = doc
         .pointer("/components/securitySchemes")
-        .and_then(Value::as_object)
-    {
-        for (scheme, def) in schemes {
-            let at = format!("components.securitySchemes.{scheme}");
-            if let Some(x) = def.get(X_AUTHORIZER).and_then(Value::as_object) {
-                authorizers.push((scheme.clone(), authorizer_input(scheme, x, &at)?));
-            } else if def
-                .get("x-amazon-apigateway-authtype")
-                .and_then(Value::as_str)
-                .is_some_and(|t| t.eq_ignore_ascii_case("awsSigv4"))
-            {
-                iam_schemes.push(scheme.clone());
-            }
+        .and_then(Value::as_object);
+    for (scheme, def) in schemes.into_iter().flatten() {
+        let at = format!("components.securitySchemes.{scheme}");
+        if let Some(x) = def.get(X_AUTHORIZER).and_then(Value::as_object) {
+            authorizers.push((scheme.clone(), authorizer_input(scheme, x, &at)?));
+        } else if def
+            .get("x-amazon-apigateway-authtype")
+            .and_then(Value::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case("awsSigv4"))
+        {
+            iam_schemes.push(scheme.clone());
         }
     }
-    let base = base_path(&doc);
+    Ok((authorizers, iam_schemes))
+}
+
+/// The routes the document's paths define, each operation one route.
+fn routes(
+    doc: &Value,
+    basepath: Basepath,
+    warnings: &mut Vec<String>,
+) -> ApiResult<Vec<ImportedRoute>> {
+    let base = base_path(doc);
     let mut routes = Vec::new();
     let paths = doc.get("paths").and_then(Value::as_object);
     for (path, item) in paths.into_iter().flatten() {
@@ -333,53 +363,54 @@ pub fn read(body: &str, basepath: Basepath) -> ApiResult<Definition> {
                 continue;
             };
             let at = format!("paths.'{path}'({field})");
-            check_refs(&doc, op, &at, false, &mut warnings);
+            check_refs(doc, op, &at, false, warnings);
             let key = if path == "/$default" && *method == "ANY" {
                 "$default".to_string()
             } else {
                 format!("{method} {}", with_base(path, &base, basepath))
             };
-            let mut x_integration = op.get(X_INTEGRATION).cloned();
-            if let Some(r) = x_integration
-                .as_ref()
-                .and_then(|x| x.get("$ref"))
-                .and_then(Value::as_str)
-            {
-                x_integration = r.strip_prefix('#').and_then(|p| doc.pointer(p)).cloned();
-            }
-            let integration = match x_integration.as_ref().and_then(Value::as_object) {
-                Some(x) => Some(integration_input(x, &format!("{at}.{X_INTEGRATION}"))?),
-                None => None,
-            };
-            let security = op
-                .get("security")
-                .or_else(|| doc.get("security"))
-                .and_then(|s| s.get(0))
-                .and_then(Value::as_object)
-                .and_then(|m| m.iter().next())
-                .map(|(scheme, scopes)| {
-                    (
-                        scheme.clone(),
-                        string_list(Some(scopes)).unwrap_or_default(),
-                    )
-                });
             routes.push(ImportedRoute {
                 key,
-                integration,
-                security,
+                integration: route_integration(doc, op, &at)?,
+                security: route_security(doc, op),
             });
         }
     }
-    Ok(Definition {
-        name,
-        version: info.and_then(|i| i.get("version")).and_then(text),
-        description: info.and_then(|i| i.get("description")).and_then(text),
-        cors,
-        authorizers,
-        iam_schemes,
-        routes,
-        warnings,
-    })
+    Ok(routes)
+}
+
+/// An operation's integration extension (followed through a `$ref`), read.
+fn route_integration(doc: &Value, op: &Value, at: &str) -> ApiResult<Option<IntegrationInput>> {
+    let mut x_integration = op.get(X_INTEGRATION).cloned();
+    if let Some(r) = x_integration
+        .as_ref()
+        .and_then(|x| x.get("$ref"))
+        .and_then(Value::as_str)
+    {
+        x_integration = r.strip_prefix('#').and_then(|p| doc.pointer(p)).cloned();
+    }
+    match x_integration.as_ref().and_then(Value::as_object) {
+        Some(x) => Ok(Some(integration_input(
+            x,
+            &format!("{at}.{X_INTEGRATION}"),
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// An operation's security requirement (else the document's): its scheme and scopes.
+fn route_security(doc: &Value, op: &Value) -> Option<(String, Vec<String>)> {
+    op.get("security")
+        .or_else(|| doc.get("security"))
+        .and_then(|s| s.get(0))
+        .and_then(Value::as_object)
+        .and_then(|m| m.iter().next())
+        .map(|(scheme, scopes)| {
+            (
+                scheme.clone(),
+                string_list(Some(scopes)).unwrap_or_default(),
+            )
+        })
 }
 
 /// The CORS members AWS knows, in its camelCase; others are ignored.

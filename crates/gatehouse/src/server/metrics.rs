@@ -145,12 +145,36 @@ impl Metrics {
     /// now (this one included).
     pub fn render(&self, stored: Option<Stored>, in_flight: usize, uptime: Duration) -> String {
         let mut out = String::with_capacity(8 * 1024);
-        let name_of = |i: usize| Operation::ALL.get(i).map_or("none", |o| o.name());
-        let _ = writeln!(
-            out,
-            "# HELP gatehouse_requests_total Requests answered, by operation and outcome (Success or the exception name)."
+        self.render_requests(&mut out);
+        self.render_durations(&mut out);
+        self.render_refusals(&mut out);
+        if let Some(s) = stored {
+            let apis = ("gatehouse_stored_apis", "APIs in the store.");
+            gauge(&mut out, apis, s.apis);
+            let stages = ("gatehouse_stored_stages", "Stages in the store.");
+            gauge(&mut out, stages, s.stages);
+        }
+        let flight = (
+            "gatehouse_requests_in_flight",
+            "Requests being handled now (this scrape included).",
         );
-        let _ = writeln!(out, "# TYPE gatehouse_requests_total counter");
+        gauge(&mut out, flight, in_flight as u64);
+        let up = (
+            "gatehouse_uptime_seconds",
+            "Seconds since the server started.",
+        );
+        gauge(&mut out, up, uptime.as_secs());
+        out
+    }
+
+    /// `gatehouse_requests_total`, by operation and outcome.
+    fn render_requests(&self, out: &mut String) {
+        head(
+            out,
+            "gatehouse_requests_total",
+            "counter",
+            "Requests answered, by operation and outcome (Success or the exception name).",
+        );
         for (i, cells) in self.ops.iter().enumerate() {
             for (o, n) in cells.outcomes.iter().enumerate() {
                 let n = n.load(Ordering::Relaxed);
@@ -158,23 +182,28 @@ impl Metrics {
                     let _ = writeln!(
                         out,
                         "gatehouse_requests_total{{operation=\"{}\",outcome=\"{}\"}} {n}",
-                        name_of(i),
+                        operation_name(i),
                         outcome_name(o)
                     );
                 }
             }
         }
-        let _ = writeln!(
+    }
+
+    /// `gatehouse_request_duration_seconds`, a histogram per operation.
+    fn render_durations(&self, out: &mut String) {
+        head(
             out,
-            "# HELP gatehouse_request_duration_seconds Time from receiving a request to answering it, by operation."
+            "gatehouse_request_duration_seconds",
+            "histogram",
+            "Time from receiving a request to answering it, by operation.",
         );
-        let _ = writeln!(out, "# TYPE gatehouse_request_duration_seconds histogram");
         for (i, cells) in self.ops.iter().enumerate() {
             let count = cells.count.load(Ordering::Relaxed);
             if count == 0 {
                 continue;
             }
-            let op = name_of(i);
+            let op = operation_name(i);
             let mut cumulative = 0;
             for (b, le) in cells.buckets.iter().zip(BUCKETS) {
                 cumulative += b.load(Ordering::Relaxed);
@@ -185,35 +214,30 @@ impl Metrics {
             }
             // Requests recorded while this ran may show in the buckets but not in `count`.
             let count = count.max(cumulative);
+            let sum = cells.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
             let _ = writeln!(
                 out,
-                "gatehouse_request_duration_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {count}"
-            );
-            let _ = writeln!(
-                out,
-                "gatehouse_request_duration_seconds_sum{{operation=\"{op}\"}} {}",
-                cells.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-            );
-            let _ = writeln!(
-                out,
-                "gatehouse_request_duration_seconds_count{{operation=\"{op}\"}} {count}"
+                "gatehouse_request_duration_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {count}\n\
+                 gatehouse_request_duration_seconds_sum{{operation=\"{op}\"}} {sum}\n\
+                 gatehouse_request_duration_seconds_count{{operation=\"{op}\"}} {count}"
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP gatehouse_throttled_requests_total Requests answered with 429 TooManyRequestsException."
+    }
+
+    /// The counters of requests that did not reach (or get through) an operation: throttled,
+    /// rejected by reason, failed in the store.
+    fn render_refusals(&self, out: &mut String) {
+        let throttled = (
+            "gatehouse_throttled_requests_total",
+            "Requests answered with 429 TooManyRequestsException.",
         );
-        let _ = writeln!(out, "# TYPE gatehouse_throttled_requests_total counter");
-        let _ = writeln!(
+        counter(out, throttled, self.throttled.load(Ordering::Relaxed));
+        head(
             out,
-            "gatehouse_throttled_requests_total {}",
-            self.throttled.load(Ordering::Relaxed)
+            "gatehouse_rejected_requests_total",
+            "counter",
+            "Requests refused before reaching an operation, by reason.",
         );
-        let _ = writeln!(
-            out,
-            "# HELP gatehouse_rejected_requests_total Requests refused before reaching an operation, by reason."
-        );
-        let _ = writeln!(out, "# TYPE gatehouse_rejected_requests_total counter");
         for (r, n) in Rejection::ALL.iter().zip(&self.rejected) {
             let _ = writeln!(
                 out,
@@ -222,38 +246,34 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP gatehouse_store_errors_total Operations that failed because the store failed or was unavailable."
+        let store = (
+            "gatehouse_store_errors_total",
+            "Operations that failed because the store failed or was unavailable.",
         );
-        let _ = writeln!(out, "# TYPE gatehouse_store_errors_total counter");
-        let _ = writeln!(
-            out,
-            "gatehouse_store_errors_total {}",
-            self.store_errors.load(Ordering::Relaxed)
-        );
-        if let Some(s) = stored {
-            let _ = writeln!(out, "# HELP gatehouse_stored_apis APIs in the store.");
-            let _ = writeln!(out, "# TYPE gatehouse_stored_apis gauge");
-            let _ = writeln!(out, "gatehouse_stored_apis {}", s.apis);
-            let _ = writeln!(out, "# HELP gatehouse_stored_stages Stages in the store.");
-            let _ = writeln!(out, "# TYPE gatehouse_stored_stages gauge");
-            let _ = writeln!(out, "gatehouse_stored_stages {}", s.stages);
-        }
-        let _ = writeln!(
-            out,
-            "# HELP gatehouse_requests_in_flight Requests being handled now (this scrape included)."
-        );
-        let _ = writeln!(out, "# TYPE gatehouse_requests_in_flight gauge");
-        let _ = writeln!(out, "gatehouse_requests_in_flight {in_flight}");
-        let _ = writeln!(
-            out,
-            "# HELP gatehouse_uptime_seconds Seconds since the server started."
-        );
-        let _ = writeln!(out, "# TYPE gatehouse_uptime_seconds gauge");
-        let _ = writeln!(out, "gatehouse_uptime_seconds {}", uptime.as_secs());
-        out
+        counter(out, store, self.store_errors.load(Ordering::Relaxed));
     }
+}
+
+/// An operation's name by its index in the operation table.
+fn operation_name(i: usize) -> &'static str {
+    Operation::ALL.get(i).map_or("none", |o| o.name())
+}
+
+/// A metric's `# HELP` and `# TYPE` lines.
+fn head(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A counter without labels: its head and its value.
+fn counter(out: &mut String, (name, help): (&str, &str), value: u64) {
+    head(out, name, "counter", help);
+    let _ = writeln!(out, "{name} {value}");
+}
+
+/// A gauge without labels: its head and its value.
+fn gauge(out: &mut String, (name, help): (&str, &str), value: u64) {
+    head(out, name, "gauge", help);
+    let _ = writeln!(out, "{name} {value}");
 }
 
 #[cfg(test)]

@@ -332,26 +332,7 @@ impl Settings {
         if self.max_stages_per_api == 0 {
             return Err("--max-stages-per-api must be at least 1".into());
         }
-        let mode = match self.auth {
-            AuthMode::Open => {
-                if !self.listen.ip().is_loopback() && !self.allow_unauthenticated_remote {
-                    return Err(format!(
-                        "refusing to listen on {} in open mode: anyone who can reach it could act as any account. \
-                         Use --auth strict --credentials FILE, listen on a loopback address, \
-                         or pass --allow-unauthenticated-remote if you accept that",
-                        self.listen
-                    ));
-                }
-                Mode::Open
-            }
-            AuthMode::Strict => match &self.credentials {
-                Some(CredentialSource::File(path)) => Mode::Strict(Credentials::load(path)?),
-                Some(CredentialSource::Inline(inline)) => Mode::Strict(inline.clone()),
-                None => {
-                    return Err("--auth strict needs --credentials FILE (or GATEHOUSE_CREDENTIALS, or [[credentials]] in the settings file)".into())
-                }
-            },
-        };
+        let mode = self.auth_mode()?;
         let faults = self
             .faults
             .iter()
@@ -359,60 +340,12 @@ impl Settings {
             .map(|f| FaultRule::parse(f.trim()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("faults: {e}"))?;
-        let throttle = if self.throttle {
-            if !(self.throttle_rate >= 0.0
-                && self.throttle_burst >= 1.0
-                && self.throttle_deploy_interval >= 0.0)
-            {
-                return Err("--throttle-rate must be >= 0, --throttle-burst >= 1 and --throttle-deploy-interval >= 0".into());
-            }
-            Some(ThrottleConfig {
-                rate: self.throttle_rate,
-                burst: self.throttle_burst,
-                deploy_interval: self.throttle_deploy_interval,
-            })
-        } else {
-            None
-        };
+        let throttle = self.throttle_config()?;
         if self.max_concurrent_requests == 0 {
             return Err("--max-concurrent-requests must be at least 1".into());
         }
-        for (name, url) in self
-            .lambda_endpoint
-            .iter()
-            .map(|u| ("--lambda-endpoint", u))
-            .chain(
-                self.lambda_endpoints
-                    .values()
-                    .map(|u| ("lambda_endpoints", u)),
-            )
-        {
-            if !url.starts_with("http://") {
-                return Err(format!(
-                    "{name}: {url} is not an http:// URL of a Lambda Invoke API"
-                ));
-            }
-        }
-        if let Some(t) = &self.api_endpoint_template {
-            if !t.contains("{apiId}") {
-                return Err(format!(
-                    "--api-endpoint-template {t}: the template must contain {{apiId}}"
-                ));
-            }
-        }
-        if let Some(path) = self.access_log.as_deref().filter(|p| *p != "-") {
-            let path = std::path::Path::new(path);
-            let parent = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            if path.is_dir() || !parent.is_dir() {
-                return Err(format!(
-                    "--access-log {}: not a file in an existing directory",
-                    path.display()
-                ));
-            }
-        }
+        self.check_endpoints()?;
+        self.check_access_log()?;
         if !(self.invoke_rate_limit >= 0.0
             && self.invoke_rate_limit.is_finite()
             && self.invoke_burst_limit >= 0.0
@@ -430,6 +363,92 @@ impl Settings {
                 idle: seconds("--idle-timeout", self.idle_timeout)?,
             },
         })
+    }
+
+    /// How callers are authenticated: open mode (on a loopback address unless explicitly
+    /// allowed elsewhere), or strict mode with its credentials loaded.
+    fn auth_mode(&self) -> Result<Mode, String> {
+        match self.auth {
+            AuthMode::Open => {
+                if !self.listen.ip().is_loopback() && !self.allow_unauthenticated_remote {
+                    return Err(format!(
+                        "refusing to listen on {} in open mode: anyone who can reach it could act as any account. \
+                         Use --auth strict --credentials FILE, listen on a loopback address, \
+                         or pass --allow-unauthenticated-remote if you accept that",
+                        self.listen
+                    ));
+                }
+                Ok(Mode::Open)
+            }
+            AuthMode::Strict => match &self.credentials {
+                Some(CredentialSource::File(path)) => Ok(Mode::Strict(Credentials::load(path)?)),
+                Some(CredentialSource::Inline(inline)) => Ok(Mode::Strict(inline.clone())),
+                None => Err("--auth strict needs --credentials FILE (or GATEHOUSE_CREDENTIALS, or [[credentials]] in the settings file)".into()),
+            },
+        }
+    }
+
+    /// Per-account throttling of the management API, when it is on.
+    fn throttle_config(&self) -> Result<Option<ThrottleConfig>, String> {
+        if !self.throttle {
+            return Ok(None);
+        }
+        if !(self.throttle_rate >= 0.0
+            && self.throttle_burst >= 1.0
+            && self.throttle_deploy_interval >= 0.0)
+        {
+            return Err("--throttle-rate must be >= 0, --throttle-burst >= 1 and --throttle-deploy-interval >= 0".into());
+        }
+        Ok(Some(ThrottleConfig {
+            rate: self.throttle_rate,
+            burst: self.throttle_burst,
+            deploy_interval: self.throttle_deploy_interval,
+        }))
+    }
+
+    /// The Lambda Invoke API endpoints are `http://` URLs; the API endpoint template names
+    /// the API.
+    fn check_endpoints(&self) -> Result<(), String> {
+        let lambda = self
+            .lambda_endpoint
+            .iter()
+            .map(|u| ("--lambda-endpoint", u));
+        let per_function = self
+            .lambda_endpoints
+            .values()
+            .map(|u| ("lambda_endpoints", u));
+        for (name, url) in lambda.chain(per_function) {
+            if !url.starts_with("http://") {
+                return Err(format!(
+                    "{name}: {url} is not an http:// URL of a Lambda Invoke API"
+                ));
+            }
+        }
+        match &self.api_endpoint_template {
+            Some(t) if !t.contains("{apiId}") => Err(format!(
+                "--api-endpoint-template {t}: the template must contain {{apiId}}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The access log, when it goes to a file, is a file in an existing directory.
+    fn check_access_log(&self) -> Result<(), String> {
+        let Some(path) = self.access_log.as_deref().filter(|p| *p != "-") else {
+            return Ok(());
+        };
+        let path = std::path::Path::new(path);
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if path.is_dir() || !parent.is_dir() {
+            return Err(format!(
+                "--access-log {}: not a file in an existing directory",
+                path.display()
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -521,7 +521,10 @@ mod tests {
         let scope = Scope::new("123412341234", "us-east-1");
         crate::store::conformance::seed_api(&one, &scope, "heard00001").await;
         while other.changes() == before {
-            assert!(tokio::time::Instant::now() < deadline, "the change was not heard");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the change was not heard"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         drop((one, other));
