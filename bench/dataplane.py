@@ -2,6 +2,7 @@
 and a bare hyper proxy, in alternating rounds, and instructions per request under callgrind."""
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import time
@@ -94,6 +95,50 @@ def dataplane(work, d):
     return out, instr
 
 
+def callgrind_per_request(work, name, argv, ready, path_of):
+    """User-space instructions per GET of `path_of(endpoint)` on the server `argv` starts
+    under callgrind (`ready(proc)` waits for it and gives its endpoint): 2 s of load at 8
+    connections to warm up, then 4 s counted; `callgrind_control` zeroes and dumps the
+    counters around the counted part."""
+    tag = name.replace(" ", "-")
+    cg = work / f"callgrind-{tag}.out"
+    proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "RUST_LOG": "warn"}, preexec_fn=on_cpus("server"))
+    try:
+        endpoint = ready(proc)
+        path = path_of(endpoint)
+        run = lambda secs: json.loads(loadgen(endpoint, "run", "--op", "raw-get", "--connections",
+                                              "8", "--duration", str(secs), "--api-id", "-",
+                                              "--stage", path))
+        run(2)
+        subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
+        r = run(4)
+        subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
+        if r["errors"] or not r["requests"]:
+            raise RuntimeError(f"{name} under callgrind: {r['errors']} failed answers")
+        dump = sorted(work.glob(f"callgrind-{tag}.out.*"))[-1]
+        total = next(int(line.split()[1]) for line in dump.read_text().splitlines()
+                     if line.startswith("summary:") or line.startswith("totals:"))
+        return total / r["requests"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+
+
+def ready_line(prefix):
+    """A `ready` for `callgrind_per_request`: waits for the line starting with `prefix` and
+    takes the endpoint at its end."""
+    def ready(proc):
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"no '{prefix}' line under callgrind")
+            if line.startswith(prefix):
+                return line.split()[-1]
+    return ready
+
+
 def instructions(work, backend, stub):
     """User-space instructions per GET of gatehouse's HTTP_PROXY route, the floor and nginx
     in front of the backend, and of gatehouse's AWS_PROXY route and the floor in front of the
@@ -106,40 +151,7 @@ def instructions(work, backend, stub):
     out = {}
 
     def counted(name, argv, ready, path_of):
-        tag = name.replace(" ", "-")
-        cg = work / f"callgrind-{tag}.out"
-        proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}", *argv],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                env={**os.environ, "RUST_LOG": "warn"}, preexec_fn=on_cpus("server"))
-        try:
-            endpoint = ready(proc)
-            path = path_of(endpoint)
-            run = lambda secs: json.loads(loadgen(endpoint, "run", "--op", "raw-get", "--connections",
-                                                  "8", "--duration", str(secs), "--api-id", "-",
-                                                  "--stage", path))
-            run(2)
-            subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
-            r = run(4)
-            subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
-            if r["errors"] or not r["requests"]:
-                raise RuntimeError(f"{name} under callgrind: {r['errors']} failed answers")
-            dump = sorted(work.glob(f"callgrind-{tag}.out.*"))[-1]
-            total = next(int(line.split()[1]) for line in dump.read_text().splitlines()
-                         if line.startswith("summary:") or line.startswith("totals:"))
-            out[name] = total / r["requests"]
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
-
-    def ready_line(prefix):
-        def ready(proc):
-            while True:
-                line = proc.stdout.readline()
-                if not line:
-                    raise RuntimeError(f"no '{prefix}' line under callgrind")
-                if line.startswith(prefix):
-                    return line.split()[-1]
-        return ready
+        out[name] = callgrind_per_request(work, name, argv, ready, path_of)
 
     gatehouse = [str(GATEHOUSE), "serve", "--listen", "127.0.0.1:0", "--store", "memory",
                  "--lambda-endpoint", stub, *UNLIMITED]
@@ -171,6 +183,41 @@ def instructions(work, backend, stub):
     counted("http-proxy nginx", ["nginx", "-c", str(conf), "-p", str(work)], nginx_ready,
             lambda _: "/x")
     return out
+
+
+def baseline_dataplane(work, d, baseline):
+    """HTTP_PROXY on this build and on `baseline` (another build of gatehouse, e.g. the
+    commit before a refactoring), in front of the same 1 KB backend: 64 connections in
+    alternating rounds (DATAPLANE_REPEATS, medians), and instructions per request of each
+    under callgrind. Rows as `dataplane`'s, `server` naming the build."""
+    backend = http_backend(work)
+    builds = (("baseline", pathlib.Path(baseline)), ("this-build", GATEHOUSE))
+    servers = []
+    for name, binary in builds:
+        g = Gatehouse(work, f"{name}-dataplane.db", binary=binary, extra=UNLIMITED)
+        g.name = name
+        servers.append((g, invoke_path(g.endpoint, backend.endpoint)))
+    runs = {}
+    for _ in range(DATAPLANE_REPEATS):
+        for g, path in servers:
+            runs.setdefault(g.name, []).append(get_run(g, path, d, f"{g.name} http-proxy"))
+    out = []
+    for name, rs in runs.items():
+        r = median_of(rs)
+        r["server"], r["op"], r["kind"] = name, "invoke-http-proxy", "http-proxy"
+        out.append(r)
+    for g, _ in servers:
+        g.stop()
+    instr = {}
+    if shutil.which("valgrind"):
+        for name, binary in builds:
+            argv = [str(binary), "serve", "--listen", "127.0.0.1:0", "--store", "memory",
+                    *UNLIMITED]
+            instr[name] = callgrind_per_request(
+                work, f"baseline-{name}", argv, ready_line("gatehouse listening on "),
+                lambda endpoint: invoke_path(endpoint, backend.endpoint))
+    backend.stop()
+    return out, instr
 
 
 def dataplane_micro():

@@ -17,8 +17,9 @@ import statistics
 import tempfile
 import time
 
-from dataplane import dataplane, dataplane_micro
-from report import baseline_table, dataplane_table, machine_text, write_report
+from dataplane import baseline_dataplane, dataplane, dataplane_micro
+from report import (baseline_dataplane_text, baseline_table, dataplane_table, machine_text,
+                    write_report)
 from servers import (GATEHOUSE, PLACEMENT, ROOT, Floor, Gatehouse, Moto, ids_file, loadgen, measure,
                      median_of, rss_kib, seed)
 
@@ -116,8 +117,9 @@ def main():
     ap.add_argument("--shared-cpus", action="store_true",
                     help="run servers and load generator on all CPUs (no placement)")
     ap.add_argument("--baseline", metavar="BIN",
-                    help="also measure GetStage on this other gatehouse binary, in alternation "
-                         "with this build (e.g. the release build of the commit before a change)")
+                    help="also measure GetStage and the data plane's HTTP_PROXY on this other "
+                         "gatehouse binary, in alternation with this build (e.g. the release "
+                         "build of the commit before a change)")
     ap.add_argument("--baseline-label", metavar="TEXT",
                     help="how the report names the baseline build (default: its path)")
     ap.add_argument("--dataplane-only", action="store_true",
@@ -160,13 +162,19 @@ def main():
         if not args.baseline:
             ap.error("--baseline-only needs --baseline BIN")
         with tempfile.TemporaryDirectory() as tmp:
-            print("\n".join(baseline_table(baseline_getstage(pathlib.Path(tmp), d, args.baseline))))
+            work = pathlib.Path(tmp)
+            results = baseline_getstage(work, d, args.baseline)
+            rows, instr = baseline_dataplane(work, d, args.baseline)
+        print("\n".join(baseline_table(results)))
+        print("\n".join(baseline_dataplane_text(rows, {"baseline_instructions": instr})))
         return
     with tempfile.TemporaryDirectory() as tmp:
         work = pathlib.Path(tmp)
         if args.baseline:
             notes["baseline"] = args.baseline_label or str(args.baseline)
             results += baseline_getstage(work, d, args.baseline)
+            rows, notes["baseline_instructions"] = baseline_dataplane(work, d, args.baseline)
+            results += rows
 
         # 1. Peer comparison from identical state, through the same client.
         readies = []

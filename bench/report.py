@@ -25,13 +25,14 @@ def placement_text(placement):
             "behind the scheduler; GetStage with no placement is measured too, below)")
 
 
-def baseline_table(results):
-    """The side-by-side rows of `baseline_getstage`, with this build's CPU per request as a
-    share of the baseline's."""
+def baseline_table(results, op="get-stage"):
+    """The side-by-side rows of `baseline_getstage` (or, with `op` invoke-http-proxy, of
+    `baseline_dataplane`), with this build's CPU per request as a share of the baseline's."""
     rows = []
     for c in (16, 64):
-        b = next((r for r in results if r["server"] == "baseline" and r["connections"] == c), None)
-        t = next((r for r in results if r["server"] == "this-build" and r["connections"] == c), None)
+        pick = lambda server: next((r for r in results if r["server"] == server
+                                    and r["connections"] == c and r["op"] == op), None)
+        b, t = pick("baseline"), pick("this-build")
         if b and t:
             rows.append(f"| {c} | {b['rps']:,.0f} | {b['cpu_us_per_req']:.2f} | {t['rps']:,.0f} | "
                         f"{t['cpu_us_per_req']:.2f} | {t['cpu_us_per_req'] / b['cpu_us_per_req']:.3f} |")
@@ -39,6 +40,24 @@ def baseline_table(results):
         return []
     return ["| connections | baseline req/s | baseline CPU µs/req | this build req/s | "
             "this build CPU µs/req | CPU ratio |", "|---|---|---|---|---|---|", *rows]
+
+
+def baseline_dataplane_text(results, notes):
+    """The data plane against the baseline build: HTTP_PROXY CPU per request side by side,
+    and the instructions per request each build executes."""
+    side = baseline_table(results, "invoke-http-proxy")
+    if not side:
+        return []
+    lines = ["", "The data plane on the same two builds: HTTP_PROXY in front of the same 1 KB "
+             "backend at 64 connections, in alternating rounds (medians of five), and user-space "
+             "instructions per request under callgrind (8 connections), which do not move with "
+             "the machine's speed.", "", *side]
+    instr = notes.get("baseline_instructions") or {}
+    if instr.get("baseline") and instr.get("this-build"):
+        b, t = instr["baseline"], instr["this-build"]
+        lines += ["", "| build | instructions per request |", "|---|---|",
+                  f"| baseline | {b:,.0f} |", f"| this build | {t:,.0f} ({t / b:.3f}×) |"]
+    return lines
 
 
 def micro_ns(text, name):
@@ -302,6 +321,7 @@ def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=N
                   f"`bench/run --baseline BIN`, the baseline being {notes.get('baseline', 'BIN')}: "
                   "GetStage on that build and on this one, each on its own store seeded the "
                   "same way, measured in alternation (median of three runs each).", "", *side]
+    lines += baseline_dataplane_text(results, notes)
     lines += ["", "### gatehouse / moto", "", "| operation | connections | ratio (req/s) |", "|---|---|---|"]
     for r in results:
         if r["server"] != "gatehouse" or r.get("store"):

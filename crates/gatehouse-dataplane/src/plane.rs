@@ -151,30 +151,54 @@ impl DataPlane {
             .access_log_settings
             .as_ref()
             .and_then(|a| a.format.clone());
-        let router = self.routing.router_of(&r, region).await?;
+        let router = match r.router() {
+            Some(router) => router,
+            None => Box::pin(self.routing.router_of(&r, region)).await?,
+        };
         found.cors = router.cors().cloned();
         if let Some(preflight) = preflight(&router, inv) {
             return Ok(preflight);
         }
         let matched = route(&router, inv)?;
-        let body = read_body(&matched, inv, body).await?;
+        let body = match streams(&matched) {
+            true => Some(body),
+            false => read_body(inv, body).await.map(|()| None)?,
+        };
         let now = Instant::now();
+        if let Some(shared) = self.throttle(&r, region, &matched, now)? {
+            Box::pin(self.throttle.admit_shared(shared)).await?;
+        }
+        let open = matched.route.route.authorization_type == AuthorizationType::None;
+        let authorized = match open {
+            true => None,
+            false => self.authorize(&matched, region, &r.stage, inv).await?,
+        };
+        // The integration's latency counts from here (from the throttle's reading of the
+        // clock when nothing was authorized since: the same instant to within microseconds).
+        let began = if open { now } else { Instant::now() };
+        let call = call(&matched, &r.stage, authorized.as_ref())?;
+        let answered = self.integrations.answer(inv, &call, body).await;
+        inv.facts.integration_latency_ms = Some(began.elapsed().as_millis() as u64);
+        answered
+    }
+
+    /// Takes the request's tokens from the account's bucket and the route's; a route bucket
+    /// the store shares is returned, to be asked out of line (most stages have none).
+    fn throttle(
+        &self,
+        r: &Resolved,
+        region: &str,
+        matched: &Matched<'_>,
+        now: Instant,
+    ) -> Result<Option<throttle::SharedAsk>, Refusal> {
         let owner = throttle::Owner {
             account: &r.account,
             region,
-            api_id: &target.api_id,
+            api_id: &r.api_id,
             route_key: &matched.route.route.route_key,
         };
         self.throttle
-            .admit(&r.account_bucket, &r.stage, owner, now)
-            .await?;
-        let authorized = self.authorize(&matched, region, &r.stage, inv).await?;
-        // The integration's latency counts from here (from the throttle's reading of the
-        // clock when nothing was authorized since: the same instant to within microseconds).
-        let unauthorized = matched.route.route.authorization_type == AuthorizationType::None;
-        let began = if unauthorized { now } else { Instant::now() };
-        self.integrate(&matched, &r.stage, authorized.as_ref(), inv, body, began)
-            .await
+            .admit(&r.account_bucket, &r.stage, &owner, now)
     }
 
     /// Runs the route's authorizer; what it let through is noted for `$context.authorizer`.
@@ -185,44 +209,34 @@ impl DataPlane {
         stage: &Stage,
         inv: &mut Invocation,
     ) -> Result<Option<Authorized>, Refusal> {
-        if matched.route.route.authorization_type == AuthorizationType::None {
-            return Ok(None);
-        }
         let request = routed(inv, matched, stage);
-        let authorized = self.auth.authorize(matched.route, region, &request).await?;
+        let authorized = Box::pin(self.auth.authorize(matched.route, region, &request)).await?;
         if let Some(a) = &authorized {
             inv.facts.authorizer = a.values();
         }
         Ok(authorized)
     }
+}
 
-    /// The route's integration answers; its latency is noted from `began`.
-    async fn integrate(
-        &self,
-        matched: &Matched<'_>,
-        stage: &Stage,
-        authorized: Option<&Authorized>,
-        inv: &mut Invocation,
-        body: Option<Body>,
-        began: Instant,
-    ) -> Result<Response<Body>, Refusal> {
-        let route = matched.route;
-        let integration = route
-            .integration
-            .as_ref()
-            .ok_or_else(|| refuse(GatewayError::Internal, "The route has no integration"))?;
-        let call = Call {
-            integration,
-            parsed: route.uri.as_ref(),
-            template: &route.template,
-            params: &matched.params,
-            stage_variables: &stage.stage_variables,
-            authorized,
-        };
-        let outcome = self.integrations.answer(inv, &call, body).await;
-        inv.facts.integration_latency_ms = Some(began.elapsed().as_millis() as u64);
-        outcome
-    }
+/// What the matched route hands its integration.
+fn call<'a>(
+    matched: &'a Matched<'_>,
+    stage: &'a Stage,
+    authorized: Option<&'a Authorized>,
+) -> Result<Call<'a>, Refusal> {
+    let route = matched.route;
+    let integration = route
+        .integration
+        .as_ref()
+        .ok_or_else(|| refuse(GatewayError::Internal, "The route has no integration"))?;
+    Ok(Call {
+        integration,
+        parsed: route.uri.as_ref(),
+        template: &route.template,
+        params: &matched.params,
+        stage_variables: &stage.stage_variables,
+        authorized,
+    })
 }
 
 /// Notes what the request resolved to; refuses it when it came through the API's own
@@ -265,26 +279,23 @@ fn route<'r>(router: &'r Router, inv: &mut Invocation) -> Result<Matched<'r>, Re
     Ok(matched)
 }
 
-/// The request body: an HTTP backend gets it as it arrives (returned); everything else
-/// needs it whole in the invocation (the Lambda event, an AWS_IAM signature's payload hash,
-/// a `$request.body` mapping).
-async fn read_body(
-    matched: &Matched<'_>,
-    inv: &mut Invocation,
-    body: Body,
-) -> Result<Option<Body>, Refusal> {
+/// Whether the route's integration gets the request body as it arrives (an HTTP backend);
+/// everything else needs it whole (the Lambda event, an AWS_IAM signature's payload hash, a
+/// `$request.body` mapping).
+fn streams(matched: &Matched<'_>) -> bool {
     let route = matched.route;
-    let streams = route.route.authorization_type != AuthorizationType::AwsIam
+    route.route.authorization_type != AuthorizationType::AwsIam
         && route.integration.as_ref().is_some_and(|i| {
             i.integration_type == IntegrationType::HttpProxy
                 && !i
                     .request_parameters
                     .as_ref()
                     .is_some_and(mapping::reads_request_body)
-        });
-    if streams {
-        return Ok(Some(body));
-    }
+        })
+}
+
+/// Reads the request body whole into the invocation (413 over the payload limit).
+async fn read_body(inv: &mut Invocation, body: Body) -> Result<(), Refusal> {
     inv.incoming.body = body::read(body, MAX_BODY).await.map_err(|over| {
         if over {
             refuse(GatewayError::TooLarge, "")
@@ -292,7 +303,7 @@ async fn read_body(
             refuse(GatewayError::Internal, "the request body broke off")
         }
     })?;
-    Ok(None)
+    Ok(())
 }
 
 /// The request as its matched route sees it.

@@ -51,19 +51,20 @@ impl Throttle {
     }
 
     /// Takes a token at `now` from the account's bucket (`account_bucket`), then from the
-    /// route's when `stage` limits it; a refusal is 429.
-    pub async fn admit(
+    /// route's when `stage` limits it; a refusal is 429. A route bucket the store shares is
+    /// not asked here: what to ask it is returned, for [`Throttle::admit_shared`].
+    pub fn admit(
         &self,
         account_bucket: &Held,
         stage: &Stage,
-        owner: Owner<'_>,
+        owner: &Owner<'_>,
         now: Instant,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Option<SharedAsk>, Refusal> {
         if !account_bucket.admit(self.account, now) {
             return Err(refuse(GatewayError::Throttled, "the account's limit"));
         }
         let Some(limits) = route_limits(stage, owner.route_key, self.account) else {
-            return Ok(());
+            return Ok(None);
         };
         let key = [
             owner.account,
@@ -73,18 +74,32 @@ impl Throttle {
             owner.route_key,
         ]
         .join("|");
-        let admitted = match self.store.shared_buckets() {
-            Some(shared) => Box::pin(admit_shared(shared, &key, limits))
-                .await
-                .map_err(|e| refuse(GatewayError::Internal, e.message))?,
-            None => admit(&self.buckets, &key, limits, now),
-        };
-        if admitted {
-            Ok(())
-        } else {
-            Err(refuse(GatewayError::Throttled, ""))
+        if self.store.shared_buckets().is_some() {
+            return Ok(Some(SharedAsk { key, limits }));
+        }
+        match admit(&self.buckets, &key, limits, now) {
+            true => Ok(None),
+            false => Err(refuse(GatewayError::Throttled, "")),
         }
     }
+
+    /// Takes a token from a route bucket every replica shares; a refusal is 429.
+    pub async fn admit_shared(&self, ask: SharedAsk) -> Result<(), Refusal> {
+        let Some(shared) = self.store.shared_buckets() else {
+            return Ok(());
+        };
+        match admit_shared(shared, &ask.key, ask.limits).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(refuse(GatewayError::Throttled, "")),
+            Err(e) => Err(refuse(GatewayError::Internal, e.message)),
+        }
+    }
+}
+
+/// A route bucket to ask in the store: its key and limits.
+pub struct SharedAsk {
+    key: String,
+    limits: Limits,
 }
 
 /// A rate (requests a second) and a burst.

@@ -61,6 +61,13 @@ pub struct Resolved {
     generation: u64,
 }
 
+impl Resolved {
+    /// The stage's deployment compiled, when it was read with the stage.
+    pub fn router(&self) -> Option<Arc<Router>> {
+        self.router.clone()
+    }
+}
+
 /// A raw path's first segment (`/prod/pets` → `prod`).
 fn first_segment(path: &str) -> &str {
     let trimmed = path.strip_prefix('/').unwrap_or(path);

@@ -65,6 +65,7 @@ fn is_region(label: &str) -> bool {
 
 /// The target of a request with `host` (the `Host` header) and raw `path`, if it is an
 /// invoke request.
+#[inline]
 pub fn target(host: Option<&str>, path: &str) -> Option<Target> {
     if let Some(rest) = path.strip_prefix(PATH_PREFIX) {
         let (api_id, tail) = match rest.bytes().position(|b| b == b'/') {

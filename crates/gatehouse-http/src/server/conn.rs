@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::{Request, StatusCode};
+use http::Request;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
@@ -104,7 +104,9 @@ pub async fn serve<H: Handler>(stream: TcpStream, peer: SocketAddr, shared: Shar
             buf.extend_from_slice(&read[end..]);
         }
         drop(read);
-        match answer(&shared, req, &peer, &mut io, &mut out).await {
+        let resp = shared.handler.handle(req, &peer).await;
+        let upgrade = upgrade::taker(&resp);
+        match next(response::write(&mut io, resp, &mut out).await, upgrade) {
             Next::KeepGoing => {}
             Next::Close => return,
             Next::Upgrade(take) => {
@@ -146,24 +148,16 @@ async fn read_head<T: AsyncRead + Unpin>(
     }
 }
 
-/// Answers one request and writes the answer.
-async fn answer<H: Handler, T: AsyncWrite + Unpin>(
-    shared: &Shared<H>,
-    req: Request<body::Body>,
-    peer: &Peer,
-    io: &mut T,
-    out: &mut Vec<u8>,
-) -> Next {
-    let resp = shared.handler.handle(req, peer).await;
-    let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
-    let taker = upgrade::taker(&resp);
-    match response::write(io, resp, out).await {
-        Ok(true) if !switching => Next::KeepGoing,
-        Ok(true) => match taker.and_then(|t| t.take()) {
+/// What follows an answer that was written (`Ok(true)`: the connection may carry another
+/// request), given who takes the connection after a `101`.
+fn next(written: std::io::Result<bool>, upgrade: Option<upgrade::OnUpgrade>) -> Next {
+    match (written, upgrade) {
+        (Ok(true), None) => Next::KeepGoing,
+        (Ok(true), Some(taker)) => match taker.take() {
             Some(take) => Next::Upgrade(take),
             None => Next::Close,
         },
-        Ok(false) | Err(_) => Next::Close,
+        (Ok(false) | Err(_), _) => Next::Close,
     }
 }
 

@@ -59,9 +59,12 @@ pub fn is_requested(headers: &HeaderMap) -> bool {
             .any(|v| crate::framing::has_token(v.as_bytes(), b"upgrade"))
 }
 
-/// Who takes the connection after `resp`, if it is a `101` that names one.
+/// Who takes the connection after `resp`, if it is a `101` (one that names nobody:
+/// an [`OnUpgrade`] already taken, so the connection closes).
 pub fn taker<B>(resp: &Response<B>) -> Option<OnUpgrade> {
-    (resp.status() == StatusCode::SWITCHING_PROTOCOLS)
-        .then(|| resp.extensions().get::<OnUpgrade>().cloned())
-        .flatten()
+    if resp.status() != StatusCode::SWITCHING_PROTOCOLS {
+        return None;
+    }
+    let named = resp.extensions().get::<OnUpgrade>().cloned();
+    Some(named.unwrap_or_else(|| OnUpgrade(Arc::new(Mutex::new(None)))))
 }

@@ -52,21 +52,20 @@ pub fn root_form(path: &str) -> Option<String> {
 impl Addressed {
     /// The connection an invoke URL's path `/{stage}/@connections/{id}` addresses.
     pub fn on_stage(target: &Target) -> Option<Addressed> {
-        if target.through_custom_domain() {
-            return None;
-        }
-        let mut parts = target.path.strip_prefix('/')?.split('/');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(stage), Some(at), Some(id), None)
-                if !stage.is_empty() && is_connections(at) && !id.is_empty() =>
-            {
-                Some(Addressed::OnStage {
-                    target: target.clone(),
-                    id: id.to_string(),
-                })
-            }
-            _ => None,
-        }
+        // (Every invoke request asks this: bytes are compared before anything is split.)
+        let path = target.path.as_bytes();
+        let second = 1 + path.get(1..)?.iter().position(|b| *b == b'/')?;
+        let rest = &target.path[second + 1..];
+        let (at, id) = rest.split_once('/')?;
+        let addressed = second > 1
+            && !target.through_custom_domain()
+            && is_connections(at)
+            && !id.is_empty()
+            && !id.contains('/');
+        addressed.then(|| Addressed::OnStage {
+            target: target.clone(),
+            id: id.to_string(),
+        })
     }
 }
 
@@ -82,9 +81,11 @@ pub async fn answer(
             .region
             .as_deref()
             .unwrap_or(&app.auth.defaults.region);
-        let protocol = app.dataplane.protocol_of(region, &target.api_id).await;
+        let protocol = Box::pin(app.dataplane.protocol_of(region, &target.api_id)).await;
         if protocol != Some(ProtocolType::WebSocket) {
-            return invoke::answer(app, target.clone(), req, peer).await;
+            // Boxed: held inline, the data plane's future would make every request's as
+            // large again.
+            return Box::pin(invoke::answer(app, target.clone(), req, peer)).await;
         }
     }
     let error = match *req.method() {

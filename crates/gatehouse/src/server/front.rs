@@ -14,7 +14,7 @@
 use gatehouse_dataplane::routing::target::{self as invoke_target, Target, PATH_PREFIX};
 use gatehouse_http::body::Body;
 use gatehouse_http::server::Peer;
-use http::{Request, Response};
+use http::{HeaderMap, Request, Response};
 
 use super::app::{App, Listener};
 use super::management::Desk;
@@ -39,35 +39,58 @@ pub enum Front {
     Nowhere,
 }
 
-/// The front that answers a request for `path` with the `Host` header `host`, on `app`'s
-/// listener.
-pub async fn classify(app: &App, host: Option<&str>, path: &str) -> Front {
+/// The front that answers a request for `path` with `headers`, on `app`'s listener.
+pub async fn classify(app: &App, headers: &HeaderMap, path: &str) -> Front {
+    match by_name(app.listener, headers, path) {
+        Some(front) => front,
+        None => by_domain(app, host(headers), path).await,
+    }
+}
+
+/// The request's `Host`.
+fn host(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+}
+
+/// The front the host and path decide on their own; `None` when the host may be a stored
+/// custom domain name, which the store decides ([`by_domain`]).
+#[inline]
+fn by_name(listener: Listener, headers: &HeaderMap, path: &str) -> Option<Front> {
     // (The path form names the API whatever the host: the host is not read for it.)
     if path.starts_with(PATH_PREFIX) {
-        return match invoke_target::target(None, path) {
+        return Some(match invoke_target::target(None, path) {
             Some(target) => invoke_or_connections(target),
             // A path-form URL whose API id cannot be one: no API, as the data plane says it.
             None => Front::Nowhere,
-        };
+        });
     }
+    let host = host(headers);
     if let Some(target) = invoke_target::target(host, path) {
-        return invoke_or_connections(target);
+        return Some(invoke_or_connections(target));
     }
-    let main = app.listener == Listener::All;
+    let main = listener == Listener::All;
     if let Some(own) = own_path(path).filter(|_| main) {
-        return own;
+        return Some(own);
     }
-    if let Some(host) = host {
-        if let Some(target) = app.dataplane.domain_target(host, path).await {
-            return Front::CustomDomain(target);
-        }
+    host.is_none().then(|| match listener {
+        Listener::All => beside_domains(path),
+        Listener::InvokeOnly => Front::Nowhere,
+    })
+}
+
+/// The front of a request whose host may be a stored custom domain name.
+async fn by_domain(app: &App, host: Option<&str>, path: &str) -> Front {
+    if let Some(target) = match host {
+        Some(host) => app.dataplane.domain_target(host, path).await,
+        None => None,
+    } {
+        return Front::CustomDomain(target);
     }
-    if !main {
-        return Front::Nowhere;
-    }
-    match connections::root_form(path) {
-        Some(id) => Front::Connections(connections::Addressed::Any(id)),
-        None => Front::Management,
+    match app.listener {
+        Listener::All => beside_domains(path),
+        Listener::InvokeOnly => Front::Nowhere,
     }
 }
 
@@ -84,8 +107,17 @@ fn own_path(path: &str) -> Option<Front> {
     }
 }
 
+/// On the main listener, the front of a path no custom domain took.
+fn beside_domains(path: &str) -> Front {
+    match connections::root_form(path) {
+        Some(id) => Front::Connections(connections::Addressed::Any(id)),
+        None => Front::Management,
+    }
+}
+
 /// An invoke URL's front: the `@connections` API when its path addresses a connection,
 /// else the stage it names.
+#[inline]
 fn invoke_or_connections(target: Target) -> Front {
     match connections::Addressed::on_stage(&target) {
         Some(addressed) => Front::Connections(addressed),
@@ -95,11 +127,12 @@ fn invoke_or_connections(target: Target) -> Front {
 
 /// Answers one request from `peer`: classified, then handed to its front's handler.
 pub async fn handle(app: &App, req: Request<Body>, peer: &Peer) -> Response<Body> {
-    let host = req
-        .headers()
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok());
-    let front = classify(app, host, req.uri().path()).await;
+    let path = req.uri().path();
+    let front = match by_name(app.listener, req.headers(), path) {
+        Some(front) => front,
+        // (Out of line: most requests are decided by their names.)
+        None => Box::pin(by_domain(app, host(req.headers()), path)).await,
+    };
     match front {
         Front::Invoke(target) | Front::CustomDomain(target) => {
             invoke::answer(app, target, req, peer).await
