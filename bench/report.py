@@ -317,10 +317,11 @@ def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=N
                          f"{r['p99_ms']:.2f} | {r['cpu_us_per_req']:.0f} |")
     side = baseline_table(results)
     if side:
+        when = f" (measured {notes['baseline_utc']} UTC)" if notes.get("baseline_utc") else ""
         lines += ["", "### Against a baseline build", "",
-                  f"`bench/run --baseline BIN`, the baseline being {notes.get('baseline', 'BIN')}: "
-                  "GetStage on that build and on this one, each on its own store seeded the "
-                  "same way, measured in alternation (median of three runs each).", "", *side]
+                  f"`bench/run --baseline BIN`, the baseline being {notes.get('baseline', 'BIN')}"
+                  f"{when}: GetStage on that build and on this one, each on its own store seeded "
+                  "the same way, measured in alternation (median of three runs each).", "", *side]
     lines += baseline_dataplane_text(results, notes)
     lines += ["", "### gatehouse / moto", "", "| operation | connections | ratio (req/s) |", "|---|---|---|"]
     for r in results:
