@@ -286,18 +286,15 @@ impl Authorizer {
         if ttl > 0 && sources.is_empty() {
             return bad("IdentitySource is required when authorizer caching is enabled (AuthorizerResultTtlInSeconds greater than 0)");
         }
-        const KINDS: &[&str] = &[
-            "$request.header.",
-            "$request.querystring.",
-            "$context.",
-            "$stageVariables.",
-        ];
-        match sources.iter().find(|s| !has_prefix(s, KINDS)) {
-            Some(s) => Err(ApiError::bad_request(format!(
-                "Invalid identity source: {s}. Identity sources are $request.header.name, $request.querystring.name, $context.name or $stageVariables.name"
-            ))),
-            None => Ok(()),
-        }
+        self.check_sources(
+            &[
+                "$request.header.",
+                "$request.querystring.",
+                "$context.",
+                "$stageVariables.",
+            ],
+            "$request.header.name, $request.querystring.name, $context.name or $stageVariables.name",
+        )
     }
 
     /// A WebSocket API's authorizer: none of the HTTP-only members, and WebSocket identity
@@ -309,15 +306,22 @@ impl Authorizer {
         {
             return bad("AuthorizerPayloadFormatVersion, EnableSimpleResponses and AuthorizerResultTtlInSeconds are supported only for HTTP APIs");
         }
-        const KINDS: &[&str] = &[
-            "route.request.header.",
-            "route.request.querystring.",
-            "context.",
-            "stageVariables.",
-        ];
-        match self.sources().iter().find(|s| !has_prefix(s, KINDS)) {
+        self.check_sources(
+            &[
+                "route.request.header.",
+                "route.request.querystring.",
+                "context.",
+                "stageVariables.",
+            ],
+            "route.request.header.name, route.request.querystring.name, context.name or stageVariables.name",
+        )
+    }
+
+    /// Every identity source starts with one of `kinds` (`named` in the refusal).
+    fn check_sources(&self, kinds: &[&str], named: &str) -> ApiResult<()> {
+        match self.sources().iter().find(|s| !has_prefix(s, kinds)) {
             Some(s) => Err(ApiError::bad_request(format!(
-                "Invalid identity source: {s}. Identity sources are route.request.header.name, route.request.querystring.name, context.name or stageVariables.name"
+                "Invalid identity source: {s}. Identity sources are {named}"
             ))),
             None => Ok(()),
         }
