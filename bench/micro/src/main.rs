@@ -261,6 +261,7 @@ fn jwt(rt: &tokio::runtime::Runtime) {
             body: Default::default(),
             source_ip: "127.0.0.1".into(),
             protocol: "HTTP/1.1",
+            header_names: Vec::new(),
         }
     };
     let incoming = request(0);
@@ -354,6 +355,7 @@ fn dataplane() {
         body: bytes::Bytes::from_static(br#"{"name":"rex"}"#),
         source_ip: "127.0.0.1".into(),
         protocol: "HTTP/1.1",
+        header_names: Vec::new(),
     };
     let mut inv = Invocation::new(
         incoming,

@@ -28,6 +28,9 @@ pub struct Incoming {
     pub source_ip: Arc<str>,
     /// `HTTP/1.1`.
     pub protocol: &'static str,
+    /// The header names as the client wrote them, in order, when they were kept (the
+    /// handshake of a WebSocket connection; else empty).
+    pub header_names: Vec<bytes::Bytes>,
 }
 
 /// One invocation: the request and what serving it found so far.
@@ -126,6 +129,9 @@ impl Invocation {
             }
             "error.responseType" => return opt(&facts.error_response_type),
             "dataProcessed" => (inc.body.len() + facts.response_length).to_string(),
+            "eventType" | "connectionId" | "messageId" | "connectedAt" => {
+                return facts.websocket_variable(name)
+            }
             other => return facts.authorizer_value(other.strip_prefix("authorizer.")?),
         })
     }
@@ -186,6 +192,21 @@ pub struct Facts {
     pub error_response_type: Option<String>,
     /// `$context.authorizer.claims.*` and other authorizer values.
     pub authorizer: Vec<(String, String)>,
+    /// A WebSocket event's own variables (none for HTTP requests).
+    pub websocket: Option<Box<WebSocketFacts>>,
+}
+
+/// What a WebSocket event adds to `$context`.
+#[derive(Debug, Clone, Default)]
+pub struct WebSocketFacts {
+    /// `$context.eventType`: `CONNECT`, `MESSAGE` or `DISCONNECT`.
+    pub event_type: &'static str,
+    /// `$context.connectionId`.
+    pub connection_id: String,
+    /// `$context.messageId` (MESSAGE events).
+    pub message_id: Option<String>,
+    /// `$context.connectedAt`, ms since the epoch.
+    pub connected_at: i64,
 }
 
 impl Default for Facts {
@@ -209,6 +230,7 @@ impl Default for Facts {
             error_message: None,
             error_response_type: None,
             authorizer: Vec::new(),
+            websocket: None,
         }
     }
 }
@@ -231,6 +253,18 @@ impl Routed<'_> {
 }
 
 impl Facts {
+    /// A WebSocket event's variable (`eventType`, `connectionId`, `messageId`,
+    /// `connectedAt`).
+    fn websocket_variable(&self, name: &str) -> Option<String> {
+        let ws = self.websocket.as_ref()?;
+        Some(match name {
+            "eventType" => ws.event_type.to_string(),
+            "connectionId" => ws.connection_id.clone(),
+            "messageId" => return ws.message_id.clone(),
+            _ => ws.connected_at.to_string(),
+        })
+    }
+
     /// An authorizer's value, `$context.authorizer.{key}` (`claims.sub`, a Lambda
     /// authorizer's context key, `principalId`).
     pub fn authorizer_value(&self, key: &str) -> Option<String> {

@@ -20,6 +20,7 @@ pub mod observe;
 pub mod plane;
 pub mod routing;
 pub mod throttle;
+pub mod websocket;
 
 pub use auth::iam::IamCheck;
 pub use plane::{Config, DataPlane};

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use gatehouse_core::model::api::ProtocolType;
 use gatehouse_core::model::integration::IntegrationType;
 use gatehouse_core::model::route::AuthorizationType;
 use gatehouse_core::model::{time, Stage};
@@ -29,6 +30,7 @@ use crate::routing::resolve::{Resolved, Resolver};
 use crate::routing::router::{self, Matched, Router};
 use crate::routing::target::Target;
 use crate::throttle::{self, Throttle};
+use crate::websocket::{self, WebSockets};
 
 /// What the data plane needs to know beyond the store.
 #[derive(Clone, Default)]
@@ -44,17 +46,20 @@ pub struct Config {
     /// The account-level limit on invoke requests per region (`--invoke-rate-limit`,
     /// `--invoke-burst-limit`; AWS's default quota by default).
     pub account_limits: throttle::Limits,
+    /// WebSocket connections' idle and maximum-duration limits.
+    pub websocket_limits: websocket::Limits,
 }
 
 /// The data plane: one step of serving per field.
 pub struct DataPlane {
     default_region: String,
-    routing: Resolver,
+    routing: Arc<Resolver>,
     domains: Domains,
     throttle: Throttle,
     auth: Authorizers,
     integrations: Integrations,
     observe: Observer,
+    websockets: WebSockets,
 }
 
 /// What serving learnt about the stage that applies whatever the answer: its access-log
@@ -63,6 +68,8 @@ pub struct DataPlane {
 struct StageFacts {
     log_format: Option<String>,
     cors: Option<gatehouse_core::model::api::Cors>,
+    /// Whether the answer is a WebSocket handshake's.
+    websocket: bool,
 }
 
 impl DataPlane {
@@ -74,14 +81,28 @@ impl DataPlane {
             config.lambda_endpoints,
             config.lambda_endpoint,
         ));
+        let routing = Arc::new(Resolver::new(store.clone()));
+        let observe = Observer::new(logs);
+        let websockets = WebSockets::new(websocket::Env {
+            registry: Default::default(),
+            resolver: routing.clone(),
+            integrator: websocket::integrate::Integrator {
+                invoker: invoker.clone(),
+                client: client.clone(),
+            },
+            logs: observe.logs.clone(),
+            metrics: Default::default(),
+            limits: config.websocket_limits,
+        });
         DataPlane {
-            routing: Resolver::new(store.clone()),
+            routing,
             domains: Domains::new(store.clone(), config.default_region.clone()),
             default_region: config.default_region,
             throttle: Throttle::new(store, config.account_limits),
             auth: Authorizers::new(client.clone(), invoker.clone(), config.iam),
             integrations: Integrations::new(client, invoker),
-            observe: Observer::new(logs),
+            observe,
+            websockets,
         }
     }
 
@@ -90,9 +111,16 @@ impl DataPlane {
         &self.observe.logs
     }
 
-    /// The invocation metrics, as Prometheus text.
+    /// The invocation metrics and the WebSocket metrics, as Prometheus text.
     pub fn render_metrics(&self) -> String {
-        self.observe.metrics.render()
+        let mut text = self.observe.metrics.render();
+        text.push_str(&self.websockets.render_metrics());
+        text
+    }
+
+    /// The WebSocket connections this process holds (`@connections`).
+    pub fn websockets(&self) -> &WebSockets {
+        &self.websockets
     }
 
     /// The invoke target of a request to a custom domain name, if `host` is one (see
@@ -127,7 +155,11 @@ impl DataPlane {
             Ok(resp) => resp,
             Err(refusal) => refusal.answer(&mut inv.facts),
         };
-        let resp = respond(resp, &mut inv, stage.cors.as_ref());
+        // (A WebSocket handshake's answer keeps the status its event logs.)
+        let resp = match stage.websocket {
+            false => respond(resp, &mut inv, stage.cors.as_ref()),
+            true => resp,
+        };
         self.observe
             .record(resp, inv, started, stage.log_format, region)
     }
@@ -155,6 +187,12 @@ impl DataPlane {
             Some(router) => router,
             None => Box::pin(self.routing.router_of(&r, region)).await?,
         };
+        if r.protocol == ProtocolType::WebSocket {
+            found.websocket = true;
+            let env = self.websockets.env();
+            let connect = websocket::connect::connect(env, inv, &r, router, region);
+            return Ok(Box::pin(connect).await);
+        }
         found.cors = router.cors().cloned();
         if let Some(preflight) = preflight(&router, inv) {
             return Ok(preflight);

@@ -55,6 +55,10 @@ const CRATES: &[(&str, &[&str], Layers)] = &[
             ("integrations", &["context", "gateway", "limits"]),
             ("auth", &["context", "gateway", "integrations", "routing"]),
             (
+                "websocket",
+                &["context", "gateway", "integrations", "observe", "routing"],
+            ),
+            (
                 "plane",
                 &[
                     "auth",
@@ -66,6 +70,7 @@ const CRATES: &[(&str, &[&str], Layers)] = &[
                     "observe",
                     "routing",
                     "throttle",
+                    "websocket",
                 ],
             ),
             ("lib", &[]),

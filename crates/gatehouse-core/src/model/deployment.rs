@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::api::Cors;
 use super::authorizer::Authorizer;
 use super::integration::Integration;
+use super::responses::RouteResponse;
 use super::route::Route;
 
 /// `DeploymentStatus`.
@@ -57,6 +58,9 @@ pub struct Snapshot {
     /// The API's `corsConfiguration`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cors_configuration: Option<Cors>,
+    /// The route responses (WebSocket APIs: a route with one answers its sender).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route_responses: Vec<RouteResponse>,
 }
 
 /// The description AWS gives automatic deployments.

@@ -143,6 +143,7 @@ impl ApiTree {
             integrations: self.integrations.clone(),
             authorizers: self.authorizers.clone(),
             cors_configuration: self.api.cors_configuration.clone(),
+            route_responses: self.route_responses.clone(),
         }
     }
 

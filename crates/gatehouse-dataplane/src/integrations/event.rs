@@ -89,13 +89,18 @@ fn added_headers(incoming: &Incoming, facts: &Facts, groups: &mut BTreeMap<Strin
         .or_insert_with(|| vec![trace_id(facts)]);
 }
 
-/// An X-Ray trace id: `Root=1-{time hex}-{24 hex}`.
+/// An X-Ray trace id for `facts`'s request.
 fn trace_id(facts: &Facts) -> String {
+    trace_id_at(facts.time)
+}
+
+/// An X-Ray trace id at `time` (seconds since the epoch): `Root=1-{time hex}-{24 hex}`.
+pub fn trace_id_at(time: i64) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let random: [u8; 12] = rand::random();
     let mut id = String::with_capacity(40);
     id.push_str("Root=1-");
-    let time = facts.time as u32;
+    let time = time as u32;
     for shift in (0..8).rev() {
         id.push(char::from(HEX[(time >> (shift * 4)) as usize & 0xf]));
     }
@@ -497,6 +502,7 @@ mod tests {
             body: Bytes::from_static(b"{}"),
             source_ip: "127.0.0.1".into(),
             protocol: "HTTP/1.1",
+            header_names: Vec::new(),
         };
         let mut inv = Invocation::new(incoming, HeaderValue::from_static(""), 0, false);
         inv.facts.route_key = Some("POST /pets/{id}".into());
@@ -568,6 +574,7 @@ mod tests {
             body: Bytes::new(),
             source_ip: "127.0.0.1".into(),
             protocol: "HTTP/1.1",
+            header_names: Vec::new(),
         };
         let inv = Invocation::new(incoming, HeaderValue::from_static(""), 0, true);
         let vars = BTreeMap::new();

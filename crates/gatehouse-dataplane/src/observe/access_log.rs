@@ -116,6 +116,7 @@ mod tests {
             body: Default::default(),
             source_ip: "127.0.0.1".into(),
             protocol: "HTTP/1.1",
+            header_names: Vec::new(),
         };
         let mut inv = Invocation::new(
             inc,

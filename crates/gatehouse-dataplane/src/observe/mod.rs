@@ -5,6 +5,7 @@
 pub mod access_log;
 pub mod metrics;
 pub mod request_id;
+pub mod websocket;
 
 use std::sync::Arc;
 use std::time::Instant;

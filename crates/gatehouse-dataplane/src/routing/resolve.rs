@@ -58,6 +58,10 @@ pub struct Resolved {
     router: Option<Arc<Router>>,
     /// Whether the path's first segment named the stage.
     pub named: bool,
+    /// The API's protocol.
+    pub protocol: ProtocolType,
+    /// The API's `routeSelectionExpression` (WebSocket APIs).
+    pub route_selection_expression: String,
     generation: u64,
 }
 
@@ -194,9 +198,17 @@ impl Resolver {
             .await
             .map_err(|_| refuse(GatewayError::NotFound, ""))?;
         let selected = match &target.entry {
-            Entry::Mapped { stage } => self.mapped_stage(&scope, &api.api_id, stage).await?,
-            _ => self.select_stage(&scope, &api.api_id, path).await?,
+            Entry::Mapped { stage } => self.mapped_stage(&scope, &api.api_id, stage).await,
+            _ => self.select_stage(&scope, &api.api_id, path).await,
         };
+        // A WebSocket API refuses a handshake to a stage it does not have with 403.
+        let selected = selected.map_err(|refusal| match (api.protocol_type, refusal.error) {
+            (ProtocolType::WebSocket, GatewayError::NotFound) => refuse(
+                GatewayError::Forbidden,
+                "the WebSocket API has no such stage",
+            ),
+            _ => refusal,
+        })?;
         let router = match &selected.stage.deployment_id {
             Some(deployment) => self.router(&scope, &api.api_id, deployment).await.ok(),
             None => None,
@@ -210,6 +222,8 @@ impl Resolver {
                 .into(),
             disabled: api.disable_execute_api_endpoint,
             named: selected.named,
+            protocol: api.protocol_type,
+            route_selection_expression: api.route_selection_expression.clone(),
             stage_name: selected.stage.stage_name.as_str().into(),
             stage: selected.stage,
             router,

@@ -31,6 +31,9 @@ pub struct Compiled {
     pub key: Arc<str>,
     /// The names of its path variables, in order (`proxy` for `{proxy+}`).
     names: Vec<String>,
+    /// Whether it answers its sender (a WebSocket route with a route response and a
+    /// `routeResponseSelectionExpression`).
+    pub two_way: bool,
 }
 
 #[derive(Debug, Default)]
@@ -49,6 +52,9 @@ pub struct Router {
     routes: Vec<Compiled>,
     root: Node,
     default_route: Option<usize>,
+    /// Routes whose keys are no method and path (WebSocket APIs' `$connect`, `sendmessage`),
+    /// by key.
+    keyed: HashMap<String, usize>,
     cors: Option<gatehouse_core::model::api::Cors>,
 }
 
@@ -100,11 +106,17 @@ impl Router {
                 .and_then(|id| snapshot.authorizers.iter().find(|a| a.authorizer_id == id))
                 .cloned();
             let index = router.routes.len();
+            let two_way = route.route_response_selection_expression.is_some()
+                && snapshot
+                    .route_responses
+                    .iter()
+                    .any(|r| r.route_id == route.route_id);
             let Some((method, path)) = route.route_key.split_once(' ') else {
-                // `$default` (HTTP APIs have no other key without a space).
+                // `$default`, and WebSocket APIs' keys.
                 if route.route_key == "$default" {
                     router.default_route = Some(index);
                 }
+                router.keyed.insert(route.route_key.clone(), index);
                 router.routes.push(Compiled {
                     key: route.route_key.as_str().into(),
                     route: route.clone(),
@@ -113,6 +125,7 @@ impl Router {
                     authorizer,
                     template: String::new(),
                     names: Vec::new(),
+                    two_way,
                 });
                 continue;
             };
@@ -148,9 +161,15 @@ impl Router {
                 authorizer,
                 template: path.to_string(),
                 names,
+                two_way,
             });
         }
         router
+    }
+
+    /// The route whose key is `key` (WebSocket APIs' routes: `$connect`, `$default`, …).
+    pub fn keyed(&self, key: &str) -> Option<&Compiled> {
+        self.keyed.get(key).and_then(|&i| self.routes.get(i))
     }
 
     /// The deployment's CORS configuration.

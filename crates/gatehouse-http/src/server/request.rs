@@ -18,6 +18,11 @@ pub const MAX_HEAD: usize = 16 * 1024;
 /// The most header lines parsed here (hyper's own limit is 100).
 const MAX_HEADERS: usize = 64;
 
+/// The header names of an upgrade request as the client wrote them, in order (an
+/// extension of the request: a gateway passes them on in their own case).
+#[derive(Debug, Clone)]
+pub struct OriginalNames(pub Vec<Bytes>);
+
 /// What the start of a buffer holds.
 pub enum Parsed {
     /// A whole request head this path serves.
@@ -136,6 +141,10 @@ impl Head {
         *req.uri_mut() = uri;
         *req.version_mut() = Version::HTTP_11;
         *req.headers_mut() = headers;
+        if self.upgrade {
+            let names = self.headers.iter().map(|(n, _)| read.slice(n.clone()));
+            req.extensions_mut().insert(OriginalNames(names.collect()));
+        }
         Some(req)
     }
 }
@@ -165,16 +174,28 @@ mod tests {
     }
 
     #[test]
-    fn upgrade_requests_are_read_here() {
-        for text in [
-            "GET /chat HTTP/1.1\r\nhost: x\r\nconnection: Upgrade\r\nupgrade: websocket\r\n\r\n",
-            "GET /chat HTTP/1.1\r\nconnection: keep-alive, Upgrade\r\nupgrade: websocket\r\n\r\n",
+    fn upgrade_requests_are_read_here_with_their_names_as_written() {
+        for (text, last) in [
+            (
+                "GET /chat HTTP/1.1\r\nHost: x\r\nconnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+                "Upgrade",
+            ),
+            (
+                "GET /chat HTTP/1.1\r\nconnection: keep-alive, Upgrade\r\nupgrade: websocket\r\n\r\n",
+                "upgrade",
+            ),
         ] {
-            let Parsed::Plain(head) = parse(text.as_bytes()) else {
+            let read = Bytes::copy_from_slice(text.as_bytes());
+            let Parsed::Plain(head) = parse(&read) else {
                 panic!("{text:?} is not read here");
             };
             assert!(head.upgrade, "{text:?}");
+            let req = head.request(&read).unwrap();
+            let names = &req.extensions().get::<OriginalNames>().unwrap().0;
+            assert_eq!(names.last().map(|n| n.as_ref()), Some(last.as_bytes()));
         }
+        let plain = plain("GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        assert!(plain.extensions().get::<OriginalNames>().is_none());
     }
 
     #[test]

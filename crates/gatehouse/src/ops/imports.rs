@@ -183,6 +183,7 @@ pub async fn export_api(
             integrations: all(svc, ctx, &path.api_id).await?,
             authorizers: all(svc, ctx, &path.api_id).await?,
             cors_configuration: api.cors_configuration.clone(),
+            route_responses: Vec::new(),
         },
     };
     let src = Source {

@@ -76,6 +76,7 @@ impl App {
                     rate: settings.invoke_rate_limit,
                     burst: settings.invoke_burst_limit,
                 },
+                websocket_limits: checked.websocket,
             },
             AccessLogs::with_sink(checked.access_log),
         );

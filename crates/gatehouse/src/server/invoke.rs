@@ -11,6 +11,7 @@ use gatehouse_dataplane::gateway::GatewayError;
 use gatehouse_dataplane::limits::{self, MAX_BODY, MAX_HEAD};
 use gatehouse_dataplane::Target;
 use gatehouse_http::body::{self, Body};
+use gatehouse_http::server::request::OriginalNames;
 use gatehouse_http::server::Peer;
 use http::{Request, Response};
 use http_body::Body as _;
@@ -29,7 +30,7 @@ pub async fn answer(
     req: Request<Body>,
     peer: &Peer,
 ) -> Response<Body> {
-    let (parts, request_body) = req.into_parts();
+    let (mut parts, request_body) = req.into_parts();
     if let Some(error) = too_large(&parts, &request_body) {
         let answer = error.response().map(body::full);
         tracing::info!(
@@ -48,6 +49,11 @@ pub async fn answer(
         body: Default::default(),
         source_ip: peer.ip_text(),
         protocol: "HTTP/1.1",
+        header_names: parts
+            .extensions
+            .remove::<OriginalNames>()
+            .map(|names| names.0)
+            .unwrap_or_default(),
     };
     let stream = if request_body.is_end_stream() {
         body::empty()

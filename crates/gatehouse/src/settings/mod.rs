@@ -230,6 +230,15 @@ settings! {
     #[arg(long, env = "GATEHOUSE_INVOKE_BURST_LIMIT", default_value_t = 5_000.0)]
     invoke_burst_limit: f64,
 
+    /// Seconds a WebSocket connection may go without a data frame either way before it is
+    /// closed (AWS: 600). Shorten it to test `$disconnect`.
+    #[arg(long, env = "GATEHOUSE_WEBSOCKET_IDLE_TIMEOUT", default_value_t = 600.0)]
+    websocket_idle_timeout: f64,
+
+    /// Seconds a WebSocket connection may last (AWS: 7,200).
+    #[arg(long, env = "GATEHOUSE_WEBSOCKET_MAX_DURATION", default_value_t = 7_200.0)]
+    websocket_max_duration: f64,
+
     /// Settings file (TOML; keys are the flags' names with `_` for `-`). Flags and
     /// `GATEHOUSE_*` variables override it.
     #[arg(long, env = "GATEHOUSE_CONFIG")]
@@ -266,6 +275,8 @@ pub use gatehouse_http::server::Timeouts;
 pub struct Checked {
     /// How callers are authenticated (strict mode's credentials loaded).
     pub mode: Mode,
+    /// WebSocket connections' idle and maximum-duration limits.
+    pub websocket: gatehouse_dataplane::websocket::Limits,
     /// Parsed fault rules.
     pub faults: Vec<FaultRule>,
     /// Throttling, when on.
@@ -361,6 +372,10 @@ impl Settings {
             timeouts: Timeouts {
                 header: seconds("--header-timeout", self.header_timeout)?,
                 idle: seconds("--idle-timeout", self.idle_timeout)?,
+            },
+            websocket: gatehouse_dataplane::websocket::Limits {
+                idle: seconds("--websocket-idle-timeout", self.websocket_idle_timeout)?,
+                max_duration: seconds("--websocket-max-duration", self.websocket_max_duration)?,
             },
         })
     }

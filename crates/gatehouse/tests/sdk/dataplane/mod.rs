@@ -6,6 +6,7 @@ mod http_proxy;
 mod lambda;
 mod routing;
 mod stage_settings;
+mod websocket;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

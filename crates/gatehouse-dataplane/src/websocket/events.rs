@@ -1,0 +1,281 @@
+//! The Lambda proxy events of WebSocket routes — CONNECT, MESSAGE and DISCONNECT — with their
+//! members in the order AWS writes them (as in the events recorded from AWS: aws-lambda-go's
+//! `apigw-websocket-request-*.json`, powertools' `apiGatewayWebSocketApi*.json`). Headers and
+//! query strings only on CONNECT; DISCONNECT carries AWS's fixed synthetic headers; the
+//! authorizer's output, when one ran, goes in every event of the connection, just before
+//! `eventType` (a choice: the one capture with it shows it right before `eventType`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// What every event of a connection says about it and about the event.
+pub struct Common<'a> {
+    /// The route key (`$connect`, the selected key, `$default`, `$disconnect`).
+    pub route_key: &'a str,
+    /// The event's request id (also `extendedRequestId`).
+    pub request_id: &'a str,
+    /// When the event happened, ms since the epoch.
+    pub time_ms: i64,
+    /// The stage.
+    pub stage: &'a str,
+    /// When the connection was made, ms since the epoch.
+    pub connected_at: i64,
+    /// The client's address.
+    pub source_ip: &'a str,
+    /// The client's `User-Agent`, if it sent one.
+    pub user_agent: Option<&'a str>,
+    /// The host the client connected to.
+    pub domain_name: &'a str,
+    /// The connection.
+    pub connection_id: &'a str,
+    /// The API.
+    pub api_id: &'a str,
+    /// What the `$connect` authorizer passed on (`principalId` and its context).
+    pub authorizer: Option<&'a Value>,
+    /// The stage's variables.
+    pub stage_variables: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct Identity<'a> {
+    #[serde(rename = "sourceIp")]
+    source_ip: &'a str,
+    #[serde(rename = "userAgent", skip_serializing_if = "Option::is_none")]
+    user_agent: Option<&'a str>,
+}
+
+/// The members every event's `requestContext` ends with, in AWS's order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Tail<'a> {
+    stage: &'a str,
+    connected_at: i64,
+    request_time_epoch: i64,
+    identity: Identity<'a>,
+    request_id: &'a str,
+    domain_name: &'a str,
+    connection_id: &'a str,
+    api_id: &'a str,
+}
+
+impl<'a> Common<'a> {
+    fn tail(&self) -> Tail<'a> {
+        Tail {
+            stage: self.stage,
+            connected_at: self.connected_at,
+            request_time_epoch: self.time_ms,
+            identity: Identity {
+                source_ip: self.source_ip,
+                user_agent: self.user_agent,
+            },
+            request_id: self.request_id,
+            domain_name: self.domain_name,
+            connection_id: self.connection_id,
+            api_id: self.api_id,
+        }
+    }
+
+    fn request_time(&self) -> String {
+        gatehouse_core::model::time::clf(self.time_ms.div_euclid(1000))
+    }
+
+    fn stage_variables(&self) -> Option<&'a BTreeMap<String, String>> {
+        (!self.stage_variables.is_empty()).then_some(self.stage_variables)
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectContext<'a> {
+    route_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<&'a Value>,
+    event_type: &'static str,
+    extended_request_id: &'a str,
+    request_time: String,
+    message_direction: &'static str,
+    #[serde(flatten)]
+    tail: Tail<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConnectEvent<'a> {
+    headers: BTreeMap<String, String>,
+    multi_value_headers: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query_string_parameters: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    multi_value_query_string_parameters: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage_variables: Option<&'a BTreeMap<String, String>>,
+    request_context: ConnectContext<'a>,
+    is_base64_encoded: bool,
+}
+
+/// The request headers and query of a `$connect`, as the event carries them.
+pub struct Handshake<'a> {
+    /// Header names as the client wrote them, with their values, in order.
+    pub headers: &'a [(String, String)],
+    /// Decoded query pairs, in order.
+    pub query: &'a [(String, String)],
+}
+
+/// The CONNECT event.
+pub fn connect(common: &Common<'_>, handshake: &Handshake<'_>) -> serde_json::Result<Vec<u8>> {
+    let mut multi: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in handshake.headers {
+        multi.entry(name.clone()).or_default().push(value.clone());
+    }
+    let headers = multi
+        .iter()
+        .filter_map(|(k, vs)| vs.last().map(|v| (k.clone(), v.clone())))
+        .collect();
+    let (query, multi_query) = if handshake.query.is_empty() {
+        (None, None)
+    } else {
+        let mut multi: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (k, v) in handshake.query {
+            multi.entry(k.clone()).or_default().push(v.clone());
+        }
+        let last = multi
+            .iter()
+            .filter_map(|(k, vs)| vs.last().map(|v| (k.clone(), v.clone())))
+            .collect();
+        (Some(last), Some(multi))
+    };
+    serde_json::to_vec(&ConnectEvent {
+        headers,
+        multi_value_headers: multi,
+        query_string_parameters: query,
+        multi_value_query_string_parameters: multi_query,
+        stage_variables: common.stage_variables(),
+        request_context: ConnectContext {
+            route_key: common.route_key,
+            authorizer: common.authorizer,
+            event_type: "CONNECT",
+            extended_request_id: common.request_id,
+            request_time: common.request_time(),
+            message_direction: "IN",
+            tail: common.tail(),
+        },
+        is_base64_encoded: false,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageContext<'a> {
+    route_key: &'a str,
+    message_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<&'a Value>,
+    event_type: &'static str,
+    extended_request_id: &'a str,
+    request_time: String,
+    message_direction: &'static str,
+    #[serde(flatten)]
+    tail: Tail<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageEvent<'a> {
+    request_context: MessageContext<'a>,
+    body: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage_variables: Option<&'a BTreeMap<String, String>>,
+    is_base64_encoded: bool,
+}
+
+/// The MESSAGE event of message `message_id`, whose text is `body`.
+pub fn message(common: &Common<'_>, message_id: &str, body: &str) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&MessageEvent {
+        request_context: MessageContext {
+            route_key: common.route_key,
+            message_id,
+            authorizer: common.authorizer,
+            event_type: "MESSAGE",
+            extended_request_id: common.request_id,
+            request_time: common.request_time(),
+            message_direction: "IN",
+            tail: common.tail(),
+        },
+        body,
+        stage_variables: common.stage_variables(),
+        is_base64_encoded: false,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DisconnectContext<'a> {
+    route_key: &'a str,
+    disconnect_status_code: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<&'a Value>,
+    event_type: &'static str,
+    extended_request_id: &'a str,
+    request_time: String,
+    message_direction: &'static str,
+    disconnect_reason: &'a str,
+    #[serde(flatten)]
+    tail: Tail<'a>,
+}
+
+/// AWS's fixed DISCONNECT headers, in its order (not sorted: `Host` before `x-api-key`).
+#[derive(Serialize)]
+struct DisconnectHeaders<T> {
+    #[serde(rename = "Host")]
+    host: T,
+    #[serde(rename = "x-api-key")]
+    api_key: T,
+    #[serde(rename = "X-Forwarded-For")]
+    forwarded_for: T,
+    #[serde(rename = "x-restapi")]
+    restapi: T,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DisconnectEvent<'a> {
+    headers: DisconnectHeaders<&'a str>,
+    multi_value_headers: DisconnectHeaders<[&'a str; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stage_variables: Option<&'a BTreeMap<String, String>>,
+    request_context: DisconnectContext<'a>,
+    is_base64_encoded: bool,
+}
+
+/// The DISCONNECT event, for a close with `code` and `reason`.
+pub fn disconnect(common: &Common<'_>, code: u16, reason: &str) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&DisconnectEvent {
+        headers: DisconnectHeaders {
+            host: common.domain_name,
+            api_key: "",
+            forwarded_for: "",
+            restapi: "",
+        },
+        multi_value_headers: DisconnectHeaders {
+            host: [common.domain_name],
+            api_key: [""],
+            forwarded_for: [""],
+            restapi: [""],
+        },
+        stage_variables: common.stage_variables(),
+        request_context: DisconnectContext {
+            route_key: common.route_key,
+            disconnect_status_code: code,
+            authorizer: common.authorizer,
+            event_type: "DISCONNECT",
+            extended_request_id: common.request_id,
+            request_time: common.request_time(),
+            message_direction: "IN",
+            disconnect_reason: reason,
+            tail: common.tail(),
+        },
+        is_base64_encoded: false,
+    })
+}
