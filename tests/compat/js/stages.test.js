@@ -5,16 +5,11 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 
 import {
-  ApiGatewayV2Client,
   CreateApiCommand,
   CreateRouteCommand,
   CreateStageCommand,
@@ -28,77 +23,7 @@ import {
   UpdateStageCommand,
 } from "@aws-sdk/client-apigatewayv2";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const BIN = process.env.GATEHOUSE_BIN ?? path.join(ROOT, "target", "debug", "gatehouse");
-
-function storeUrl() {
-  const kind = process.env.GATEHOUSE_COMPAT_STORE ?? "memory";
-  if (kind === "sqlite") {
-    return "sqlite:" + path.join(mkdtempSync(path.join(tmpdir(), "gh-js-")), "state.db");
-  }
-  if (kind === "postgres") {
-    const base = process.env.GATEHOUSE_TEST_POSTGRES_URL;
-    const sep = base.includes("?") ? "&" : "?";
-    return `${base}${sep}schema=gh_test_${randomBytes(6).toString("hex")}`;
-  }
-  return "memory";
-}
-
-/** Starts gatehouse and resolves with { endpoint, stop } once it prints its ready line. */
-function startGatehouse(...extra) {
-  const proc = spawn(BIN, ["serve", "--listen", "127.0.0.1:0", "--store", storeUrl(), ...extra], {
-    stdio: ["ignore", "pipe", "ignore"],
-  });
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: proc.stdout });
-    proc.on("exit", (code) => reject(new Error(`gatehouse exited with ${code} before it was ready`)));
-    lines.once("line", (line) => {
-      const prefix = "gatehouse listening on ";
-      if (!line.startsWith(prefix)) {
-        proc.kill();
-        reject(new Error(`unexpected first line: ${line}`));
-        return;
-      }
-      resolve({
-        endpoint: line.slice(prefix.length),
-        stop: () =>
-          new Promise((done) => {
-            proc.removeAllListeners("exit");
-            proc.once("exit", done);
-            proc.kill("SIGTERM");
-          }),
-      });
-    });
-  });
-}
-
-function client(endpoint, accessKeyId = "AKIDEXAMPLE", secretAccessKey = "secret", region = "us-east-1") {
-  return new ApiGatewayV2Client({
-    endpoint,
-    region,
-    credentials: { accessKeyId, secretAccessKey },
-    maxAttempts: 1,
-  });
-}
-
-/** The error a call fails with: [name, HTTP status, message]. */
-async function failure(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    return [e.name, e.$metadata?.httpStatusCode, e.message];
-  }
-  assert.fail("the call succeeded");
-}
-
-async function withServer(fn, ...extra) {
-  const gh = await startGatehouse(...extra);
-  try {
-    await fn(gh);
-  } finally {
-    await gh.stop();
-  }
-}
+import { client, failure, withServer } from "./gatehouse.js";
 
 test("stage lifecycle", () =>
   withServer(async ({ endpoint }) => {
