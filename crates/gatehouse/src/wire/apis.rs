@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use gatehouse_core::compat::Profile;
+use gatehouse_core::compat::{Profile, Rule};
 use gatehouse_core::model::api::{Cors, IpAddressType};
 use gatehouse_core::model::time::rfc3339;
 use gatehouse_core::model::{Api, ProtocolType};
@@ -36,14 +36,28 @@ pub struct ApiOut<'a> {
     version: Option<&'a str>,
 }
 
+/// `apiEndpoint` from `--api-endpoint-template`: `{apiId}` and `{region}` filled in, and for
+/// a WebSocket API the scheme made a WebSocket one (`http://` → `ws://`, `https://` →
+/// `wss://`), as AWS's own `wss://` endpoints are.
+fn templated(template: &str, api: &Api, region: &str, profile: Profile) -> String {
+    let url = template
+        .replace("{apiId}", &api.api_id)
+        .replace("{region}", region);
+    let websocket = api.protocol_type == ProtocolType::WebSocket
+        && profile.enforces(Rule::WebSocketEndpointScheme);
+    match (websocket, url.split_once("://")) {
+        (true, Some(("http", rest))) => format!("ws://{rest}"),
+        (true, Some(("https", rest))) => format!("wss://{rest}"),
+        _ => url,
+    }
+}
+
 impl<'a> ApiOut<'a> {
     /// The wire form of `api` as seen from `region`.
     pub fn new(api: &'a Api, region: &str, profile: Profile, template: Option<&str>) -> Self {
         ApiOut {
             api_endpoint: match template {
-                Some(t) => t
-                    .replace("{apiId}", &api.api_id)
-                    .replace("{region}", region),
+                Some(t) => templated(t, api, region, profile),
                 None => api.endpoint(region, profile),
             },
             api_gateway_managed: api.api_gateway_managed,

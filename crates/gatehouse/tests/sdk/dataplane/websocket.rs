@@ -542,3 +542,41 @@ async fn connections_close_on_limits_and_bad_frames() {
     let disconnect = json(&event_text(&events, "$disconnect", by_client).await);
     assert_eq!(disconnect["requestContext"]["disconnectReason"], "bye");
 }
+
+#[tokio::test]
+async fn the_host_form_and_the_endpoint_template_reach_a_websocket_api() {
+    let events: Events = Arc::default();
+    let stub = ws_lambda(events.clone(), Some(200)).await;
+    let s = server_with(|a| {
+        a.lambda_endpoint = Some(format!("http://{stub}"));
+        a.api_endpoint_template = Some("http://{apiId}.execute-api.localhost:4599".into());
+    })
+    .await;
+    let c = client(&s);
+    let api = ws_api(&c, &["$connect", "echo"]).await;
+    let endpoint = c.get_api().api_id(&api).send().await.unwrap();
+    assert_eq!(
+        endpoint.api_endpoint(),
+        Some(format!("ws://{api}.execute-api.localhost:4599").as_str())
+    );
+    let http = http_api(&c).await;
+    let endpoint = c.get_api().api_id(&http).send().await.unwrap();
+    assert!(endpoint.api_endpoint().unwrap().starts_with("http://"));
+    // The host form: any `{apiId}.execute-api.<anything>` host.
+    let mut request = format!("ws://{}/prod", s.addr)
+        .into_client_request()
+        .unwrap();
+    let host = format!("{api}.execute-api.localhost:{}", s.addr.port());
+    request.headers_mut().insert("host", host.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+        .send(Message::text(r#"{"action":"echo"}"#))
+        .await
+        .unwrap();
+    assert_eq!(next_text(&mut socket).await, r#"echo:{"action":"echo"}"#);
+    let connect = event(&events, "$connect").await;
+    assert_eq!(
+        connect["requestContext"]["domainName"],
+        host.split(':').next().unwrap()
+    );
+}
