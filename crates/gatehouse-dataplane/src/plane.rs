@@ -93,6 +93,7 @@ impl DataPlane {
             logs: observe.logs.clone(),
             metrics: Default::default(),
             limits: config.websocket_limits,
+            iam: config.iam.clone(),
         });
         DataPlane {
             routing,

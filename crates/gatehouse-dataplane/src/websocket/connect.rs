@@ -14,6 +14,7 @@ use gatehouse_http::body::Body;
 use gatehouse_http::server::upgrade::OnUpgrade;
 use http::{Response, StatusCode};
 
+use super::authorize::{self, Asked, Refused};
 use super::events::{self, Common, Handshake};
 use super::handshake;
 use super::ids;
@@ -56,7 +57,7 @@ pub async fn connect(
         return handshake::answer(StatusCode::FORBIDDEN, "Forbidden");
     }
     let now = time::now_millis();
-    let info = Info {
+    let mut info = Info {
         id: ids::next(),
         account: r.account.to_string(),
         region: region.to_string(),
@@ -70,7 +71,7 @@ pub async fn connect(
     };
     let decided = match router.keyed("$connect") {
         None => Decided::Open(None),
-        Some(route) => run_connect(env, route, &r.stage, &info, inv, now).await,
+        Some(route) => run_connect(env, route, &r.stage, &mut info, inv, now).await,
     };
     let status = match &decided {
         Decided::Open(_) => 200,
@@ -95,43 +96,51 @@ pub async fn connect(
     }
 }
 
-/// Runs the `$connect` route's integration with the CONNECT event.
+/// Runs the `$connect` route: its authorizer, then its integration with the CONNECT event.
 async fn run_connect(
     env: &Env,
     route: &Compiled,
     stage: &Stage,
-    info: &Info,
+    info: &mut Info,
     inv: &mut Invocation,
     now: i64,
 ) -> Decided {
+    let request_id = ids::next();
+    let headers = handshake::event_headers(&inv.incoming, &trace_id_at(now / 1000));
+    let query = query_pairs(inv.incoming.query());
+    let region = info.region.clone();
+    let authorized = {
+        let common = common(info, stage, &request_id);
+        let asked = Asked {
+            route,
+            stage,
+            inv,
+            common: &common,
+            headers: &headers,
+            query: &query,
+            region: &region,
+        };
+        authorize::authorize(env, &asked).await
+    };
+    match authorized {
+        Ok(passed_on) => info.authorizer = passed_on,
+        Err((refused, why)) => return unauthorized(inv, refused, why),
+    }
     let Some(integration) = route.integration.as_ref() else {
         return Decided::Refuse(handshake::answer(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal server error",
         ));
     };
-    let request_id = ids::next();
-    let headers = handshake::event_headers(&inv.incoming, &trace_id_at(now / 1000));
-    let query = query_pairs(inv.incoming.query());
-    let common = Common {
-        route_key: "$connect",
-        request_id: &request_id,
-        time_ms: time::now_millis(),
-        stage: &info.stage,
-        connected_at: info.connected_at,
-        source_ip: &info.source_ip,
-        user_agent: info.user_agent.as_deref(),
-        domain_name: &info.domain_name,
-        connection_id: &info.id,
-        api_id: &info.api_id,
-        authorizer: info.authorizer.as_ref(),
-        stage_variables: &stage.stage_variables,
+    let event = {
+        let common = common(info, stage, &request_id);
+        let handshake = Handshake {
+            headers: &headers,
+            query: &query,
+        };
+        events::connect(&common, &handshake)
     };
-    let handshake = Handshake {
-        headers: &headers,
-        query: &query,
-    };
-    let Ok(event) = events::connect(&common, &handshake) else {
+    let Ok(event) = event else {
         return Decided::Refuse(handshake::answer(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal server error",
@@ -147,6 +156,36 @@ async fn run_connect(
         .call(integration, &stage.stage_variables, sent)
         .await;
     decide(called, inv)
+}
+
+/// The CONNECT event's common members.
+fn common<'a>(info: &'a Info, stage: &'a Stage, request_id: &'a str) -> Common<'a> {
+    Common {
+        route_key: "$connect",
+        request_id,
+        time_ms: time::now_millis(),
+        stage: &info.stage,
+        connected_at: info.connected_at,
+        source_ip: &info.source_ip,
+        user_agent: info.user_agent.as_deref(),
+        domain_name: &info.domain_name,
+        connection_id: &info.id,
+        api_id: &info.api_id,
+        authorizer: info.authorizer.as_ref(),
+        stage_variables: &stage.stage_variables,
+    }
+}
+
+/// The handshake refused by `$connect`'s authorizer.
+fn unauthorized(inv: &mut Invocation, refused: Refused, why: String) -> Decided {
+    tracing::info!(request_id = %inv.facts.request_id(), why = %why, "$connect not authorized");
+    inv.facts.error_message = Some(why);
+    let (status, message) = match refused {
+        Refused::Unauthorized => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+        Refused::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
+        Refused::Failed => (StatusCode::INTERNAL_SERVER_ERROR, "Internal server error"),
+    };
+    Decided::Refuse(handshake::answer(status, message))
 }
 
 /// What `$connect`'s integration answer decides, its reason noted for the log.

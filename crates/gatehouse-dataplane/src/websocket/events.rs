@@ -100,11 +100,56 @@ struct ConnectContext<'a> {
     tail: Tail<'a>,
 }
 
+/// Headers as an event's map: each name once, as written, sorted without regard to case
+/// (AWS writes `Connection`, `content-length`, `Host` in that order).
+pub struct SortedHeaders<T>(Vec<(String, T)>);
+
+impl SortedHeaders<String> {
+    /// Each name with its last value.
+    pub fn single(pairs: &[(String, String)]) -> SortedHeaders<String> {
+        let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            match out.iter_mut().find(|(n, _)| n == name) {
+                Some((_, v)) => v.clone_from(value),
+                None => out.push((name.clone(), value.clone())),
+            }
+        }
+        out.sort_by_key(|(n, _)| n.to_ascii_lowercase());
+        SortedHeaders(out)
+    }
+}
+
+impl SortedHeaders<Vec<String>> {
+    /// Each name with all its values, in order.
+    pub fn multi(pairs: &[(String, String)]) -> SortedHeaders<Vec<String>> {
+        let mut out: Vec<(String, Vec<String>)> = Vec::with_capacity(pairs.len());
+        for (name, value) in pairs {
+            match out.iter_mut().find(|(n, _)| n == name) {
+                Some((_, v)) => v.push(value.clone()),
+                None => out.push((name.clone(), vec![value.clone()])),
+            }
+        }
+        out.sort_by_key(|(n, _)| n.to_ascii_lowercase());
+        SortedHeaders(out)
+    }
+}
+
+impl<T: Serialize> Serialize for SortedHeaders<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ConnectEvent<'a> {
-    headers: BTreeMap<String, String>,
-    multi_value_headers: BTreeMap<String, Vec<String>>,
+    headers: SortedHeaders<String>,
+    multi_value_headers: SortedHeaders<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     query_string_parameters: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -123,16 +168,21 @@ pub struct Handshake<'a> {
     pub query: &'a [(String, String)],
 }
 
+/// A CONNECT event's `requestContext` (the REQUEST authorizer's event carries it too).
+pub fn connect_context<'a>(common: &'a Common<'a>) -> impl Serialize + 'a {
+    ConnectContext {
+        route_key: common.route_key,
+        authorizer: common.authorizer,
+        event_type: "CONNECT",
+        extended_request_id: common.request_id,
+        request_time: common.request_time(),
+        message_direction: "IN",
+        tail: common.tail(),
+    }
+}
+
 /// The CONNECT event.
 pub fn connect(common: &Common<'_>, handshake: &Handshake<'_>) -> serde_json::Result<Vec<u8>> {
-    let mut multi: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (name, value) in handshake.headers {
-        multi.entry(name.clone()).or_default().push(value.clone());
-    }
-    let headers = multi
-        .iter()
-        .filter_map(|(k, vs)| vs.last().map(|v| (k.clone(), v.clone())))
-        .collect();
     let (query, multi_query) = if handshake.query.is_empty() {
         (None, None)
     } else {
@@ -147,8 +197,8 @@ pub fn connect(common: &Common<'_>, handshake: &Handshake<'_>) -> serde_json::Re
         (Some(last), Some(multi))
     };
     serde_json::to_vec(&ConnectEvent {
-        headers,
-        multi_value_headers: multi,
+        headers: SortedHeaders::single(handshake.headers),
+        multi_value_headers: SortedHeaders::multi(handshake.headers),
         query_string_parameters: query,
         multi_value_query_string_parameters: multi_query,
         stage_variables: common.stage_variables(),

@@ -7,6 +7,7 @@
 //! [`integrate`], events by [`events`]) and fires `$disconnect` once it closes; the
 //! [`registry`] is what `@connections` reads and reaches.
 
+pub mod authorize;
 pub mod connect;
 pub mod events;
 pub mod handshake;
@@ -64,6 +65,8 @@ pub struct Env {
     pub metrics: WebSocketMetrics,
     /// Idle and maximum-duration limits.
     pub limits: Limits,
+    /// Verifies `AWS_IAM` handshakes' signatures (none: such routes answer 403).
+    pub iam: Option<Arc<dyn crate::auth::iam::IamCheck>>,
 }
 
 /// Why an `@connections` operation did not reach its connection.

@@ -469,3 +469,101 @@ async fn aws_iam_routes_verify_execute_api_signatures() {
         (500, r#"{"message":"Internal Server Error"}"#)
     );
 }
+
+/// `@connections` in strict mode: signed for `execute-api` by the account that owns the
+/// API, or refused (unsigned 403, another account's signature 403 ForbiddenException); the
+/// signature covers the id's `%3D` as SDKs send it.
+#[tokio::test]
+async fn connections_answer_only_the_owning_account() {
+    use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stub =
+        crate::dataplane::lambda_stub(seen.clone(), (200, false, r#"{"statusCode":200}"#)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials.toml");
+    std::fs::write(&path, CREDENTIALS).unwrap();
+    let s = server_with(|a| {
+        a.auth = AuthMode::Strict;
+        a.credentials = Some(path.clone().into());
+        a.lambda_endpoint = Some(format!("http://{stub}"));
+    })
+    .await;
+    let a = sdk(&s, "AKIASTRICTA", "secret-a", None);
+    let api = a
+        .create_api()
+        .name("chat")
+        .protocol_type(ProtocolType::Websocket)
+        .route_selection_expression("$request.body.action")
+        .send()
+        .await
+        .unwrap();
+    let api = api.api_id().unwrap();
+    let integration = a
+        .create_integration()
+        .api_id(api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri("arn:aws:lambda:us-east-1:111111111111:function:chat")
+        .send()
+        .await
+        .unwrap();
+    a.create_route()
+        .api_id(api)
+        .route_key("$connect")
+        .target(format!(
+            "integrations/{}",
+            integration.integration_id().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    a.create_stage()
+        .api_id(api)
+        .stage_name("prod")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    let url = format!("ws://{}/_aws/execute-api/{api}/prod", s.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let id = seen.lock().unwrap()[0].1["requestContext"]["connectionId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!(
+        "/_aws/execute-api/{api}/prod/@connections/{}",
+        id.replace('=', "%3D")
+    );
+    let (status, kind, _) = {
+        let (status, h, body) = raw(s.addr, "POST", &path, &[], b"x").await;
+        (
+            status,
+            header(&h, "x-amzn-errortype").unwrap_or("").to_string(),
+            body,
+        )
+    };
+    assert_eq!(
+        (status, kind.as_str()),
+        (403, "MissingAuthenticationTokenException")
+    );
+    let other = Signing {
+        service: "execute-api",
+        key: "AKIASTRICTB",
+        secret: "secret-b",
+        ..Signing::default()
+    };
+    let (status, kind, _) = send(&s, "POST", &path, b"x", other).await;
+    assert_eq!((status, kind.as_str()), (403, "ForbiddenException"));
+    let owner = Signing {
+        service: "execute-api",
+        ..Signing::default()
+    };
+    let (status, _, body) = send(&s, "POST", &path, b"for you", owner).await;
+    assert_eq!(status, 200, "{body}");
+    use futures_util::StreamExt;
+    let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(frame.into_text().unwrap().as_str(), "for you");
+}

@@ -174,7 +174,7 @@ fn json(body: &str) -> serde_json::Value {
 
 /// A Lambda Invoke API stub: records each event and answers with `answer` (status, whether
 /// it is a function error, body).
-async fn lambda_stub(
+pub(crate) async fn lambda_stub(
     seen: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
     answer: (u16, bool, &'static str),
 ) -> SocketAddr {

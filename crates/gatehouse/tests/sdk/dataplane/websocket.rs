@@ -29,6 +29,9 @@ async fn ws_lambda(events: Events, connect: Option<u16>) -> SocketAddr {
                 .lock()
                 .unwrap()
                 .push(String::from_utf8_lossy(req.body()).into_owned());
+            if event["type"] == "REQUEST" {
+                return authorizer_answer(&event);
+            }
             let route = event["requestContext"]["routeKey"]
                 .as_str()
                 .unwrap_or("")
@@ -51,6 +54,30 @@ async fn ws_lambda(events: Events, connect: Option<u16>) -> SocketAddr {
         }),
     )
     .await
+}
+
+/// A Lambda REQUEST authorizer's answer to `event`: by the `token` query parameter, an
+/// IAM policy allowing (`allow`, with a context) or denying (`deny`) `$connect`, or the
+/// `Unauthorized` error.
+fn authorizer_answer(event: &serde_json::Value) -> hyper::Response<String> {
+    let token = event["queryStringParameters"]["token"]
+        .as_str()
+        .unwrap_or("");
+    if token == "unauthorized" {
+        return hyper::Response::builder()
+            .header("x-amz-function-error", "Unhandled")
+            .body(r#"{"errorMessage":"Unauthorized"}"#.to_string())
+            .unwrap();
+    }
+    let effect = if token == "allow" { "Allow" } else { "Deny" };
+    let answer = serde_json::json!({
+        "principalId": "user-1",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Action": "execute-api:Invoke", "Effect": effect, "Resource": event["methodArn"]
+        }]},
+        "context": {"tier": "gold", "n": 7}
+    });
+    hyper::Response::new(answer.to_string())
 }
 
 /// A WebSocket API whose routes (`$connect`, `$disconnect`, `echo` two-way, `$default`
@@ -578,5 +605,106 @@ async fn the_host_form_and_the_endpoint_template_reach_a_websocket_api() {
     assert_eq!(
         connect["requestContext"]["domainName"],
         host.split(':').next().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_lambda_authorizer_decides_connect_and_its_context_follows_the_connection() {
+    let events: Events = Arc::default();
+    let stub = ws_lambda(events.clone(), Some(200)).await;
+    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let c = client(&s);
+    let api = ws_api(&c, &["echo"]).await;
+    let authorizer = c
+        .create_authorizer()
+        .api_id(&api)
+        .name("tokens")
+        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Request)
+        .authorizer_uri("arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:auth/invocations")
+        .identity_source("route.request.querystring.token")
+        .send()
+        .await
+        .unwrap();
+    let integration = c.get_integrations().api_id(&api).send().await.unwrap();
+    let target = format!(
+        "integrations/{}",
+        integration.items()[0].integration_id().unwrap()
+    );
+    c.create_route()
+        .api_id(&api)
+        .route_key("$connect")
+        .target(target)
+        .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Custom)
+        .authorizer_id(authorizer.authorizer_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let url = |token: &str| format!("ws://{}/_aws/execute-api/{api}/prod{token}", s.addr);
+    let status = |r: Result<_, tokio_tungstenite::tungstenite::Error>| match r {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Ok(_) => 101,
+        Err(e) => panic!("{e}"),
+    };
+    // No token: 401 without calling the authorizer.
+    assert_eq!(status(tokio_tungstenite::connect_async(url("")).await), 401);
+    assert!(events.lock().unwrap().is_empty());
+    assert_eq!(
+        status(tokio_tungstenite::connect_async(url("?token=deny")).await),
+        403
+    );
+    assert_eq!(
+        status(tokio_tungstenite::connect_async(url("?token=unauthorized")).await),
+        401
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url("?token=allow"))
+        .await
+        .unwrap();
+    // The authorizer's event, as AWS writes it.
+    let request = events
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|e| e.contains("\"token\":\"allow\""))
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        order(&request),
+        [
+            "type",
+            "methodArn",
+            "headers",
+            "multiValueHeaders",
+            "queryStringParameters",
+            "multiValueQueryStringParameters",
+            "stageVariables",
+            "requestContext"
+        ]
+    );
+    let request = json(&request);
+    assert!(request["methodArn"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(":{api}/prod/$connect")));
+    assert_eq!(request["headers"]["Connection"], "upgrade");
+    assert_eq!(request["headers"]["content-length"], "0");
+    assert!(request["headers"].get("Sec-WebSocket-Key").is_none());
+    assert!(request["multiValueHeaders"]
+        .get("Sec-WebSocket-Key")
+        .is_some());
+    assert_eq!(request["stageVariables"], serde_json::json!({}));
+    assert_eq!(request["requestContext"]["eventType"], "CONNECT");
+    // What it allowed with reaches $connect and every later event, values as text.
+    let passed = serde_json::json!({"principalId": "user-1", "tier": "gold", "n": "7"});
+    let integration_event = |e: &serde_json::Value| e.get("type").is_none();
+    let connect = json(&event_text(&events, "$connect", integration_event).await);
+    assert_eq!(connect["requestContext"]["authorizer"], passed);
+    socket
+        .send(Message::text(r#"{"action":"echo"}"#))
+        .await
+        .unwrap();
+    next_text(&mut socket).await;
+    assert_eq!(
+        event(&events, "echo").await["requestContext"]["authorizer"],
+        passed
     );
 }
