@@ -48,6 +48,8 @@ pub struct Config {
     pub account_limits: throttle::Limits,
     /// WebSocket connections' idle and maximum-duration limits.
     pub websocket_limits: websocket::Limits,
+    /// The account's limit on new WebSocket connections per region (AWS's 500 a second).
+    pub websocket_connect_limits: throttle::Limits,
 }
 
 /// The data plane: one step of serving per field.
@@ -55,7 +57,7 @@ pub struct DataPlane {
     default_region: String,
     routing: Arc<Resolver>,
     domains: Domains,
-    throttle: Throttle,
+    throttle: Arc<Throttle>,
     auth: Authorizers,
     integrations: Integrations,
     observe: Observer,
@@ -82,6 +84,7 @@ impl DataPlane {
             config.lambda_endpoint,
         ));
         let routing = Arc::new(Resolver::new(store.clone()));
+        let throttle = Arc::new(Throttle::new(store.clone(), config.account_limits));
         let observe = Observer::new(logs);
         let websockets = WebSockets::new(websocket::Env {
             registry: Default::default(),
@@ -94,12 +97,14 @@ impl DataPlane {
             metrics: Default::default(),
             limits: config.websocket_limits,
             iam: config.iam.clone(),
+            throttle: throttle.clone(),
+            connects: websocket::Connects::new(config.websocket_connect_limits),
         });
         DataPlane {
             routing,
             domains: Domains::new(store.clone(), config.default_region.clone()),
             default_region: config.default_region,
-            throttle: Throttle::new(store, config.account_limits),
+            throttle,
             auth: Authorizers::new(client.clone(), invoker.clone(), config.iam),
             integrations: Integrations::new(client, invoker),
             observe,

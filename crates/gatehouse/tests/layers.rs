@@ -56,7 +56,15 @@ const CRATES: &[(&str, &[&str], Layers)] = &[
             ("auth", &["context", "gateway", "integrations", "routing"]),
             (
                 "websocket",
-                &["context", "gateway", "integrations", "observe", "routing"],
+                &[
+                    "auth",
+                    "context",
+                    "gateway",
+                    "integrations",
+                    "observe",
+                    "routing",
+                    "throttle",
+                ],
             ),
             (
                 "plane",

@@ -56,6 +56,10 @@ pub async fn connect(
         env.metrics.refused();
         return handshake::answer(StatusCode::FORBIDDEN, "Forbidden");
     }
+    if let Some(refused) = throttled(env, r, region).await {
+        env.metrics.refused();
+        return refused;
+    }
     let now = time::now_millis();
     let mut info = Info {
         id: ids::next(),
@@ -94,6 +98,19 @@ pub async fn connect(
             resp
         }
     }
+}
+
+/// The refusal of a handshake over the account's new-connection rate (429) or the stage's
+/// limit for `$connect`.
+async fn throttled(env: &Env, r: &Resolved, region: &str) -> Option<Response<Body>> {
+    if !env.connects.admit(&r.account, region) {
+        return Some(handshake::answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too Many Requests",
+        ));
+    }
+    let refusal = super::throttle(env, r, region, "$connect").await.err()?;
+    Some(refusal.error.response().map(gatehouse_http::body::full))
 }
 
 /// Runs the `$connect` route: its authorizer, then its integration with the CONNECT event.

@@ -22,11 +22,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use gatehouse_core::token_bucket::LocalBuckets;
+
 use self::integrate::Integrator;
 use self::registry::{Command, Info, Registry, Unreached};
 use crate::observe::access_log::AccessLogs;
 use crate::observe::websocket::WebSocketMetrics;
 use crate::routing::resolve::Resolver;
+use crate::throttle::{self, Throttle};
 
 /// AWS's limit on `PostToConnection`'s data (the model's `Data` maximum).
 pub const MAX_POST: usize = 131_072;
@@ -67,6 +70,57 @@ pub struct Env {
     pub limits: Limits,
     /// Verifies `AWS_IAM` handshakes' signatures (none: such routes answer 403).
     pub iam: Option<Arc<dyn crate::auth::iam::IamCheck>>,
+    /// The stage and route throttles (the same as HTTP APIs').
+    pub throttle: Arc<Throttle>,
+    /// The accounts' new-connection rates.
+    pub connects: Connects,
+}
+
+/// Each account's limit on new connections per region (AWS's quota: 500 a second).
+pub struct Connects {
+    limits: throttle::Limits,
+    buckets: LocalBuckets,
+}
+
+/// Takes a request's tokens from the account's bucket and from the stage's limit for
+/// `route_key` (for a connection's `$connect` and each of its messages); `Err` is the
+/// gateway's refusal (429, or 500 when shared buckets cannot be read).
+pub async fn throttle(
+    env: &Env,
+    r: &crate::routing::resolve::Resolved,
+    region: &str,
+    route_key: &str,
+) -> Result<(), crate::gateway::Refusal> {
+    let owner = throttle::Owner {
+        account: &r.account,
+        region,
+        api_id: &r.api_id,
+        route_key,
+    };
+    let now = std::time::Instant::now();
+    match env
+        .throttle
+        .admit(&r.account_bucket, &r.stage, &owner, now)?
+    {
+        None => Ok(()),
+        Some(shared) => env.throttle.admit_shared(shared).await,
+    }
+}
+
+impl Connects {
+    /// New connections held to `limits` per account and region.
+    pub fn new(limits: throttle::Limits) -> Connects {
+        Connects {
+            limits,
+            buckets: LocalBuckets::new(),
+        }
+    }
+
+    /// Takes a token for a new connection of `account` in `region`; `false` means 429.
+    pub fn admit(&self, account: &str, region: &str) -> bool {
+        let key = [account, "|", region].concat();
+        throttle::admit(&self.buckets, &key, self.limits, std::time::Instant::now())
+    }
 }
 
 /// Why an `@connections` operation did not reach its connection.

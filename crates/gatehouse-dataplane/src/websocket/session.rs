@@ -222,6 +222,23 @@ async fn message(env: &Env, bound: &Bound, text: &str, reply: Option<mpsc::Sende
         );
         return;
     };
+    if super::throttle(env, &r, &bound.info.region, &route.key)
+        .await
+        .is_err()
+    {
+        frame_error(&reply, bound, &request_id, "Too Many Requests").await;
+        log_event(
+            env,
+            bound,
+            &r,
+            "MESSAGE",
+            &route.key,
+            Some(&message_id),
+            &request_id,
+            429,
+        );
+        return;
+    }
     let common = common(bound, &r, &route.key, &request_id);
     let called = match (
         route.integration.as_ref(),

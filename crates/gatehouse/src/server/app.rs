@@ -77,6 +77,10 @@ impl App {
                     burst: settings.invoke_burst_limit,
                 },
                 websocket_limits: checked.websocket,
+                websocket_connect_limits: gatehouse_dataplane::throttle::Limits {
+                    rate: settings.websocket_connect_rate_limit,
+                    burst: settings.websocket_connect_rate_limit,
+                },
             },
             AccessLogs::with_sink(checked.access_log),
         );

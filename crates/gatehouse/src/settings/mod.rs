@@ -235,6 +235,11 @@ settings! {
     #[arg(long, env = "GATEHOUSE_WEBSOCKET_IDLE_TIMEOUT", default_value_t = 600.0)]
     websocket_idle_timeout: f64,
 
+    /// New WebSocket connections an account may open per second, per region (AWS's quota:
+    /// 500; the same number at once). Raise it for load tests.
+    #[arg(long, env = "GATEHOUSE_WEBSOCKET_CONNECT_RATE_LIMIT", default_value_t = 500.0)]
+    websocket_connect_rate_limit: f64,
+
     /// Seconds a WebSocket connection may last (AWS: 7,200).
     #[arg(long, env = "GATEHOUSE_WEBSOCKET_MAX_DURATION", default_value_t = 7_200.0)]
     websocket_max_duration: f64,
@@ -363,6 +368,11 @@ impl Settings {
             && self.invoke_burst_limit.is_finite())
         {
             return Err("--invoke-rate-limit and --invoke-burst-limit must be numbers >= 0".into());
+        }
+        if !(self.websocket_connect_rate_limit >= 0.0
+            && self.websocket_connect_rate_limit.is_finite())
+        {
+            return Err("--websocket-connect-rate-limit must be a number >= 0".into());
         }
         Ok(Checked {
             access_log: None,

@@ -708,3 +708,64 @@ async fn a_lambda_authorizer_decides_connect_and_its_context_follows_the_connect
         passed
     );
 }
+
+#[tokio::test]
+async fn connects_and_messages_are_throttled() {
+    let events: Events = Arc::default();
+    let stub = ws_lambda(events.clone(), Some(200)).await;
+    let s = server_with(|a| {
+        a.lambda_endpoint = Some(format!("http://{stub}"));
+        a.websocket_connect_rate_limit = 2.0;
+    })
+    .await;
+    let c = client(&s);
+    let api = ws_api(&c, &["echo"]).await;
+    // The account's new-connection rate: the third at once is refused.
+    let first = open(&s, &api).await.unwrap();
+    let _second = open(&s, &api).await.unwrap();
+    assert_eq!(open(&s, &api).await.err(), Some(429));
+    drop(first);
+    // A route's limit: a burst of 1, then AWS's frame layout with Too Many Requests.
+    c.update_stage()
+        .api_id(&api)
+        .stage_name("prod")
+        .route_settings(
+            "echo",
+            RouteSettings::builder()
+                .throttling_burst_limit(1)
+                .throttling_rate_limit(0.01)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut socket = open(&s, &api).await.unwrap();
+    socket
+        .send(Message::text(r#"{"action":"echo"}"#))
+        .await
+        .unwrap();
+    assert_eq!(next_text(&mut socket).await, r#"echo:{"action":"echo"}"#);
+    socket
+        .send(Message::text(r#"{"action":"echo"}"#))
+        .await
+        .unwrap();
+    let frame = next_text(&mut socket).await;
+    assert!(
+        frame.starts_with(r#"{"message": "Too Many Requests", "connectionId":""#),
+        "{frame}"
+    );
+    // `$connect`'s limit of 0 refuses every handshake.
+    c.update_stage()
+        .api_id(&api)
+        .stage_name("prod")
+        .route_settings(
+            "$connect",
+            RouteSettings::builder().throttling_burst_limit(0).build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(open(&s, &api).await.err(), Some(429));
+}
