@@ -769,3 +769,88 @@ async fn connects_and_messages_are_throttled() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(open(&s, &api).await.err(), Some(429));
 }
+
+#[tokio::test]
+async fn http_proxy_routes_post_messages_to_the_backend() {
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let api = c
+        .create_api()
+        .name("relay")
+        .protocol_type(ProtocolType::Websocket)
+        .route_selection_expression("$request.body.action")
+        .send()
+        .await
+        .unwrap()
+        .api_id()
+        .unwrap()
+        .to_string();
+    let integration = c
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::HttpProxy)
+        .integration_method("POST")
+        .integration_uri(format!("http://{backend}/relay/${{stageVariables.room}}"))
+        .send()
+        .await
+        .unwrap();
+    let target = format!("integrations/{}", integration.integration_id().unwrap());
+    for key in ["$connect", "$default"] {
+        let route = c
+            .create_route()
+            .api_id(&api)
+            .route_key(key)
+            .target(&target)
+            .set_route_response_selection_expression((key == "$default").then(|| "$default".into()))
+            .send()
+            .await
+            .unwrap();
+        if key == "$default" {
+            c.create_route_response()
+                .api_id(&api)
+                .route_id(route.route_id().unwrap())
+                .route_response_key("$default")
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("prod")
+        .stage_variables("room", "lobby")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    // $connect through the backend (2xx: accepted), then a message POSTed to it and its
+    // answer sent back (a two-way route).
+    let mut socket = open(&s, &api).await.unwrap();
+    socket.send(Message::text("hello backend")).await.unwrap();
+    let answer = json(&next_text(&mut socket).await);
+    assert_eq!(
+        (
+            answer["method"].as_str(),
+            answer["path"].as_str(),
+            answer["body"].as_str()
+        ),
+        (Some("POST"), Some("/relay/lobby"), Some("hello backend"))
+    );
+}
+
+#[tokio::test]
+async fn a_server_shutting_down_closes_its_connections_with_going_away() {
+    let events: Events = Arc::default();
+    let stub = ws_lambda(events.clone(), Some(200)).await;
+    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let c = client(&s);
+    let api = ws_api(&c, &["$disconnect", "$default"]).await;
+    let mut socket = open(&s, &api).await.unwrap();
+    let stopping = tokio::spawn(s.stop());
+    assert_eq!(closed(&mut socket).await, (1001, "Going away".into()));
+    stopping.await.unwrap();
+    // $disconnect ran before the server finished stopping.
+    let disconnect = event(&events, "$disconnect").await;
+    assert_eq!(disconnect["requestContext"]["disconnectStatusCode"], 1001);
+}
