@@ -80,7 +80,7 @@ pub async fn run(env: Arc<Env>, bound: Bound, upgraded: Upgraded) {
         mut shutdown,
     } = upgraded;
     let ws =
-        WebSocketStream::from_partially_read(io, read.to_vec(), Role::Server, Some(config)).await;
+        WebSocketStream::from_partially_read(io, Vec::from(read), Role::Server, Some(config)).await;
     let (live, mut commands) = env.registry.open(bound.info.clone());
     let bound = Arc::new(bound);
     let (mut sink, mut stream) = ws.split();

@@ -110,12 +110,16 @@ pub async fn serve<H: Handler>(stream: TcpStream, peer: SocketAddr, shared: Shar
             Next::KeepGoing => {}
             Next::Close => return,
             Next::Upgrade(take) => {
+                // Only what the client sent after the request goes on (a copy the size of
+                // it: the connection's buffers are freed with this task, which ends here;
+                // the upgraded connection is served by a task of its own).
                 let upgraded = Upgraded {
                     io: io.into_inner(),
-                    read: buf.split().freeze(),
+                    read: Bytes::copy_from_slice(&buf),
                     shutdown: shared.shutdown.clone(),
                 };
-                return take(upgraded).await;
+                tokio::spawn(take(upgraded));
+                return;
             }
         }
         if *shared.shutdown.borrow() {

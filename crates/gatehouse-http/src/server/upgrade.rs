@@ -2,7 +2,7 @@
 //! upgrade request answers `101 Switching Protocols` with an [`OnUpgrade`] in the answer's
 //! extensions; once the answer's head is written, the connection — its socket and any bytes
 //! the client sent after the request — goes to that [`OnUpgrade`] and is served by it from
-//! then on, in the connection's own task. A `101` without one closes the connection; any
+//! then on, in a task of its own (the HTTP connection's task, and its buffers, end there). A `101` without one closes the connection; any
 //! other answer to an upgrade request leaves the connection an HTTP/1.1 one.
 
 use std::future::Future;
