@@ -102,7 +102,11 @@ pub async fn run(env: Arc<Env>, bound: Bound, upgraded: Upgraded) {
                     Some(Ok(Message::Binary(_))) => {
                         break close(&mut sink, 1003, "Binary frames are not supported").await;
                     }
-                    Some(Ok(Message::Close(frame))) => break client_closed(frame),
+                    Some(Ok(Message::Close(frame))) => {
+                        // tungstenite has queued the reply (the client's code echoed); send it.
+                        let _ = sink.flush().await;
+                        break client_closed(frame);
+                    }
                     Some(Ok(_)) => {}
                     Some(Err(WsError::Capacity(_))) => {
                         break close(&mut sink, 1009, "Message too big").await;
@@ -130,6 +134,8 @@ pub async fn run(env: Arc<Env>, bound: Bound, upgraded: Upgraded) {
             _ = shutdown.changed() => break close(&mut sink, 1001, "Going away").await,
         }
     };
+    // The socket closes now: `$disconnect` runs after the close and cannot hold it open.
+    drop((sink, stream));
     env.registry.close(&bound.info.id);
     env.metrics.disconnected(closed.code);
     let shutting_down = *shutdown.borrow();

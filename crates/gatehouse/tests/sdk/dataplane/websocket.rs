@@ -565,6 +565,9 @@ async fn connections_close_on_limits_and_bad_frames() {
         }))
         .await
         .unwrap();
+    // The server answers the close (RFC 6455 §5.5.1: the code echoed) and ends the socket.
+    assert_eq!(closed(&mut socket).await, (4001, "bye".into()));
+    assert!(socket.next().await.is_none());
     let by_client = |e: &serde_json::Value| e["requestContext"]["disconnectStatusCode"] == 4001;
     let disconnect = json(&event_text(&events, "$disconnect", by_client).await);
     assert_eq!(disconnect["requestContext"]["disconnectReason"], "bye");
