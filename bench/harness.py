@@ -4,7 +4,7 @@ Run through bench/run (which builds and installs what this needs). Writes
 docs/benchmarks.md (tables, commands, machine) and docs/benchmarks.png (throughput against
 connections). Every server binds 127.0.0.1 on a free port; every load run is bounded.
 The servers and the load generator are driven by servers.py, the data plane is measured by
-dataplane.py, and report.py renders the report.
+dataplane.py and the WebSocket data plane by websocket.py, and report.py renders the report.
 """
 
 import argparse
@@ -18,6 +18,8 @@ import tempfile
 import time
 
 from dataplane import baseline_dataplane, dataplane, dataplane_micro
+from report_websocket import websocket_table
+from websocket import websocket
 from report import (baseline_dataplane_text, baseline_table, dataplane_table, machine_text,
                     write_report)
 from servers import (GATEHOUSE, PLACEMENT, ROOT, Floor, Gatehouse, Moto, ids_file, loadgen, measure,
@@ -113,14 +115,31 @@ def keep_baseline(out, rows, notes):
     if not path.exists():
         return
     data = json.loads(path.read_text())
-    data["results"] = [r for r in data["results"]
-                       if r["server"] not in ("baseline", "this-build")] + rows
-    data["notes"].update(notes)
-    path.write_text(json.dumps(data, indent=1))
+    keep(out, results=[r for r in data["results"]
+                       if r["server"] not in ("baseline", "this-build")] + rows,
+         notes={**data["notes"], **notes})
+
+
+def render(data, out):
+    """docs/benchmarks.md (and its plots) from docs/benchmarks.json's data."""
     write_report(data["results"], data["notes"], out, data.get("micro", ""),
                  data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
                  data.get("dataplane"), data.get("dataplane_utc"),
-                 data.get("dataplane_micro", ""), data.get("dataplane_instructions"))
+                 data.get("dataplane_micro", ""), data.get("dataplane_instructions"),
+                 data.get("websocket"), data.get("websocket_utc"))
+
+
+def keep(out, **figures):
+    """Stores `figures` in docs/benchmarks.json (the others as they were) and renders the
+    report again; without an earlier full run there is nothing to keep them in."""
+    path = out / "benchmarks.json"
+    if not path.exists():
+        print("no docs/benchmarks.json yet: run bench/run once in full to keep these figures")
+        return
+    data = json.loads(path.read_text())
+    data.update(figures)
+    path.write_text(json.dumps(data, indent=1))
+    render(data, out)
 
 
 def main():
@@ -143,6 +162,9 @@ def main():
     ap.add_argument("--dataplane-only", action="store_true",
                     help="measure only the data plane, print its table and keep it in "
                          "docs/benchmarks.json and docs/benchmarks.md")
+    ap.add_argument("--websocket-only", action="store_true",
+                    help="measure only the WebSocket data plane, print its table and keep it in "
+                         "docs/benchmarks.json and docs/benchmarks.md")
     ap.add_argument("--baseline-only", action="store_true",
                     help="with --baseline: measure only that comparison, print it and keep it in "
                          "docs/benchmarks.json and docs/benchmarks.md (the other figures as they were)")
@@ -151,11 +173,7 @@ def main():
         PLACEMENT.clear()
     out = ROOT / "docs"
     if args.report_only:
-        data = json.loads((out / "benchmarks.json").read_text())
-        write_report(data["results"], data["notes"], out, data.get("micro", ""),
-                     data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
-                     data.get("dataplane"), data.get("dataplane_utc"),
-                     data.get("dataplane_micro", ""), data.get("dataplane_instructions"))
+        render(json.loads((out / "benchmarks.json").read_text()), out)
         return
     d = args.duration
     results, notes = [], {"placement": dict(PLACEMENT), "machine": machine_text()}
@@ -165,17 +183,14 @@ def main():
             rows, instr = dataplane(pathlib.Path(tmp), d)
         dp_micro = dataplane_micro()
         print("\n".join(dataplane_table(rows, dp_micro, instr)))
-        path = out / "benchmarks.json"
-        data = json.loads(path.read_text()) if path.exists() else None
-        if data:
-            data["dataplane"] = rows
-            data["dataplane_utc"] = started
-            data["dataplane_micro"] = dp_micro
-            data["dataplane_instructions"] = instr
-            path.write_text(json.dumps(data, indent=1))
-            write_report(data["results"], data["notes"], out, data.get("micro", ""),
-                         data.get("run_utc", "(time not recorded)"), data.get("duration_s", 3.0),
-                         rows, started, dp_micro, instr)
+        keep(out, dataplane=rows, dataplane_utc=started, dataplane_micro=dp_micro,
+             dataplane_instructions=instr)
+        return
+    if args.websocket_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows = websocket(pathlib.Path(tmp), d)
+        print("\n".join(websocket_table(rows, started)))
+        keep(out, websocket=rows, websocket_utc=started)
         return
     if args.baseline_only:
         if not args.baseline:
@@ -288,16 +303,17 @@ def main():
                                capture_output=True)
 
         dataplane_rows, dp_instr = dataplane(work, d)
+        websocket_rows = websocket(work, d)
 
     micro = subprocess.run([str(ROOT / "target" / "release" / "gatehouse-micro")],
                            check=True, capture_output=True, text=True).stdout
     dp_micro = dataplane_micro()
-    (out / "benchmarks.json").write_text(
-        json.dumps({"results": results, "notes": notes, "micro": micro, "run_utc": started,
-                    "duration_s": d, "dataplane": dataplane_rows, "dataplane_utc": started,
-                    "dataplane_micro": dp_micro, "dataplane_instructions": dp_instr}, indent=1))
-    write_report(results, notes, out, micro, started, d, dataplane_rows, started, dp_micro,
-                 dp_instr)
+    data = {"results": results, "notes": notes, "micro": micro, "run_utc": started,
+            "duration_s": d, "dataplane": dataplane_rows, "dataplane_utc": started,
+            "dataplane_micro": dp_micro, "dataplane_instructions": dp_instr,
+            "websocket": websocket_rows, "websocket_utc": started}
+    (out / "benchmarks.json").write_text(json.dumps(data, indent=1))
+    render(data, out)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import pathlib
 import platform
 import statistics
 
+from report_websocket import websocket_plot, websocket_table
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -232,7 +234,8 @@ def target_table(results, notes, pick):
 
 
 def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=None,
-                 dataplane_utc=None, dataplane_micro="", dataplane_instr=None):
+                 dataplane_utc=None, dataplane_micro="", dataplane_instr=None,
+                 websocket_rows=None, websocket_utc=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -366,6 +369,9 @@ def write_report(results, notes, out, micro, run_utc, duration, dataplane_rows=N
                       "`bench/run --dataplane-only`.)", ""]
         lines += dataplane_table(dataplane_rows, dataplane_micro, dataplane_instr)
         dataplane_plot(dataplane_rows, out)
+    if websocket_rows:
+        lines += websocket_table(websocket_rows, websocket_utc or run_utc)
+        websocket_plot(websocket_rows, out)
     analysis = ROOT / "bench" / "analysis.md"
     if analysis.exists():
         lines += ["", analysis.read_text()]

@@ -17,6 +17,7 @@ GATEHOUSE = ROOT / "target" / "release" / "gatehouse"
 LOADGEN = ROOT / "target" / "release" / "loadgen"
 FLOOR = ROOT / "target" / "release" / "floor"
 PROXYFLOOR = ROOT / "target" / "release" / "proxyfloor"
+WSFLOOR = ROOT / "target" / "release" / "wsfloor"
 VENV_BIN = pathlib.Path(sys.executable).parent
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -177,6 +178,19 @@ class Floor(Server):
         self.name = "floor"
 
 
+class WsFloor(Server):
+    """A bare hyper + tokio-tungstenite WebSocket server: the WebSocket data plane's floor
+    (`--stub URL`: each message POSTed to the stub and its answer sent back; `--ids-file`:
+    `CONNECT {id}` lines for the fan-out)."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([str(WSFLOOR), *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True,
+                                     preexec_fn=on_cpus("server"))
+        self.read_ready_line("wsfloor listening on ")
+        self.name = "ws-floor"
+
+
 def loadgen(endpoint, *args, timeout=900):
     out = subprocess.run([str(LOADGEN), "--target", endpoint, "--access-key", KEY,
                           "--secret", SECRET, *args], check=True, capture_output=True,
@@ -191,11 +205,13 @@ def seed(server, apis, stages, connections=16):
     return ids
 
 
-def measure(server, op, connections, duration, *extra):
+def measure(server, op, connections, duration, *extra, command="run"):
+    """One load run of `op` (`command` `ws` for the WebSocket ops) with the server's CPU per
+    request and peak memory; printed and returned."""
     pid = server.proc.pid
     u0, k0 = cpu_split(pid)
-    r = json.loads(loadgen(server.endpoint, "run", "--op", op, "--connections", str(connections),
-                           "--duration", str(duration), *extra))
+    r = json.loads(loadgen(server.endpoint, command, "--op", op, "--connections",
+                           str(connections), "--duration", str(duration), *extra))
     u1, k1 = cpu_split(pid)
     n = max(r["requests"], 1)
     r["cpu_us_per_req"] = (u1 - u0 + k1 - k0) / n * 1e6
