@@ -406,7 +406,7 @@ fn whole_request(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) {
         let store = args.store.open().await.unwrap();
         let scope = Scope::new("111111111111", "us-east-1");
         store.create_api(&scope, api_with_stage()).await.unwrap();
-        App::new(&args, args.check().unwrap(), store)
+        App::new(&args, args.check().unwrap(), store, None)
     });
     let path = "/v2/apis/abcdefghij/stages/prod";
     let amz_date = gatehouse_core::model::time::amz_date(gatehouse_core::model::time::now());

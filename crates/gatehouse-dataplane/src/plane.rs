@@ -50,6 +50,9 @@ pub struct Config {
     pub websocket_limits: websocket::Limits,
     /// The account's limit on new WebSocket connections per region (AWS's 500 a second).
     pub websocket_connect_limits: throttle::Limits,
+    /// This replica's tag among the replicas sharing the store (0 when it is alone),
+    /// carried by its connection ids.
+    pub replica_tag: u16,
 }
 
 /// The data plane: one step of serving per field.
@@ -87,7 +90,7 @@ impl DataPlane {
         let throttle = Arc::new(Throttle::new(store.clone(), config.account_limits));
         let observe = Observer::new(logs);
         let websockets = WebSockets::new(websocket::Env {
-            registry: Default::default(),
+            registry: websocket::registry::Registry::new(config.replica_tag),
             resolver: routing.clone(),
             integrator: websocket::integrate::Integrator {
                 invoker: invoker.clone(),

@@ -95,10 +95,8 @@ async fn run() -> Result<(), String> {
 async fn serve(settings: Settings) -> Result<(), String> {
     let checked = settings.check()?;
     let store = gatehouse::server::open_store(&settings).await?;
-    let app = gatehouse::server::App::new(&settings, checked, store.clone());
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let (listener, app) = gatehouse::server::prepare(&settings, checked, store.clone()).await?;
+    let replicas = app.replicas.clone();
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "gatehouse listening on http://{addr}");
@@ -134,7 +132,11 @@ async fn serve(settings: Settings) -> Result<(), String> {
     if let Some(task) = invoke {
         let _ = task.await;
     }
-    // Requests have drained (or the grace period is over): close the store cleanly.
+    // Requests have drained (or the grace period is over): leave the other replicas and
+    // close the store cleanly.
+    if let Some(r) = replicas {
+        r.leave().await;
+    }
     store.close().await;
     served.map_err(|e| format!("server error: {e}"))
 }

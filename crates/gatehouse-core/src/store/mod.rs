@@ -24,6 +24,7 @@ pub mod conformance;
 pub mod kind;
 pub mod memory;
 pub mod postgres;
+pub mod replicas;
 pub mod sqlite;
 pub mod tree;
 pub mod typed;
@@ -206,6 +207,12 @@ pub trait Store: Send + Sync + 'static {
     /// Token buckets this store keeps for every process that uses it (PostgreSQL: all
     /// replicas share them), if it keeps any; callers throttle in-process otherwise.
     fn shared_buckets(&self) -> Option<&dyn TokenBuckets> {
+        None
+    }
+
+    /// The record of the replicas that share this store (PostgreSQL), if several processes
+    /// can share it.
+    fn replicas(&self) -> Option<&dyn replicas::ReplicaDirectory> {
         None
     }
 }

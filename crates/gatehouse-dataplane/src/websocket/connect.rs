@@ -62,7 +62,7 @@ pub async fn connect(
     }
     let now = time::now_millis();
     let mut info = Info {
-        id: ids::next(),
+        id: env.registry.new_id(),
         account: r.account.to_string(),
         region: region.to_string(),
         api_id: r.api_id.to_string(),

@@ -2,7 +2,12 @@
 //! 11 bytes and one `=` (`L0SM9cOFvHcCIhw=`). Each is unique for the process's life: eight of
 //! the bytes are a bijective mix of a counter (no two draws give the same eight bytes), the
 //! other three are random, and the counter starts at a random point, so that two processes
-//! (replicas) do not walk the same sequence.
+//! do not walk the same sequence.
+//!
+//! A connection id also carries the tag of the replica that holds the connection (two
+//! bytes, masked by a hash of the rest so that ids still look random): any replica can tell
+//! from the id alone where to pass an `@connections` request. Replicas alive together hold
+//! different tags, so their ids differ too.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -33,6 +38,31 @@ pub fn next() -> String {
     encode(&bytes)
 }
 
+/// A new connection id, carrying `tag`.
+pub fn connection(tag: u16) -> String {
+    let mut bytes = [0u8; 11];
+    let mixed = mix(count());
+    let salt: u8 = rand::random();
+    bytes[..2].copy_from_slice(&(tag ^ mask(mixed, salt)).to_be_bytes());
+    bytes[2..10].copy_from_slice(&mixed.to_be_bytes());
+    bytes[10] = salt;
+    encode(&bytes)
+}
+
+/// The tag a connection id carries; `None` when `id` does not have an id's form.
+pub fn tag_of(id: &str) -> Option<u16> {
+    let bytes = decode(id)?;
+    let mut mixed = [0u8; 8];
+    mixed.copy_from_slice(&bytes[2..10]);
+    let masked = u16::from_be_bytes([bytes[0], bytes[1]]);
+    Some(masked ^ mask(u64::from_be_bytes(mixed), bytes[10]))
+}
+
+/// What hides a tag: two bytes of a hash of the id's other bytes.
+fn mask(mixed: u64, salt: u8) -> u16 {
+    (mix(mixed ^ (u64::from(salt) << 56) ^ 0x9E37_79B9_7F4A_7C15) >> 48) as u16
+}
+
 /// Eleven bytes as 15 base64 characters and `=`.
 fn encode(bytes: &[u8; 11]) -> String {
     let mut bits = 0u128;
@@ -46,6 +76,29 @@ fn encode(bytes: &[u8; 11]) -> String {
     id.push(char::from(ALPHABET[((bits & 0xF) << 2) as usize]));
     id.push('=');
     id
+}
+
+/// The eleven bytes of an id (`None` when it does not have an id's form).
+fn decode(id: &str) -> Option<[u8; 11]> {
+    if !is_well_formed(id) {
+        return None;
+    }
+    let value = |c: u8| ALPHABET.iter().position(|a| *a == c).map(|p| p as u128);
+    let chars = id.as_bytes();
+    let mut bits = 0u128;
+    for c in &chars[..14] {
+        bits = bits << 6 | value(*c)?;
+    }
+    let last = value(chars[14])?;
+    if last & 3 != 0 {
+        return None;
+    }
+    bits = bits << 4 | last >> 2;
+    let mut bytes = [0u8; 11];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = (bits >> (80 - 8 * i)) as u8;
+    }
+    Some(bytes)
 }
 
 /// Whether `id` has the form of one (16 characters of URL-safe base64 ending in `=`).
@@ -76,5 +129,22 @@ mod tests {
         assert!(!is_well_formed("L0SM9cOFvHcCIhw"));
         assert!(!is_well_formed("L0SM9cOFvH+CIhw="));
         assert!(is_well_formed("D-j5-fe7IAMCKMA="));
+    }
+
+    #[test]
+    fn a_connection_id_carries_its_replicas_tag_and_still_looks_random() {
+        for tag in [0u16, 1, 7, 0xBEEF, u16::MAX] {
+            let ids: Vec<String> = (0..1000).map(|_| connection(tag)).collect();
+            for id in &ids {
+                assert!(is_well_formed(id), "{id}");
+                assert_eq!(tag_of(id), Some(tag), "{id}");
+                assert_eq!(decode(id).map(|b| encode(&b)), Some(id.clone()));
+            }
+            // The first characters differ from id to id although the tag is the same.
+            let starts: std::collections::HashSet<&str> = ids.iter().map(|i| &i[..2]).collect();
+            assert!(starts.len() > 500, "{}", starts.len());
+        }
+        assert_eq!(tag_of("not an id"), None);
+        assert_eq!(tag_of("L0SM9cOFvHcCIh+="), None);
     }
 }

@@ -205,6 +205,11 @@ impl WebSockets {
             .map_err(unreached)
     }
 
+    /// Which replica holds connection `id`.
+    pub fn holder(&self, id: &str) -> registry::Holder {
+        self.env.registry.holder(id)
+    }
+
     /// The WebSocket metrics, as Prometheus text.
     pub fn render_metrics(&self) -> String {
         self.env.metrics.render(self.env.registry.count())

@@ -1,6 +1,7 @@
 //! The connections this process holds, by id: what `@connections` reads (who, since when,
 //! last active), and the channel that reaches each connection's task (frames to send, a
-//! close to make).
+//! close to make). The registry also makes the connection ids, each carrying this replica's
+//! tag, and tells from an id which replica holds the connection.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -80,13 +81,45 @@ pub enum Unreached {
     Busy,
 }
 
+/// Which replica holds a connection, by its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// This one (or nobody: the id names no connection of any replica).
+    Here,
+    /// The replica with this tag.
+    Replica(u16),
+}
+
 /// The open connections, by id.
 #[derive(Default)]
 pub struct Registry {
     open: Mutex<HashMap<String, Arc<Live>>>,
+    /// The tag of this replica, carried by its connection ids (0 when it is alone).
+    tag: u16,
 }
 
 impl Registry {
+    /// A registry whose connection ids carry `tag`.
+    pub fn new(tag: u16) -> Registry {
+        Registry {
+            open: Mutex::default(),
+            tag,
+        }
+    }
+
+    /// A new connection id.
+    pub fn new_id(&self) -> String {
+        super::ids::connection(self.tag)
+    }
+
+    /// Which replica holds connection `id`.
+    pub fn holder(&self, id: &str) -> Holder {
+        match super::ids::tag_of(id) {
+            Some(tag) if tag != self.tag => Holder::Replica(tag),
+            _ => Holder::Here,
+        }
+    }
+
     /// Registers `info` as open; the receiver gets the commands for it.
     pub fn open(&self, info: Info) -> (Arc<Live>, mpsc::Receiver<Command>) {
         let (tx, rx) = mpsc::channel(QUEUE);

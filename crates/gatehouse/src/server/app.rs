@@ -10,6 +10,7 @@ use gatehouse_dataplane::{Config as DataPlaneConfig, DataPlane};
 use tokio::sync::Semaphore;
 
 use super::metrics::Metrics;
+use super::replicas::Replicas;
 use crate::auth::{Authenticator, Defaults};
 use crate::guards::faults::Faults;
 use crate::guards::throttle::Throttle;
@@ -54,12 +55,20 @@ pub struct App {
     pub dataplane: Arc<DataPlane>,
     /// Which fronts this listener admits.
     pub listener: Listener,
+    /// The other replicas on the store (PostgreSQL), through which their connections are
+    /// reached.
+    pub replicas: Option<Arc<Replicas>>,
 }
 
 impl App {
     /// Builds the application state from settings, what [`Settings::check`] made of them,
-    /// and an opened store.
-    pub fn new(settings: &Settings, checked: Checked, store: SharedStore) -> App {
+    /// an opened store and, on a store several replicas share, this one's membership.
+    pub fn new(
+        settings: &Settings,
+        checked: Checked,
+        store: SharedStore,
+        replicas: Option<Arc<Replicas>>,
+    ) -> App {
         let defaults = Defaults {
             account: settings.default_account.clone(),
             region: settings.default_region.clone(),
@@ -81,11 +90,13 @@ impl App {
                     rate: settings.websocket_connect_rate_limit,
                     burst: settings.websocket_connect_rate_limit,
                 },
+                replica_tag: replicas.as_ref().map_or(0, |r| r.tag()),
             },
             AccessLogs::with_sink(checked.access_log),
         );
         App {
             listener: Listener::All,
+            replicas,
             dataplane: Arc::new(dataplane),
             service: Service::new(
                 store,

@@ -99,7 +99,10 @@ fn own_path(path: &str) -> Option<Front> {
     if path.starts_with("/v2/") {
         Some(Front::Management)
     } else if path.starts_with("/_gatehouse/") {
-        Some(Front::Admin)
+        Some(match connections::passed_form(path) {
+            Some(id) => Front::Connections(connections::Addressed::Passed(id)),
+            None => Front::Admin,
+        })
     } else if path.starts_with("/moto-api/") {
         Some(Front::Moto)
     } else {

@@ -10,6 +10,7 @@ pub mod front;
 pub mod invoke;
 pub mod management;
 pub mod metrics;
+pub mod replicas;
 pub mod response;
 
 use std::future::Future;
@@ -118,20 +119,40 @@ pub async fn start_with_store(
     serve_in_background(settings, checked, store).await
 }
 
+/// Binds `settings.listen`, joins the other replicas of `store` (PostgreSQL) and builds the
+/// application state: what serving needs, ready before the first request.
+pub async fn prepare(
+    settings: &Settings,
+    checked: Checked,
+    store: SharedStore,
+) -> Result<(TcpListener, App), String> {
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let replicas = replicas::Replicas::join(&store, settings.replica_url.as_deref(), addr).await?;
+    Ok((listener, App::new(settings, checked, store, replicas)))
+}
+
 async fn serve_in_background(
     settings: &Settings,
     checked: Checked,
     store: SharedStore,
 ) -> Result<RunningServer, String> {
-    let listener = TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let (listener, app) = prepare(settings, checked, store.clone()).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = App::new(settings, checked, store.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, app, async move {
-        let _ = rx.await;
-    }));
+    let replicas = app.replicas.clone();
+    let task = tokio::spawn(async move {
+        let served = serve(listener, app, async move {
+            let _ = rx.await;
+        })
+        .await;
+        if let Some(r) = replicas {
+            r.leave().await;
+        }
+        served
+    });
     Ok(RunningServer {
         addr,
         store,

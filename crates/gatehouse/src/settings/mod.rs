@@ -118,6 +118,13 @@ settings! {
     #[arg(long, env = "GATEHOUSE_INVOKE_LISTEN")]
     invoke_listen: Option<SocketAddr>,
 
+    /// Where the other replicas on the same PostgreSQL store reach this one (an
+    /// `@connections` request for a WebSocket connection held here is passed here), e.g.
+    /// `http://10.0.0.5:4599`. Default: the --listen address; an unspecified address
+    /// (`0.0.0.0`, `[::]`) stands for this machine's address as the database sees it.
+    #[arg(long, env = "GATEHOUSE_REPLICA_URL")]
+    replica_url: Option<String>,
+
     /// `apiEndpoint` for CreateApi/GetApi as a template with `{apiId}` and `{region}`, e.g.
     /// `http://{apiId}.execute-api.localhost:4599` for URLs that work here. Default: AWS's
     /// `https://{apiId}.execute-api.{region}.amazonaws.com`.
@@ -447,6 +454,11 @@ impl Settings {
                 return Err(format!(
                     "{name}: {url} is not an http:// URL of a Lambda Invoke API"
                 ));
+            }
+        }
+        if let Some(url) = &self.replica_url {
+            if !url.starts_with("http://") || url.parse::<http::Uri>().is_err() {
+                return Err(format!("--replica-url: {url} is not an http:// URL"));
             }
         }
         match &self.api_endpoint_template {

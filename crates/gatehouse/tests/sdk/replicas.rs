@@ -2,6 +2,8 @@
 //! no lost fields under concurrent updates, one winner for concurrent creates, the stage
 //! quota under concurrency. Skipped (and says so) without GATEHOUSE_TEST_POSTGRES_URL.
 
+use std::time::Duration;
+
 use tokio::process::Child;
 
 use crate::common::*;
@@ -293,4 +295,187 @@ async fn route_throttles_are_shared_by_replicas() {
         }
     }
     assert_eq!(throttled, 5, "3 of 8 pass across both replicas");
+}
+
+/// A WebSocket API of account 111111111111 whose `$connect` and `$disconnect` go to the
+/// Lambda stub at `stub`, deployed to `prod`, created through `endpoint`.
+async fn chat_api(endpoint: &str) -> String {
+    use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
+    let c = crate::strict::sdk_at(endpoint, "AKIASTRICTA", "secret-a", None);
+    let api = c
+        .create_api()
+        .name("chat")
+        .protocol_type(ProtocolType::Websocket)
+        .route_selection_expression("$request.body.action")
+        .send()
+        .await
+        .unwrap();
+    let api = api.api_id().unwrap().to_string();
+    let integration = c
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri("arn:aws:lambda:us-east-1:111111111111:function:chat")
+        .send()
+        .await
+        .unwrap();
+    for key in ["$connect", "$disconnect"] {
+        c.create_route()
+            .api_id(&api)
+            .route_key(key)
+            .target(format!(
+                "integrations/{}",
+                integration.integration_id().unwrap()
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("prod")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    api
+}
+
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A client connected to `api`'s stage on the replica at `endpoint`, and its connection id
+/// (from the `$connect` event the stub saw).
+async fn connect_to(endpoint: &str, api: &str, seen: &Seen) -> (Socket, String) {
+    let before = seen.lock().unwrap().len();
+    let url = format!("ws{}/_aws/execute-api/{api}/prod", &endpoint[4..]);
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let seen = seen.lock().unwrap();
+    let connect = seen[before..]
+        .iter()
+        .find(|(_, e)| e["requestContext"]["eventType"] == "CONNECT")
+        .expect("a $connect event");
+    let id = connect.1["requestContext"]["connectionId"]
+        .as_str()
+        .unwrap();
+    (socket, id.to_string())
+}
+
+/// A signed `@connections` request to the replica at `endpoint`: (status, error type, body).
+async fn connections(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    key: (&str, &str),
+) -> (u16, String, String) {
+    let addr = endpoint[7..].parse().unwrap();
+    let how = crate::strict::Signing {
+        service: "execute-api",
+        key: key.0,
+        secret: key.1,
+        ..crate::strict::Signing::default()
+    };
+    crate::strict::send(addr, method, path, body, how).await
+}
+
+const OWNER: (&str, &str) = ("AKIASTRICTA", "secret-a");
+const OTHER: (&str, &str) = ("AKIASTRICTB", "secret-b");
+
+#[tokio::test]
+async fn a_websocket_connection_is_reached_through_every_replica() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let Some((url, _schema)) =
+        gatehouse_core::store::postgres::test_url("two-replica WebSocket test")
+    else {
+        return;
+    };
+    let seen: Seen = Default::default();
+    let stub =
+        crate::dataplane::lambda_stub(seen.clone(), (200, false, r#"{"statusCode":200}"#)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("credentials.toml");
+    std::fs::write(&creds, crate::strict::CREDENTIALS).unwrap();
+    let lambda = format!("http://{stub}");
+    let args = [
+        "--store",
+        url.as_str(),
+        "--auth",
+        "strict",
+        "--credentials",
+        creds.to_str().unwrap(),
+        "--lambda-endpoint",
+        lambda.as_str(),
+    ];
+    let ((mut a, ea), (_b, eb)) = tokio::join!(spawn_gatehouse(&args), spawn_gatehouse(&args));
+    let api = chat_api(&ea).await;
+    let (mut socket, id) = connect_to(&ea, &api, &seen).await;
+    let on_stage = format!("/_aws/execute-api/{api}/prod/@connections/{id}");
+    let at_root = format!("/@connections/{}", id.replace('=', "%3D"));
+
+    // Through the replica that does not hold the socket: post (both addresses), get.
+    for (path, text) in [(&on_stage, "via the stage"), (&at_root, "via the root")] {
+        let (status, kind, body) = connections(&eb, "POST", path, text.as_bytes(), OWNER).await;
+        assert_eq!((status, kind.as_str()), (200, ""), "{body}");
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a frame in time")
+            .unwrap()
+            .unwrap();
+        assert_eq!(frame, Message::text(text));
+    }
+    let (status, _, body) = connections(&eb, "GET", &on_stage, b"", OWNER).await;
+    assert_eq!(status, 200, "{body}");
+    let got: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(got["identity"]["sourceIp"], "127.0.0.1");
+    // Another account: 403, as on the replica that holds it; another stage's URL: 410.
+    let (status, kind, _) = connections(&eb, "POST", &on_stage, b"x", OTHER).await;
+    assert_eq!((status, kind.as_str()), (403, "ForbiddenException"));
+    let elsewhere = on_stage.replace("/prod/", "/dev/");
+    let (status, kind, _) = connections(&eb, "POST", &elsewhere, b"x", OWNER).await;
+    assert_eq!((status, kind.as_str()), (410, "GoneException"));
+    // The replica-to-replica path wants the store's secret.
+    let passed = format!("/_gatehouse/replica/connections/{id}");
+    let (status, _, _) = raw(eb[7..].parse().unwrap(), "POST", &passed, &[], b"x").await;
+    assert_eq!(status, 403);
+
+    // DELETE through the other replica closes it; $disconnect runs; then it is gone.
+    let (status, _, _) = connections(&eb, "DELETE", &on_stage, b"", OWNER).await;
+    assert_eq!(status, 204);
+    let closed = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("a close in time");
+    assert!(matches!(closed, Some(Ok(Message::Close(Some(f)))) if u16::from(f.code) == 1000));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(_, e)| e["requestContext"]["eventType"] == "DISCONNECT")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no $disconnect");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, kind, body) = connections(&eb, "POST", &on_stage, b"x", OWNER).await;
+    assert_eq!(
+        (status, kind.as_str(), body.as_str()),
+        (410, "GoneException", "")
+    );
+
+    // A replica that dies takes its connections with it: the other answers 410 at once.
+    let (_socket, id) = connect_to(&ea, &api, &seen).await;
+    let path = format!("/@connections/{id}");
+    let (status, _, _) = connections(&eb, "GET", &path, b"", OWNER).await;
+    assert_eq!(status, 200);
+    a.kill().await.unwrap();
+    let started = std::time::Instant::now();
+    let (status, kind, _) = connections(&eb, "POST", &path, b"x", OWNER).await;
+    assert_eq!((status, kind.as_str()), (410, "GoneException"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

@@ -14,7 +14,7 @@ use gatehouse::settings::AuthMode;
 
 use crate::common::*;
 
-const CREDENTIALS: &str = r#"
+pub const CREDENTIALS: &str = r#"
 [[credentials]]
 access_key_id = "AKIASTRICTA"
 secret_access_key = "secret-a"
@@ -56,6 +56,16 @@ fn sdk(
     secret: &str,
     token: Option<&str>,
 ) -> aws_sdk_apigatewayv2::Client {
+    sdk_at(&s.endpoint(), key, secret, token)
+}
+
+/// An SDK client of the server at `endpoint`, signing with `key` and `secret`.
+pub fn sdk_at(
+    endpoint: &str,
+    key: &str,
+    secret: &str,
+    token: Option<&str>,
+) -> aws_sdk_apigatewayv2::Client {
     let conf = aws_sdk_apigatewayv2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -66,18 +76,18 @@ fn sdk(
             None,
             "test",
         ))
-        .endpoint_url(s.endpoint())
+        .endpoint_url(endpoint)
         .build();
     aws_sdk_apigatewayv2::Client::from_conf(conf)
 }
 
-struct Signing<'a> {
-    key: &'a str,
-    secret: &'a str,
-    token: Option<&'a str>,
-    service: &'a str,
-    time: SystemTime,
-    presign: bool,
+pub struct Signing<'a> {
+    pub key: &'a str,
+    pub secret: &'a str,
+    pub token: Option<&'a str>,
+    pub service: &'a str,
+    pub time: SystemTime,
+    pub presign: bool,
 }
 
 impl Default for Signing<'_> {
@@ -95,7 +105,7 @@ impl Default for Signing<'_> {
 
 /// Signs a request with the aws-sigv4 crate; returns (path?query, headers without host).
 fn signed(
-    s: &RunningServer,
+    addr: std::net::SocketAddr,
     method: &str,
     path_and_query: &str,
     body: &[u8],
@@ -117,8 +127,8 @@ fn signed(
         .build()
         .unwrap()
         .into();
-    let uri = format!("http://{}{path_and_query}", s.addr);
-    let host = s.addr.to_string();
+    let uri = format!("http://{addr}{path_and_query}");
+    let host = addr.to_string();
     let mut headers = vec![("host".to_string(), host)];
     if !body.is_empty() {
         headers.push(("content-type".into(), "application/json".into()));
@@ -151,19 +161,19 @@ fn signed(
     (pq, out)
 }
 
-async fn send(
-    s: &RunningServer,
+pub async fn send(
+    addr: std::net::SocketAddr,
     method: &str,
     pq: &str,
     body: &[u8],
     how: Signing<'_>,
 ) -> (u16, String, String) {
-    let (pq, headers) = signed(s, method, pq, body, how);
+    let (pq, headers) = signed(addr, method, pq, body, how);
     let refs: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let (status, h, text) = raw(s.addr, method, &pq, &refs, body).await;
+    let (status, h, text) = raw(addr, method, &pq, &refs, body).await;
     (
         status,
         header(&h, "x-amzn-errortype").unwrap_or("").to_string(),
@@ -201,7 +211,7 @@ async fn signed_clients_work_and_act_as_their_account() {
     // presigned URL.
     let body = br#"{"description":"signed"}"#;
     let (status, _, text) = send(
-        &s,
+        s.addr,
         "PATCH",
         &format!("/v2/apis/{id}/stages/%24default"),
         body,
@@ -210,7 +220,7 @@ async fn signed_clients_work_and_act_as_their_account() {
     .await;
     assert_eq!(status, 200, "{text}");
     let (status, _, text) = send(
-        &s,
+        s.addr,
         "GET",
         &format!("/v2/apis/{id}/stages?maxResults=5"),
         b"",
@@ -309,7 +319,7 @@ async fn every_bad_signature_is_refused_before_anything_runs() {
         ),
     ];
     for (how, name, needle) in cases {
-        let (status, got, text) = send(&s, "POST", "/v2/apis", create, how).await;
+        let (status, got, text) = send(s.addr, "POST", "/v2/apis", create, how).await;
         assert_eq!((status, got.as_str()), (403, name), "{text}");
         assert!(text.contains(needle), "{name}: {text}");
     }
@@ -322,7 +332,7 @@ async fn every_bad_signature_is_refused_before_anything_runs() {
     );
     assert_eq!(text, r#"{"message":"Missing Authentication Token"}"#);
     // A body changed after signing.
-    let (pq, headers) = signed(&s, "POST", "/v2/apis", create, Signing::default());
+    let (pq, headers) = signed(s.addr, "POST", "/v2/apis", create, Signing::default());
     let refs: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -376,7 +386,7 @@ async fn reset_needs_an_admin_credential_in_strict_mode() {
         (403, Some("MissingAuthenticationTokenException"))
     );
     for path in ["/_gatehouse/reset", "/moto-api/reset"] {
-        let (status, kind, body) = send(&s, "POST", path, b"", Signing::default()).await;
+        let (status, kind, body) = send(s.addr, "POST", path, b"", Signing::default()).await;
         assert_eq!(
             (status, kind.as_str()),
             (403, "AccessDeniedException"),
@@ -389,7 +399,7 @@ async fn reset_needs_an_admin_credential_in_strict_mode() {
         secret: "not-the-secret",
         ..Signing::default()
     };
-    let (status, kind, _) = send(&s, "POST", "/_gatehouse/reset", b"", forged).await;
+    let (status, kind, _) = send(s.addr, "POST", "/_gatehouse/reset", b"", forged).await;
     assert_eq!((status, kind.as_str()), (403, "InvalidSignatureException"));
     a.get_api().api_id(&api).send().await.unwrap();
 
@@ -398,7 +408,7 @@ async fn reset_needs_an_admin_credential_in_strict_mode() {
         secret: "secret-admin",
         ..Signing::default()
     };
-    let (status, _, body) = send(&s, "POST", "/_gatehouse/reset", b"", admin).await;
+    let (status, _, body) = send(s.addr, "POST", "/_gatehouse/reset", b"", admin).await;
     assert_eq!(status, 200, "{body}");
     let (code, _, _) = failure(a.get_api().api_id(&api).send().await);
     assert_eq!(code, "NotFoundException");
@@ -429,7 +439,7 @@ async fn aws_iam_routes_verify_execute_api_signatures() {
         .unwrap();
     let path = format!("/_aws/execute-api/{api_id}/anything");
     let send = |how: Signing<'static>| {
-        let (pq, headers) = signed(&s, "GET", &path, b"", how);
+        let (pq, headers) = signed(s.addr, "GET", &path, b"", how);
         let addr = s.addr;
         async move {
             let h: Vec<(&str, &str)> = headers
@@ -551,13 +561,13 @@ async fn connections_answer_only_the_owning_account() {
         secret: "secret-b",
         ..Signing::default()
     };
-    let (status, kind, _) = send(&s, "POST", &path, b"x", other).await;
+    let (status, kind, _) = send(s.addr, "POST", &path, b"x", other).await;
     assert_eq!((status, kind.as_str()), (403, "ForbiddenException"));
     let owner = Signing {
         service: "execute-api",
         ..Signing::default()
     };
-    let (status, _, body) = send(&s, "POST", &path, b"for you", owner).await;
+    let (status, _, body) = send(s.addr, "POST", &path, b"for you", owner).await;
     assert_eq!(status, 200, "{body}");
     use futures_util::StreamExt;
     let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())

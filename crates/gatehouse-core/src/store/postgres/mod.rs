@@ -10,10 +10,12 @@
 //! lock, so replicas starting together apply them once. Connection failures surface as
 //! `Unavailable` (503, retried by SDKs) within the pool's timeouts; the pool reconnects on
 //! its own when the database is back. The password in the URL is never logged. Token
-//! buckets live here too, shared by every replica ([`buckets`]).
+//! buckets live here too, shared by every replica ([`buckets`]), and the record of the
+//! replicas themselves ([`replicas`]).
 
 mod buckets;
 mod listen;
+mod replicas;
 mod sql;
 pub mod url;
 
@@ -42,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0002_throttle.sql"),
     include_str!("../../../migrations/postgres/0003_roots.sql"),
     include_str!("../../../migrations/postgres/0004_roots_by_region.sql"),
+    include_str!("../../../migrations/postgres/0005_replicas.sql"),
 ];
 
 /// Advisory lock key for migrations ("gatehous" in ASCII).
@@ -355,6 +358,10 @@ impl Store for PostgresStore {
         }
         self.commit(tx).await?;
         Ok(())
+    }
+
+    fn replicas(&self) -> Option<&dyn crate::store::replicas::ReplicaDirectory> {
+        Some(self)
     }
 
     fn shared_buckets(&self) -> Option<&dyn TokenBuckets> {

@@ -10,18 +10,20 @@
 //! `GoneException` (410, no body), data over 128 KB `PayloadTooLargeException` (413), a full
 //! queue `LimitExceededException` (429), another method `ForbiddenException` (403). In strict
 //! mode the request must be signed for `execute-api` by the account that owns the API.
+//!
+//! A connection held by another replica of the same store is reached through it
+//! ([`super::replicas`]): the request is passed on and its answer relayed ([`operate`]).
 
-use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
+mod operate;
+
 use gatehouse_core::model::api::ProtocolType;
-use gatehouse_dataplane::websocket::{ConnectionError, Reach, MAX_POST};
 use gatehouse_dataplane::Target;
 use gatehouse_http::body::Body;
 use gatehouse_http::server::Peer;
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response};
 
 use super::app::App;
 use super::{invoke, response};
-use crate::ops::Reply;
 
 /// A connection as a request addresses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +37,20 @@ pub enum Addressed {
     },
     /// At `/@connections/{id}`, whatever API holds it.
     Any(String),
+    /// Passed on by another replica (`/_gatehouse/replica/connections/{id}`): the caller
+    /// was authenticated there.
+    Passed(String),
 }
 
 /// Whether `segment` is `@connections` (or `%40connections`).
 fn is_connections(segment: &str) -> bool {
     segment == "@connections" || segment.eq_ignore_ascii_case("%40connections")
+}
+
+/// The connection id of a path another replica passes a request to.
+pub fn passed_form(path: &str) -> Option<String> {
+    let id = path.strip_prefix(super::replicas::PATH)?;
+    (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
 }
 
 /// The connection id of a path `/@connections/{id}`.
@@ -94,7 +105,7 @@ pub async fn answer(
     }
     let request_id = gatehouse_core::model::ids::request_id();
     let (method, path) = (req.method().clone(), req.uri().path().to_string());
-    let mut resp = match Box::pin(operate(app, &addressed, req)).await {
+    let mut resp = match Box::pin(operate::operate(app, &addressed, req)).await {
         Ok(resp) => resp,
         Err(e) => response::error(e),
     };
@@ -111,126 +122,6 @@ pub async fn answer(
     resp
 }
 
-/// The operation the method names, on the connection the path names.
-async fn operate(
-    app: &App,
-    addressed: &Addressed,
-    req: Request<Body>,
-) -> ApiResult<Response<Body>> {
-    let (parts, body) = req.into_parts();
-    let (reach, raw_id) = match addressed {
-        Addressed::OnStage { target, id } => {
-            let stage = target
-                .path
-                .trim_start_matches('/')
-                .split('/')
-                .next()
-                .unwrap_or_default();
-            (
-                Reach::Stage {
-                    api_id: &target.api_id,
-                    stage,
-                },
-                id.as_str(),
-            )
-        }
-        Addressed::Any(id) => (Reach::Any, id.as_str()),
-    };
-    let id = percent_encoding::percent_decode_str(raw_id).decode_utf8_lossy();
-    let data = gatehouse_http::body::read(body, MAX_POST)
-        .await
-        .map_err(|_| too_large())?;
-    authorize(app, &parts, &data, &id, reach)?;
-    let ws = app.dataplane.websockets();
-    match parts.method {
-        Method::POST => {
-            ws.post(&id, reach, data).map_err(refused)?;
-            Ok(Response::new(gatehouse_http::body::empty()))
-        }
-        Method::GET => {
-            let (info, last_active) = ws.get(&id, reach).map_err(refused)?;
-            let view = serde_json::json!({
-                "connectedAt": iso_millis(info.connected_at),
-                "identity": identity(&info),
-                "lastActiveAt": iso_millis(last_active),
-            });
-            Ok(response::reply(StatusCode::OK, Reply::json(&view)?))
-        }
-        Method::DELETE => {
-            ws.delete(&id, reach).map_err(refused)?;
-            let mut resp = Response::new(gatehouse_http::body::empty());
-            *resp.status_mut() = StatusCode::NO_CONTENT;
-            Ok(resp)
-        }
-        _ => Err(ApiError::new(ErrorKind::Forbidden, "Forbidden")),
-    }
-}
-
-/// In strict mode: the request is signed for `execute-api` by the account that owns the
-/// connection's API (else 403). Open mode checks nothing.
-fn authorize(
-    app: &App,
-    parts: &http::request::Parts,
-    data: &[u8],
-    id: &str,
-    reach: Reach<'_>,
-) -> ApiResult<()> {
-    if let crate::auth::Mode::Open = app.auth.mode {
-        return Ok(());
-    }
-    let signed = crate::auth::sigv4::Request {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query(),
-        headers: &parts.headers,
-        body: data,
-    };
-    let caller = app
-        .auth
-        .authenticate_invoke(&signed, gatehouse_core::model::time::now())?;
-    match app.dataplane.websockets().get(id, reach) {
-        Ok((info, _)) if info.account != caller.account => {
-            Err(ApiError::new(ErrorKind::Forbidden, "Forbidden"))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// GetConnection's `identity`: `sourceIp`, and `userAgent` when the client sent one.
-fn identity(info: &gatehouse_dataplane::websocket::registry::Info) -> serde_json::Value {
-    let mut identity = serde_json::json!({ "sourceIp": info.source_ip });
-    if let (Some(ua), Some(map)) = (&info.user_agent, identity.as_object_mut()) {
-        map.insert("userAgent".into(), serde_json::json!(ua));
-    }
-    identity
-}
-
-/// An instant as ISO-8601 UTC with milliseconds (`2020-04-30T20:10:33.236Z`).
-fn iso_millis(ms: i64) -> String {
-    let whole = gatehouse_core::model::time::rfc3339(ms.div_euclid(1000));
-    format!(
-        "{}.{:03}Z",
-        whole.trim_end_matches('Z'),
-        ms.rem_euclid(1000)
-    )
-}
-
-fn too_large() -> ApiError {
-    ApiError::new(
-        ErrorKind::DataTooLarge,
-        format!("The data is larger than the maximum of {MAX_POST} bytes"),
-    )
-}
-
-/// Why the connection was not reached, as the `@connections` API answers it.
-fn refused(e: ConnectionError) -> ApiError {
-    match e {
-        ConnectionError::Gone => ApiError::new(ErrorKind::Gone, ""),
-        ConnectionError::TooLarge => too_large(),
-        ConnectionError::Busy => ApiError::new(ErrorKind::LimitExceeded, "Too Many Requests"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +133,10 @@ mod tests {
         assert_eq!(root_form("/%40connections/abc="), Some("abc=".into()));
         assert_eq!(root_form("/@connections/"), None);
         assert_eq!(root_form("/@connections/a/b"), None);
+        let passed = "/_gatehouse/replica/connections/abc%3D";
+        assert_eq!(passed_form(passed), Some("abc%3D".into()));
+        assert_eq!(passed_form("/_gatehouse/replica/connections/"), None);
+        assert_eq!(passed_form("/_gatehouse/replica/connections/a/b"), None);
         let target = |path: &str| Target {
             api_id: "abc123".into(),
             region: None,
