@@ -577,3 +577,117 @@ async fn connections_answer_only_the_owning_account() {
         .unwrap();
     assert_eq!(frame.into_text().unwrap().as_str(), "for you");
 }
+
+/// `AWS_IAM` on a WebSocket API's `$connect`: the handshake must be signed for
+/// `execute-api` by the owning account, in headers or as a presigned URL (what the SDKs'
+/// presigners make for browsers); else 403 and no connection.
+#[tokio::test]
+async fn aws_iam_connect_routes_take_signed_and_presigned_handshakes() {
+    use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType, ProtocolType};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stub =
+        crate::dataplane::lambda_stub(seen.clone(), (200, false, r#"{"statusCode":200}"#)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials.toml");
+    std::fs::write(&path, CREDENTIALS).unwrap();
+    let s = server_with(|a| {
+        a.auth = AuthMode::Strict;
+        a.credentials = Some(path.clone().into());
+        a.lambda_endpoint = Some(format!("http://{stub}"));
+    })
+    .await;
+    let a = sdk(&s, "AKIASTRICTA", "secret-a", None);
+    let api = a
+        .create_api()
+        .name("iam-chat")
+        .protocol_type(ProtocolType::Websocket)
+        .route_selection_expression("$request.body.action")
+        .send()
+        .await
+        .unwrap();
+    let api = api.api_id().unwrap();
+    let integration = a
+        .create_integration()
+        .api_id(api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri("arn:aws:lambda:us-east-1:111111111111:function:chat")
+        .send()
+        .await
+        .unwrap();
+    a.create_route()
+        .api_id(api)
+        .route_key("$connect")
+        .authorization_type(AuthorizationType::AwsIam)
+        .target(format!(
+            "integrations/{}",
+            integration.integration_id().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    a.create_stage()
+        .api_id(api)
+        .stage_name("prod")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    let stage = format!("/_aws/execute-api/{api}/prod");
+    let handshake = |pq: &str, headers: &[(String, String)]| {
+        let mut req = format!("ws://{}{pq}", s.addr)
+            .into_client_request()
+            .unwrap();
+        for (k, v) in headers {
+            req.headers_mut()
+                .insert(k.parse::<http::HeaderName>().unwrap(), v.parse().unwrap());
+        }
+        async move {
+            match tokio_tungstenite::connect_async(req).await {
+                Ok(_) => 101,
+                Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+                Err(e) => panic!("handshake: {e}"),
+            }
+        }
+    };
+    let execute_api = |key: &'static str, secret: &'static str, presign: bool| Signing {
+        service: "execute-api",
+        key,
+        secret,
+        presign,
+        ..Signing::default()
+    };
+    // Unsigned, signed for the management API, another account's, a wrong secret: 403.
+    assert_eq!(handshake(&stage, &[]).await, 403);
+    for how in [
+        Signing::default(),
+        execute_api("AKIASTRICTB", "secret-b", false),
+        execute_api("AKIASTRICTA", "wrong", true),
+    ] {
+        let (pq, headers) = signed(s.addr, "GET", &stage, b"", how);
+        assert_eq!(handshake(&pq, &headers).await, 403);
+    }
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "$connect ran for a refused handshake"
+    );
+    // The owner's signature, in headers or presigned: the connection opens.
+    let (pq, headers) = signed(
+        s.addr,
+        "GET",
+        &stage,
+        b"",
+        execute_api("AKIASTRICTA", "secret-a", false),
+    );
+    assert_eq!(handshake(&pq, &headers).await, 101);
+    let (pq, _) = signed(
+        s.addr,
+        "GET",
+        &stage,
+        b"",
+        execute_api("AKIASTRICTA", "secret-a", true),
+    );
+    assert!(pq.contains("X-Amz-Signature="), "{pq}");
+    assert_eq!(handshake(&pq, &[]).await, 101);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}
