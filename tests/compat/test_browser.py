@@ -14,6 +14,7 @@ import threading
 
 import pytest
 
+import test_websocket
 from conftest import Server, make_client
 
 CHROMIUM = shutil.which("chromium")
@@ -44,30 +45,18 @@ function attempt(target, protocols) {
 </script>"""
 
 
-class Stub(http.server.BaseHTTPRequestHandler):
-    """The Invoke API: `$connect` 200 (agreeing to the first subprotocol asked for when the
-    query says `agree=1`), messages answered with their body prefixed `echo:`."""
+class Stub(test_websocket.Stub):
+    """The Invoke API of test_websocket.py, whose `$connect` agrees to the first subprotocol
+    asked for when the query says `agree=1`."""
     events = []
 
-    def do_POST(self):
-        event = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        Stub.events.append(event)
-        answer = {"statusCode": 200}
-        route = event["requestContext"]["routeKey"]
-        if route == "$connect":
-            asked = (event.get("headers") or {}).get("Sec-WebSocket-Protocol")
-            if asked and (event.get("queryStringParameters") or {}).get("agree") == "1":
-                answer["headers"] = {"Sec-WebSocket-Protocol": asked.split(",")[0].strip()}
-        elif route != "$disconnect":
-            answer["body"] = "echo:" + event.get("body", "")
-        body = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+    def answer(self, event):
+        answer = super().answer(event)
+        asked = (event.get("headers") or {}).get("Sec-WebSocket-Protocol")
+        agree = (event.get("queryStringParameters") or {}).get("agree") == "1"
+        if event["requestContext"]["routeKey"] == "$connect" and asked and agree:
+            answer["headers"] = {"Sec-WebSocket-Protocol": asked.split(",")[0].strip()}
+        return answer
 
 
 def serve(handler):

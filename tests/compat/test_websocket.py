@@ -21,16 +21,19 @@ class Stub(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         event = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        Stub.events.append(event)
-        route = event["requestContext"]["routeKey"]
-        answer = {"statusCode": 200}
-        if route not in ("$connect", "$disconnect"):
-            answer["body"] = "echo:" + event.get("body", "")
-        body = json.dumps(answer).encode()
+        type(self).events.append(event)
+        body = json.dumps(self.answer(event)).encode()
         self.send_response(200)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def answer(self, event):
+        """The function's answer to `event`."""
+        answer = {"statusCode": 200}
+        if event["requestContext"]["routeKey"] not in ("$connect", "$disconnect"):
+            answer["body"] = "echo:" + event.get("body", "")
+        return answer
 
     def log_message(self, *args):
         pass

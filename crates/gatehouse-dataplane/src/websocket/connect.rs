@@ -127,7 +127,7 @@ async fn run_connect(
     let query = query_pairs(inv.incoming.query());
     let region = info.region.clone();
     let authorized = {
-        let common = common(info, stage, &request_id);
+        let common = Common::of(info, &stage.stage_variables, "$connect", &request_id);
         let asked = Asked {
             route,
             stage,
@@ -150,7 +150,7 @@ async fn run_connect(
         ));
     };
     let event = {
-        let common = common(info, stage, &request_id);
+        let common = Common::of(info, &stage.stage_variables, "$connect", &request_id);
         let handshake = Handshake {
             headers: &headers,
             query: &query,
@@ -173,24 +173,6 @@ async fn run_connect(
         .call(integration, &stage.stage_variables, sent)
         .await;
     decide(called, inv)
-}
-
-/// The CONNECT event's common members.
-fn common<'a>(info: &'a Info, stage: &'a Stage, request_id: &'a str) -> Common<'a> {
-    Common {
-        route_key: "$connect",
-        request_id,
-        time_ms: time::now_millis(),
-        stage: &info.stage,
-        connected_at: info.connected_at,
-        source_ip: &info.source_ip,
-        user_agent: info.user_agent.as_deref(),
-        domain_name: &info.domain_name,
-        connection_id: &info.id,
-        api_id: &info.api_id,
-        authorizer: info.authorizer.as_ref(),
-        stage_variables: &stage.stage_variables,
-    }
 }
 
 /// The handshake refused by `$connect`'s authorizer.

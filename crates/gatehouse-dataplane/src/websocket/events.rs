@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::registry::Info;
+
 /// What every event of a connection says about it and about the event.
 pub struct Common<'a> {
     /// The route key (`$connect`, the selected key, `$default`, `$disconnect`).
@@ -36,6 +38,32 @@ pub struct Common<'a> {
     pub authorizer: Option<&'a Value>,
     /// The stage's variables.
     pub stage_variables: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Common<'a> {
+    /// The members of an event of connection `info` on a stage with `stage_variables`,
+    /// happening now.
+    pub fn of(
+        info: &'a Info,
+        stage_variables: &'a BTreeMap<String, String>,
+        route_key: &'a str,
+        request_id: &'a str,
+    ) -> Common<'a> {
+        Common {
+            route_key,
+            request_id,
+            time_ms: gatehouse_core::model::time::now_millis(),
+            stage: &info.stage,
+            connected_at: info.connected_at,
+            source_ip: &info.source_ip,
+            user_agent: info.user_agent.as_deref(),
+            domain_name: &info.domain_name,
+            connection_id: &info.id,
+            api_id: &info.api_id,
+            authorizer: info.authorizer.as_ref(),
+            stage_variables,
+        }
+    }
 }
 
 #[derive(Serialize)]

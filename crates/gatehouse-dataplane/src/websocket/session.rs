@@ -245,7 +245,12 @@ async fn message(env: &Env, bound: &Bound, text: &str, reply: Option<mpsc::Sende
         );
         return;
     }
-    let common = common(bound, &r, &route.key, &request_id);
+    let common = Common::of(
+        &bound.info,
+        &r.stage.stage_variables,
+        &route.key,
+        &request_id,
+    );
     let called = match (
         route.integration.as_ref(),
         events::message(&common, &message_id, text),
@@ -308,30 +313,6 @@ async fn frame_error(
     let _ = tx.send(Command::Send(Bytes::from(frame))).await;
 }
 
-/// The members every event of this connection shares.
-fn common<'a>(
-    bound: &'a Bound,
-    r: &'a Resolved,
-    route_key: &'a str,
-    request_id: &'a str,
-) -> Common<'a> {
-    let info = &bound.info;
-    Common {
-        route_key,
-        request_id,
-        time_ms: time::now_millis(),
-        stage: &info.stage,
-        connected_at: info.connected_at,
-        source_ip: &info.source_ip,
-        user_agent: info.user_agent.as_deref(),
-        domain_name: &info.domain_name,
-        connection_id: &info.id,
-        api_id: &info.api_id,
-        authorizer: info.authorizer.as_ref(),
-        stage_variables: &r.stage.stage_variables,
-    }
-}
-
 /// Runs `$disconnect` (when the stage has the route) for a connection that closed.
 async fn disconnect(env: &Env, bound: &Bound, closed: &Closed) {
     let Some((r, router)) = stage(env, bound).await else {
@@ -351,7 +332,12 @@ async fn disconnect(env: &Env, bound: &Bound, closed: &Closed) {
         );
         return;
     };
-    let common = common(bound, &r, "$disconnect", &request_id);
+    let common = Common::of(
+        &bound.info,
+        &r.stage.stage_variables,
+        "$disconnect",
+        &request_id,
+    );
     let (Some(integration), Ok(event)) = (
         route.integration.as_ref(),
         events::disconnect(&common, closed.code, &closed.reason),

@@ -298,50 +298,13 @@ async fn route_throttles_are_shared_by_replicas() {
 }
 
 /// A WebSocket API of account 111111111111 whose `$connect` and `$disconnect` go to the
-/// Lambda stub at `stub`, deployed to `prod`, created through `endpoint`.
+/// Lambda stub, deployed to `prod`, created through `endpoint`.
 async fn chat_api(endpoint: &str) -> String {
-    use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
     let c = crate::strict::sdk_at(endpoint, "AKIASTRICTA", "secret-a", None);
-    let api = c
-        .create_api()
-        .name("chat")
-        .protocol_type(ProtocolType::Websocket)
-        .route_selection_expression("$request.body.action")
-        .send()
-        .await
-        .unwrap();
-    let api = api.api_id().unwrap().to_string();
-    let integration = c
-        .create_integration()
-        .api_id(&api)
-        .integration_type(IntegrationType::AwsProxy)
-        .integration_uri("arn:aws:lambda:us-east-1:111111111111:function:chat")
-        .send()
-        .await
-        .unwrap();
-    for key in ["$connect", "$disconnect"] {
-        c.create_route()
-            .api_id(&api)
-            .route_key(key)
-            .target(format!(
-                "integrations/{}",
-                integration.integration_id().unwrap()
-            ))
-            .send()
-            .await
-            .unwrap();
-    }
-    c.create_stage()
-        .api_id(&api)
-        .stage_name("prod")
-        .auto_deploy(true)
-        .send()
-        .await
-        .unwrap();
-    api
+    crate::dataplane::ws_api(&c, &["$connect", "$disconnect"]).await
 }
 
-type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
+use crate::dataplane::Seen;
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 

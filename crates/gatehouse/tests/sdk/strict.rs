@@ -50,6 +50,23 @@ async fn strict_server() -> (RunningServer, tempfile::TempDir) {
     (s, dir)
 }
 
+/// A strict server whose Lambda endpoint is a stub recording every event (answering 200).
+async fn strict_server_with_stub() -> (RunningServer, tempfile::TempDir, crate::dataplane::Seen) {
+    let seen: crate::dataplane::Seen = Default::default();
+    let stub =
+        crate::dataplane::lambda_stub(seen.clone(), (200, false, r#"{"statusCode":200}"#)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials.toml");
+    std::fs::write(&path, CREDENTIALS).unwrap();
+    let s = server_with(|a| {
+        a.auth = AuthMode::Strict;
+        a.credentials = Some(path.clone().into());
+        a.lambda_endpoint = Some(format!("http://{stub}"));
+    })
+    .await;
+    (s, dir, seen)
+}
+
 fn sdk(
     s: &RunningServer,
     key: &str,
@@ -485,54 +502,9 @@ async fn aws_iam_routes_verify_execute_api_signatures() {
 /// signature covers the id's `%3D` as SDKs send it.
 #[tokio::test]
 async fn connections_answer_only_the_owning_account() {
-    use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let stub =
-        crate::dataplane::lambda_stub(seen.clone(), (200, false, r#"{"statusCode":200}"#)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("credentials.toml");
-    std::fs::write(&path, CREDENTIALS).unwrap();
-    let s = server_with(|a| {
-        a.auth = AuthMode::Strict;
-        a.credentials = Some(path.clone().into());
-        a.lambda_endpoint = Some(format!("http://{stub}"));
-    })
-    .await;
+    let (s, _dir, seen) = strict_server_with_stub().await;
     let a = sdk(&s, "AKIASTRICTA", "secret-a", None);
-    let api = a
-        .create_api()
-        .name("chat")
-        .protocol_type(ProtocolType::Websocket)
-        .route_selection_expression("$request.body.action")
-        .send()
-        .await
-        .unwrap();
-    let api = api.api_id().unwrap();
-    let integration = a
-        .create_integration()
-        .api_id(api)
-        .integration_type(IntegrationType::AwsProxy)
-        .integration_uri("arn:aws:lambda:us-east-1:111111111111:function:chat")
-        .send()
-        .await
-        .unwrap();
-    a.create_route()
-        .api_id(api)
-        .route_key("$connect")
-        .target(format!(
-            "integrations/{}",
-            integration.integration_id().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
-    a.create_stage()
-        .api_id(api)
-        .stage_name("prod")
-        .auto_deploy(true)
-        .send()
-        .await
-        .unwrap();
+    let api = &crate::dataplane::ws_api(&a, &["$connect"]).await;
     let url = format!("ws://{}/_aws/execute-api/{api}/prod", s.addr);
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let id = seen.lock().unwrap()[0].1["requestContext"]["connectionId"]
@@ -583,56 +555,11 @@ async fn connections_answer_only_the_owning_account() {
 /// presigners make for browsers); else 403 and no connection.
 #[tokio::test]
 async fn aws_iam_connect_routes_take_signed_and_presigned_handshakes() {
-    use aws_sdk_apigatewayv2::types::{AuthorizationType, IntegrationType, ProtocolType};
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let stub =
-        crate::dataplane::lambda_stub(seen.clone(), (200, false, r#"{"statusCode":200}"#)).await;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("credentials.toml");
-    std::fs::write(&path, CREDENTIALS).unwrap();
-    let s = server_with(|a| {
-        a.auth = AuthMode::Strict;
-        a.credentials = Some(path.clone().into());
-        a.lambda_endpoint = Some(format!("http://{stub}"));
-    })
-    .await;
+    let (s, _dir, seen) = strict_server_with_stub().await;
     let a = sdk(&s, "AKIASTRICTA", "secret-a", None);
-    let api = a
-        .create_api()
-        .name("iam-chat")
-        .protocol_type(ProtocolType::Websocket)
-        .route_selection_expression("$request.body.action")
-        .send()
-        .await
-        .unwrap();
-    let api = api.api_id().unwrap();
-    let integration = a
-        .create_integration()
-        .api_id(api)
-        .integration_type(IntegrationType::AwsProxy)
-        .integration_uri("arn:aws:lambda:us-east-1:111111111111:function:chat")
-        .send()
-        .await
-        .unwrap();
-    a.create_route()
-        .api_id(api)
-        .route_key("$connect")
-        .authorization_type(AuthorizationType::AwsIam)
-        .target(format!(
-            "integrations/{}",
-            integration.integration_id().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap();
-    a.create_stage()
-        .api_id(api)
-        .stage_name("prod")
-        .auto_deploy(true)
-        .send()
-        .await
-        .unwrap();
+    let iam = Some(aws_sdk_apigatewayv2::types::AuthorizationType::AwsIam);
+    let api = crate::dataplane::ws_api_authorized(&a, &["$connect"], iam).await;
     let stage = format!("/_aws/execute-api/{api}/prod");
     let handshake = |pq: &str, headers: &[(String, String)]| {
         let mut req = format!("ws://{}{pq}", s.addr)

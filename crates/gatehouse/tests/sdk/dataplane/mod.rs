@@ -174,10 +174,10 @@ fn json(body: &str) -> serde_json::Value {
 
 /// A Lambda Invoke API stub: records each event and answers with `answer` (status, whether
 /// it is a function error, body).
-pub(crate) async fn lambda_stub(
-    seen: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
-    answer: (u16, bool, &'static str),
-) -> SocketAddr {
+/// What the Lambda stub saw: each call's URI and event.
+pub(crate) type Seen = Arc<Mutex<Vec<(String, serde_json::Value)>>>;
+
+pub(crate) async fn lambda_stub(seen: Seen, answer: (u16, bool, &'static str)) -> SocketAddr {
     backend(
         Duration::ZERO,
         Arc::new(move |req| {
@@ -191,6 +191,71 @@ pub(crate) async fn lambda_stub(
         }),
     )
     .await
+}
+
+/// A WebSocket API whose routes (`$connect`, `$disconnect`, `echo` two-way, `$default`
+/// one-way: those `keys` name) go to the Lambda stub; deployed to stage `prod`.
+pub(crate) async fn ws_api(c: &Client, keys: &[&str]) -> String {
+    ws_api_authorized(c, keys, None).await
+}
+
+/// [`ws_api`] with `$connect` authorized as `connect` says.
+pub(crate) async fn ws_api_authorized(
+    c: &Client,
+    keys: &[&str],
+    connect: Option<aws_sdk_apigatewayv2::types::AuthorizationType>,
+) -> String {
+    let api = c
+        .create_api()
+        .name("chat")
+        .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Websocket)
+        .route_selection_expression("$request.body.action")
+        .send()
+        .await
+        .unwrap()
+        .api_id()
+        .unwrap()
+        .to_string();
+    let integration = c
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri("arn:aws:lambda:us-east-1:123456789012:function:chat")
+        .send()
+        .await
+        .unwrap()
+        .integration_id()
+        .unwrap()
+        .to_string();
+    for key in keys {
+        let route = c
+            .create_route()
+            .api_id(&api)
+            .route_key(*key)
+            .target(format!("integrations/{integration}"))
+            .set_route_response_selection_expression((*key == "echo").then(|| "$default".into()))
+            .set_authorization_type(connect.clone().filter(|_| *key == "$connect"))
+            .send()
+            .await
+            .unwrap();
+        if *key == "echo" {
+            c.create_route_response()
+                .api_id(&api)
+                .route_id(route.route_id().unwrap())
+                .route_response_key("$default")
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    c.create_stage()
+        .api_id(&api)
+        .stage_name("prod")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    api
 }
 
 async fn lambda_api(c: &Client, version: &str) -> String {

@@ -80,61 +80,6 @@ fn authorizer_answer(event: &serde_json::Value) -> hyper::Response<String> {
     hyper::Response::new(answer.to_string())
 }
 
-/// A WebSocket API whose routes (`$connect`, `$disconnect`, `echo` two-way, `$default`
-/// one-way, unless left out) go to the Lambda stub; deployed to stage `prod`.
-async fn ws_api(c: &Client, keys: &[&str]) -> String {
-    let api = c
-        .create_api()
-        .name("chat")
-        .protocol_type(ProtocolType::Websocket)
-        .route_selection_expression("$request.body.action")
-        .send()
-        .await
-        .unwrap()
-        .api_id()
-        .unwrap()
-        .to_string();
-    let integration = c
-        .create_integration()
-        .api_id(&api)
-        .integration_type(IntegrationType::AwsProxy)
-        .integration_uri("arn:aws:lambda:us-east-1:123456789012:function:chat")
-        .send()
-        .await
-        .unwrap()
-        .integration_id()
-        .unwrap()
-        .to_string();
-    for key in keys {
-        let route = c
-            .create_route()
-            .api_id(&api)
-            .route_key(*key)
-            .target(format!("integrations/{integration}"))
-            .set_route_response_selection_expression((*key == "echo").then(|| "$default".into()))
-            .send()
-            .await
-            .unwrap();
-        if *key == "echo" {
-            c.create_route_response()
-                .api_id(&api)
-                .route_id(route.route_id().unwrap())
-                .route_response_key("$default")
-                .send()
-                .await
-                .unwrap();
-        }
-    }
-    c.create_stage()
-        .api_id(&api)
-        .stage_name("prod")
-        .auto_deploy(true)
-        .send()
-        .await
-        .unwrap();
-    api
-}
-
 /// Connects to `api`'s stage `prod` through the path form; the handshake's status when it
 /// is refused.
 async fn open(s: &gatehouse::server::RunningServer, api: &str) -> Result<Socket, u16> {
