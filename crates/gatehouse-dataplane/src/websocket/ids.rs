@@ -12,8 +12,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-/// The URL-safe base64 alphabet.
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+use crate::observe::request_id::ALPHABET;
 
 /// The next value of the process's counter.
 fn count() -> u64 {
@@ -65,17 +64,13 @@ fn mask(mixed: u64, salt: u8) -> u16 {
 
 /// Eleven bytes as 15 base64 characters and `=`.
 fn encode(bytes: &[u8; 11]) -> String {
-    let mut bits = 0u128;
-    for b in bytes {
-        bits = bits << 8 | u128::from(*b);
-    }
-    let mut id = String::with_capacity(16);
-    for i in 0..14 {
-        id.push(char::from(ALPHABET[(bits >> (82 - 6 * i) & 63) as usize]));
-    }
-    id.push(char::from(ALPHABET[((bits & 0xF) << 2) as usize]));
-    id.push('=');
-    id
+    let bits = bytes
+        .iter()
+        .fold(0u128, |bits, b| bits << 8 | u128::from(*b));
+    crate::observe::request_id::encode(bits)
+        .iter()
+        .map(|b| char::from(*b))
+        .collect()
 }
 
 /// The eleven bytes of an id (`None` when it does not have an id's form).
