@@ -142,6 +142,49 @@ fn value_text(v: &Value) -> String {
     }
 }
 
+/// The answer's `headers`, and in payload 1.0 its `multiValueHeaders` merged with them: each
+/// distinct value of a name once (AWS's Lambda proxy output format). Payload 2.0 has no
+/// `multiValueHeaders`: AWS ignores the member there, and so does this.
+fn answer_headers(
+    resp: &mut Response<Bytes>,
+    version: &str,
+    object: &serde_json::Map<String, Value>,
+) -> Result<(), String> {
+    let single = object.get("headers").and_then(Value::as_object);
+    let multi = object
+        .get("multiValueHeaders")
+        .and_then(Value::as_object)
+        .filter(|_| version == "1.0");
+    let mut names: Vec<&String> = single.into_iter().flat_map(|h| h.keys()).collect();
+    names.extend(multi.into_iter().flat_map(|h| h.keys()));
+    let mut done: Vec<&str> = Vec::new();
+    for name in names {
+        if done.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        done.push(name);
+        let mut values: Vec<String> = Vec::new();
+        let of = |h: &serde_json::Map<String, Value>| -> Vec<String> {
+            h.iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .flat_map(|(_, v)| match v {
+                    Value::Array(vs) => vs.iter().map(value_text).collect(),
+                    v => vec![value_text(v)],
+                })
+                .collect()
+        };
+        for v in single.map(of).into_iter().chain(multi.map(of)).flatten() {
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+        for v in &values {
+            set_header(resp, name, v)?;
+        }
+    }
+    Ok(())
+}
+
 /// The client's response from a function's output, by payload version. `Err` is the reason
 /// the output is not a valid answer (the client then gets 500).
 pub fn decode(version: &str, output: &[u8]) -> Result<Response<Bytes>, String> {
@@ -181,18 +224,7 @@ pub fn decode(version: &str, output: &[u8]) -> Result<Response<Bytes>, String> {
     };
     let mut resp = Response::new(Bytes::from(body));
     *resp.status_mut() = status;
-    if let Some(headers) = object.get("headers").and_then(Value::as_object) {
-        for (k, v) in headers {
-            set_header(&mut resp, k, &value_text(v))?;
-        }
-    }
-    if let Some(headers) = object.get("multiValueHeaders").and_then(Value::as_object) {
-        for (k, vs) in headers {
-            for v in vs.as_array().into_iter().flatten() {
-                set_header(&mut resp, k, &value_text(v))?;
-            }
-        }
-    }
+    answer_headers(&mut resp, version, object)?;
     if version != "1.0" {
         for c in object
             .get("cookies")
@@ -258,5 +290,42 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.headers().get_all("x-a").iter().count(), 2);
+    }
+
+    fn values(r: &Response<Bytes>, name: &str) -> Vec<String> {
+        r.headers()
+            .get_all(name)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Payload 2.0 answers have no `multiValueHeaders` (AWS's 2.0 response format; the API
+    /// Gateway team's answer in serverless-java-container#377): the member is ignored, its
+    /// content type too.
+    #[test]
+    fn payload_2_0_ignores_multi_value_headers() {
+        let r = decode(
+            "2.0",
+            br#"{"statusCode":200,"body":"x","headers":{"x-b":"1"},"multiValueHeaders":{"x-a":["1","2"],"content-type":["application/json"]}}"#,
+        )
+        .unwrap();
+        assert!(values(&r, "x-a").is_empty());
+        assert_eq!(values(&r, "x-b"), ["1"]);
+        assert_eq!(values(&r, "content-type"), ["text/plain; charset=utf-8"]);
+    }
+
+    /// Payload 1.0: a name in both `headers` and `multiValueHeaders` gets each distinct value
+    /// once (the Lambda proxy output format merges the two lists).
+    #[test]
+    fn payload_1_0_merges_headers_and_multi_value_headers() {
+        let r = decode(
+            "1.0",
+            br#"{"statusCode":200,"body":"x","headers":{"x-a":"1","x-c":"3"},"multiValueHeaders":{"X-A":["1","2"],"x-d":["4","4"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(values(&r, "x-a"), ["1", "2"]);
+        assert_eq!(values(&r, "x-c"), ["3"]);
+        assert_eq!(values(&r, "x-d"), ["4"]);
     }
 }
