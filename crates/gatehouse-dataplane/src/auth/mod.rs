@@ -81,9 +81,16 @@ impl Authorizers {
                     request.incoming(),
                 ))
                 .await?;
+                // The token's scopes reach the function only from a route that lists
+                // scopes; elsewhere AWS sends `null`.
+                let scopes = if scopes.is_empty() {
+                    Vec::new()
+                } else {
+                    v.scopes
+                };
                 Ok(Some(Authorized::Jwt {
                     claims: v.claims,
-                    scopes: v.scopes,
+                    scopes,
                 }))
             }
             AuthorizationType::Custom => {

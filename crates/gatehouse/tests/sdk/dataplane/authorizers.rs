@@ -317,3 +317,76 @@ async fn lambda_authorizers_allow_deny_and_cache() {
     );
     assert_eq!(call(Some("crash")).await.0, 401);
 }
+
+/// A JWT route's event carries the token's scopes only when the route lists scopes; on a
+/// route without `authorizationScopes` they are `null`, whatever the token's `scope` claim
+/// (a real event in DefinitelyTyped#75458; aws/aws-lambda-go#317; powertools-lambda-python#2953).
+#[tokio::test]
+async fn jwt_scopes_reach_the_function_only_from_a_route_that_lists_scopes() {
+    let seen: Seen = Default::default();
+    let stub = lambda_stub(seen.clone(), (200, false, r#"{"statusCode":200}"#)).await;
+    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let c = client(&s);
+    let iss = issuer().await;
+    let api = http_api(&c).await;
+    let auth = c
+        .create_authorizer()
+        .api_id(&api)
+        .name("jwt")
+        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
+        .identity_source("$request.header.Authorization")
+        .jwt_configuration(
+            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
+                .issuer(&iss)
+                .audience("app")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let i = c
+        .create_integration()
+        .api_id(&api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_uri("arn:aws:lambda:us-east-1:123456789012:function:me")
+        .payload_format_version("2.0")
+        .send()
+        .await
+        .unwrap();
+    for (key, scopes) in [("GET /scoped", Some("read")), ("GET /open", None)] {
+        c.create_route()
+            .api_id(&api)
+            .route_key(key)
+            .target(format!("integrations/{}", i.integration_id().unwrap()))
+            .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt)
+            .authorizer_id(auth.authorizer_id().unwrap())
+            .set_authorization_scopes(scopes.map(|s| vec![s.to_string()]))
+            .send()
+            .await
+            .unwrap();
+    }
+    auto_deployed_default(&c, &api).await;
+    let now = gatehouse_core::model::time::now();
+    let bearer = format!(
+        "Bearer {}",
+        token(
+            serde_json::json!({"iss": iss, "aud": "app", "sub": "u1", "exp": now + 600, "scope": "read write"})
+        )
+    );
+    for path in ["/scoped", "/open"] {
+        let (status, _, body) = raw(
+            s.addr,
+            "GET",
+            &format!("/_aws/execute-api/{api}{path}"),
+            &[("authorization", bearer.as_str())],
+            b"",
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let seen = seen.lock().unwrap();
+    let jwt = |i: usize| seen[i].1["requestContext"]["authorizer"]["jwt"].clone();
+    assert_eq!(jwt(0)["scopes"], serde_json::json!(["read", "write"]));
+    assert_eq!(jwt(1)["scopes"], serde_json::Value::Null);
+    assert_eq!(jwt(1)["claims"]["sub"], "u1");
+}
