@@ -182,6 +182,13 @@ impl<K: AsRef<str>, V: serde::Serialize> serde::Serialize for Object<'_, K, V> {
     }
 }
 
+/// A path as the events carry it: percent-decoded (`/files/a%20b` → `/files/a b`), as AWS
+/// decodes 2.0's `rawPath` and `requestContext.http.path` and 1.0's `path`; the query string
+/// stays as sent.
+fn decoded(path: &str) -> Cow<'_, str> {
+    percent_encoding::percent_decode_str(path).decode_utf8_lossy()
+}
+
 /// The payload format 2.0 event: serialized with its members in the order AWS's
 /// documentation shows them.
 #[derive(serde::Serialize)]
@@ -189,7 +196,7 @@ impl<K: AsRef<str>, V: serde::Serialize> serde::Serialize for Object<'_, K, V> {
 pub struct EventV2<'a> {
     version: &'static str,
     route_key: &'a str,
-    raw_path: &'a str,
+    raw_path: Cow<'a, str>,
     raw_query_string: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     cookies: Vec<&'a str>,
@@ -235,7 +242,7 @@ struct RequestContextV2<'a> {
 #[serde(rename_all = "camelCase")]
 struct HttpV2<'a> {
     method: &'a str,
-    path: &'a str,
+    path: Cow<'a, str>,
     protocol: &'a str,
     source_ip: &'a str,
     user_agent: &'a str,
@@ -281,10 +288,11 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
     query.sort_by(|a, b| a.0.cmp(&b.0));
     let (body, base64) = event_body(inc);
     let route_key = facts.route_key.as_deref().unwrap_or_default();
+    let path = decoded(&inc.path);
     EventV2 {
         version: "2.0",
         route_key,
-        raw_path: &inc.path,
+        raw_path: path.clone(),
         raw_query_string: inc.query().unwrap_or_default(),
         cookies,
         headers: headers_v2(inc, facts),
@@ -297,7 +305,7 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
             domain_prefix: facts.domain_prefix(),
             http: HttpV2 {
                 method: inc.method.as_str(),
-                path: &inc.path,
+                path,
                 protocol: inc.protocol,
                 source_ip: &inc.source_ip,
                 user_agent: inc.user_agent(),
@@ -322,7 +330,7 @@ pub fn event_v2<'a>(input: &'a EventInput<'a>) -> EventV2<'a> {
 pub struct EventV1<'a> {
     version: &'static str,
     resource: &'a str,
-    path: &'a str,
+    path: Cow<'a, str>,
     http_method: &'a str,
     headers: BTreeMap<String, String>,
     multi_value_headers: BTreeMap<String, Vec<String>>,
@@ -358,7 +366,7 @@ struct RequestContextV1<'a> {
     extended_request_id: &'a str,
     http_method: &'a str,
     identity: IdentityV1<'a>,
-    path: &'a str,
+    path: Cow<'a, str>,
     protocol: &'a str,
     request_id: &'a str,
     request_time: String,
@@ -413,15 +421,15 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
         input.request.template
     };
     // Through a custom domain, 1.0's path keeps the API mapping's key (2.0's rawPath does not).
-    let path = if facts.custom_domain {
+    let path = decoded(if facts.custom_domain {
         inc.uri_path()
     } else {
         inc.path.as_str()
-    };
+    });
     EventV1 {
         version: "1.0",
         resource,
-        path,
+        path: path.clone(),
         http_method: inc.method.as_str(),
         headers,
         multi_value_headers: groups,
@@ -562,6 +570,41 @@ mod tests {
         );
         assert_eq!(v1["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
         assert!(v1["requestContext"]["identity"]["user"].is_null());
+    }
+
+    /// Paths reach the function percent-decoded, in both formats; the query string as sent
+    /// (honojs/hono#2156, wakujs/waku#458, orpc's standard-server checked against live
+    /// captures, aws/aws-lambda-dotnet#1901).
+    #[test]
+    fn paths_are_percent_decoded_and_the_query_is_not() {
+        let incoming = Incoming {
+            method: http::Method::GET,
+            path: "/files/a%20b%40c.txt".into(),
+            uri: http::Uri::from_static("/files/a%20b%40c.txt?q=a%20b"),
+            headers: http::HeaderMap::new(),
+            body: Bytes::new(),
+            source_ip: "127.0.0.1".into(),
+            protocol: "HTTP/1.1",
+            header_names: Vec::new(),
+        };
+        let inv = Invocation::new(incoming, HeaderValue::from_static(""), 0, false);
+        let vars = BTreeMap::new();
+        let input = EventInput {
+            request: Routed {
+                inv: &inv,
+                template: "/files/{name}",
+                params: &[],
+                stage_variables: &vars,
+            },
+            authorizer: None,
+        };
+        let v2: Value = serde_json::to_value(event_v2(&input)).unwrap();
+        assert_eq!(v2["rawPath"], "/files/a b@c.txt");
+        assert_eq!(v2["requestContext"]["http"]["path"], "/files/a b@c.txt");
+        assert_eq!(v2["rawQueryString"], "q=a%20b");
+        let v1: Value = serde_json::to_value(event_v1(&input)).unwrap();
+        assert_eq!(v1["path"], "/files/a b@c.txt");
+        assert_eq!(v1["requestContext"]["path"], "/files/a b@c.txt");
     }
 
     #[test]
