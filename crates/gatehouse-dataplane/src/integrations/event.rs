@@ -87,6 +87,19 @@ fn added_headers(incoming: &Incoming, facts: &Facts, groups: &mut BTreeMap<Strin
     groups
         .entry("x-amzn-trace-id".into())
         .or_insert_with(|| vec![trace_id(facts)]);
+    if lacks_length(incoming) {
+        groups.insert("content-length".into(), vec!["0".into()]);
+    }
+}
+
+/// Whether the request has no body and said nothing of its length: AWS's events then carry
+/// `content-length: 0` all the same (every recorded event of a GET shows it).
+fn lacks_length(incoming: &Incoming) -> bool {
+    incoming.body.is_empty()
+        && !incoming.headers.contains_key(http::header::CONTENT_LENGTH)
+        && !incoming
+            .headers
+            .contains_key(http::header::TRANSFER_ENCODING)
 }
 
 /// An X-Ray trace id for `facts`'s request.
@@ -163,6 +176,9 @@ fn headers_v2<'a>(inc: &'a Incoming, facts: &Facts) -> Vec<(&'a str, Cow<'a, str
     out.push(("x-forwarded-proto", Cow::Borrowed("https")));
     if !traced {
         out.push(("x-amzn-trace-id", Cow::Owned(trace_id(facts))));
+    }
+    if lacks_length(inc) {
+        out.push(("content-length", Cow::Borrowed("0")));
     }
     out.sort_unstable_by(|a, b| a.0.cmp(b.0));
     out
@@ -605,6 +621,12 @@ mod tests {
         let v1: Value = serde_json::to_value(event_v1(&input)).unwrap();
         assert_eq!(v1["path"], "/files/a b@c.txt");
         assert_eq!(v1["requestContext"]["path"], "/files/a b@c.txt");
+        // A GET that said nothing of its length: `content-length: 0` all the same, as in
+        // every recorded event of a GET (aws-lambda-go's apigw-v2-request fixtures,
+        // aws-lambda-rust-runtime's example-apigw-v2 fixtures, aws-lambda-java-libs#240).
+        assert_eq!(v2["headers"]["content-length"], "0");
+        assert_eq!(v1["headers"]["content-length"], "0");
+        assert_eq!(v1["multiValueHeaders"]["content-length"], json!(["0"]));
     }
 
     #[test]
