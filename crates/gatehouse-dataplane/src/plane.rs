@@ -310,10 +310,20 @@ fn resolved(inv: &mut Invocation, r: &Resolved, target: &Target) -> Result<(), R
     Ok(())
 }
 
-/// The gateway's own answer to a CORS preflight, when the deployment configures CORS.
+/// The gateway's own answer to a CORS preflight, when the deployment configures CORS and no
+/// route takes the `OPTIONS` request: an `OPTIONS` or `ANY` route that matches its path, or
+/// `$default`, serves it like any request, its authorizer included (AWS's CORS page: the
+/// `$default` route catches `OPTIONS` requests too).
 fn preflight(router: &Router, inv: &Invocation) -> Option<Response<Body>> {
     let cors = router.cors()?;
-    cors::is_preflight(&inv.incoming).then(|| cors::preflight(cors, &inv.incoming).map(body::full))
+    if !cors::is_preflight(&inv.incoming) {
+        return None;
+    }
+    let segments = router::segments(inv.path());
+    if router.find("OPTIONS", &segments).is_some() {
+        return None;
+    }
+    Some(cors::preflight(cors, &inv.incoming).map(body::full))
 }
 
 /// The route the request matches, by AWS's priority (404 when none does).
@@ -371,7 +381,11 @@ fn respond(
     cors: Option<&gatehouse_core::model::api::Cors>,
 ) -> Response<Body> {
     if let Some(cors) = cors {
-        if resp.status() != http::StatusCode::NO_CONTENT || !cors::is_preflight(&inv.incoming) {
+        // (The gateway's own preflight answer carries its headers already.)
+        let own_preflight = inv.facts.route_key.is_none()
+            && resp.status() == http::StatusCode::NO_CONTENT
+            && cors::is_preflight(&inv.incoming);
+        if !own_preflight {
             cors::decorate(cors, &inv.incoming, &mut resp);
         }
     }

@@ -390,3 +390,93 @@ async fn jwt_scopes_reach_the_function_only_from_a_route_that_lists_scopes() {
     assert_eq!(jwt(1)["scopes"], serde_json::Value::Null);
     assert_eq!(jwt(1)["claims"]["sub"], "u1");
 }
+
+/// A CORS preflight that an authorized catch-all route matches goes to that route and is
+/// authorized like any request (AWS's "Configure CORS for HTTP APIs": the `$default` route
+/// catches `OPTIONS` requests too, hence its advice of an unauthenticated
+/// `OPTIONS /{proxy+}` route; users report the same with `ANY /{proxy+}`, umccr/htsget-rs#156).
+/// With that route added, the preflight reaches its integration; a path no route takes is
+/// answered by the gateway.
+#[tokio::test]
+async fn a_preflight_goes_to_an_authorized_catch_all_route() {
+    let s = server().await;
+    let c = client(&s);
+    let backend = echo().await;
+    let iss = issuer().await;
+    let api = http_api(&c).await;
+    c.update_api()
+        .api_id(&api)
+        .cors_configuration(
+            aws_sdk_apigatewayv2::types::Cors::builder()
+                .allow_origins("https://app.example")
+                .allow_methods("GET")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let auth = c
+        .create_authorizer()
+        .api_id(&api)
+        .name("jwt")
+        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
+        .identity_source("$request.header.Authorization")
+        .jwt_configuration(
+            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
+                .issuer(&iss)
+                .audience("app")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let i = http_integration(&c, &api, &format!("http://{backend}/")).await;
+    c.create_route()
+        .api_id(&api)
+        .route_key("ANY /api/{proxy+}")
+        .target(format!("integrations/{i}"))
+        .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt)
+        .authorizer_id(auth.authorizer_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    route(&c, &api, "GET /public", &i).await;
+    auto_deployed_default(&c, &api).await;
+    let preflight = |path: &str| {
+        let path = format!("/_aws/execute-api/{api}{path}");
+        let addr = s.addr;
+        async move {
+            let headers = [
+                ("origin", "https://app.example"),
+                ("access-control-request-method", "GET"),
+            ];
+            raw(addr, "OPTIONS", &path, &headers, b"").await
+        }
+    };
+    // The catch-all's authorizer refuses the unauthenticated preflight.
+    let (status, headers, body) = preflight("/api/items").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (401, r#"{"message":"Unauthorized"}"#)
+    );
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    // No route takes OPTIONS /public: the gateway answers the preflight.
+    let (status, headers, _) = preflight("/public").await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        header(&headers, "access-control-allow-methods"),
+        Some("GET")
+    );
+    // An unauthenticated OPTIONS route, as AWS advises: the preflight reaches its backend.
+    route(&c, &api, "OPTIONS /api/{proxy+}", &i).await;
+    let (status, headers, body) = preflight("/api/items").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("OPTIONS"), "{body}");
+    assert_eq!(
+        header(&headers, "access-control-allow-origin"),
+        Some("https://app.example")
+    );
+}
