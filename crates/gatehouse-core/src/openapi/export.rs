@@ -279,13 +279,42 @@ fn info(src: &Source<'_>) -> Value {
     Value::Object(info)
 }
 
-/// The definition as text, JSON or YAML.
+/// The document's top-level members in the order AWS's exports list them; the
+/// `x-amazon-apigateway-*` members (and anything else) follow.
+const TOP_LEVEL: [&str; 5] = ["openapi", "info", "servers", "paths", "components"];
+
+/// A document whose top-level members are written in AWS's order.
+struct InAwsOrder<'a>(&'a Map<String, Value>);
+
+impl serde::Serialize for InAwsOrder<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for key in TOP_LEVEL {
+            if let Some(v) = self.0.get(key) {
+                map.serialize_entry(key, v)?;
+            }
+        }
+        for (k, v) in self
+            .0
+            .iter()
+            .filter(|(k, _)| !TOP_LEVEL.contains(&k.as_str()))
+        {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// The definition as text, JSON or YAML, `openapi` first as in AWS's exports.
 pub fn render(src: &Source<'_>, options: Options) -> ApiResult<String> {
     let doc = document(src, options.include_extensions);
+    let empty = Map::new();
+    let ordered = InAwsOrder(doc.as_object().unwrap_or(&empty));
     let out = if options.yaml {
-        serde_yaml_ng::to_string(&doc).map_err(|_| ())
+        serde_yaml_ng::to_string(&ordered).map_err(|_| ())
     } else {
-        serde_json::to_string_pretty(&doc).map_err(|_| ())
+        serde_json::to_string_pretty(&ordered).map_err(|_| ())
     };
     out.map_err(|()| ApiError::internal("cannot render the exported definition"))
 }

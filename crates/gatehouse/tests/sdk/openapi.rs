@@ -342,3 +342,69 @@ async fn bad_definitions_say_where() {
     );
     assert_eq!(code, "NotFoundException");
 }
+
+/// ExportApi writes the document's members in AWS's order — `openapi`, `info`, `servers`,
+/// `paths`, `components`, then the `x-amazon-apigateway-*` members — as AWS's exports do
+/// ("Exporting an HTTP API from API Gateway"), in JSON and in YAML.
+#[tokio::test]
+async fn exports_list_their_members_in_awss_order() {
+    let s = server().await;
+    let c = client(&s);
+    let api = http_api(&c).await;
+    c.update_api()
+        .api_id(&api)
+        .cors_configuration(
+            aws_sdk_apigatewayv2::types::Cors::builder()
+                .allow_origins("https://app.example")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let auth = c
+        .create_authorizer()
+        .api_id(&api)
+        .name("jwt")
+        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
+        .identity_source("$request.header.Authorization")
+        .jwt_configuration(
+            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
+                .issuer("https://issuer.example")
+                .audience("app")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    c.create_route()
+        .api_id(&api)
+        .route_key("GET /pets")
+        .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt)
+        .authorizer_id(auth.authorizer_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let expected = [
+        "openapi",
+        "info",
+        "servers",
+        "paths",
+        "components",
+        "x-amazon-apigateway-cors",
+        "x-amazon-apigateway-importexport-version",
+    ];
+    let json = export(&c, &api, false, None).await;
+    let top: Vec<&str> = json
+        .lines()
+        .filter_map(|l| l.strip_prefix("  \""))
+        .filter_map(|l| l.split('"').next())
+        .collect();
+    assert_eq!(top, expected, "{json}");
+    let yaml = export(&c, &api, true, None).await;
+    let top: Vec<&str> = yaml
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with('-'))
+        .filter_map(|l| l.split(':').next())
+        .collect();
+    assert_eq!(top, expected, "{yaml}");
+}
