@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::context::{query_pairs, Authorized, Facts, Incoming, Routed};
 
@@ -73,6 +73,26 @@ fn header_groups(incoming: &Incoming) -> BTreeMap<String, Vec<String>> {
         }
     }
     out
+}
+
+/// Header names AWS writes in lower case in 1.0 events (whatever case the client used).
+const LOWER_IN_V1: [&str; 2] = ["accept", "accept-encoding"];
+
+/// A header's name as a 1.0 event writes it: capitalised at each word (`Content-Length`,
+/// `User-Agent`, `X-Forwarded-For`), but `accept` and `accept-encoding`, as AWS's recorded
+/// 1.0 events of HTTP APIs show them (a curl request over HTTP/2, where every name arrives in
+/// lower case, and a Postman request over HTTP/1.1).
+fn v1_name(lower: &str) -> String {
+    if LOWER_IN_V1.contains(&lower) {
+        return lower.to_string();
+    }
+    let mut name = String::with_capacity(lower.len());
+    let mut start = true;
+    for c in lower.chars() {
+        name.push(if start { c.to_ascii_uppercase() } else { c });
+        start = c == '-';
+    }
+    name
 }
 
 /// Headers API Gateway adds to what the function sees.
@@ -376,7 +396,8 @@ fn as_object_or_null<S: serde::Serializer>(
 struct RequestContextV1<'a> {
     account_id: &'a str,
     api_id: &'a str,
-    authorizer: Cow<'a, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorizer: Option<&'a Value>,
     domain_name: &'a str,
     domain_prefix: &'a str,
     extended_request_id: &'a str,
@@ -417,6 +438,10 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
     let facts = input.request.facts();
     let mut groups = header_groups(inc);
     added_headers(inc, facts, &mut groups);
+    let groups: BTreeMap<String, Vec<String>> = groups
+        .into_iter()
+        .map(|(name, values)| (v1_name(&name), values))
+        .collect();
     let headers: BTreeMap<String, String> = groups
         .iter()
         .filter_map(|(k, v)| v.last().map(|last| (k.clone(), last.clone())))
@@ -454,10 +479,9 @@ pub fn event_v1<'a>(input: &'a EventInput<'a>) -> EventV1<'a> {
         request_context: RequestContextV1 {
             account_id: &facts.account_id,
             api_id: &facts.api_id,
-            authorizer: match &input.authorizer {
-                Some(a) => Cow::Borrowed(a),
-                None => Cow::Owned(json!({"claims": null, "scopes": null})),
-            },
+            // Only when an authorizer ran: AWS's recorded 1.0 events of open routes have none
+            // (its documentation's example shows null claims and scopes).
+            authorizer: input.authorizer.as_ref(),
             domain_name: &facts.domain_name,
             domain_prefix: facts.domain_prefix(),
             extended_request_id: facts.request_id(),
@@ -500,6 +524,7 @@ mod tests {
     use crate::context::Invocation;
     use bytes::Bytes;
     use http::HeaderValue;
+    use serde_json::json;
 
     /// The top-level keys of a serialized event, in order.
     fn keys(bytes: &[u8]) -> Vec<String> {
@@ -580,10 +605,7 @@ mod tests {
             ]
         );
         let v1: Value = serde_json::from_slice(&v1).unwrap();
-        assert_eq!(
-            v1["requestContext"]["authorizer"],
-            json!({"claims": null, "scopes": null})
-        );
+        assert!(v1["requestContext"].get("authorizer").is_none());
         assert_eq!(v1["requestContext"]["identity"]["sourceIp"], "127.0.0.1");
         assert!(v1["requestContext"]["identity"]["user"].is_null());
     }
@@ -625,8 +647,8 @@ mod tests {
         // every recorded event of a GET (aws-lambda-go's apigw-v2-request fixtures,
         // aws-lambda-rust-runtime's example-apigw-v2 fixtures, aws-lambda-java-libs#240).
         assert_eq!(v2["headers"]["content-length"], "0");
-        assert_eq!(v1["headers"]["content-length"], "0");
-        assert_eq!(v1["multiValueHeaders"]["content-length"], json!(["0"]));
+        assert_eq!(v1["headers"]["Content-Length"], "0");
+        assert_eq!(v1["multiValueHeaders"]["Content-Length"], json!(["0"]));
     }
 
     #[test]

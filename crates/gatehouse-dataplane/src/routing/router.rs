@@ -1,5 +1,6 @@
 //! A deployment's routes compiled into a tree, matched in AWS's priority: a literal segment
-//! before a `{variable}` before a greedy `{proxy+}` (which needs at least one segment),
+//! before a `{variable}` before a greedy `{proxy+}` (which needs at least one segment, an
+//! empty one after a trailing slash included),
 //! compared left to right; at the same place an exact method before `ANY`; the `$default`
 //! route last. Matching walks the tree, so its cost does not grow with the number of routes.
 //! A snapshot is compiled once and kept by deployment id.
@@ -214,13 +215,11 @@ impl Router {
             }
             captured.pop();
         }
-        // (The rest of the path is joined only where a greedy route could take it.)
+        // (The rest of the path is joined only where a greedy route could take it.) A
+        // trailing slash is a segment: `/a/` gives `/a/{proxy+}` an empty `proxy`, as AWS
+        // does (a recorded event: tests/fixtures/events/http-1.0-post-proxy.json).
         let found = pick(&node.greedy, method)?;
-        let rest = segs[at..].join("/");
-        if rest.is_empty() {
-            return None;
-        }
-        captured.push(rest);
+        captured.push(segs[at..].join("/"));
         Some(found)
     }
 }
@@ -305,6 +304,15 @@ mod tests {
         assert!(
             key(&r, "GET", "/a").is_none(),
             "a greedy variable needs a segment"
+        );
+        let m = r.find("GET", &segments("/a/")).unwrap();
+        assert_eq!(
+            (&*m.route.key, &m.params[..]),
+            (
+                "GET /a/{proxy+}",
+                &[("proxy".to_string(), String::new())][..]
+            ),
+            "a trailing slash is an (empty) segment"
         );
         assert!(
             key(&r, "POST", "/").is_none(),

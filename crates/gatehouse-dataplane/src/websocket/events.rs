@@ -66,12 +66,14 @@ impl<'a> Common<'a> {
     }
 }
 
+/// The client, as every event of its connection names it: `userAgent` (only when it sent
+/// one) before `sourceIp`, as AWS's recorded events list them.
 #[derive(Serialize)]
 struct Identity<'a> {
-    #[serde(rename = "sourceIp")]
-    source_ip: &'a str,
     #[serde(rename = "userAgent", skip_serializing_if = "Option::is_none")]
     user_agent: Option<&'a str>,
+    #[serde(rename = "sourceIp")]
+    source_ip: &'a str,
 }
 
 /// The members every event's `requestContext` ends with, in AWS's order.

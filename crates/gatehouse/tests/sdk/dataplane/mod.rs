@@ -4,6 +4,7 @@
 mod authorizers;
 mod http_proxy;
 mod lambda;
+mod recorded;
 mod routing;
 mod stage_settings;
 mod websocket;
