@@ -361,26 +361,14 @@ async fn exports_list_their_members_in_awss_order() {
         .send()
         .await
         .unwrap();
-    let auth = c
-        .create_authorizer()
-        .api_id(&api)
-        .name("jwt")
-        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
-        .identity_source("$request.header.Authorization")
-        .jwt_configuration(
-            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
-                .issuer("https://issuer.example")
-                .audience("app")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let auth =
+        crate::dataplane::authorizers::jwt_authorizer(&c, &api, "https://issuer.example", "app")
+            .await;
     c.create_route()
         .api_id(&api)
         .route_key("GET /pets")
         .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt)
-        .authorizer_id(auth.authorizer_id().unwrap())
+        .authorizer_id(&auth)
         .send()
         .await
         .unwrap();

@@ -40,6 +40,28 @@ async fn issuer() -> String {
     format!("http://{addr}")
 }
 
+/// A JWT authorizer of `api` (identity source the `Authorization` header) trusting `issuer`
+/// for `audience`; its id.
+pub(crate) async fn jwt_authorizer(c: &Client, api: &str, issuer: &str, audience: &str) -> String {
+    c.create_authorizer()
+        .api_id(api)
+        .name("jwt")
+        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
+        .identity_source("$request.header.Authorization")
+        .jwt_configuration(
+            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
+                .issuer(issuer)
+                .audience(audience)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .authorizer_id()
+        .unwrap()
+        .to_string()
+}
+
 fn token(claims: serde_json::Value) -> String {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some("test-key-1".into());
@@ -54,28 +76,14 @@ async fn jwt_authorizers_verify_tokens_for_real() {
     let backend = echo().await;
     let iss = issuer().await;
     let api = http_api(&c).await;
-    let auth = c
-        .create_authorizer()
-        .api_id(&api)
-        .name("jwt")
-        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
-        .identity_source("$request.header.Authorization")
-        .jwt_configuration(
-            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
-                .issuer(&iss)
-                .audience("app")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let auth = jwt_authorizer(&c, &api, &iss, "app").await;
     let i = http_integration(&c, &api, &format!("http://{backend}/")).await;
     c.create_route()
         .api_id(&api)
         .route_key("GET /me")
         .target(format!("integrations/{i}"))
         .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt)
-        .authorizer_id(auth.authorizer_id().unwrap())
+        .authorizer_id(&auth)
         .authorization_scopes("read")
         .send()
         .await
@@ -329,21 +337,7 @@ async fn jwt_scopes_reach_the_function_only_from_a_route_that_lists_scopes() {
     let c = client(&s);
     let iss = issuer().await;
     let api = http_api(&c).await;
-    let auth = c
-        .create_authorizer()
-        .api_id(&api)
-        .name("jwt")
-        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
-        .identity_source("$request.header.Authorization")
-        .jwt_configuration(
-            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
-                .issuer(&iss)
-                .audience("app")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let auth = jwt_authorizer(&c, &api, &iss, "app").await;
     let i = c
         .create_integration()
         .api_id(&api)
@@ -359,7 +353,7 @@ async fn jwt_scopes_reach_the_function_only_from_a_route_that_lists_scopes() {
             .route_key(key)
             .target(format!("integrations/{}", i.integration_id().unwrap()))
             .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt)
-            .authorizer_id(auth.authorizer_id().unwrap())
+            .authorizer_id(&auth)
             .set_authorization_scopes(scopes.map(|s| vec![s.to_string()]))
             .send()
             .await
@@ -415,28 +409,14 @@ async fn a_preflight_goes_to_an_authorized_catch_all_route() {
         .send()
         .await
         .unwrap();
-    let auth = c
-        .create_authorizer()
-        .api_id(&api)
-        .name("jwt")
-        .authorizer_type(aws_sdk_apigatewayv2::types::AuthorizerType::Jwt)
-        .identity_source("$request.header.Authorization")
-        .jwt_configuration(
-            aws_sdk_apigatewayv2::types::JwtConfiguration::builder()
-                .issuer(&iss)
-                .audience("app")
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let auth = jwt_authorizer(&c, &api, &iss, "app").await;
     let i = http_integration(&c, &api, &format!("http://{backend}/")).await;
     c.create_route()
         .api_id(&api)
         .route_key("ANY /api/{proxy+}")
         .target(format!("integrations/{i}"))
         .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::Jwt)
-        .authorizer_id(auth.authorizer_id().unwrap())
+        .authorizer_id(&auth)
         .send()
         .await
         .unwrap();

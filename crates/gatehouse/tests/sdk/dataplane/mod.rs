@@ -1,7 +1,7 @@
 //! The data plane: invoke URLs served from deployments, against real backends started here
 //! (an echo HTTP server, a slow one, a Lambda Invoke API stub), through plain HTTP.
 
-mod authorizers;
+pub(crate) mod authorizers;
 mod http_proxy;
 mod lambda;
 mod recorded;
