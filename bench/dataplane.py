@@ -187,14 +187,28 @@ def instructions(work, backend, stub):
 
 def baseline_dataplane(work, d, baseline):
     """HTTP_PROXY on this build and on `baseline` (another build of gatehouse, e.g. the
-    commit before a refactoring), in front of the same 1 KB backend: 64 connections in
-    alternating rounds (DATAPLANE_REPEATS, medians), and instructions per request of each
-    under callgrind. Rows as `dataplane`'s, `server` naming the build."""
+    commit before a refactoring), in front of the same 1 KB backend: see `compared`. Rows
+    as `dataplane`'s, `server` naming the build."""
+    return compared(work, d, (("baseline", pathlib.Path(baseline), ()),
+                              ("this-build", GATEHOUSE, ())))
+
+
+def inspector_dataplane(work, d):
+    """HTTP_PROXY on this build with the invocation inspector recording (the default) and
+    with it off (`--inspector-records 0`): see `compared`."""
+    return compared(work, d, (("recording-off", GATEHOUSE, ("--inspector-records", "0")),
+                              ("recording-on", GATEHOUSE, ())))
+
+
+def compared(work, d, builds):
+    """HTTP_PROXY served by each of `builds` (name, binary, extra flags) in front of the same
+    1 KB backend: 64 connections in alternating rounds (DATAPLANE_REPEATS, medians), and
+    instructions per request of each under callgrind. Rows as `dataplane`'s, `server` naming
+    the build; the instructions by name."""
     backend = http_backend(work)
-    builds = (("baseline", pathlib.Path(baseline)), ("this-build", GATEHOUSE))
     servers = []
-    for name, binary in builds:
-        g = Gatehouse(work, f"{name}-dataplane.db", binary=binary, extra=UNLIMITED)
+    for name, binary, extra in builds:
+        g = Gatehouse(work, f"{name}-dataplane.db", binary=binary, extra=(*UNLIMITED, *extra))
         g.name = name
         servers.append((g, invoke_path(g.endpoint, backend.endpoint)))
     runs = {}
@@ -210,11 +224,11 @@ def baseline_dataplane(work, d, baseline):
         g.stop()
     instr = {}
     if shutil.which("valgrind"):
-        for name, binary in builds:
+        for name, binary, extra in builds:
             argv = [str(binary), "serve", "--listen", "127.0.0.1:0", "--store", "memory",
-                    *UNLIMITED]
+                    *UNLIMITED, *extra]
             instr[name] = callgrind_per_request(
-                work, f"baseline-{name}", argv, ready_line("gatehouse listening on "),
+                work, f"compared-{name}", argv, ready_line("gatehouse listening on "),
                 lambda endpoint: invoke_path(endpoint, backend.endpoint))
     backend.stop()
     return out, instr

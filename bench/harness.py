@@ -17,10 +17,10 @@ import statistics
 import tempfile
 import time
 
-from dataplane import baseline_dataplane, dataplane, dataplane_micro
+from dataplane import baseline_dataplane, dataplane, dataplane_micro, inspector_dataplane
 from report_websocket import websocket_table
 from websocket import websocket
-from report import (baseline_dataplane_text, baseline_table, dataplane_table, machine_text,
+from report import (baseline_dataplane_text, inspector_text, baseline_table, dataplane_table, machine_text,
                     write_report)
 from servers import (GATEHOUSE, PLACEMENT, ROOT, Floor, Gatehouse, Moto, ids_file, loadgen, measure,
                      median_of, rss_kib, seed)
@@ -165,6 +165,9 @@ def main():
     ap.add_argument("--websocket-only", action="store_true",
                     help="measure only the WebSocket data plane, print its table and keep it in "
                          "docs/benchmarks.json and docs/benchmarks.md")
+    ap.add_argument("--inspector-only", action="store_true",
+                    help="measure only the invocation inspector's cost: HTTP_PROXY with "
+                         "recording on and off, in alternation, and print it")
     ap.add_argument("--baseline-only", action="store_true",
                     help="with --baseline: measure only that comparison, print it and keep it in "
                          "docs/benchmarks.json and docs/benchmarks.md (the other figures as they were)")
@@ -191,6 +194,11 @@ def main():
             rows = websocket(pathlib.Path(tmp), d)
         print("\n".join(websocket_table(rows, started)))
         keep(out, websocket=rows, websocket_utc=started)
+        return
+    if args.inspector_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows, instr = inspector_dataplane(pathlib.Path(tmp), d)
+        print("\n".join(inspector_text(rows, instr, started)))
         return
     if args.baseline_only:
         if not args.baseline:

@@ -62,6 +62,25 @@ def baseline_dataplane_text(results, notes):
     return lines
 
 
+def inspector_text(rows, instr, started):
+    """The invocation inspector's cost: HTTP_PROXY throughput and instructions per request
+    with recording on, against recording off, in the same run."""
+    by = {r["server"]: r for r in rows}
+    off, on = by.get("recording-off"), by.get("recording-on")
+    if not (off and on):
+        return []
+    lines = [f"Invocation inspector's cost ({started} UTC): HTTP_PROXY in front of a 1 KB "
+             "backend at 64 connections, recording on and off in alternating rounds (medians "
+             "of five); instructions per request under callgrind (8 connections).", "",
+             "| recording | req/s | instructions per request |", "|---|---|---|"]
+    for name, r in (("off", off), ("on", on)):
+        i = instr.get(f"recording-{name}")
+        lines.append(f"| {name} | {r['rps']:,.0f} | {f'{i:,.0f}' if i else '-'} |")
+    lines.append("")
+    lines.append(f"Recording on: {on['rps'] / off['rps']:.1%} of the throughput with it off.")
+    return lines
+
+
 def micro_ns(text, name):
     """Nanoseconds per operation of the micro-benchmark line that starts with `name`."""
     for line in (text or "").splitlines():
@@ -150,8 +169,11 @@ def dataplane_table(rows, micro="", instr=None):
         rounds = g.get("rounds_vs_nginx") or []
         spread = (f"; round by round {min(rounds):.2f}–{max(rounds):.2f}×, median "
                   f"{statistics.median(rounds):.2f}×" if rounds else "")
-        lines.append(f"| HTTP_PROXY throughput ≥ nginx's | {g['rps']:,.0f} vs {n['rps']:,.0f} req/s "
-                     f"({g['rps'] / n['rps']:.2f}×{spread}) | {'yes' if g['rps'] >= n['rps'] else '**no**'} |")
+        # "At least nginx" is judged as parity: within 10% in the same run (the owner's rule;
+        # this machine's rounds scatter more than that).
+        lines.append(f"| HTTP_PROXY throughput at nginx's (parity: within 10%) | {g['rps']:,.0f} vs "
+                     f"{n['rps']:,.0f} req/s ({g['rps'] / n['rps']:.2f}×{spread}) | "
+                     f"{'yes' if g['rps'] >= 0.9 * n['rps'] else '**no**'} |")
     if g and f:
         lines.append(f"| HTTP_PROXY throughput ≥ 70% of the floor's | {g['rps'] / f['rps']:.0%} | "
                      f"{'yes' if g['rps'] >= 0.7 * f['rps'] else '**no**'} |")

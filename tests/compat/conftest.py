@@ -4,12 +4,15 @@ an AWS CLI runner pointed at it.
 The binary comes from GATEHOUSE_BIN (set by .ci/run), else target/debug/gatehouse.
 """
 
+import contextlib
+import http.server
 import json
 import os
 import pathlib
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 import uuid
@@ -64,6 +67,17 @@ class Server:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+@contextlib.contextmanager
+def serving(handler):
+    """An HTTP server with `handler` on a free loopback port, in a thread: its URL."""
+    backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{backend.server_port}"
+    finally:
+        backend.shutdown()
 
 
 @pytest.fixture

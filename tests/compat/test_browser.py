@@ -7,7 +7,6 @@ skipped, saying so, when it is missing."""
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -15,9 +14,8 @@ import threading
 import pytest
 
 import test_websocket
+from browser import CHROMIUM, launch, stop
 from conftest import Server, make_client
-
-CHROMIUM = shutil.which("chromium")
 
 PAGE = """<!doctype html><title>ws</title><script>
 const url = %(url)s;
@@ -121,16 +119,13 @@ def test_a_browser_connects_with_its_origin_and_subprotocols():
         ws_url = "ws" + server.endpoint[4:] + f"/_aws/execute-api/{api}/prod"
         page, done, got = page_server(ws_url)
         origin = f"http://127.0.0.1:{page.server_port}"
-        with tempfile.TemporaryDirectory() as profile:
-            browser = subprocess.Popen(
-                [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--no-first-run", f"--user-data-dir={profile}", origin + "/"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
+            browser = launch(f"--user-data-dir={profile}", origin + "/",
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 assert done.wait(timeout=60), "the page did not report"
             finally:
-                browser.kill()
-                browser.wait()
+                stop(browser)
         page.shutdown()
         # No subprotocol asked: the 101 names none; the message's answer comes back; the
         # close the browser starts is answered (a clean close, its code echoed).

@@ -5,14 +5,13 @@ itself — posting to, reading and closing the connection."""
 
 import http.server
 import json
-import threading
 
 import boto3
 import botocore.exceptions
 import pytest
 from websockets.sync.client import connect
 
-from conftest import Server, make_client
+from conftest import Server, make_client, serving
 
 
 class Stub(http.server.BaseHTTPRequestHandler):
@@ -42,10 +41,8 @@ class Stub(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def stub():
     Stub.events = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(Stub) as url:
+        yield url
 
 
 def chat_api(client):

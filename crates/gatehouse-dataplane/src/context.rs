@@ -10,6 +10,8 @@ use bytes::Bytes;
 use gatehouse_core::model::time::clf;
 use http::HeaderMap;
 
+use crate::exchange::{Exchange, Step};
+
 /// The request, as received.
 #[derive(Debug, Clone)]
 pub struct Incoming {
@@ -46,6 +48,11 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// Where in `incoming.path` the path the routes see begins.
+    pub fn route_path_offset(&self) -> usize {
+        self.route_path_at
+    }
+
     /// A new invocation of `incoming`, at `now_ms` (milliseconds since the epoch), with
     /// request id `request_id`; `custom_domain` when it came through a custom domain name.
     pub fn new(
@@ -64,6 +71,18 @@ impl Invocation {
                 ..Facts::default()
             },
             route_path_at: 0,
+        }
+    }
+
+    /// What the invocation sent and got, while the inspector records.
+    pub fn exchange(&mut self) -> Option<&mut Exchange> {
+        self.facts.exchange.as_deref_mut()
+    }
+
+    /// `step` of serving ended at `at` (for the inspector's timings).
+    pub fn mark(&mut self, step: Step, at: std::time::Instant) {
+        if let Some(x) = self.exchange() {
+            x.mark(step, at);
         }
     }
 
@@ -190,10 +209,14 @@ pub struct Facts {
     pub error_message: Option<String>,
     /// `$context.error.responseType`.
     pub error_response_type: Option<String>,
+    /// Why the gateway answered itself, in words, for the server's log line.
+    pub reason: Option<String>,
     /// `$context.authorizer.claims.*` and other authorizer values.
     pub authorizer: Vec<(String, String)>,
     /// A WebSocket event's own variables (none for HTTP requests).
     pub websocket: Option<Box<WebSocketFacts>>,
+    /// What was sent and got, while the inspector records.
+    pub exchange: Option<Box<Exchange>>,
 }
 
 /// What a WebSocket event adds to `$context`.
@@ -229,8 +252,10 @@ impl Default for Facts {
             integration_error: None,
             error_message: None,
             error_response_type: None,
+            reason: None,
             authorizer: Vec::new(),
             websocket: None,
+            exchange: None,
         }
     }
 }

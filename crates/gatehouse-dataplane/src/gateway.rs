@@ -1,6 +1,8 @@
 //! The answers the gateway gives itself (never a backend's): JSON `{"message": …}` bodies
 //! with AWS's texts and statuses; and [`Refusal`], where a step stopped serving.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use gatehouse_http::body::{self, Body};
 use http::{HeaderValue, Response, StatusCode};
@@ -12,22 +14,62 @@ use crate::context::Facts;
 pub struct Refusal {
     /// The gateway's answer.
     pub error: GatewayError,
-    /// Why, in words (`$context.integrationErrorMessage`; empty when the answer says all).
+    /// Why, in words, for the server's log line (empty when the answer says all).
     pub why: String,
+    /// Whether `why` is also `$context.integrationErrorMessage`: calling an integration or
+    /// an authorizer failed (not so for a request no stage or route serves).
+    pub calling: bool,
     /// A `www-authenticate` value.
     pub challenge: Option<String>,
+    /// The account and region of the API, when it was found before the request was
+    /// refused (for the server's log line; who may be told why).
+    pub found: Option<Found>,
 }
 
-/// A refusal with `error`, for the reason `why`.
+/// Where a refused request's API is.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The account that holds it.
+    pub account: Arc<str>,
+    /// Its region.
+    pub region: Arc<str>,
+}
+
+/// A refusal with `error` because calling something failed, for the reason `why`
+/// (`$context.integrationErrorMessage` too).
 pub fn refuse(error: GatewayError, why: impl Into<String>) -> Refusal {
     Refusal {
         error,
         why: why.into(),
+        calling: true,
         challenge: None,
+        found: None,
+    }
+}
+
+/// A refusal with `error` of a request nothing was called for (no API, stage, deployment
+/// or route serves it; the endpoint is disabled), for the reason `why`, which only the
+/// server's log line names.
+pub fn not_served(error: GatewayError, why: impl Into<String>) -> Refusal {
+    Refusal {
+        calling: false,
+        ..refuse(error, why)
     }
 }
 
 impl Refusal {
+    /// The refusal of a request for an API `account` holds in `region`.
+    pub fn found_in(self, account: &str, region: &str) -> Refusal {
+        let found = Found {
+            account: account.into(),
+            region: region.into(),
+        };
+        Refusal {
+            found: Some(found),
+            ..self
+        }
+    }
+
     /// The gateway's answer, its error noted in `facts`. Out of line: most requests are
     /// answered by their integrations.
     #[cold]
@@ -36,8 +78,10 @@ impl Refusal {
         facts.error_message = Some(self.error.parts().1.to_string());
         facts.error_response_type = Some(self.error.response_type().to_string());
         if !self.why.is_empty() {
-            tracing::debug!(request_id = %facts.request_id(), why = %self.why, "gateway answer");
-            facts.integration_error.get_or_insert(self.why);
+            if self.calling {
+                facts.integration_error.get_or_insert(self.why.clone());
+            }
+            facts.reason.get_or_insert(self.why);
         }
         let mut resp = self.error.response().map(body::full);
         if let Some(v) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {

@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod context;
 pub mod cors;
+pub mod exchange;
 pub mod gateway;
 pub mod integrations;
 pub mod limits;

@@ -3,6 +3,12 @@
 /// The payload limit: 10 MB, each way.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
 
+/// Why a body over [`MAX_BODY`] is refused, for the server's log line.
+pub const OVER_PAYLOAD_LIMIT: &str = "the body is over AWS's 10 MB payload limit";
+
+/// Why a head over [`MAX_HEAD`] is refused, for the server's log line.
+pub const OVER_HEAD_LIMIT: &str = "the request line and headers are over AWS's 10,240 bytes";
+
 /// The limit on the request line and the header values of a request, together.
 pub const MAX_HEAD: usize = 10_240;
 

@@ -16,7 +16,7 @@ use gatehouse_core::model::stage::{RouteSettings, Stage};
 use gatehouse_core::store::SharedStore;
 use gatehouse_core::token_bucket::{Bucket, BucketSpec, LocalBuckets};
 
-use crate::gateway::{refuse, GatewayError, Refusal};
+use crate::gateway::{not_served, refuse, GatewayError, Refusal};
 
 /// The throttle step: the account's bucket, then the route's.
 pub struct Throttle {
@@ -61,7 +61,10 @@ impl Throttle {
         now: Instant,
     ) -> Result<Option<SharedAsk>, Refusal> {
         if !account_bucket.admit(self.account, now) {
-            return Err(refuse(GatewayError::Throttled, "the account's limit"));
+            return Err(not_served(
+                GatewayError::Throttled,
+                "the account's invoke quota is used up (--invoke-rate-limit, --invoke-burst-limit)",
+            ));
         }
         let Some(limits) = route_limits(stage, owner.route_key, self.account) else {
             return Ok(None);
@@ -79,7 +82,7 @@ impl Throttle {
         }
         match admit(&self.buckets, &key, limits, now) {
             true => Ok(None),
-            false => Err(refuse(GatewayError::Throttled, "")),
+            false => Err(route_throttled()),
         }
     }
 
@@ -90,10 +93,18 @@ impl Throttle {
         };
         match admit_shared(shared, &ask.key, ask.limits).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(refuse(GatewayError::Throttled, "")),
+            Ok(false) => Err(route_throttled()),
             Err(e) => Err(refuse(GatewayError::Internal, e.message)),
         }
     }
+}
+
+/// The refusal of a request over its route's (or stage's) throttling limits.
+fn route_throttled() -> Refusal {
+    not_served(
+        GatewayError::Throttled,
+        "over the route's throttling limits (the stage's route settings)",
+    )
 }
 
 /// A route bucket to ask in the store: its key and limits.

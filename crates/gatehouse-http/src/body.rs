@@ -82,14 +82,84 @@ pub async fn read(mut body: Body, max: usize) -> Result<Bytes, bool> {
     Ok(first.unwrap_or_else(|| rest.freeze()))
 }
 
+/// The first bytes of a body, kept by a [`tee`] as they go through it, and how many went
+/// through in all.
+#[derive(Debug, Default)]
+pub struct Kept {
+    /// The first bytes, up to the tee's limit (copied: a chunk may share a larger buffer).
+    pub head: bytes::BytesMut,
+    /// Bytes that went through.
+    pub total: usize,
+}
+
+/// Where a [`tee`] keeps what it saw, readable once the body has gone through.
+pub type Keeper = std::sync::Arc<std::sync::Mutex<Kept>>;
+
+/// `body` as it was, keeping a copy of its first `limit` bytes as they go through.
+pub fn tee(body: Body, limit: usize) -> (Body, Keeper) {
+    // (Room for what is coming, when the body says, so that keeping it copies once.)
+    let coming = HttpBody::size_hint(&body).exact().unwrap_or(0) as usize;
+    let kept = Keeper::new(std::sync::Mutex::new(Kept {
+        head: bytes::BytesMut::with_capacity(coming.min(limit)),
+        total: 0,
+    }));
+    let tee = Tee {
+        inner: body,
+        limit,
+        kept: kept.clone(),
+    };
+    (tee.boxed_unsync(), kept)
+}
+
+/// Adds to `head` what of `data` fits within `limit` bytes in all.
+fn keep_head(head: &mut bytes::BytesMut, limit: usize, data: &[u8]) {
+    let room = limit.saturating_sub(head.len());
+    head.extend_from_slice(&data[..room.min(data.len())]);
+}
+
+struct Tee {
+    inner: Body,
+    limit: usize,
+    kept: Keeper,
+}
+
+impl HttpBody for Tee {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let (Some(data), Ok(mut kept)) = (frame.data_ref(), self.kept.lock()) {
+                kept.total += data.len();
+                keep_head(&mut kept.head, self.limit, data);
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 /// How a body ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ended {
     /// Bytes that went through it.
     pub sent: usize,
     /// Whether it was read to its end without an error (not broken off, not dropped
     /// half-read).
     pub complete: bool,
+    /// Its first bytes, when it was asked to keep them ([`Counted::keeping`]).
+    pub head: Option<Bytes>,
 }
 
 /// What is called once when a body ends (or breaks off, or is dropped before its end: the
@@ -101,6 +171,8 @@ pub struct Counted {
     inner: Body,
     sent: usize,
     on_end: Option<OnEnd>,
+    /// The first bytes kept, and how many to keep.
+    head: Option<(bytes::BytesMut, usize)>,
 }
 
 impl Counted {
@@ -110,7 +182,15 @@ impl Counted {
             inner,
             sent: 0,
             on_end: Some(on_end),
+            head: None,
         }
+    }
+
+    /// It also keeps a copy of the body's first `limit` bytes, handed to its end's callback.
+    pub fn keeping(mut self, limit: usize) -> Counted {
+        let coming = HttpBody::size_hint(&self.inner).exact().unwrap_or(0) as usize;
+        self.head = Some((bytes::BytesMut::with_capacity(coming.min(limit)), limit));
+        self
     }
 
     fn end(&mut self, complete: bool) {
@@ -118,6 +198,7 @@ impl Counted {
             f(Ended {
                 sent: self.sent,
                 complete,
+                head: self.head.take().map(|(head, _)| head.freeze()),
             });
         }
     }
@@ -136,6 +217,9 @@ impl HttpBody for Counted {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     self.sent += data.len();
+                    if let Some((head, limit)) = &mut self.head {
+                        keep_head(head, *limit, data);
+                    }
                 }
                 if self.inner.is_end_stream() {
                     self.end(true);
@@ -171,6 +255,32 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     #[tokio::test]
+    async fn a_counted_body_can_keep_its_first_bytes() {
+        let seen = Arc::new(Mutex::new(None));
+        let s = seen.clone();
+        let body = Counted::new(
+            full(Bytes::from_static(b"hello world")),
+            Box::new(move |ended| *s.lock().unwrap() = Some(ended)),
+        )
+        .keeping(5);
+        body.collect().await.unwrap();
+        let ended = seen.lock().unwrap().take().unwrap();
+        assert_eq!(
+            (ended.sent, ended.head.as_deref()),
+            (11, Some(&b"hello"[..]))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tee_keeps_the_first_bytes_and_counts_them_all() {
+        let (body, kept) = tee(full(Bytes::from_static(b"hello world")), 5);
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(bytes.as_ref(), b"hello world");
+        let kept = kept.lock().unwrap();
+        assert_eq!((kept.head.as_ref(), kept.total), (&b"hello"[..], 11));
+    }
+
+    #[tokio::test]
     async fn a_counted_body_reports_its_length_once() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
@@ -180,7 +290,11 @@ mod tests {
         );
         let bytes = body.collect().await.unwrap().to_bytes();
         assert_eq!(bytes.as_ref(), b"hello");
-        let ended = |sent, complete| Ended { sent, complete };
+        let ended = |sent, complete| Ended {
+            sent,
+            complete,
+            head: None,
+        };
         assert_eq!(*seen.lock().unwrap(), vec![ended(5, true)]);
         // Dropped unread: reported once, with nothing sent, not complete.
         let s = seen.clone();

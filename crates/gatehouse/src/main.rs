@@ -9,6 +9,9 @@ use gatehouse::settings::cli::{self, Cli, ExportArgs, ImportArgs, Resolved};
 use gatehouse::settings::{file, LogFormat, Settings};
 use gatehouse::statefile;
 use tokio::net::TcpListener;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 // mimalloc: the data plane allocates many small, short-lived buffers per request, which
 // glibc's allocator serves measurably slower (docs/benchmarks.md).
@@ -68,22 +71,40 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `RUST_LOG` lets through (`warn`, `info,gatehouse_dataplane=debug`, …): by default,
+/// `info` and above.
+fn log_filter() -> Targets {
+    let default = || Targets::new().with_default(tracing::Level::INFO);
+    match std::env::var("RUST_LOG") {
+        Ok(directives) => directives.parse().unwrap_or_else(|_| {
+            eprintln!("gatehouse: RUST_LOG={directives:?} is not understood; logging at info");
+            default()
+        }),
+        Err(_) => default(),
+    }
+}
+
 async fn run() -> Result<(), String> {
     let matches = Cli::command().get_matches();
     let (log_format, what) = cli::resolve(&matches)?;
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let logs = tracing_subscriber::registry().with(log_filter());
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     match log_format {
-        LogFormat::Json => logs.json().with_current_span(false).init(),
-        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.with(layer.json().with_current_span(false)).init(),
+        LogFormat::Text => logs
+            .with(layer.with_ansi(std::io::stderr().is_terminal()))
+            .init(),
     }
     match what {
         Resolved::Serve(settings) => serve(*settings).await,
         Resolved::Export(a) => export(a).await,
         Resolved::Import(a) => import(a).await,
+        Resolved::Deploy(a) => {
+            for line in gatehouse::deploy::deploy(&a).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Resolved::CheckConfig(path) => {
             file::check(&path)?;
             println!("{}: ok", path.display());
@@ -98,6 +119,8 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let (listener, app) = gatehouse::server::prepare(&settings, checked, store.clone()).await?;
     let replicas = app.replicas.clone();
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // The template is applied before the ready line: once it is printed, its APIs answer.
+    let template = gatehouse::server::stacks::serve_template(&settings, &app, addr).await?;
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "gatehouse listening on http://{addr}");
     let _ = stdout.flush();
@@ -128,6 +151,18 @@ async fn serve(settings: Settings) -> Result<(), String> {
         }
         None => None,
     };
+    for line in gatehouse::server::startup::lines(&settings.store, &store, addr).await {
+        let _ = writeln!(stdout, "{line}");
+    }
+    if let Some(template) = template {
+        for line in &template.lines {
+            let _ = writeln!(stdout, "{line}");
+        }
+        if let Some(watching) = template.watch {
+            tokio::spawn(watching);
+        }
+    }
+    let _ = stdout.flush();
     let served = gatehouse::server::serve(listener, app, stopped(stop_rx)).await;
     if let Some(task) = invoke {
         let _ = task.await;

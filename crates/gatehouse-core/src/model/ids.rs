@@ -1,8 +1,9 @@
 //! Identifiers in AWS's formats: apiId is 10 lowercase letters and digits.
 
-use rand::Rng;
+use rand::RngExt;
 
-const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+/// The characters of AWS's resource ids.
+pub const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
 
 /// A random string of `len` lowercase letters and digits.
 pub fn random_id(len: usize) -> String {
@@ -10,11 +11,6 @@ pub fn random_id(len: usize) -> String {
     (0..len)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()
-}
-
-/// A new apiId (10 characters, as AWS issues them).
-pub fn api_id() -> String {
-    random_id(10)
 }
 
 /// A request id in the UUID shape AWS sends in `x-amzn-RequestId`.
@@ -42,7 +38,7 @@ mod tests {
     #[test]
     fn api_ids_look_like_aws() {
         for _ in 0..100 {
-            let id = api_id();
+            let id = random_id(10);
             assert_eq!(id.len(), 10);
             assert!(id
                 .bytes()

@@ -12,6 +12,8 @@ pub mod quick;
 pub mod responses;
 pub mod route;
 pub mod routing_rule;
+pub mod snapshot_diff;
+pub mod stack;
 pub mod stage;
 pub mod tags;
 pub mod time;

@@ -101,6 +101,17 @@ pub fn parse_amz_date(s: &str) -> Option<i64> {
     Some(days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + se)
 }
 
+/// `2026-12-07T08:02:22.410Z` for `ms` milliseconds since the epoch (`@connections`'
+/// `connectedAt` and `lastActiveAt`).
+pub fn rfc3339_millis(ms: i64) -> String {
+    let whole = rfc3339(ms.div_euclid(1000));
+    format!(
+        "{}.{:03}Z",
+        whole.trim_end_matches('Z'),
+        ms.rem_euclid(1000)
+    )
+}
+
 /// RFC 3339 in UTC with a `Z` and whole seconds.
 pub fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);

@@ -364,7 +364,7 @@ fn routes(
             };
             let at = format!("paths.'{path}'({field})");
             check_refs(doc, op, &at, false, warnings);
-            let key = if path == "/$default" && *method == "ANY" {
+            let key = if *method == "ANY" && is_default_route(path, op) {
                 "$default".to_string()
             } else {
                 format!("{method} {}", with_base(path, &base, basepath))
@@ -377,6 +377,13 @@ fn routes(
         }
     }
     Ok(routes)
+}
+
+/// Whether an `ANY` operation is the `$default` route: its path is `/$default` (as AWS
+/// exports it) or `$default` (as SAM writes its implicit API), or it says `isDefaultRoute`.
+fn is_default_route(path: &str, op: &Value) -> bool {
+    matches!(path, "/$default" | "$default")
+        || op.get("isDefaultRoute").and_then(Value::as_bool) == Some(true)
 }
 
 /// An operation's integration extension (followed through a `$ref`), read.
@@ -533,6 +540,26 @@ mod tests {
         ] {
             assert!(read(bad, Basepath::Ignore).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn sams_catch_all_path_is_the_default_route() {
+        // What the SAM transform writes for a function's HttpApi event without a path.
+        let sam = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1.0"},"paths":{"$default":{"x-amazon-apigateway-any-method":{"isDefaultRoute":true,"x-amazon-apigateway-integration":{"type":"aws_proxy","httpMethod":"POST","uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations","payloadFormatVersion":"2.0"}}}}}"#;
+        assert_eq!(
+            read(sam, Basepath::Ignore).unwrap().routes[0].key,
+            "$default"
+        );
+        let flagged = r#"{"openapi":"3.0.1","info":{"title":"t"},"paths":{"/anything":{"x-amazon-apigateway-any-method":{"isDefaultRoute":true}}}}"#;
+        assert_eq!(
+            read(flagged, Basepath::Ignore).unwrap().routes[0].key,
+            "$default"
+        );
+        let plain = r#"{"openapi":"3.0.1","info":{"title":"t"},"paths":{"/anything":{"x-amazon-apigateway-any-method":{}}}}"#;
+        assert_eq!(
+            read(plain, Basepath::Ignore).unwrap().routes[0].key,
+            "ANY /anything"
+        );
     }
 
     #[test]

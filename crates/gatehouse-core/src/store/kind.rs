@@ -141,6 +141,9 @@ kinds! {
     RoutingRule => child("routingrule", Kind::DomainName, "routingRuleId", "RoutingRule", "routingRules");
     /// A VPC link (root), keyed by id.
     VpcLink => root("vpclink", "vpcLinkId", "VpcLink", "vpcLinks", "vpcLink");
+    /// A stack applied from a template (root; gatehouse's own record, which no AWS
+    /// operation reads), keyed by its name.
+    Stack => root("stack", "stackName", "stack", "stacks", "stack");
 }
 
 impl Kind {

@@ -188,6 +188,20 @@ impl Store for MemoryStore {
             .map(|(account, ..)| account.clone()))
     }
 
+    async fn locate_root(&self, kind: Kind, id: &str) -> StoreResult<Vec<Scope>> {
+        let st = self.lock()?;
+        let mut found: Vec<(i64, Scope)> = st
+            .roots
+            .iter()
+            .filter(|((_, _, k, i), _)| *k == kind && i == id)
+            .map(|((account, region, ..), entry)| {
+                (entry.seq, Scope::new(account.clone(), region.clone()))
+            })
+            .collect();
+        found.sort_by_key(|(seq, _)| *seq);
+        Ok(found.into_iter().map(|(_, scope)| scope).collect())
+    }
+
     async fn list_roots(
         &self,
         scope: &Scope,

@@ -33,7 +33,7 @@ pub mod url;
 pub use changes::Changes;
 pub use kind::{Kind, Record};
 pub use tree::{Diff, RawChange, RawTree, Row, Tree, TreeVisitor};
-pub use typed::{get, get_snapshot, list, visit_tree};
+pub use typed::{get, get_snapshot, list, live_snapshot, visit_tree};
 pub use url::StoreUrl;
 
 /// What a store call can fail with.
@@ -124,6 +124,9 @@ pub trait Store: Send + Sync + 'static {
     /// The account that holds root `id` of `kind` in `region`, if one does (an invoke URL
     /// names an API by id and region only).
     async fn find_root(&self, region: &str, kind: Kind, id: &str) -> StoreResult<Option<String>>;
+    /// Every account and region that holds a root `id` of `kind`, in creation order (an
+    /// invoke URL's path form names an API by id alone).
+    async fn locate_root(&self, kind: Kind, id: &str) -> StoreResult<Vec<Scope>>;
     /// Roots of `kind` after position `after` (exclusive) in creation order, at most `limit`.
     async fn list_roots(
         &self,

@@ -15,6 +15,7 @@ use crate::model::integration::Integration;
 use crate::model::responses::{IntegrationResponse, RouteResponse};
 use crate::model::route::Route;
 use crate::model::routing_rule::RoutingRule;
+use crate::model::stack::{Stack, StackTree};
 use crate::model::tree::ApiTree;
 use crate::model::vpc_link::{VpcLink, VpcLinkTree};
 use crate::model::{Api, Scope, Stage};
@@ -45,12 +46,14 @@ records! {
     ApiMapping => ApiMapping, api_mapping_id;
     RoutingRule => RoutingRule, routing_rule_id;
     VpcLink => VpcLink, vpc_link_id;
+    Stack => Stack, stack_name;
 }
 
 super::tree::declare_trees! {
     ApiTree { root: api: Api, children: [stages, routes, integrations, deployments, authorizers, models, route_responses, integration_responses], once: new_snapshots as Snapshot }
     DomainNameTree { root: domain: DomainName, children: [api_mappings, routing_rules] }
     VpcLinkTree { root: vpc_link: VpcLink, children: [] }
+    StackTree { root: stack: Stack, children: [] }
 }
 
 fn parse_page<T: serde::de::DeserializeOwned>(page: Page<String>) -> StoreResult<Page<T>> {
@@ -159,6 +162,30 @@ pub async fn get_snapshot(
         .get_doc(scope, api_id, Kind::Snapshot, deployment_id)
         .await?;
     Ok(serde_json::from_str(&doc)?)
+}
+
+/// API `api_id`'s configuration as it is now, in a snapshot's shape (what a deployment made
+/// now would freeze).
+pub async fn live_snapshot(
+    store: &dyn Store,
+    scope: &Scope,
+    api_id: &str,
+) -> StoreResult<Snapshot> {
+    let doc = store.get_root(scope, Kind::Api, api_id).await?;
+    let api: crate::model::Api = serde_json::from_str(&doc)?;
+    Ok(Snapshot {
+        routes: every(store, scope, api_id).await?,
+        integrations: every(store, scope, api_id).await?,
+        authorizers: every(store, scope, api_id).await?,
+        cors_configuration: api.cors_configuration,
+        route_responses: every(store, scope, api_id).await?,
+    })
+}
+
+/// Every child record of one kind of API `api_id`.
+async fn every<T: Record>(store: &dyn Store, scope: &Scope, api_id: &str) -> StoreResult<Vec<T>> {
+    let page = list::<T>(store, scope, api_id, 0, 100_000).await?;
+    Ok(page.items.into_iter().map(|(_, x)| x).collect())
 }
 
 /// Reads one page of child records of root `root_id`.

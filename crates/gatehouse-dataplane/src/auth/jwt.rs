@@ -17,7 +17,7 @@ use gatehouse_http::client::HttpClient;
 
 use super::jws::{self, RsaKey};
 use crate::context::{query_pairs, Incoming};
-use crate::gateway::{refuse, GatewayError, Refusal};
+use crate::gateway::{not_served, refuse, GatewayError, Refusal};
 
 /// How long fetched keys are trusted before they are fetched again.
 const KEYS_TTL: Duration = Duration::from_secs(3600);
@@ -159,9 +159,11 @@ impl Keys {
             Err(Refused::Forbidden(challenge)) => (GatewayError::Forbidden, challenge),
         };
         Err(Refusal {
-            error,
-            why: String::new(),
-            challenge: Some(challenge),
+            challenge: Some(challenge.clone()),
+            ..not_served(
+                error,
+                format!("the JWT authorizer refused the token: {challenge}"),
+            )
         })
     }
 

@@ -11,7 +11,7 @@ use gatehouse_http::client::CallError;
 
 use super::lambda_rules::{self, Decision};
 use crate::context::{Authorized, Routed};
-use crate::gateway::{refuse, GatewayError, Refusal};
+use crate::gateway::{not_served, refuse, GatewayError, Refusal};
 use crate::integrations::event::EventInput;
 use crate::integrations::http_proxy::substitute_stage_variables;
 use crate::integrations::lambda::Invoker;
@@ -37,16 +37,20 @@ impl LambdaAuthorizers {
         }
     }
 
-    /// Runs `authorizer` for a request (or reuses its cached decision), in `region`.
+    /// Runs `authorizer` for a request (or reuses its cached decision, saying so in
+    /// `cached`), in `region`.
     pub async fn authorize(
         &self,
         authorizer: &Authorizer,
         region: &str,
         request: &Routed<'_>,
+        cached: &mut Option<bool>,
     ) -> Result<Authorized, Refusal> {
         let sources = authorizer.identity_source.clone().unwrap_or_default();
         let identity = lambda_rules::identity(&sources, request.inv, request.stage_variables)
-            .ok_or_else(|| refuse(GatewayError::Unauthorized, "an identity source is missing"))?;
+            .ok_or_else(|| {
+                not_served(GatewayError::Unauthorized, "an identity source is missing")
+            })?;
         let ttl = authorizer.authorizer_result_ttl_in_seconds.unwrap_or(0);
         let facts = request.facts();
         let cache_key = (ttl > 0 && !sources.is_empty()).then(|| {
@@ -58,7 +62,9 @@ impl LambdaAuthorizers {
                 identity.join("\u{1f}")
             )
         });
-        let decision = match cache_key.as_ref().and_then(|k| self.cached(k)) {
+        let reused = cache_key.as_ref().and_then(|k| self.cached(k));
+        *cached = Some(reused.is_some());
+        let decision = match reused {
             Some(d) => d,
             None => {
                 let d = self.run(authorizer, region, request, &identity).await?;
@@ -69,7 +75,7 @@ impl LambdaAuthorizers {
             }
         };
         match decision {
-            Decision::Deny => Err(refuse(
+            Decision::Deny => Err(not_served(
                 GatewayError::Forbidden,
                 "the authorizer denied the request",
             )),
@@ -133,7 +139,7 @@ impl LambdaAuthorizers {
                 Duration::from_secs(10),
             )
             .await
-            .map_err(refused_call)?;
+            .map_err(|e| refused_call(e.error))?;
         let output: serde_json::Value = serde_json::from_slice(&output).map_err(|_| {
             refuse(
                 GatewayError::Internal,

@@ -48,12 +48,14 @@ impl Authorizers {
     }
 
     /// Runs `route`'s authorizer on the request (in `region`): what it let through, if it
-    /// passes anything on, or the gateway's refusal.
+    /// passes anything on, or the gateway's refusal; `cached` says whether a Lambda
+    /// authorizer's cached decision was used.
     pub async fn authorize(
         &self,
         route: &Compiled,
         region: &str,
         request: &Routed<'_>,
+        cached: &mut Option<bool>,
     ) -> Result<Option<Authorized>, Refusal> {
         let in_deployment = || {
             route.authorizer.as_ref().ok_or_else(|| {
@@ -95,7 +97,7 @@ impl Authorizers {
             }
             AuthorizationType::Custom => {
                 let authorizer = in_deployment()?;
-                Box::pin(self.lambda.authorize(authorizer, region, request))
+                Box::pin(self.lambda.authorize(authorizer, region, request, cached))
                     .await
                     .map(Some)
             }

@@ -18,7 +18,8 @@ use gatehouse_http::client::{CallError, HttpClient, UNREADABLE_ANSWER};
 use gatehouse_http::framing::{self, Headers};
 
 use super::mapping;
-use crate::context::{Incoming, Invocation, Routed};
+use crate::context::{Invocation, Routed};
+use crate::exchange::{shown, Answer, HeaderText, Recorded, Sent, SentHeaders, Url};
 use crate::limits::MAX_BODY;
 
 /// What a path variable's value may hold unescaped in a URI path.
@@ -219,22 +220,49 @@ impl<'a> Proxied<'a> {
                 Some(m) if m != "ANY" => m,
                 _ => inv.incoming.method.as_str(),
             };
-            let domain = &inv.facts.domain_name;
-            call(
-                client,
-                origin,
-                &backend.target,
-                method,
-                &inv.incoming,
-                headers,
-                body,
-                domain,
-                deadline,
-            )
-            .await?
+            let method = Method::from_bytes(method.as_bytes())
+                .map_err(|_| CallError::Failed(format!("invalid method {method}")))?;
+            // In place of any the client sent; `host` is the backend's (the client writes it).
+            let extra = forwarded(&inv.facts.domain_name, &inv.incoming.source_ip)
+                .map(|v| [(header::FORWARDED, v)]);
+            let noted = inv
+                .facts
+                .exchange
+                .is_some()
+                .then(|| (origin.0.clone(), origin.1.clone()));
+            let extra_headers = extra.as_ref().map_or(&[][..], |e| &e[..]);
+            let to = (origin, backend.target.as_str());
+            let called = call(client, to, &method, headers, body, extra_headers, deadline).await;
+            let mapped = mapped.is_some();
+            let sent = noted.map(|o| sent(o, method, backend.target, headers, mapped, extra));
+            (sent, called)
         };
+        let (sent, resp) = resp;
+        if let Some(x) = inv.exchange() {
+            x.sent = sent;
+        }
+        let resp = resp?;
         inv.facts.integration_status = Some(resp.status().as_u16());
-        self.map_response(inv, resp).await
+        if let Some(x) = inv.exchange() {
+            x.answer = Some(Answer {
+                status: resp.status().as_u16(),
+                headers: Some(HeaderText::of(resp.headers())),
+                body: Recorded::None,
+            });
+        }
+        let mapped = self.map_response(inv, resp).await;
+        if let (Some(x), Ok(_)) = (inv.exchange(), &mapped) {
+            x.passed_on = !self.maps_response();
+        }
+        mapped
+    }
+
+    /// Whether the integration maps its answer (`responseParameters`).
+    fn maps_response(&self) -> bool {
+        self.integration
+            .response_parameters
+            .as_ref()
+            .is_some_and(|p| !p.is_empty())
     }
 
     /// The request as the integration's `requestParameters` map it, if it maps any.
@@ -360,44 +388,70 @@ fn not_http(url: &str) -> CallError {
     ))
 }
 
+/// The `Forwarded` header the backend gets, in place of any the client sent.
+fn forwarded(domain: &str, ip: &str) -> Option<HeaderValue> {
+    let mut forwarded = String::with_capacity(2 * domain.len() + ip.len() + 30);
+    for part in ["by=", domain, ";for=", ip, ";host=", domain, ";proto=https"] {
+        forwarded.push_str(part);
+    }
+    HeaderValue::try_from(forwarded).ok()
+}
+
+/// The integration request as the inspector keeps it: the backend's origin and the
+/// request target, and (when parameter mapping made them) the headers it went out with.
+fn sent(
+    (scheme, authority): (Scheme, Authority),
+    method: Method,
+    target: String,
+    headers: &http::HeaderMap,
+    mapped: bool,
+    extra: Option<[(header::HeaderName, HeaderValue); 1]>,
+) -> Sent {
+    let forwarded = extra.map(|[(_, v)]| v);
+    let headers = match mapped {
+        false => SentHeaders::Client { forwarded },
+        true => {
+            let host = Some(authority.as_str());
+            let pairs = shown::passed_on(headers, host, forwarded.as_ref());
+            SentHeaders::Own(HeaderText::from_pairs(&pairs))
+        }
+    };
+    Sent {
+        kind: "HTTP_PROXY",
+        method,
+        url: Url::Backend(scheme, authority, target),
+        headers,
+        body: Recorded::None,
+    }
+}
+
 /// Calls the backend at `origin`, asking for `target`, with the client's request (`method`
-/// as the integration says; `body` streams to the backend as it arrives), within `deadline`
-/// for the answer's head; the answer's body streams back, held to the 10 MB limit.
-#[allow(clippy::too_many_arguments)]
+/// as the integration says; `body` streams to the backend as it arrives; `extra` headers in
+/// place of any of the client's of the same name), within `deadline` for the answer's
+/// head; the answer's body streams back, held to the 10 MB limit.
 async fn call(
     client: &HttpClient,
-    (scheme, authority): (&Scheme, &Authority),
-    target: &str,
-    method: &str,
-    incoming: &Incoming,
+    ((scheme, authority), target): ((&Scheme, &Authority), &str),
+    method: &Method,
     headers: &http::HeaderMap,
     body: Body,
-    domain: &str,
+    extra: &[(header::HeaderName, HeaderValue)],
     deadline: Duration,
 ) -> Result<Response<Body>, CallError> {
-    let method = Method::from_bytes(method.as_bytes())
-        .map_err(|_| CallError::Failed(format!("invalid method {method}")))?;
     // A body of a stated length (within the limit, checked before) is held to it by the
     // connection that reads it; only one of no stated length needs counting here.
     let body = match http_body::Body::size_hint(&body).exact() {
         Some(n) if n <= MAX_BODY as u64 => body,
         _ => body::limited(body, MAX_BODY),
     };
-    let ip = &*incoming.source_ip;
-    let mut forwarded = String::with_capacity(2 * domain.len() + ip.len() + 30);
-    for part in ["by=", domain, ";for=", ip, ";host=", domain, ";proto=https"] {
-        forwarded.push_str(part);
-    }
-    // In place of any the client sent; `host` is the backend's (the client writes it).
-    let extra = HeaderValue::try_from(forwarded).map(|v| [(header::FORWARDED, v)]);
     // The client's headers go on as they are, less those that belong to its connection.
     let headers = Headers {
         map: headers,
         skip: framing::is_connection_header,
-        extra: extra.as_ref().map_or(&[], |e| &e[..]),
+        extra,
     };
     let resp = client
-        .forward(&method, scheme, authority, target, headers, body, deadline)
+        .forward(method, scheme, authority, target, headers, body, deadline)
         .await?;
     // (The client has read the answer's framing headers and passes none of them on.) The
     // body's length passes on when the backend gave one (it is not re-chunked); a body of no

@@ -1,7 +1,7 @@
 //! AWS_PROXY integrations' other half: the function an integration URI names, the Invoke API
 //! call (`POST {endpoint}/2015-03-31/functions/{name}/invocations`, which the Lambda runtime
 //! interface emulator, `cargo lambda watch`, SAM's `start-lambda` and LocalStack serve), and
-//! the function's answer read by AWS's rules. The events are [`crate::event`]'s.
+//! the function's answer read by AWS's rules. The events are [`super::event`]'s.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -13,7 +13,17 @@ use http::{HeaderName, HeaderValue, Response, StatusCode};
 use serde_json::Value;
 
 use gatehouse_http::body;
+
+use crate::exchange::INVOKE_HEADERS;
 use gatehouse_http::client::{CallError, HttpClient};
+
+/// What a function name may hold unescaped in the Invoke path, as the AWS SDKs send it: the
+/// unreserved characters (a name of letters, digits, `-` and `_` goes as it is).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Calls functions through the Lambda Invoke API: each at its own endpoint when the
 /// settings name one for it, else at the one every function is called at.
@@ -61,69 +71,101 @@ impl Invoker {
     pub async fn invoke(
         &self,
         uri: &str,
-        event: Vec<u8>,
+        event: impl Into<Bytes>,
         deadline: Duration,
-    ) -> Result<(u16, bool, Bytes), CallError> {
+    ) -> Result<(u16, bool, Bytes), InvokeError> {
+        let url = self.url(uri)?;
+        self.invoke_at(&url, event.into(), deadline).await
+    }
+
+    /// Calls the Invoke API at `url` (see [`Invoker::url`]) with `event`, within
+    /// `deadline`.
+    pub async fn invoke_at(
+        &self,
+        url: &str,
+        event: Bytes,
+        deadline: Duration,
+    ) -> Result<(u16, bool, Bytes), InvokeError> {
+        invoke(&self.client, url, event, deadline).await
+    }
+
+    /// The Invoke API URL the function `uri` names is called at.
+    pub fn url(&self, uri: &str) -> Result<String, CallError> {
         let (name, qualifier) = function(uri);
         let endpoint = self
             .endpoints
             .get(&name)
-            .map(String::as_str)
-            .or(self.default.as_deref());
-        invoke(&self.client, endpoint, &name, qualifier, event, deadline).await
+            .or(self.default.as_ref())
+            .ok_or_else(|| {
+                CallError::Failed(format!(
+                    "No Lambda endpoint is configured for function {name} (--lambda-endpoint, or lambda_endpoints in the settings file)"
+                ))
+            })?;
+        let mut url = format!(
+            "{}/2015-03-31/functions/{}/invocations",
+            endpoint.trim_end_matches('/'),
+            percent_encoding::utf8_percent_encode(&name, PATH_SEGMENT)
+        );
+        if let Some(q) = qualifier {
+            url = format!("{url}?Qualifier={q}");
+        }
+        Ok(url)
     }
 }
 
-/// Calls function `name` (at `qualifier`) through the Lambda Invoke API at `endpoint`: the
-/// Invoke API's status, whether the function failed (`X-Amz-Function-Error`), and its
-/// output.
+/// The headers of an Invoke API call.
+pub fn invoke_headers() -> http::HeaderMap {
+    INVOKE_HEADERS
+        .iter()
+        .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)))
+        .collect()
+}
+
+/// Calls the Invoke API at `url` with `event`: the Invoke API's status, whether the
+/// function failed (`X-Amz-Function-Error`), and its output.
 async fn invoke(
     client: &HttpClient,
-    endpoint: Option<&str>,
-    name: &str,
-    qualifier: Option<String>,
-    event: Vec<u8>,
+    url: &str,
+    event: Bytes,
     deadline: Duration,
-) -> Result<(u16, bool, Bytes), CallError> {
-    let endpoint = endpoint
-        .ok_or_else(|| {
-            CallError::Failed(format!(
-                "No Lambda endpoint is configured for function {name} (--lambda-endpoint, or lambda_endpoints in the settings file)"
-            ))
-        })?;
-    let mut url = format!(
-        "{}/2015-03-31/functions/{}/invocations",
-        endpoint.trim_end_matches('/'),
-        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
-    );
-    if let Some(q) = qualifier {
-        url = format!("{url}?Qualifier={q}");
-    }
-    let mut req = http::Request::new(body::full(Bytes::from(event)));
+) -> Result<(u16, bool, Bytes), InvokeError> {
+    let mut req = http::Request::new(body::full(event));
     *req.method_mut() = http::Method::POST;
     *req.uri_mut() = url
         .parse()
-        .map_err(|_| CallError::Failed(format!("invalid Lambda endpoint {endpoint}")))?;
-    req.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    req.headers_mut().insert(
-        http::HeaderName::from_static("x-amz-invocation-type"),
-        HeaderValue::from_static("RequestResponse"),
-    );
+        .map_err(|_| CallError::Failed(format!("invalid Lambda endpoint in {url}")))?;
+    *req.headers_mut() = invoke_headers();
     let resp = client.call(req, deadline).await?;
+    let status = Some(resp.status().as_u16());
     if resp.status().as_u16() == 429 {
-        return Err(CallError::Timeout);
+        let error = CallError::Timeout;
+        return Err(InvokeError { status, error });
     }
     if !resp.status().is_success() {
-        return Err(CallError::Failed(format!(
-            "The Lambda Invoke API answered {}",
-            resp.status()
-        )));
+        let error = CallError::Failed(format!("The Lambda Invoke API answered {}", resp.status()));
+        return Err(InvokeError { status, error });
     }
     let failed = resp.headers().contains_key("x-amz-function-error");
     Ok((resp.status().as_u16(), failed, resp.into_body()))
+}
+
+/// A call of the Invoke API that brought no function output: the status the Invoke API
+/// answered (none when it did not answer: `$context.integrationStatus`), and why.
+#[derive(Debug)]
+pub struct InvokeError {
+    /// The Invoke API's status.
+    pub status: Option<u16>,
+    /// Why there is no output.
+    pub error: CallError,
+}
+
+impl From<CallError> for InvokeError {
+    fn from(error: CallError) -> InvokeError {
+        InvokeError {
+            status: None,
+            error,
+        }
+    }
 }
 
 fn set_header(resp: &mut Response<Bytes>, name: &str, value: &str) -> Result<(), String> {
@@ -249,6 +291,21 @@ pub fn decode(version: &str, output: &[u8]) -> Result<Response<Bytes>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_names_go_on_the_invoke_path_as_sdks_send_them() {
+        let invoker = Invoker::new(
+            HttpClient::new(1024),
+            BTreeMap::new(),
+            Some("http://127.0.0.1:9001".into()),
+        );
+        assert_eq!(
+            invoker
+                .url("arn:aws:lambda:us-east-1:123456789012:function:my-fn_v2:live")
+                .unwrap(),
+            "http://127.0.0.1:9001/2015-03-31/functions/my-fn_v2/invocations?Qualifier=live"
+        );
+    }
 
     #[test]
     fn functions_from_uris() {

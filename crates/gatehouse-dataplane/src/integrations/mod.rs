@@ -19,7 +19,9 @@ use http::{Response, Uri};
 
 use self::lambda::Invoker;
 use crate::context::{Authorized, Invocation, Routed};
-use crate::gateway::{refuse, GatewayError, Refusal};
+use crate::exchange::{Answer, HeaderText, Sent, SentHeaders, Url};
+use crate::gateway::{not_served, refuse, GatewayError, Refusal};
+use crate::limits::OVER_PAYLOAD_LIMIT;
 
 /// What the route hands its integration.
 pub struct Call<'a> {
@@ -84,7 +86,7 @@ impl Integrations {
                 "The integration did not answer within its timeout",
             ),
             CallError::Failed(why) => refuse(GatewayError::Internal, why),
-            CallError::TooLarge => refuse(GatewayError::TooLarge, ""),
+            CallError::TooLarge => not_served(GatewayError::TooLarge, OVER_PAYLOAD_LIMIT),
         })
     }
 
@@ -111,8 +113,29 @@ impl Integrations {
         let event = event::encode(version, &routed, call.authorized)
             .map_err(|_| CallError::Failed("cannot encode the Lambda event".into()))?;
         let uri = http_proxy::substitute_stage_variables(uri, call.stage_variables);
-        let (status, failed, output) = self.invoker.invoke(&uri, event, deadline).await?;
-        inv.facts.integration_status = Some(status);
+        let event = bytes::Bytes::from(event);
+        let invoked = match self.invoker.url(&uri) {
+            Ok(url) => {
+                let invoked = self.invoker.invoke_at(&url, event.clone(), deadline).await;
+                note_sent(inv, url, event);
+                invoked
+            }
+            Err(e) => Err(e.into()),
+        };
+        // (The Invoke API's own status when it refused the call, as AWS logs the Lambda
+        // service's.)
+        inv.facts.integration_status = match &invoked {
+            Ok((status, ..)) => Some(*status),
+            Err(e) => e.status,
+        };
+        if let (Some(x), Ok((status, _, output))) = (inv.exchange(), &invoked) {
+            x.answer = Some(Answer {
+                status: *status,
+                headers: Some(HeaderText::default()),
+                body: x.keep(output),
+            });
+        }
+        let (_, failed, output) = invoked.map_err(|e| e.error)?;
         if failed {
             return Err(CallError::Failed(
                 "The Lambda function returned an error".into(),
@@ -121,5 +144,18 @@ impl Integrations {
         lambda::decode(version, &output)
             .map(|r| r.map(body::full))
             .map_err(CallError::Failed)
+    }
+}
+
+/// The Invoke API call, as the inspector keeps it (while it records).
+fn note_sent(inv: &mut Invocation, url: String, event: bytes::Bytes) {
+    if let Some(x) = inv.exchange() {
+        x.sent = Some(Sent {
+            kind: "AWS_PROXY",
+            method: http::Method::POST,
+            url: Url::Whole(url),
+            headers: SentHeaders::Invoke,
+            body: x.keep_event(event),
+        });
     }
 }

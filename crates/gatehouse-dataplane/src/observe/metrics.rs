@@ -1,18 +1,23 @@
 //! Invocation metrics per API, stage and route, in the Prometheus text format: requests by
-//! status class, and the sums and counts of response and integration latencies.
+//! status class, and the sums and counts of response and integration latencies; and each
+//! route's last minutes ([`Recent`]) for the console's charts.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
+use serde_json::{Map, Value};
+
+use super::recent::Recent;
 use crate::context::Facts;
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default)]
 struct Counters {
     by_class: [u64; 5],
     latency_ms: u64,
     integration_ms: u64,
     integrations: u64,
+    recent: Recent,
 }
 
 /// apiId → stage → routeKey → counters (nested, so that counting an invocation allocates
@@ -32,8 +37,8 @@ fn escape(v: &str) -> String {
 }
 
 impl Metrics {
-    /// Counts one invocation.
-    pub fn record(&self, facts: &Facts) {
+    /// Counts one invocation, which took `micros`.
+    pub fn record(&self, facts: &Facts, micros: u64) {
         let Ok(mut series) = self.series.lock() else {
             return;
         };
@@ -69,6 +74,21 @@ impl Metrics {
             c.integration_ms += l;
             c.integrations += 1;
         }
+        c.recent.record(facts.time, facts.status, micros);
+    }
+
+    /// The last minutes of each route of `stage` of API `api_id` that has had invocations
+    /// (`-`: requests no route took), as of `now` (seconds since the epoch).
+    pub fn recent(&self, api_id: &str, stage: &str, now: i64) -> Map<String, Value> {
+        let Ok(series) = self.series.lock() else {
+            return Map::new();
+        };
+        let routes = series.get(api_id).and_then(|stages| stages.get(stage));
+        routes
+            .into_iter()
+            .flatten()
+            .map(|(route, c)| (route.clone(), c.recent.shown(now)))
+            .collect()
     }
 
     /// The metrics as Prometheus text.

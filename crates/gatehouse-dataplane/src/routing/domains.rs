@@ -1,5 +1,6 @@
-//! Custom domain names on the data plane. A request whose `Host` is a domain name stored in
-//! the default region is served through that domain's API mappings: the mapping whose key
+//! Custom domain names on the data plane. A request whose `Host` is a stored domain name (in
+//! the default region, else in the one region that holds it) is served through that
+//! domain's API mappings: the mapping whose key
 //! is the longest leading run of the path's segments (the empty key maps the root) names
 //! the API and the stage, and what follows the key is the path the API routes. Routing
 //! rules send traffic to REST APIs only, which gatehouse does not serve. What a
@@ -12,13 +13,13 @@ use gatehouse_core::model::domain_name::{ApiMapping, DomainName};
 use gatehouse_core::model::Scope;
 use gatehouse_core::store::{self, Kind, SharedStore};
 
-use super::resolve::Table;
+use super::resolve::{place, Table};
 use super::target::{host_name, Entry, Target};
 
 /// The custom domain names requests name in their `Host`, as read from the store.
 pub struct Domains {
     store: SharedStore,
-    /// The region domain names are looked up in.
+    /// The region domain names are looked up in first.
     region: String,
     cache: Mutex<Table<String, Arc<Domain>>>,
 }
@@ -28,6 +29,8 @@ pub struct Domains {
 struct Domain {
     /// Whether the host is a stored domain name.
     exists: bool,
+    /// The region it is stored in; why it cannot serve when several regions hold it.
+    region: Result<String, String>,
     /// The domain's API mappings.
     mappings: Vec<ApiMapping>,
     generation: u64,
@@ -59,8 +62,10 @@ pub fn mapping_for<'m>(mappings: &'m [ApiMapping], path: &str) -> Option<(&'m Ap
         .map(|(m, rest, _)| (m, rest))
 }
 
-/// Whether `name` could be a custom domain name (not an address, not a single label).
-fn could_be_domain(name: &str) -> bool {
+/// Whether `host` (a `Host` value, with or without a port) could be a custom domain name
+/// (not an address, not a single label like `localhost`).
+pub fn could_be_domain(host: &str) -> bool {
+    let name = host_name(host);
     name.contains('.') && name.parse::<std::net::IpAddr>().is_err() && !name.starts_with('[')
 }
 
@@ -78,71 +83,66 @@ impl Domains {
     /// its API mappings takes `path`. A domain name whose mappings take nothing still
     /// answers: 404 `{"message":"Not Found"}` (the target then names no API).
     pub async fn target(&self, host: &str, path: &str) -> Option<Target> {
-        let name = host_name(host);
-        if !could_be_domain(name) {
+        if !could_be_domain(host) {
             return None;
         }
-        let name = name.to_ascii_lowercase();
+        let name = host_name(host).to_ascii_lowercase();
         let domain = self.domain(&name).await?;
-        let (api_id, entry, rest) = match mapping_for(&domain.mappings, path) {
-            Some((m, rest)) => (
+        let (api_id, entry, rest) = match (&domain.region, mapping_for(&domain.mappings, path)) {
+            (Ok(_), Some((m, rest))) => (
                 m.api_id.clone(),
                 Entry::Mapped {
                     stage: m.stage.clone(),
                 },
                 rest,
             ),
-            None => (String::new(), Entry::Unmapped, path.to_string()),
+            (Ok(_), None) => {
+                let why = format!("no API mapping of {name} takes the path {path}");
+                (String::new(), Entry::Unmapped(why), path.to_string())
+            }
+            (Err(why), _) => (
+                String::new(),
+                Entry::Unmapped(why.clone()),
+                path.to_string(),
+            ),
         };
         Some(Target {
             api_id,
-            region: None,
+            region: domain.region.clone().ok(),
             path: rest,
             domain: Some(name),
             entry,
         })
     }
 
-    /// What domain name `name` maps in the default region: `None` when it is no stored
-    /// domain name (or the store cannot say).
+    /// What domain name `name` maps: `None` when it is no stored domain name (or the store
+    /// cannot say).
     async fn domain(&self, name: &str) -> Option<Arc<Domain>> {
         let generation = self.store.changes();
         let hit = self.cache.lock().ok().and_then(|m| m.get(name).cloned());
         if let Some(hit) = hit.filter(|hit| hit.generation == generation) {
             return hit.exists.then_some(hit);
         }
-        let region = &self.region;
-        let found = self
-            .store
-            .find_root(region, Kind::DomainName, name)
-            .await
-            .ok()?;
-        let domain = Arc::new(match found {
+        let found = self.store.locate_root(Kind::DomainName, name).await.ok()?;
+        let domain = Arc::new(match self.pick(name, &found) {
             None => Domain {
                 exists: false,
+                region: Err(String::new()),
                 mappings: Vec::new(),
                 generation,
             },
-            Some(account) => {
-                let scope = Scope::new(account, region);
-                let record: DomainName = self.store.root(&scope, name).await.ok()?;
-                let page = store::list::<ApiMapping>(self.store.as_ref(), &scope, name, 0, 10_000)
-                    .await
-                    .ok()?;
-                // Routing rules send traffic to REST APIs only, so a domain that takes
-                // routing rules alone serves nothing here.
-                let serves = record.routing_mode != "ROUTING_RULE_ONLY";
-                Domain {
-                    exists: true,
-                    mappings: page
-                        .items
-                        .into_iter()
-                        .map(|(_, m)| m)
-                        .filter(|_| serves)
-                        .collect(),
-                    generation,
-                }
-            }
+            Some(Err(why)) => Domain {
+                exists: true,
+                region: Err(why),
+                mappings: Vec::new(),
+                generation,
+            },
+            Some(Ok(scope)) => Domain {
+                exists: true,
+                mappings: self.mappings(&scope, name).await?,
+                region: Ok(scope.region),
+                generation,
+            },
         });
         if let Ok(mut m) = self.cache.lock() {
             if m.len() >= DOMAIN_CACHE {
@@ -151,6 +151,36 @@ impl Domains {
             m.insert(name.to_string(), domain.clone());
         }
         domain.exists.then_some(domain)
+    }
+}
+
+impl Domains {
+    /// Which of the places holding domain name `name` serves it (see [`place`]); why none
+    /// does when several other regions hold it.
+    fn pick(&self, name: &str, found: &[Scope]) -> Option<Result<Scope, String>> {
+        match place(found, &self.region) {
+            Ok(scope) => scope.cloned().map(Ok),
+            Err(regions) => Some(Err(format!(
+                "domain name {name} exists in several regions ({regions}), none of them the default"
+            ))),
+        }
+    }
+
+    /// The API mappings domain name `name` serves through (none when it takes routing rules
+    /// only: they send traffic to REST APIs, which gatehouse does not serve).
+    async fn mappings(&self, scope: &Scope, name: &str) -> Option<Vec<ApiMapping>> {
+        let record: DomainName = self.store.root(scope, name).await.ok()?;
+        let page = store::list::<ApiMapping>(self.store.as_ref(), scope, name, 0, 10_000)
+            .await
+            .ok()?;
+        let serves = record.routing_mode != "ROUTING_RULE_ONLY";
+        Some(
+            page.items
+                .into_iter()
+                .map(|(_, m)| m)
+                .filter(|_| serves)
+                .collect(),
+        )
     }
 }
 

@@ -168,6 +168,11 @@ impl Router {
         router
     }
 
+    /// Every route of the deployment, in the order it lists them.
+    pub fn routes(&self) -> &[Compiled] {
+        &self.routes
+    }
+
     /// The route whose key is `key` (WebSocket APIs' routes: `$connect`, `$default`, …).
     pub fn keyed(&self, key: &str) -> Option<&Compiled> {
         self.keyed.get(key).and_then(|&i| self.routes.get(i))

@@ -29,8 +29,9 @@ pub enum Entry {
         /// The stage the mapping names.
         stage: String,
     },
-    /// A custom domain name none of whose API mappings takes the path (`api_id` is empty).
-    Unmapped,
+    /// A custom domain name none of whose API mappings takes the path, or that cannot serve
+    /// (`api_id` is empty); why.
+    Unmapped(String),
 }
 
 impl Target {

@@ -97,7 +97,7 @@ async fn lambda(
         .map_err(|e| {
             (
                 Refused::Failed,
-                format!("the authorizer could not be called: {e:?}"),
+                format!("the authorizer could not be called: {}", e.error),
             )
         })?;
     let output: Value = serde_json::from_slice(&output).map_err(|_| {

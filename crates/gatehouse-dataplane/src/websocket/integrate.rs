@@ -95,7 +95,7 @@ impl Integrator {
             .invoker
             .invoke(uri, event, deadline)
             .await
-            .map_err(called)?;
+            .map_err(|e| called(e.error))?;
         if failed {
             return Err(Failed::Function);
         }

@@ -27,6 +27,7 @@ use gatehouse_core::token_bucket::LocalBuckets;
 use self::integrate::Integrator;
 use self::registry::{Command, Info, Registry, Unreached};
 use crate::observe::access_log::AccessLogs;
+use crate::observe::inspector::Inspector;
 use crate::observe::websocket::WebSocketMetrics;
 use crate::routing::resolve::Resolver;
 use crate::throttle::{self, Throttle};
@@ -64,6 +65,8 @@ pub struct Env {
     pub integrator: Integrator,
     /// The stages' access logs.
     pub logs: Arc<AccessLogs>,
+    /// The invocation inspector (each event is kept as a trace while it records).
+    pub inspector: Arc<Inspector>,
     /// The WebSocket metrics.
     pub metrics: WebSocketMetrics,
     /// Idle and maximum-duration limits.
@@ -203,6 +206,15 @@ impl WebSockets {
             .registry
             .tell(id, Command::Close)
             .map_err(unreached)
+    }
+
+    /// The connections of `stage` of API `api_id` in `region` this process holds, oldest
+    /// first, each with when it was last active.
+    pub fn on_stage(&self, region: &str, api_id: &str, stage: &str) -> Vec<(Info, i64)> {
+        let open = self.env.registry.on_stage(region, api_id, stage);
+        open.iter()
+            .map(|l| (l.info.clone(), l.last_active()))
+            .collect()
     }
 
     /// Which replica holds connection `id`.

@@ -159,6 +159,20 @@ impl Registry {
             .unwrap_or_default()
     }
 
+    /// The open connections of `stage` of API `api_id` in `region`, oldest first.
+    pub fn on_stage(&self, region: &str, api_id: &str, stage: &str) -> Vec<Arc<Live>> {
+        let Ok(open) = self.open.lock() else {
+            return Vec::new();
+        };
+        let mut found: Vec<Arc<Live>> = open
+            .values()
+            .filter(|l| l.info.region == region && l.info.api_id == api_id && l.info.stage == stage)
+            .cloned()
+            .collect();
+        found.sort_by_key(|l| l.info.connected_at);
+        found
+    }
+
     /// Asks connection `id` to do `command`.
     pub fn tell(&self, id: &str, command: Command) -> Result<(), Unreached> {
         let live = self.get(id).ok_or(Unreached::Gone)?;

@@ -29,7 +29,8 @@ use super::registry::{Command, Info};
 use super::select;
 use super::Env;
 use crate::context::{Incoming, Invocation, WebSocketFacts};
-use crate::observe::access_log;
+use crate::exchange::Exchange;
+use crate::observe::{self, access_log};
 use crate::routing::resolve::Resolved;
 use crate::routing::router::{Compiled, Router};
 use crate::routing::target::Target;
@@ -184,15 +185,10 @@ fn client_closed(frame: Option<CloseFrame>) -> Closed {
 
 /// The connection's stage and deployment now.
 async fn stage(env: &Env, bound: &Bound) -> Option<(Arc<Resolved>, Arc<Router>)> {
-    let region = bound.info.region.as_str();
-    let r = env
-        .resolver
-        .resolve(&bound.target, region, "/")
-        .await
-        .ok()?;
+    let r = env.resolver.resolve(&bound.target, "/").await.ok()?;
     let router = match r.router() {
         Some(router) => router,
-        None => env.resolver.router_of(&r, region).await.ok()?,
+        None => env.resolver.router_of(&r).await.ok()?,
     };
     Some((r, router))
 }
@@ -214,18 +210,21 @@ async fn message(env: &Env, bound: &Bound, text: &str, reply: Option<mpsc::Sende
         frame_error(&reply, bound, &request_id, "Forbidden").await;
         return;
     };
+    // The message's event, for the access log and the inspector, once its status is known.
+    let record = |route_key: &str, status| {
+        let event = Event {
+            event_type: "MESSAGE",
+            route_key,
+            message_id: Some(&message_id),
+            request_id: &request_id,
+            status,
+            body: text.as_bytes(),
+        };
+        record_event(env, bound, &r, event);
+    };
     let Some(route) = route(&router, &r.route_selection_expression, text) else {
         frame_error(&reply, bound, &request_id, "Forbidden").await;
-        log_event(
-            env,
-            bound,
-            &r,
-            "MESSAGE",
-            "-",
-            Some(&message_id),
-            &request_id,
-            403,
-        );
+        record("-", 403);
         return;
     };
     if super::throttle(env, &r, &bound.info.region, &route.key)
@@ -233,16 +232,7 @@ async fn message(env: &Env, bound: &Bound, text: &str, reply: Option<mpsc::Sende
         .is_err()
     {
         frame_error(&reply, bound, &request_id, "Too Many Requests").await;
-        log_event(
-            env,
-            bound,
-            &r,
-            "MESSAGE",
-            &route.key,
-            Some(&message_id),
-            &request_id,
-            429,
-        );
+        record(&route.key, 429);
         return;
     }
     let common = Common::of(
@@ -284,16 +274,7 @@ async fn message(env: &Env, bound: &Bound, text: &str, reply: Option<mpsc::Sende
             status
         }
     };
-    log_event(
-        env,
-        bound,
-        &r,
-        "MESSAGE",
-        &route.key,
-        Some(&message_id),
-        &request_id,
-        status,
-    );
+    record(&route.key, status);
 }
 
 /// AWS's error frame: `{"message": "…", "connectionId":"…", "requestId":"…"}`, byte for byte.
@@ -320,15 +301,18 @@ async fn disconnect(env: &Env, bound: &Bound, closed: &Closed) {
     };
     let request_id = ids::next();
     let Some(route) = router.keyed("$disconnect") else {
-        log_event(
+        record_event(
             env,
             bound,
             &r,
-            "DISCONNECT",
-            "$disconnect",
-            None,
-            &request_id,
-            200,
+            Event {
+                event_type: "DISCONNECT",
+                route_key: "$disconnect",
+                message_id: None,
+                request_id: &request_id,
+                status: 200,
+                body: b"",
+            },
         );
         return;
     };
@@ -360,38 +344,44 @@ async fn disconnect(env: &Env, bound: &Bound, closed: &Closed) {
             500
         }
     };
-    log_event(
+    record_event(
         env,
         bound,
         &r,
-        "DISCONNECT",
-        "$disconnect",
-        None,
-        &request_id,
-        status,
+        Event {
+            event_type: "DISCONNECT",
+            route_key: "$disconnect",
+            message_id: None,
+            request_id: &request_id,
+            status,
+            body: b"",
+        },
     );
 }
 
-/// Writes an event's access-log line, when its stage keeps one.
-#[allow(clippy::too_many_arguments)]
-fn log_event(
-    env: &Env,
-    bound: &Bound,
-    r: &Resolved,
+/// What happened on a connection, for its stage's access log and the inspector.
+struct Event<'a> {
     event_type: &'static str,
-    route_key: &str,
-    message_id: Option<&str>,
-    request_id: &str,
+    route_key: &'a str,
+    message_id: Option<&'a str>,
+    request_id: &'a str,
     status: u16,
-) {
-    let Some(format) = r
+    /// The message (empty for other events).
+    body: &'a [u8],
+}
+
+/// Writes an event's access-log line, when its stage keeps one, and keeps its trace while
+/// the inspector records.
+fn record_event(env: &Env, bound: &Bound, r: &Resolved, event: Event<'_>) {
+    let format = r
         .stage
         .access_log_settings
         .as_ref()
-        .and_then(|a| a.format.as_deref())
-    else {
+        .and_then(|a| a.format.as_deref());
+    let traced = env.inspector.records();
+    if format.is_none() && !traced {
         return;
-    };
+    }
     let info = &bound.info;
     let mut headers = http::HeaderMap::new();
     if let Some(v) = info
@@ -412,20 +402,28 @@ fn log_event(
         header_names: Vec::new(),
     };
     let request_id =
-        http::HeaderValue::from_str(request_id).unwrap_or(http::HeaderValue::from_static(""));
+        http::HeaderValue::from_str(event.request_id).unwrap_or(http::HeaderValue::from_static(""));
     let mut inv = Invocation::new(incoming, request_id, time::now_millis(), false);
     inv.facts.account_id = r.account.clone();
     inv.facts.api_id = r.api_id.clone();
     inv.facts.domain_name = info.domain_name.as_str().into();
     inv.facts.stage = r.stage_name.clone();
-    inv.facts.route_key = Some(route_key.into());
-    inv.facts.status = status;
+    inv.facts.route_key = Some(event.route_key.into());
+    inv.facts.status = event.status;
     inv.facts.websocket = Some(Box::new(WebSocketFacts {
-        event_type,
+        event_type: event.event_type,
         connection_id: info.id.clone(),
-        message_id: message_id.map(String::from),
+        message_id: event.message_id.map(String::from),
         connected_at: info.connected_at,
     }));
-    let line = access_log::render(format, &inv);
-    env.logs.write(&info.region, &inv.facts, line);
+    let line = format.map(|f| access_log::render(f, &inv));
+    if traced {
+        // (The message is the trace's request body.)
+        let limit = env.inspector.body_bytes();
+        let mut x = Exchange::new(std::time::Instant::now(), limit);
+        x.request_body = x.keep(event.body);
+        inv.facts.exchange = Some(Box::new(x));
+    }
+    let region: Arc<str> = info.region.as_str().into();
+    observe::log_and_keep(&env.logs, &env.inspector, &region, inv, line, None);
 }

@@ -51,6 +51,16 @@ pub enum CallError {
     TooLarge,
 }
 
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Timeout => f.write_str("no answer within the timeout"),
+            CallError::Failed(why) => f.write_str(why),
+            CallError::TooLarge => f.write_str("the request body is over the limit"),
+        }
+    }
+}
+
 /// An HTTP/1.1 client, over TLS (the system's root certificates) for `https://`.
 #[derive(Clone)]
 pub struct HttpClient {

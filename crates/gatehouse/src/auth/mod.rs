@@ -136,6 +136,29 @@ impl Authenticator {
         }
     }
 
+    /// Whether `req` may read what `owner` owns (none when nothing was found): anyone in
+    /// open mode; in strict mode a request signed by `owner` or with an admin credential,
+    /// else 403 `AccessDeniedException` saying `denied`.
+    pub fn owner_or_admin(
+        &self,
+        req: &Request<'_>,
+        owner: Option<&str>,
+        denied: &str,
+        now: i64,
+    ) -> ApiResult<()> {
+        let Mode::Strict(_) = &self.mode else {
+            return Ok(());
+        };
+        let allowed = self.authorize_admin(req, now).is_ok()
+            || self
+                .authenticate(req, now)
+                .is_ok_and(|scope| Some(scope.account.as_str()) == owner);
+        match allowed {
+            true => Ok(()),
+            false => Err(deny(ErrorKind::AccessDenied, denied)),
+        }
+    }
+
     /// The scope `req` acts in, or the 403 that refuses it. `now` is seconds since the epoch.
     pub fn authenticate(&self, req: &Request<'_>, now: i64) -> ApiResult<Scope> {
         let presented = sigv4::presented(req.headers, req.query)?;

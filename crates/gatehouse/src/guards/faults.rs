@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use gatehouse_core::error::{ApiError, ErrorKind};
-use rand::Rng;
+use rand::RngExt;
 
 use super::throttle::TOO_MANY_REQUESTS;
 use crate::api::Operation;

@@ -6,7 +6,7 @@ use gatehouse_core::error::ApiResult;
 use gatehouse_core::model::api::ApiInput;
 use gatehouse_core::model::quick::{self, QuickCreate};
 use gatehouse_core::model::tree::ApiTree;
-use gatehouse_core::model::{ids, time, Api};
+use gatehouse_core::model::{time, Api};
 
 use super::crud::{change, create_root, next_token, page_request};
 use super::support::{Ctx, Input, Reply, Service};
@@ -28,7 +28,7 @@ pub async fn create_api(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiRes
     let qc = take_quick(&mut body);
     let now = time::now();
     let tree = create_root(svc, ctx, || {
-        let mut tree = ApiTree::new(Api::create(ids::api_id(), body.clone(), now, ctx.profile)?);
+        let mut tree = ApiTree::new(Api::create(ctx.new_id(10), body.clone(), now, ctx.profile)?);
         if !qc.is_empty() {
             quick::create(&mut tree, qc.clone(), now)?;
         }

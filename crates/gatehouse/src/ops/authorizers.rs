@@ -6,8 +6,8 @@
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::authorizer::{Authorizer, AuthorizerInput};
 use gatehouse_core::model::route::AuthorizationType;
+use gatehouse_core::model::time;
 use gatehouse_core::model::tree::Quota;
-use gatehouse_core::model::{ids, time};
 use gatehouse_core::store::Kind;
 
 use super::crud::{change, record};
@@ -24,7 +24,7 @@ pub async fn create_authorizer(
 ) -> ApiResult<Reply> {
     let body: AuthorizerInput = wire::parse_body(&input.body)?;
     let (profile, now) = (ctx.profile, time::now());
-    let id = ids::random_id(6);
+    let id = ctx.new_id(6);
     let aid = id.clone();
     let tree = change(svc, ctx, &path.api_id, move |tree| {
         if tree.authorizers.iter().any(|a| a.authorizer_id == aid) {

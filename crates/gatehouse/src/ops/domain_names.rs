@@ -9,7 +9,7 @@ use gatehouse_core::model::domain_name::{
     DOMAIN_EXISTS,
 };
 use gatehouse_core::model::routing_rule::{RoutingRule, RoutingRuleInput};
-use gatehouse_core::model::{ids, time, Stage};
+use gatehouse_core::model::{time, Stage};
 use gatehouse_core::store::{Kind, StoreError, Tree};
 
 use super::crud::{change_root, read, record, remove_one};
@@ -111,7 +111,7 @@ pub async fn create_api_mapping(
     let key = body.api_mapping_key.unwrap_or_default();
     check_mapping_key(&key)?;
     check_target(svc, ctx, &api_id, &stage).await?;
-    let id = ids::random_id(6);
+    let id = ctx.new_id(6);
     let mid = id.clone();
     let tree = change_root(
         svc,
@@ -210,7 +210,7 @@ pub async fn create_routing_rule(
     input: Input,
 ) -> ApiResult<Reply> {
     let body: RoutingRuleInput = wire::parse_body(&input.body)?;
-    let id = ids::random_id(6);
+    let id = ctx.new_id(6);
     let rule = RoutingRule::build(id.clone(), rule_arn(ctx, &path.domain_name, &id), body)?;
     let tree = change_root(
         svc,

@@ -6,7 +6,7 @@ use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::api::ApiInput;
 use gatehouse_core::model::deployment::Snapshot;
 use gatehouse_core::model::tree::ApiTree;
-use gatehouse_core::model::{ids, time, Api, ProtocolType, Stage};
+use gatehouse_core::model::{time, Api, ProtocolType, Stage};
 use gatehouse_core::openapi::export::{self, Options, Source};
 use gatehouse_core::openapi::import::{self, Basepath, Definition};
 use gatehouse_core::store::{self, Record};
@@ -68,7 +68,7 @@ pub async fn import_api(svc: &Service, ctx: &Ctx, _: (), input: Input) -> ApiRes
     let (now, profile) = (time::now(), ctx.profile);
     let tree = create_root(svc, ctx, || {
         let api = Api::create(
-            ids::api_id(),
+            ctx.new_id(10),
             ApiInput {
                 name: Some(def.name.clone()),
                 protocol_type: Some(ProtocolType::Http),

@@ -5,7 +5,7 @@
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::integration::{ConnectionType, Integration, IntegrationInput};
 use gatehouse_core::model::tree::Quota;
-use gatehouse_core::model::{ids, time, ProtocolType};
+use gatehouse_core::model::{time, ProtocolType};
 use gatehouse_core::store::Kind;
 
 use super::crud::{change, record};
@@ -58,7 +58,7 @@ pub async fn create_integration(
     let body: IntegrationInput = wire::parse_body(&input.body)?;
     let named = named_vpc_link(svc, ctx, &body).await?;
     let (now, profile) = (time::now(), ctx.profile);
-    let id = ids::random_id(7);
+    let id = ctx.new_id(7);
     let iid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
         if tree.integration(&iid).is_some() {

@@ -6,7 +6,7 @@ use gatehouse_core::compat;
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::api_model::{Model, ModelInput};
 use gatehouse_core::model::tree::ApiTree;
-use gatehouse_core::model::{ids, ProtocolType};
+use gatehouse_core::model::ProtocolType;
 use gatehouse_core::store::Kind;
 use serde::Serialize;
 
@@ -38,7 +38,7 @@ pub async fn create_model(
 ) -> ApiResult<Reply> {
     let body: ModelInput = wire::parse_body(&input.body)?;
     let profile = ctx.profile;
-    let id = ids::random_id(6);
+    let id = ctx.new_id(6);
     let mid = id.clone();
     let tree = change(svc, ctx, &path.api_id, move |tree| {
         let ws = tree.api.protocol_type == ProtocolType::WebSocket;

@@ -13,7 +13,7 @@ use gatehouse_core::model::responses::{
 };
 use gatehouse_core::model::route::Route;
 use gatehouse_core::model::tree::ApiTree;
-use gatehouse_core::model::{ids, time, ProtocolType};
+use gatehouse_core::model::{time, ProtocolType};
 use gatehouse_core::store::Record;
 
 use super::crud::{change, list_children_where, read, record, remove_one};
@@ -183,7 +183,7 @@ async fn create_owned<T: Owned>(
     let body: T::Input = wire::parse_body(&input.body)?;
     let (profile, now) = (ctx.profile, time::now());
     let missing = ctx.not_found(<T::Owner as Record>::KIND, api_id, owner);
-    let (id, owner) = (ids::random_id(6), owner.to_string());
+    let (id, owner) = (ctx.new_id(6), owner.to_string());
     let new_id = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
         let exists = T::owner_exists(tree, &owner);

@@ -4,8 +4,8 @@
 
 use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::route::{validate_route_key, Route, RouteInput};
+use gatehouse_core::model::time;
 use gatehouse_core::model::tree::Quota;
-use gatehouse_core::model::{ids, time};
 use gatehouse_core::store::Kind;
 
 use super::crud::{change, record};
@@ -23,7 +23,7 @@ pub async fn create_route(
     let api_id = &path.api_id;
     let body: RouteInput = wire::parse_body(&input.body)?;
     let (now, profile) = (time::now(), ctx.profile);
-    let id = ids::random_id(7);
+    let id = ctx.new_id(7);
     let rid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
         if tree.routes.iter().any(|r| r.route_id == rid) {

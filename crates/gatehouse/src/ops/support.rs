@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use gatehouse_core::compat::{self, Profile, Rule};
 use gatehouse_core::error::{ApiError, ApiResult, ErrorKind};
-use gatehouse_core::model::Scope;
+use gatehouse_core::model::{ids, Scope};
 use gatehouse_core::store::{Kind, SharedStore, StoreError};
 
 use super::render::RenderCache;
@@ -55,6 +55,9 @@ pub struct Ctx {
     pub op: Operation,
     /// The compatibility profile.
     pub profile: Profile,
+    /// The id a record this operation creates gets, where its caller chose one (a
+    /// template's stable ids); else the operation draws a random one.
+    pub planned_id: Option<String>,
 }
 
 /// The message for a concurrent change that lost, and for the (astronomically rare) draw
@@ -63,6 +66,15 @@ pub const ID_TAKEN: &str =
     "Unable to complete operation due to concurrent modification. Please try again later.";
 
 impl Ctx {
+    /// The id of the record this operation creates: the planned one, else a random one of
+    /// `len` characters (as AWS issues them).
+    pub fn new_id(&self, len: usize) -> String {
+        match &self.planned_id {
+            Some(id) => id.clone(),
+            None => ids::random_id(len),
+        }
+    }
+
     /// `{accountId}:{apiId}`, as AWS names an API in messages.
     pub fn api_label(&self, api_id: &str) -> String {
         format!("{}:{api_id}", self.scope.account)

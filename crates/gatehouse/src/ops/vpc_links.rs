@@ -6,7 +6,7 @@ use gatehouse_core::error::{ApiError, ApiResult};
 use gatehouse_core::model::integration::{ConnectionType, Integration};
 use gatehouse_core::model::route::Route;
 use gatehouse_core::model::vpc_link::{VpcLink, VpcLinkInput, VpcLinkTree};
-use gatehouse_core::model::{ids, time, ProtocolType, Scope};
+use gatehouse_core::model::{time, ProtocolType, Scope};
 use gatehouse_core::store::{self, Kind, Page, StoreError, Tree};
 
 use super::crud::{change_root, create_root};
@@ -22,7 +22,7 @@ pub async fn create_vpc_link(svc: &Service, ctx: &Ctx, _: (), input: Input) -> A
     let link = VpcLink::create(String::new(), body, time::now(), ctx.profile)?;
     let tree = create_root(svc, ctx, || {
         let mut tree = VpcLinkTree::with_root(link.clone());
-        tree.vpc_link.vpc_link_id = ids::random_id(6);
+        tree.vpc_link.vpc_link_id = ctx.new_id(6);
         Ok(tree)
     })
     .await?;

@@ -73,6 +73,19 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
             ))
         }
         (&Method::POST, "/_gatehouse/reset") => reset(app, parts).await,
+        (&Method::GET, p) if p.starts_with("/_gatehouse/console") && app.console => {
+            return super::console::answer(p).map(Ok)
+        }
+        (&Method::GET, "/_gatehouse/explain") => super::explain::answer(app, parts).await,
+        (&Method::GET, super::open_connections::PEERS_PATH) => {
+            super::open_connections::answer_replica(app, parts).await
+        }
+        (&Method::GET, "/_gatehouse/connections") => {
+            super::open_connections::answer(app, parts).await
+        }
+        (&Method::GET, "/_gatehouse/diff") => super::diff::answer(app, parts).await,
+        (&Method::GET, "/_gatehouse/metrics/recent") => super::recent::answer(app, parts).await,
+        (&Method::GET, "/_gatehouse/invocations") => super::inspect::answer(app, parts).await,
         (&Method::GET, p) if p.starts_with("/_gatehouse/access-log/") => {
             return Some(access_log(
                 app,
@@ -87,14 +100,8 @@ pub async fn answer(app: &App, parts: &Parts) -> Option<ApiResult<(StatusCode, R
 /// `POST /_gatehouse/reset[?account=A]` (and moto's `POST /moto-api/reset`): deletes every
 /// record (of one account). In strict mode only an admin credential may.
 async fn reset(app: &App, parts: &Parts) -> ApiResult<(StatusCode, Reply)> {
-    let (method, path, query) = (&parts.method, parts.uri.path(), parts.uri.query());
-    let signed = sigv4::Request {
-        method: method.as_str(),
-        path,
-        query,
-        headers: &parts.headers,
-        body: b"",
-    };
+    let query = parts.uri.query();
+    let signed = sigv4::Request::bodyless(parts);
     app.auth.authorize_admin(&signed, time::now())?;
     let account = wire::parse_query(query)
         .ok()
@@ -121,28 +128,11 @@ fn access_log(app: &App, parts: &Parts, rest: &str) -> ApiResult<(StatusCode, Re
         .map(str::to_string)
         .unwrap_or_else(|| app.auth.defaults.region.clone());
     let found = app.dataplane.logs().lines(&region, &api_id, &stage);
-    if let Mode::Strict(_) = app.auth.mode {
-        let signed = sigv4::Request {
-            method: parts.method.as_str(),
-            path: parts.uri.path(),
-            query: parts.uri.query(),
-            headers: &parts.headers,
-            body: b"",
-        };
-        let now = time::now();
-        let owner = found.as_ref().map(|(account, _)| account.as_str());
-        let allowed = app.auth.authorize_admin(&signed, now).is_ok()
-            || app
-                .auth
-                .authenticate(&signed, now)
-                .is_ok_and(|scope| Some(scope.account.as_str()) == owner);
-        if !allowed {
-            return Err(gatehouse_core::error::ApiError::new(
-                gatehouse_core::error::ErrorKind::AccessDenied,
-                "Only the account that owns the API may read its access log",
-            ));
-        }
-    }
+    let owner = found.as_ref().map(|(account, _)| account.as_str());
+    let signed = sigv4::Request::bodyless(parts);
+    let denied = "Only the account that owns the API may read its access log";
+    app.auth
+        .owner_or_admin(&signed, owner, denied, time::now())?;
     let lines = found.map(|(_, lines)| lines).unwrap_or_default();
     let mut text = lines.join("\n");
     if !text.is_empty() {

@@ -55,6 +55,8 @@ pub struct App {
     pub dataplane: Arc<DataPlane>,
     /// Which fronts this listener admits.
     pub listener: Listener,
+    /// Whether the web console is served (`--console on`).
+    pub console: bool,
     /// The other replicas on the store (PostgreSQL), through which their connections are
     /// reached.
     pub replicas: Option<Arc<Replicas>>,
@@ -91,11 +93,20 @@ impl App {
                     burst: settings.websocket_connect_rate_limit,
                 },
                 replica_tag: replicas.as_ref().map_or(0, |r| r.tag()),
+                inspector: gatehouse_dataplane::observe::inspector::Limits {
+                    per_stage: settings.inspector_records,
+                    memory: settings.inspector_memory.saturating_mul(1024 * 1024),
+                    body_bytes: match settings.record_bodies {
+                        crate::settings::Switch::On => settings.inspector_body_bytes,
+                        crate::settings::Switch::Off => 0,
+                    },
+                },
             },
             AccessLogs::with_sink(checked.access_log),
         );
         App {
             listener: Listener::All,
+            console: settings.console == crate::settings::Switch::On,
             replicas,
             dataplane: Arc::new(dataplane),
             service: Service::new(

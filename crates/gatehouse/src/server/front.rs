@@ -4,13 +4,17 @@
 //!
 //! In order: an invoke URL's path form (`/_aws/execute-api/{apiId}/…`, whatever the host)
 //! or host form (`{apiId}.execute-api.…`) — the `@connections` API when the path is
-//! `/{stage}/@connections/{id}` —; then, on the main listener, the management API's own
-//! paths (`/v2/…`, gatehouse's `/_gatehouse/…`, moto's `/moto-api/…`), whatever the host;
-//! then a host that is a stored custom domain name; then, on the main listener only,
-//! `/@connections/{id}` (every API's connections at once), and everything else is the
-//! management API. A listener that serves invoke URLs only (`--invoke-listen`) answers
-//! anything but an invoke URL or a custom domain as the gateway answers an unknown API.
+//! `/{stage}/@connections/{id}` —; then a host that is a stored custom domain name, which
+//! takes every path (as on AWS, where a custom domain is its own host); then, on the main
+//! listener, the management API's own paths (`/v2/…`, gatehouse's `/_gatehouse/…` — of which
+//! the invocations' event stream answers as its own front, since its response streams —,
+//! moto's `/moto-api/…`), `/@connections/{id}` (every API's connections at once), and everything
+//! else is the management API. A listener that serves invoke URLs only (`--invoke-listen`)
+//! answers anything but an invoke URL or a custom domain as the gateway answers an unknown
+//! API. Only a host that could be a domain name (not an address, not `localhost`) is looked
+//! up in the store.
 
+use gatehouse_dataplane::routing::domains;
 use gatehouse_dataplane::routing::target::{self as invoke_target, Target, PATH_PREFIX};
 use gatehouse_http::body::Body;
 use gatehouse_http::server::Peer;
@@ -18,7 +22,15 @@ use http::{HeaderMap, Request, Response};
 
 use super::app::{App, Listener};
 use super::management::Desk;
-use super::{connections, invoke, management};
+use super::{connections, inspect, invoke, management};
+
+/// Why a path-form URL reaches no API.
+const MALFORMED_ID: &str =
+    "the path form names no API id (/_aws/execute-api/{apiId}/{stage}/…; ids are letters, digits, - and _)";
+
+/// Why an `--invoke-listen` listener answers a request.
+const INVOKE_ONLY: &str =
+    "this listener (--invoke-listen) serves invoke URLs and custom domain names only";
 
 /// Who answers a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +43,15 @@ pub enum Front {
     Connections(connections::Addressed),
     /// gatehouse's own endpoints (`/_gatehouse/…`).
     Admin,
+    /// A stage's invocations as they happen (`/_gatehouse/invocations/stream`), a response
+    /// that streams.
+    Watch,
     /// moto's server-mode endpoints (`/moto-api/…`), for suites written against moto.
     Moto,
     /// The management API (`/v2/…` and every other path).
     Management,
-    /// Nothing this listener serves: the gateway's `{"message":"Not Found"}`.
-    Nowhere,
+    /// Nothing this listener serves: the gateway's `{"message":"Not Found"}`, and why.
+    Nowhere(&'static str),
 }
 
 /// The front that answers a request for `path` with `headers`, on `app`'s listener.
@@ -63,20 +78,21 @@ fn by_name(listener: Listener, headers: &HeaderMap, path: &str) -> Option<Front>
         return Some(match invoke_target::target(None, path) {
             Some(target) => invoke_or_connections(target),
             // A path-form URL whose API id cannot be one: no API, as the data plane says it.
-            None => Front::Nowhere,
+            None => Front::Nowhere(MALFORMED_ID),
         });
     }
     let host = host(headers);
     if let Some(target) = invoke_target::target(host, path) {
         return Some(invoke_or_connections(target));
     }
-    let main = listener == Listener::All;
-    if let Some(own) = own_path(path).filter(|_| main) {
-        return Some(own);
+    // A host that may be a custom domain name is the store's to decide first: the domain
+    // takes every path, `/v2/…` included (its mapping key may be `v2`).
+    if host.is_some_and(domains::could_be_domain) {
+        return None;
     }
-    host.is_none().then(|| match listener {
-        Listener::All => beside_domains(path),
-        Listener::InvokeOnly => Front::Nowhere,
+    Some(match listener {
+        Listener::All => own_path(path).unwrap_or_else(|| beside_domains(path)),
+        Listener::InvokeOnly => Front::Nowhere(INVOKE_ONLY),
     })
 }
 
@@ -89,18 +105,20 @@ async fn by_domain(app: &App, host: Option<&str>, path: &str) -> Front {
         return Front::CustomDomain(target);
     }
     match app.listener {
-        Listener::All => beside_domains(path),
-        Listener::InvokeOnly => Front::Nowhere,
+        Listener::All => own_path(path).unwrap_or_else(|| beside_domains(path)),
+        Listener::InvokeOnly => Front::Nowhere(INVOKE_ONLY),
     }
 }
 
-/// The front of one of the management API's own paths, which no custom domain takes.
+/// The front of one of the management API's own paths (on a host that is no custom domain
+/// name).
 fn own_path(path: &str) -> Option<Front> {
     if path.starts_with("/v2/") {
         Some(Front::Management)
     } else if path.starts_with("/_gatehouse/") {
         Some(match connections::passed_form(path) {
             Some(id) => Front::Connections(connections::Addressed::Passed(id)),
+            None if path == "/_gatehouse/invocations/stream" => Front::Watch,
             None => Front::Admin,
         })
     } else if path.starts_with("/moto-api/") {
@@ -142,8 +160,9 @@ pub async fn handle(app: &App, req: Request<Body>, peer: &Peer) -> Response<Body
         }
         Front::Connections(addressed) => connections::answer(app, addressed, req, peer).await,
         Front::Admin => management::answer(app, req, Desk::Admin).await,
+        Front::Watch => inspect::stream(app, req).await,
         Front::Moto => management::answer(app, req, Desk::Moto).await,
         Front::Management => management::answer(app, req, Desk::Operations).await,
-        Front::Nowhere => invoke::not_found(),
+        Front::Nowhere(why) => invoke::not_found(req.method(), req.uri().path(), why),
     }
 }

@@ -18,9 +18,23 @@ use http_body::Body as _;
 
 use super::app::App;
 
-/// The data plane's `{"message":"Not Found"}`.
-pub fn not_found() -> Response<Body> {
-    GatewayError::NotFound.response().map(body::full)
+/// The data plane's `{"message":"Not Found"}` for a request to `path` no API could serve,
+/// logged with the reason `why`.
+pub fn not_found(method: &http::Method, path: &str, why: &str) -> Response<Body> {
+    let answer = GatewayError::NotFound.response().map(body::full);
+    refused(method, path, &answer, why);
+    answer
+}
+
+/// The server's log line for a request the gateway refused before the data plane saw it.
+fn refused(method: &http::Method, path: &str, answer: &Response<Body>, why: &str) {
+    tracing::info!(
+        %method,
+        path,
+        status = answer.status().as_u16(),
+        reason = why,
+        "invoke refused"
+    );
 }
 
 /// Serves `req`, an invoke request for `target`, on the data plane.
@@ -31,14 +45,9 @@ pub async fn answer(
     peer: &Peer,
 ) -> Response<Body> {
     let (mut parts, request_body) = req.into_parts();
-    if let Some(error) = too_large(&parts, &request_body) {
+    if let Some((error, why)) = too_large(&parts, &request_body) {
         let answer = error.response().map(body::full);
-        tracing::info!(
-            method = %parts.method,
-            path = %parts.uri.path(),
-            status = answer.status().as_u16(),
-            "invoke"
-        );
+        refused(&parts.method, parts.uri.path(), &answer, why);
         return answer;
     }
     let incoming = Incoming {
@@ -77,7 +86,10 @@ pub async fn answer(
 }
 
 /// The gateway's refusal of a request too large to serve, judged by its head alone.
-fn too_large(parts: &http::request::Parts, request_body: &Body) -> Option<GatewayError> {
+fn too_large(
+    parts: &http::request::Parts,
+    request_body: &Body,
+) -> Option<(GatewayError, &'static str)> {
     // (A body read whole, or one hyper frames by its content-length, knows its length.)
     let declared = request_body.size_hint().exact().or_else(|| {
         parts
@@ -87,9 +99,9 @@ fn too_large(parts: &http::request::Parts, request_body: &Body) -> Option<Gatewa
             .and_then(|v| v.parse::<u64>().ok())
     });
     if limits::head_size(&parts.method, &parts.uri, &parts.headers) > MAX_HEAD {
-        Some(GatewayError::HeadersTooLarge)
+        Some((GatewayError::HeadersTooLarge, limits::OVER_HEAD_LIMIT))
     } else if declared.is_some_and(|n| n > MAX_BODY as u64) {
-        Some(GatewayError::TooLarge)
+        Some((GatewayError::TooLarge, limits::OVER_PAYLOAD_LIMIT))
     } else {
         None
     }

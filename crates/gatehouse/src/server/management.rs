@@ -161,6 +161,15 @@ async fn dispatch(app: &App, req: Request<Body>, desk: Desk) -> Dispatched {
         Ok(scope) => scope,
         Err(e) => return Dispatched::refused(e),
     };
+    if desk == Desk::Admin {
+        if let Some(answer) = super::stacks::answer(app, &parts, &body, &scope).await {
+            return Dispatched {
+                answer,
+                op: None,
+                scope: Some(scope),
+            };
+        }
+    }
     let query = match wire::parse_query(parts.uri.query()) {
         Ok(q) => q,
         Err(e) => return Dispatched::refused_for(e, None, scope),
@@ -183,6 +192,7 @@ async fn dispatch(app: &App, req: Request<Body>, desk: Desk) -> Dispatched {
         scope,
         op,
         profile: app.service.config.profile,
+        planned_id: None,
     };
     let answer = ops::call(&app.service, &ctx, &labels, Input { query, body })
         .await

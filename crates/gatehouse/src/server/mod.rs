@@ -5,13 +5,22 @@
 
 pub mod admin;
 pub mod app;
+pub mod asked;
 pub mod connections;
+pub mod console;
+pub mod diff;
+pub mod explain;
 pub mod front;
+pub mod inspect;
 pub mod invoke;
 pub mod management;
 pub mod metrics;
+pub mod open_connections;
+pub mod recent;
 pub mod replicas;
 pub mod response;
+pub mod stacks;
+pub mod startup;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -141,6 +150,8 @@ async fn serve_in_background(
 ) -> Result<RunningServer, String> {
     let (listener, app) = prepare(settings, checked, store.clone()).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let template = stacks::serve_template(settings, &app, addr).await?;
+    let watcher = template.and_then(|t| t.watch).map(tokio::spawn);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let replicas = app.replicas.clone();
     let task = tokio::spawn(async move {
@@ -148,6 +159,9 @@ async fn serve_in_background(
             let _ = rx.await;
         })
         .await;
+        if let Some(w) = watcher {
+            w.abort();
+        }
         if let Some(r) = replicas {
             r.leave().await;
         }

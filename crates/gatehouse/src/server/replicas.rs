@@ -133,10 +133,7 @@ impl Replicas {
     ) -> Option<Response<Bytes>> {
         let url = self.url_of(tag).await?;
         let encoded = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC);
-        let mut req = Request::builder()
-            .method(method.clone())
-            .uri(format!("{url}{PATH}{encoded}"))
-            .header(SECRET, &self.me.secret);
+        let mut req = self.to_replica(method.clone(), format!("{url}{PATH}{encoded}"));
         if let Some(account) = passed.account {
             req = req.header(ACCOUNT, account);
         }
@@ -153,25 +150,86 @@ impl Replicas {
         }
     }
 
+    /// Asks every other live replica for `path_and_query` (one of gatehouse's own GETs
+    /// between replicas, with the store's secret): each one's tag and answer body, `None`
+    /// for one that could not be reached or refused.
+    pub async fn ask_others(&self, path_and_query: &str) -> Vec<(u16, Option<Bytes>)> {
+        let others: Vec<(u16, String)> = {
+            let mut peers = self.peers.lock().await;
+            self.refresh(&mut peers, false).await;
+            let urls = peers.urls.iter();
+            urls.filter(|(tag, _)| **tag != self.me.tag)
+                .map(|(tag, url)| (*tag, url.clone()))
+                .collect()
+        };
+        let asks = others
+            .into_iter()
+            .map(|(tag, url)| async move { (tag, self.ask(&url, path_and_query).await) });
+        futures_util::future::join_all(asks).await
+    }
+
+    /// The answer body of the replica at `url` to a GET of `path_and_query`.
+    async fn ask(&self, url: &str, path_and_query: &str) -> Option<Bytes> {
+        let req = self
+            .to_replica(Method::GET, format!("{url}{path_and_query}"))
+            .body(gatehouse_http::body::empty())
+            .ok()?;
+        let resp = match self.client.call(req, FORWARD_DEADLINE).await {
+            Ok(resp) if resp.status().is_success() => resp,
+            answered => {
+                tracing::warn!(url = %url, answer = ?answered.map(|r| r.status()), "a replica did not answer");
+                return None;
+            }
+        };
+        Some(resp.into_body())
+    }
+
+    /// A request to another replica at `url`, carrying the store's secret.
+    fn to_replica(&self, method: Method, url: String) -> http::request::Builder {
+        Request::builder()
+            .method(method)
+            .uri(url)
+            .header(SECRET, &self.me.secret)
+    }
+
     /// The URL of the live replica tagged `tag`.
     async fn url_of(&self, tag: u16) -> Option<String> {
         let mut peers = self.peers.lock().await;
+        let missing = !peers.urls.contains_key(&tag);
+        self.refresh(&mut peers, missing).await;
+        peers.urls.get(&tag).cloned()
+    }
+
+    /// Reads the live replicas again when the list is older than [`PEERS_FRESH`], or (a tag
+    /// being `missing` from it) older than [`PEERS_RETRY`].
+    async fn refresh(&self, peers: &mut Peers, missing: bool) {
         let age = peers.read_at.map(|at| at.elapsed());
         let stale = age.is_none_or(|a| a > PEERS_FRESH);
-        let missing = !peers.urls.contains_key(&tag) && age.is_none_or(|a| a > PEERS_RETRY);
-        if stale || missing {
-            let directory = self.store.replicas()?;
-            match directory.live(TTL).await {
-                Ok(live) => {
-                    peers.urls = live.into_iter().map(|p| (p.tag, p.url)).collect();
-                    peers.read_at = Some(Instant::now());
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e.into_api_error(), "could not read the live replicas");
-                }
+        let retry = missing && age.is_none_or(|a| a > PEERS_RETRY);
+        if !(stale || retry) {
+            return;
+        }
+        let Some(directory) = self.store.replicas() else {
+            return;
+        };
+        match directory.live(TTL).await {
+            Ok(live) => {
+                peers.urls = live.into_iter().map(|p| (p.tag, p.url)).collect();
+                peers.read_at = Some(Instant::now());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e.into_api_error(), "could not read the live replicas");
             }
         }
-        peers.urls.get(&tag).cloned()
+    }
+
+    /// Whether `headers` show the store's replica secret (a request from another replica).
+    pub fn sent_by_one(replicas: Option<&Replicas>, headers: &http::HeaderMap) -> bool {
+        let secret = headers
+            .get(SECRET)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        replicas.is_some_and(|r| r.is_secret(secret))
     }
 }
 

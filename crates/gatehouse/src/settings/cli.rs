@@ -33,6 +33,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Load a state file written by `export` into the store, all or nothing.
     Import(ImportArgs),
+    /// Apply a template (CloudFormation, SAM, a CDK cloud assembly, a Serverless package)
+    /// to a running gatehouse, all or nothing.
+    Deploy(Box<super::template::DeployArgs>),
     /// Work with settings files.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -110,6 +113,8 @@ pub enum Resolved {
     Export(ExportArgs),
     /// Import.
     Import(ImportArgs),
+    /// Deploy a template.
+    Deploy(Box<super::template::DeployArgs>),
     /// Check a settings file.
     CheckConfig(PathBuf),
 }
@@ -133,6 +138,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<(LogFormat, Resolved), String> {
         None => (cli.serve, None),
         Some(Command::Export(a)) => return Ok((log_format, Resolved::Export(a))),
         Some(Command::Import(a)) => return Ok((log_format, Resolved::Import(a))),
+        Some(Command::Deploy(a)) => return Ok((log_format, Resolved::Deploy(a))),
         Some(Command::Config(ConfigCommand::Check { path })) => {
             return Ok((log_format, Resolved::CheckConfig(path)))
         }

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod file;
+pub mod template;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +32,17 @@ pub enum AuthMode {
     Open,
     /// Only keys from --credentials, with valid SigV4 signatures.
     Strict,
+}
+
+/// A feature turned on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Switch {
+    /// On.
+    #[default]
+    On,
+    /// Off.
+    Off,
 }
 
 /// How log lines are written to stderr.
@@ -251,6 +263,29 @@ settings! {
     #[arg(long, env = "GATEHOUSE_WEBSOCKET_MAX_DURATION", default_value_t = 7_200.0)]
     websocket_max_duration: f64,
 
+    /// The web console at /_gatehouse/console/ (served in open mode).
+    #[arg(long, env = "GATEHOUSE_CONSOLE", value_enum, default_value_t = Switch::On)]
+    console: Switch,
+
+    /// Invocations the inspector keeps per stage (`GET /_gatehouse/invocations`); 0 turns
+    /// recording off.
+    #[arg(long, env = "GATEHOUSE_INSPECTOR_RECORDS", default_value_t = 100)]
+    inspector_records: usize,
+
+    /// Mebibytes the inspector's traces may take together; past it, a stage's oldest go.
+    #[arg(long, env = "GATEHOUSE_INSPECTOR_MEMORY", default_value_t = 64)]
+    inspector_memory: usize,
+
+    /// Whether the inspector keeps request, integration and response bodies (headers are
+    /// kept either way; `Authorization` values are masked when a trace is shown).
+    #[arg(long, env = "GATEHOUSE_RECORD_BODIES", value_enum, default_value_t = Switch::On)]
+    record_bodies: Switch,
+
+    /// Bytes the inspector keeps of each body; the rest is cut (the trace says how long the
+    /// body was).
+    #[arg(long, env = "GATEHOUSE_INSPECTOR_BODY_BYTES", default_value_t = 65_536)]
+    inspector_body_bytes: usize,
+
     /// Settings file (TOML; keys are the flags' names with `_` for `-`). Flags and
     /// `GATEHOUSE_*` variables override it.
     #[arg(long, env = "GATEHOUSE_CONFIG")]
@@ -261,6 +296,17 @@ settings! {
     /// same ids are replaced, others are kept.
     #[arg(long, env = "GATEHOUSE_SEED")]
     seed: Option<PathBuf>,
+
+    /// The template to serve (flags and environment only).
+    #[command(flatten)]
+    #[serde(skip)]
+    template: template::TemplateArgs,
+
+    /// Re-apply --template whenever its files change; a change that fails keeps the last
+    /// good version serving.
+    #[arg(long, env = "GATEHOUSE_WATCH")]
+    #[serde(skip)]
+    watch: bool,
 
     /// How log lines are written (the global `--log-format` flag sets it).
     #[arg(skip)]

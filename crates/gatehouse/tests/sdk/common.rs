@@ -245,3 +245,79 @@ pub async fn spawn_gatehouse(args: &[&str]) -> (tokio::process::Child, String) {
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     (child, endpoint)
 }
+
+/// The real binary started with `args` (plus `--listen 127.0.0.1:0`) at the default log
+/// level, its standard output and error read line by line.
+pub struct Logged {
+    /// The child, killed when this is dropped.
+    _child: tokio::process::Child,
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// The lines it wrote to standard output after its ready line, as they come.
+    pub stdout: tokio::sync::mpsc::UnboundedReceiver<String>,
+    stderr: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+impl Logged {
+    /// Starts the binary and waits for its ready line.
+    pub async fn start(args: &[&str]) -> Logged {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn gatehouse");
+        let mut stdout = lines_of(child.stdout.take().expect("stdout"));
+        let stderr = lines_of(child.stderr.take().expect("stderr"));
+        let ready = tokio::time::timeout(Duration::from_secs(30), stdout.recv())
+            .await
+            .expect("ready line in time")
+            .expect("a ready line");
+        let addr = ready
+            .strip_prefix("gatehouse listening on http://")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected ready line {ready:?}"));
+        Logged {
+            _child: child,
+            addr,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// The first log line from now on that contains every one of `parts` (waiting for it
+    /// at most ten seconds).
+    pub async fn log_line(&mut self, parts: &[&str]) -> String {
+        let wait = async {
+            loop {
+                let line = self.stderr.recv().await.expect("the log goes on");
+                if parts.iter().all(|p| line.contains(p)) {
+                    return line;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), wait)
+            .await
+            .unwrap_or_else(|_| panic!("no log line with {parts:?}"))
+    }
+}
+
+/// The lines of `out`, as they are written.
+fn lines_of(
+    out: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    use tokio::io::AsyncBufReadExt;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(out).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}

@@ -292,3 +292,88 @@ async fn auto_deploy_follows_every_change() {
     assert_eq!(code, "BadRequestException");
     assert!(msg.contains("AutoDeploy is enabled"), "{msg}");
 }
+
+/// `GET /_gatehouse/diff`: what changed between two deployments, or since one.
+#[tokio::test]
+async fn deployments_compare_with_each_other_and_the_live_configuration() {
+    let s = server().await;
+    let c = client(&s);
+    let api = http_api(&c).await;
+    let get = |query: String| {
+        let addr = s.addr;
+        async move {
+            let (status, _, body) =
+                raw(addr, "GET", &format!("/_gatehouse/diff?{query}"), &[], b"").await;
+            let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+            (status, json)
+        }
+    };
+    let route = |key: &'static str| {
+        let c = c.clone();
+        let api = api.clone();
+        async move {
+            c.create_route()
+                .api_id(&api)
+                .route_key(key)
+                .send()
+                .await
+                .unwrap()
+                .route_id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let a = route("GET /a").await;
+    route("GET /b").await;
+    let deploy = || async {
+        let d = c.create_deployment().api_id(&api).send().await.unwrap();
+        d.deployment_id().unwrap().to_string()
+    };
+    let first = deploy().await;
+    let (status, same) = get(format!("apiId={api}&from={first}")).await;
+    assert_eq!(
+        (status, &same["same"]),
+        (200, &serde_json::json!(true)),
+        "{same}"
+    );
+    // Since then: a route changed, one added, one gone.
+    c.update_route()
+        .api_id(&api)
+        .route_id(&a)
+        .authorization_type(aws_sdk_apigatewayv2::types::AuthorizationType::AwsIam)
+        .send()
+        .await
+        .unwrap();
+    route("POST /c").await;
+    let b = c.get_routes().api_id(&api).send().await.unwrap();
+    let b = b
+        .items()
+        .iter()
+        .find(|r| r.route_key() == Some("GET /b"))
+        .unwrap();
+    c.delete_route()
+        .api_id(&api)
+        .route_id(b.route_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let (_, live) = get(format!("apiId={api}&from={first}&to=live")).await;
+    let routes = &live["changes"]["routes"];
+    assert_eq!(live["same"], false);
+    assert_eq!(routes["added"], serde_json::json!(["POST /c"]));
+    assert_eq!(routes["removed"], serde_json::json!(["GET /b"]));
+    assert_eq!(routes["changed"][0]["name"], "GET /a");
+    assert_eq!(
+        routes["changed"][0]["members"],
+        serde_json::json!(["authorizationType"])
+    );
+    // Two deployments compare the same way.
+    let second = deploy().await;
+    let (_, both) = get(format!("apiId={api}&from={first}&to={second}")).await;
+    assert_eq!(both["changes"]["routes"], live["changes"]["routes"]);
+    let (status, missing) = get(format!("apiId={api}&from=nosuch")).await;
+    assert_eq!(
+        (status, missing["message"].as_str()),
+        (404, Some("Unable to find Deployment nosuch"))
+    );
+}

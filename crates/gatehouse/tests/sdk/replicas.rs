@@ -343,6 +343,23 @@ async fn connections(
     crate::strict::send(addr, method, path, body, how).await
 }
 
+/// The console's list of `api`'s open connections on `prod`, read through the replica at
+/// `endpoint`, holds connection `id` (whichever replica holds it), and every replica answered.
+async fn listed_through(endpoint: &str, api: &str, id: &str) {
+    let how = crate::strict::Signing {
+        key: OWNER.0,
+        secret: OWNER.1,
+        ..crate::strict::Signing::default()
+    };
+    let list = format!("/_gatehouse/connections?apiId={api}&stage=prod");
+    let addr = endpoint[7..].parse().unwrap();
+    let (status, _, body) = crate::strict::send(addr, "GET", &list, b"", how).await;
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(listed["connections"][0]["connectionId"], id, "{body}");
+    assert_eq!(listed["unreached"], serde_json::json!([]));
+}
+
 const OWNER: (&str, &str) = ("AKIASTRICTA", "secret-a");
 const OTHER: (&str, &str) = ("AKIASTRICTB", "secret-b");
 
@@ -403,6 +420,14 @@ async fn a_websocket_connection_is_reached_through_every_replica() {
     let passed = format!("/_gatehouse/replica/connections/{id}");
     let (status, _, _) = raw(eb[7..].parse().unwrap(), "POST", &passed, &[], b"x").await;
     assert_eq!(status, 403);
+    let peers =
+        format!("/_gatehouse/replica/stage-connections?region=us-east-1&apiId={api}&stage=prod");
+    let (status, _, _) = raw(eb[7..].parse().unwrap(), "GET", &peers, &[], b"").await;
+    assert_eq!(status, 403);
+    // The console's list, read through either replica, holds it.
+    for endpoint in [&ea, &eb] {
+        listed_through(endpoint, &api, &id).await;
+    }
 
     // DELETE through the other replica closes it; $disconnect runs; then it is gone.
     let (status, _, _) = connections(&eb, "DELETE", &on_stage, b"", OWNER).await;

@@ -618,3 +618,52 @@ async fn aws_iam_connect_routes_take_signed_and_presigned_handshakes() {
     assert_eq!(handshake(&pq, &[]).await, 101);
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn explain_answers_only_the_owning_account_or_an_admin() {
+    let (s, _dir) = strict_server().await;
+    let a = sdk(&s, "AKIASTRICTA", "secret-a", None);
+    let api = http_api(&a).await;
+    a.create_stage()
+        .api_id(&api)
+        .stage_name("$default")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+    a.create_route()
+        .api_id(&api)
+        .route_key("GET /pets")
+        .send()
+        .await
+        .unwrap();
+    let pq = format!("/_gatehouse/explain?apiId={api}&stage=%24default&path=/x");
+    let other = Signing {
+        key: "AKIASTRICTB",
+        secret: "secret-b",
+        ..Signing::default()
+    };
+    let admin = Signing {
+        key: "AKIAADMIN",
+        secret: "secret-admin",
+        ..Signing::default()
+    };
+    let (status, _, _) = raw(s.addr, "GET", &pq, &[], b"").await;
+    assert_eq!(status, 403, "unsigned");
+    let (status, kind, _) = send(s.addr, "GET", &pq, b"", other).await;
+    assert_eq!((status, kind.as_str()), (403, "AccessDeniedException"));
+    // Another account cannot tell a missing API from another's: the same refusal.
+    let missing = "/_gatehouse/explain?apiId=nosuchapi0&stage=prod";
+    let other = Signing {
+        key: "AKIASTRICTB",
+        secret: "secret-b",
+        ..Signing::default()
+    };
+    let (status, kind, _) = send(s.addr, "GET", missing, b"", other).await;
+    assert_eq!((status, kind.as_str()), (403, "AccessDeniedException"));
+    for signing in [Signing::default(), admin] {
+        let (status, _, body) = send(s.addr, "GET", &pq, b"", signing).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("no route matches GET /x"), "{body}");
+    }
+}

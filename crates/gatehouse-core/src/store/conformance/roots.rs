@@ -128,6 +128,26 @@ pub async fn other_roots(store: &dyn Store) {
             .unwrap(),
         None
     );
+    // An invoke URL's path form finds it by id alone, in every region that holds one.
+    assert_eq!(
+        store.locate_root(Kind::Api, "shared0001").await.unwrap(),
+        std::slice::from_ref(&s)
+    );
+    let west = Scope::new("202020202020", "eu-west-1");
+    seed_api(store, &west, "shared0001").await;
+    assert_eq!(
+        store.locate_root(Kind::Api, "shared0001").await.unwrap(),
+        [s.clone(), west.clone()]
+    );
+    assert!(store
+        .locate_root(Kind::Api, "nosuchapi0")
+        .await
+        .unwrap()
+        .is_empty());
+    store
+        .delete_root(&west, Kind::Api, "shared0001")
+        .await
+        .unwrap();
 
     // A change to a domain name is its own unit: children, refusal, not-found.
     let after: DomainNameTree = store

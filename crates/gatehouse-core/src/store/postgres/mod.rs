@@ -36,7 +36,7 @@ use crate::model::Scope;
 use crate::token_bucket::TokenBuckets;
 
 #[cfg(any(test, feature = "testing"))]
-pub use self::url::{drop_test_schema, test_url};
+pub use self::url::{drop_test_schema, report_skipped, test_url};
 
 /// Migrations in order; index + 1 is the version.
 const MIGRATIONS: &[&str] = &[
@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/postgres/0003_roots.sql"),
     include_str!("../../../migrations/postgres/0004_roots_by_region.sql"),
     include_str!("../../../migrations/postgres/0005_replicas.sql"),
+    include_str!("../../../migrations/postgres/0006_roots_by_id.sql"),
 ];
 
 /// Advisory lock key for migrations ("gatehous" in ASCII).
@@ -240,6 +241,20 @@ impl Store for PostgresStore {
             )
             .await?;
         Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn locate_root(&self, kind: Kind, id: &str) -> StoreResult<Vec<Scope>> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT account, region FROM roots WHERE kind = $1 AND id = $2 ORDER BY seq",
+                &[&kind.as_str(), &id],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Scope::new(r.get::<_, String>(0), r.get::<_, String>(1)))
+            .collect())
     }
 
     async fn list_roots(
@@ -451,6 +466,16 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One line in `cargo test`'s output when the tests below skip themselves (counted from
+    /// this file, so the count cannot drift).
+    #[test]
+    fn skipped_tests_say_so() {
+        let tests = include_str!("mod.rs")
+            .matches(concat!("= ", "test_url("))
+            .count();
+        report_skipped(tests, "the PostgreSQL store");
+    }
 
     #[tokio::test]
     async fn conformance() {

@@ -66,6 +66,23 @@ pub fn test_url(what: &str) -> Option<(String, String)> {
     Some((format!("{base}{sep}schema={schema}"), schema))
 }
 
+/// Test support: says that `tests` PostgreSQL tests of `suite` skip themselves, when
+/// `GATEHOUSE_TEST_POSTGRES_URL` is not set — on the process's own standard error, which
+/// the test harness does not capture (it captures `print!` and `eprint!` only), so that the
+/// line shows in `cargo test`'s normal output.
+#[cfg(any(test, feature = "testing"))]
+pub fn report_skipped(tests: usize, suite: &str) {
+    use std::io::Write;
+    if std::env::var_os("GATEHOUSE_TEST_POSTGRES_URL").is_some() {
+        return;
+    }
+    let line = format!(
+        "\nnote: {tests} PostgreSQL tests of {suite} were skipped: set \
+         GATEHOUSE_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run them\n"
+    );
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
 /// Test support: drops a schema made by [`test_url`].
 #[cfg(any(test, feature = "testing"))]
 pub async fn drop_test_schema(base_url: &str, schema: &str) {

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0002_children.sql"),
     include_str!("../../../migrations/sqlite/0003_roots.sql"),
     include_str!("../../../migrations/sqlite/0004_roots_by_region.sql"),
+    include_str!("../../../migrations/sqlite/0005_roots_by_id.sql"),
 ];
 
 /// The SQLite store.
@@ -222,6 +223,22 @@ impl Store for SqliteStore {
             .query_row(params![region, kind.as_str(), id], |row| row.get(0))
             .optional()
             .map_err(StoreError::from)
+        })
+    }
+
+    async fn locate_root(&self, kind: Kind, id: &str) -> StoreResult<Vec<Scope>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT account, region FROM roots WHERE kind = ?1 AND id = ?2 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![kind.as_str(), id], |row| {
+                Ok(Scope::new(
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<Scope>>>()
+                .map_err(StoreError::from)
         })
     }
 

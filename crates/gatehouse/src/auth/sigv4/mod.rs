@@ -39,6 +39,20 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
+impl<'a> Request<'a> {
+    /// A request with no body, as its head `parts` say (gatehouse's own `GET` and `POST`
+    /// endpoints).
+    pub fn bodyless(parts: &'a http::request::Parts) -> Request<'a> {
+        Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body: b"",
+        }
+    }
+}
+
 /// The signature information a request carries. Borrowed from the request's headers when
 /// it is signed in the `Authorization` header (no copies on the hot path); owned when it
 /// comes percent-decoded from a presigned URL's query.
@@ -113,6 +127,7 @@ fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
 
 mod canonical;
 mod parse;
+pub mod sign;
 mod verify;
 
 pub use canonical::{

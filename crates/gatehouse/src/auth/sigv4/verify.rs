@@ -1,6 +1,6 @@
 //! Signing keys, signatures and the constant-time comparison.
 
-use hmac::Mac;
+use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use super::canonical::{hex, put_canonical_request, put_string_to_sign};
@@ -40,7 +40,7 @@ impl SigningKey {
         // HMAC pads a key shorter than the hash's 64-byte block with zeros.
         let mut block = [0u8; 64];
         block[..32].copy_from_slice(key);
-        SigningKey(<HmacSha256 as Mac>::new(&block.into()))
+        SigningKey(<HmacSha256 as KeyInit>::new(&block.into()))
     }
 }
 

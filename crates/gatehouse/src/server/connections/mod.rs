@@ -92,10 +92,7 @@ pub async fn answer(
     peer: &Peer,
 ) -> Response<Body> {
     if let Addressed::OnStage { target, .. } = &addressed {
-        let region = target
-            .region
-            .as_deref()
-            .unwrap_or(&app.auth.defaults.region);
+        let region = target.region.as_deref();
         let protocol = Box::pin(app.dataplane.protocol_of(region, &target.api_id)).await;
         if protocol != Some(ProtocolType::WebSocket) {
             // Boxed: held inline, the data plane's future would make every request's as

@@ -13,7 +13,7 @@ use http::{Method, Request, Response, StatusCode};
 use super::Addressed;
 use crate::ops::Reply;
 use crate::server::app::App;
-use crate::server::replicas::{self, Passed};
+use crate::server::replicas::{self, Passed, Replicas};
 use crate::server::response;
 
 /// The operation the method names, on the connection the path names.
@@ -101,16 +101,12 @@ fn authenticate(app: &App, parts: &http::request::Parts, data: &[u8]) -> ApiResu
 /// The caller of a request another replica passed on (that replica authenticated it), when
 /// it shows the store's replica secret; else 403.
 fn passed_caller(app: &App, headers: &http::HeaderMap) -> ApiResult<Option<String>> {
-    let secret = headers
-        .get(replicas::SECRET)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    match &app.replicas {
-        Some(r) if r.is_secret(secret) => Ok(headers
+    match Replicas::sent_by_one(app.replicas.as_deref(), headers) {
+        true => Ok(headers
             .get(replicas::ACCOUNT)
             .and_then(|v| v.to_str().ok())
             .map(String::from)),
-        _ => Err(ApiError::new(ErrorKind::Forbidden, "Forbidden")),
+        false => Err(ApiError::new(ErrorKind::Forbidden, "Forbidden")),
     }
 }
 
@@ -173,9 +169,9 @@ fn on_this_replica(
         Method::GET => {
             let (info, last_active) = ws.get(id, reach).map_err(refused)?;
             let view = serde_json::json!({
-                "connectedAt": iso_millis(info.connected_at),
+                "connectedAt": gatehouse_core::model::time::rfc3339_millis(info.connected_at),
                 "identity": identity(&info),
-                "lastActiveAt": iso_millis(last_active),
+                "lastActiveAt": gatehouse_core::model::time::rfc3339_millis(last_active),
             });
             Ok(response::reply(StatusCode::OK, Reply::json(&view)?))
         }
@@ -199,15 +195,6 @@ fn identity(info: &Info) -> serde_json::Value {
 }
 
 /// An instant as ISO-8601 UTC with milliseconds (`2020-04-30T20:10:33.236Z`).
-fn iso_millis(ms: i64) -> String {
-    let whole = gatehouse_core::model::time::rfc3339(ms.div_euclid(1000));
-    format!(
-        "{}.{:03}Z",
-        whole.trim_end_matches('Z'),
-        ms.rem_euclid(1000)
-    )
-}
-
 fn too_large() -> ApiError {
     ApiError::new(
         ErrorKind::DataTooLarge,

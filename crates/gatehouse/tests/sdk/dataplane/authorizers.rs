@@ -6,7 +6,7 @@ const TEST_KEY: &str = include_str!("../../fixtures/jwt-test-key.pem");
 const TEST_JWKS: &str = include_str!("../../fixtures/jwt-test-jwks.json");
 
 /// An OpenID issuer on a free port: discovery document and JWKS.
-async fn issuer() -> String {
+pub(crate) async fn issuer() -> String {
     let addr = backend(
         Duration::ZERO,
         Arc::new(|req| {
@@ -62,7 +62,7 @@ pub(crate) async fn jwt_authorizer(c: &Client, api: &str, issuer: &str, audience
         .to_string()
 }
 
-fn token(claims: serde_json::Value) -> String {
+pub(crate) fn token(claims: serde_json::Value) -> String {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some("test-key-1".into());
     let key = jsonwebtoken::EncodingKey::from_rsa_pem(TEST_KEY.as_bytes()).unwrap();

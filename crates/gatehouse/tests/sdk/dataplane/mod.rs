@@ -2,8 +2,11 @@
 //! (an echo HTTP server, a slow one, a Lambda Invoke API stub), through plain HTTP.
 
 pub(crate) mod authorizers;
+mod explain;
 mod http_proxy;
+mod inspector;
 mod lambda;
+mod reasons;
 mod recorded;
 mod routing;
 mod stage_settings;

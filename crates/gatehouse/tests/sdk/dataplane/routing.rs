@@ -134,10 +134,12 @@ async fn custom_domain_names_serve_through_their_api_mappings() {
         (200, Some("/root/pets/1"))
     );
     assert!(header(&headers, "apigw-requestid").is_some());
-    // The management API is not a domain's to take.
-    let (status, _, body) = raw(s.addr, "GET", "/v2/apis", &[("host", host.as_str())], b"").await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"items\""), "{body}");
+    // The host decides first: a domain takes every path, the management API's included.
+    let (status, _, body) = at("/v2/apis").await;
+    assert_eq!(
+        (status, json(&body)["path"].as_str()),
+        (200, Some("/root/v2/apis"))
+    );
     // Disabling the API's own endpoint leaves the domain serving.
     c.update_api()
         .api_id(&apis[0])

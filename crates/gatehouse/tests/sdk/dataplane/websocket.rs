@@ -56,6 +56,21 @@ async fn ws_lambda(events: Events, connect: Option<u16>) -> SocketAddr {
     .await
 }
 
+/// A server whose Lambda endpoint is a [`ws_lambda`] stub (`$connect` answered 200), with
+/// `tweak` applied to its other settings; and the events the stub records.
+async fn with_stub(
+    tweak: impl FnOnce(&mut gatehouse::settings::Settings),
+) -> (Events, gatehouse::server::RunningServer) {
+    let events: Events = Arc::default();
+    let stub = ws_lambda(events.clone(), Some(200)).await;
+    let s = server_with(|a| {
+        a.lambda_endpoint = Some(format!("http://{stub}"));
+        tweak(a);
+    })
+    .await;
+    (events, s)
+}
+
 /// A Lambda REQUEST authorizer's answer to `event`: by the `token` query parameter, an
 /// IAM policy allowing (`allow`, with a context) or denying (`deny`) `$connect`, or the
 /// `Unauthorized` error.
@@ -181,9 +196,7 @@ fn order(json: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_connection_lives_through_connect_messages_and_disconnect() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let (events, s) = with_stub(|_| {}).await;
     let c = client(&s);
     let api = ws_api(&c, &["$connect", "$disconnect", "echo", "$default"]).await;
     let url = format!("ws://{}/_aws/execute-api/{api}/prod?room=1&room=2", s.addr);
@@ -280,9 +293,7 @@ async fn a_connection_lives_through_connect_messages_and_disconnect() {
 
 #[tokio::test]
 async fn events_list_their_members_in_awss_order() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let (events, s) = with_stub(|_| {}).await;
     let c = client(&s);
     let api = ws_api(&c, &["$connect", "$disconnect", "$default"]).await;
     let mut socket = open(&s, &api).await.unwrap();
@@ -405,9 +416,7 @@ async fn connect_decides_the_handshake() {
 
 #[tokio::test]
 async fn handshakes_the_stage_cannot_take_are_refused() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let (_, s) = with_stub(|_| {}).await;
     let c = client(&s);
     let api = ws_api(&c, &["$default"]).await;
     // No $connect route: accepted.
@@ -450,9 +459,7 @@ async fn handshakes_the_stage_cannot_take_are_refused() {
 
 #[tokio::test]
 async fn a_message_no_route_takes_gets_awss_forbidden_frame() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let (_, s) = with_stub(|_| {}).await;
     let c = client(&s);
     let api = ws_api(&c, &["echo"]).await;
     let mut socket = open(&s, &api).await.unwrap();
@@ -476,10 +483,7 @@ async fn a_message_no_route_takes_gets_awss_forbidden_frame() {
 
 #[tokio::test]
 async fn connections_close_on_limits_and_bad_frames() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| {
-        a.lambda_endpoint = Some(format!("http://{stub}"));
+    let (events, s) = with_stub(|a| {
         a.websocket_idle_timeout = 0.3;
     })
     .await;
@@ -520,10 +524,7 @@ async fn connections_close_on_limits_and_bad_frames() {
 
 #[tokio::test]
 async fn the_host_form_and_the_endpoint_template_reach_a_websocket_api() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| {
-        a.lambda_endpoint = Some(format!("http://{stub}"));
+    let (events, s) = with_stub(|a| {
         a.api_endpoint_template = Some("http://{apiId}.execute-api.localhost:4599".into());
     })
     .await;
@@ -558,9 +559,7 @@ async fn the_host_form_and_the_endpoint_template_reach_a_websocket_api() {
 
 #[tokio::test]
 async fn a_lambda_authorizer_decides_connect_and_its_context_follows_the_connection() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let (events, s) = with_stub(|_| {}).await;
     let c = client(&s);
     let api = ws_api(&c, &["echo"]).await;
     let authorizer = c
@@ -659,10 +658,7 @@ async fn a_lambda_authorizer_decides_connect_and_its_context_follows_the_connect
 
 #[tokio::test]
 async fn connects_and_messages_are_throttled() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| {
-        a.lambda_endpoint = Some(format!("http://{stub}"));
+    let (_, s) = with_stub(|a| {
         a.websocket_connect_rate_limit = 2.0;
     })
     .await;
@@ -789,9 +785,7 @@ async fn http_proxy_routes_post_messages_to_the_backend() {
 
 #[tokio::test]
 async fn a_server_shutting_down_closes_its_connections_with_going_away() {
-    let events: Events = Arc::default();
-    let stub = ws_lambda(events.clone(), Some(200)).await;
-    let s = server_with(|a| a.lambda_endpoint = Some(format!("http://{stub}"))).await;
+    let (events, s) = with_stub(|_| {}).await;
     let c = client(&s);
     let api = ws_api(&c, &["$disconnect", "$default"]).await;
     let mut socket = open(&s, &api).await.unwrap();
@@ -801,4 +795,80 @@ async fn a_server_shutting_down_closes_its_connections_with_going_away() {
     // $disconnect ran before the server finished stopping.
     let disconnect = event(&events, "$disconnect").await;
     assert_eq!(disconnect["requestContext"]["disconnectStatusCode"], 1001);
+}
+
+/// `GET /_gatehouse/connections`: a stage's open connections, as the console lists them;
+/// one closed through `@connections` is gone from the list.
+#[tokio::test]
+async fn a_stages_open_connections_are_listed() {
+    let s = server().await;
+    let c = client(&s);
+    let api = ws_api(&c, &["$default"]).await;
+    let _first = open(&s, &api).await.unwrap();
+    let _second = open(&s, &api).await.unwrap();
+    let listed = |s: &gatehouse::server::RunningServer| {
+        let (addr, api) = (s.addr, api.clone());
+        async move {
+            let path = format!("/_gatehouse/connections?apiId={api}&stage=prod");
+            let (status, _, body) = raw(addr, "GET", &path, &[], b"").await;
+            assert_eq!(status, 200, "{body}");
+            json(&body)["connections"].as_array().unwrap().clone()
+        }
+    };
+    let open_now = listed(&s).await;
+    assert_eq!(open_now.len(), 2);
+    let id = open_now[0]["connectionId"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 16);
+    assert!(open_now[0]["connectedAt"].as_str().unwrap().ends_with('Z'));
+    let (status, _, _) = raw(s.addr, "DELETE", &format!("/@connections/{id}"), &[], b"").await;
+    assert_eq!(status, 204);
+    let wait = async {
+        while listed(&s).await.len() != 1 {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .expect("the closed connection leaves the list");
+}
+
+/// The inspector keeps a WebSocket stage's events: the `$connect` handshake, each message
+/// (with its text) and the `$disconnect`.
+#[tokio::test]
+async fn a_connections_events_are_traced() {
+    let (events, s) = with_stub(|_| {}).await;
+    let c = client(&s);
+    let api = ws_api(&c, &["$connect", "$disconnect", "$default"]).await;
+    let mut socket = open(&s, &api).await.unwrap();
+    socket.send(Message::text("hello inspector")).await.unwrap();
+    event(&events, "$default").await;
+    socket.close(None).await.unwrap();
+    event(&events, "$disconnect").await;
+    let path = format!("/_gatehouse/invocations?apiId={api}&stage=prod");
+    let traced = async {
+        loop {
+            let (status, _, body) = raw(s.addr, "GET", &path, &[], b"").await;
+            assert_eq!(status, 200, "{body}");
+            let all = json(&body)["invocations"].as_array().unwrap().clone();
+            if all.len() == 3 {
+                return all;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let all = tokio::time::timeout(Duration::from_secs(5), traced)
+        .await
+        .expect("three traces");
+    // Newest first.
+    let keys: Vec<&str> = all
+        .iter()
+        .map(|t| t["routeKey"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["$disconnect", "$default", "$connect"]);
+    let message = &all[1];
+    assert_eq!(message["eventType"], "MESSAGE");
+    assert_eq!(message["request"]["body"]["text"], "hello inspector");
+    assert_eq!(message["connectionId"], all[0]["connectionId"]);
+    assert_eq!(message["messageId"].as_str().unwrap().len(), 16);
+    assert_eq!(all[0]["eventType"], "DISCONNECT");
 }

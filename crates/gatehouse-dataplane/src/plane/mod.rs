@@ -1,6 +1,8 @@
 //! The data plane: [`DataPlane::serve`] answers one invoke request in named steps —
 //! resolve (API, stage, deployment), route, throttle, authorize, integrate, respond, log —
-//! each a call into the folder that does it, all reading the one [`Invocation`].
+//! each a call into the folder that does it, all reading the one [`Invocation`]. What the
+//! server asks of it besides serving (metrics, explanations, traces, connections) is
+//! [`read`]'s.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,18 +21,22 @@ use crate::auth::iam::IamCheck;
 use crate::auth::Authorizers;
 use crate::context::{Authorized, Incoming, Invocation, Routed};
 use crate::cors;
-use crate::gateway::{refuse, GatewayError, Refusal};
+use crate::exchange::{Answer, Authorization, Exchange, HeaderText, Recorded, Step};
+use crate::gateway::{not_served, refuse, GatewayError, Refusal};
 use crate::integrations::lambda::Invoker;
 use crate::integrations::{mapping, Call, Integrations};
-use crate::limits::MAX_BODY;
+use crate::limits::{MAX_BODY, OVER_PAYLOAD_LIMIT};
 use crate::observe::access_log::AccessLogs;
-use crate::observe::{request_id, Observer};
+use crate::observe::inspector::{self, Inspector};
+use crate::observe::{request_id, Asked, Observer, Recording};
 use crate::routing::domains::Domains;
 use crate::routing::resolve::{Resolved, Resolver};
 use crate::routing::router::{self, Matched, Router};
 use crate::routing::target::Target;
 use crate::throttle::{self, Throttle};
 use crate::websocket::{self, WebSockets};
+
+pub mod read;
 
 /// What the data plane needs to know beyond the store.
 #[derive(Clone, Default)]
@@ -53,11 +59,13 @@ pub struct Config {
     /// This replica's tag among the replicas sharing the store (0 when it is alone),
     /// carried by its connection ids.
     pub replica_tag: u16,
+    /// What the invocation inspector keeps.
+    pub inspector: inspector::Limits,
 }
 
 /// The data plane: one step of serving per field.
 pub struct DataPlane {
-    default_region: String,
+    default_region: Arc<str>,
     routing: Arc<Resolver>,
     domains: Domains,
     throttle: Arc<Throttle>,
@@ -71,7 +79,10 @@ pub struct DataPlane {
 /// format and the deployment's CORS configuration.
 #[derive(Default)]
 struct StageFacts {
-    log_format: Option<String>,
+    /// The region the API was found in.
+    region: Option<Arc<str>>,
+    /// Its access-log format and deployment, for recording the invocation.
+    recording: Recording,
     cors: Option<gatehouse_core::model::api::Cors>,
     /// Whether the answer is a WebSocket handshake's.
     websocket: bool,
@@ -86,9 +97,9 @@ impl DataPlane {
             config.lambda_endpoints,
             config.lambda_endpoint,
         ));
-        let routing = Arc::new(Resolver::new(store.clone()));
+        let routing = Arc::new(Resolver::new(store.clone(), &config.default_region));
         let throttle = Arc::new(Throttle::new(store.clone(), config.account_limits));
-        let observe = Observer::new(logs);
+        let observe = Observer::new(logs, Inspector::new(config.inspector));
         let websockets = WebSockets::new(websocket::Env {
             registry: websocket::registry::Registry::new(config.replica_tag),
             resolver: routing.clone(),
@@ -97,6 +108,7 @@ impl DataPlane {
                 client: client.clone(),
             },
             logs: observe.logs.clone(),
+            inspector: observe.inspector.clone(),
             metrics: Default::default(),
             limits: config.websocket_limits,
             iam: config.iam.clone(),
@@ -106,45 +118,13 @@ impl DataPlane {
         DataPlane {
             routing,
             domains: Domains::new(store.clone(), config.default_region.clone()),
-            default_region: config.default_region,
+            default_region: config.default_region.as_str().into(),
             throttle,
             auth: Authorizers::new(client.clone(), invoker.clone(), config.iam),
             integrations: Integrations::new(client, invoker),
             observe,
             websockets,
         }
-    }
-
-    /// The access logs.
-    pub fn logs(&self) -> &AccessLogs {
-        &self.observe.logs
-    }
-
-    /// The invocation metrics and the WebSocket metrics, as Prometheus text.
-    pub fn render_metrics(&self) -> String {
-        let mut text = self.observe.metrics.render();
-        text.push_str(&self.websockets.render_metrics());
-        text
-    }
-
-    /// The WebSocket connections this process holds (`@connections`).
-    pub fn websockets(&self) -> &WebSockets {
-        &self.websockets
-    }
-
-    /// The invoke target of a request to a custom domain name, if `host` is one (see
-    /// [`Domains::target`]).
-    pub async fn domain_target(&self, host: &str, path: &str) -> Option<Target> {
-        self.domains.target(host, path).await
-    }
-
-    /// The protocol of API `api_id` in `region`, if there is one.
-    pub async fn protocol_of(
-        &self,
-        region: &str,
-        api_id: &str,
-    ) -> Option<gatehouse_core::model::api::ProtocolType> {
-        self.routing.protocol(region, api_id).await
     }
 
     /// Serves one invoke request: `incoming` says what was asked (its `body` left empty) and
@@ -155,46 +135,60 @@ impl DataPlane {
         let request_id = request_id::next();
         let custom_domain = target.through_custom_domain();
         let mut inv = Invocation::new(incoming, request_id, time::now_millis(), custom_domain);
-        let region = target.region.as_deref().unwrap_or(&self.default_region);
+        if self.observe.inspector.records() {
+            let limit = self.observe.inspector.body_bytes();
+            inv.facts.exchange = Some(Box::new(Exchange::new(started, limit)));
+        }
         let mut stage = StageFacts::default();
-        let resp = match self
-            .answer(&target, region, &mut inv, body, &mut stage)
-            .await
-        {
+        let resp = match self.answer(&target, &mut inv, body, &mut stage).await {
             Ok(resp) => resp,
-            Err(refusal) => refusal.answer(&mut inv.facts),
+            Err(refusal) => {
+                let found = refusal.found.as_ref().map(|f| f.region.clone());
+                stage.region = stage.region.or(found);
+                refusal.answer(&mut inv.facts)
+            }
         };
         // (A WebSocket handshake's answer keeps the status its event logs.)
         let resp = match stage.websocket {
             false => respond(resp, &mut inv, stage.cors.as_ref()),
             true => resp,
         };
+        let region = match (stage.region, &target.region) {
+            (Some(found), _) => found,
+            (None, Some(named)) => named.as_str().into(),
+            (None, None) => self.default_region.clone(),
+        };
+        let asked = Asked {
+            api_id: target.api_id,
+            region,
+        };
         self.observe
-            .record(resp, inv, started, stage.log_format, region)
+            .record(resp, inv, started, stage.recording, asked)
     }
 
     /// The answer of the route the request matches, or where a step refused it.
     async fn answer(
         &self,
         target: &Target,
-        region: &str,
         inv: &mut Invocation,
         body: Body,
         found: &mut StageFacts,
     ) -> Result<Response<Body>, Refusal> {
-        let r = self
-            .routing
-            .resolve(target, region, &inv.incoming.path)
-            .await?;
+        let r = self.routing.resolve(target, &inv.incoming.path).await?;
+        found.region = Some(r.region.clone());
+        let region = &*r.region;
         resolved(inv, &r, target)?;
-        found.log_format = r
+        found.recording.format = r
             .stage
             .access_log_settings
             .as_ref()
             .and_then(|a| a.format.clone());
+        if self.observe.inspector.records() {
+            found.recording.deployment = r.deployment_id.clone();
+        }
         let router = match r.router() {
             Some(router) => router,
-            None => Box::pin(self.routing.router_of(&r, region)).await?,
+            None => Box::pin(self.routing.router_of(&r)).await?,
         };
         if r.protocol == ProtocolType::WebSocket {
             found.websocket = true;
@@ -208,13 +202,17 @@ impl DataPlane {
         }
         let matched = route(&router, inv)?;
         let body = match streams(&matched) {
-            true => Some(body),
+            true => Some(kept_as_it_streams(inv, body)),
             false => read_body(inv, body).await.map(|()| None)?,
         };
         let now = Instant::now();
-        if let Some(shared) = self.throttle(&r, region, &matched, now)? {
-            Box::pin(self.throttle.admit_shared(shared)).await?;
+        inv.mark(Step::Route, now);
+        let admitted = self.admit(&r, region, &matched, now).await;
+        if let Some(x) = inv.exchange() {
+            x.throttled = Some(admitted.is_err());
+            x.mark(Step::Throttle, Instant::now());
         }
+        admitted?;
         let open = matched.route.route.authorization_type == AuthorizationType::None;
         let authorized = match open {
             true => None,
@@ -225,8 +223,26 @@ impl DataPlane {
         let began = if open { now } else { Instant::now() };
         let call = call(&matched, &r.stage, authorized.as_ref())?;
         let answered = self.integrations.answer(inv, &call, body).await;
-        inv.facts.integration_latency_ms = Some(began.elapsed().as_millis() as u64);
+        let ended = Instant::now();
+        let latency = ended.saturating_duration_since(began);
+        inv.facts.integration_latency_ms = Some(latency.as_millis() as u64);
+        inv.mark(Step::Integrate, ended);
         answered
+    }
+
+    /// Takes the request's tokens from the account's bucket and the route's (a route bucket
+    /// the store shares is asked out of line).
+    async fn admit(
+        &self,
+        r: &Resolved,
+        region: &str,
+        matched: &Matched<'_>,
+        now: Instant,
+    ) -> Result<(), Refusal> {
+        if let Some(shared) = self.throttle(r, region, matched, now)? {
+            Box::pin(self.throttle.admit_shared(shared)).await?;
+        }
+        Ok(())
     }
 
     /// Takes the request's tokens from the account's bucket and the route's; a route bucket
@@ -257,11 +273,37 @@ impl DataPlane {
         inv: &mut Invocation,
     ) -> Result<Option<Authorized>, Refusal> {
         let request = routed(inv, matched, stage);
-        let authorized = Box::pin(self.auth.authorize(matched.route, region, &request)).await?;
+        let mut cached = None;
+        let authorized =
+            Box::pin(
+                self.auth
+                    .authorize(matched.route, region, &request, &mut cached),
+            )
+            .await;
+        if let Some(x) = inv.exchange() {
+            x.authorization = Some(Authorization {
+                kind: authorizer_kind(matched.route.route.authorization_type),
+                name: matched.route.authorizer.as_ref().map(|a| a.name.clone()),
+                cached,
+                allowed: authorized.is_ok(),
+            });
+            x.mark(Step::Authorize, Instant::now());
+        }
+        let authorized = authorized?;
         if let Some(a) = &authorized {
             inv.facts.authorizer = a.values();
         }
         Ok(authorized)
+    }
+}
+
+/// An authorizer's type as the inspector names it.
+fn authorizer_kind(t: AuthorizationType) -> &'static str {
+    match t {
+        AuthorizationType::None => "NONE",
+        AuthorizationType::AwsIam => "AWS_IAM",
+        AuthorizationType::Custom => "REQUEST",
+        AuthorizationType::Jwt => "JWT",
     }
 }
 
@@ -298,9 +340,9 @@ fn resolved(inv: &mut Invocation, r: &Resolved, target: &Target) -> Result<(), R
     };
     facts.stage = r.stage_name.clone();
     if r.disabled && !target.through_custom_domain() {
-        return Err(refuse(
+        return Err(not_served(
             GatewayError::Forbidden,
-            "the default endpoint is disabled",
+            "the API's default endpoint is disabled (disableExecuteApiEndpoint)",
         ));
     }
     // The path the routes see: after the stage's segment when it named the stage.
@@ -329,9 +371,14 @@ fn preflight(router: &Router, inv: &Invocation) -> Option<Response<Body>> {
 /// The route the request matches, by AWS's priority (404 when none does).
 fn route<'r>(router: &'r Router, inv: &mut Invocation) -> Result<Matched<'r>, Refusal> {
     let segments = router::segments(inv.path());
-    let matched = router
-        .find(inv.incoming.method.as_str(), &segments)
-        .ok_or_else(|| refuse(GatewayError::NotFound, ""))?;
+    let method = inv.incoming.method.as_str();
+    let matched = router.find(method, &segments).ok_or_else(|| {
+        let path = inv.path();
+        not_served(
+            GatewayError::NotFound,
+            format!("no route matches {method} {path}"),
+        )
+    })?;
     inv.facts.route_key = Some(matched.route.key.clone());
     Ok(matched)
 }
@@ -351,11 +398,27 @@ fn streams(matched: &Matched<'_>) -> bool {
         })
 }
 
+/// The request body as it streams to the backend, its first bytes kept while the
+/// inspector records bodies.
+fn kept_as_it_streams(inv: &mut Invocation, body: Body) -> Body {
+    if http_body::Body::is_end_stream(&body) {
+        return body;
+    }
+    match inv.exchange() {
+        Some(x) if x.body_limit > 0 => {
+            let (body, kept) = body::tee(body, x.body_limit);
+            x.request_body = Recorded::Streamed(kept);
+            body
+        }
+        _ => body,
+    }
+}
+
 /// Reads the request body whole into the invocation (413 over the payload limit).
 async fn read_body(inv: &mut Invocation, body: Body) -> Result<(), Refusal> {
     inv.incoming.body = body::read(body, MAX_BODY).await.map_err(|over| {
         if over {
-            refuse(GatewayError::TooLarge, "")
+            not_served(GatewayError::TooLarge, OVER_PAYLOAD_LIMIT)
         } else {
             refuse(GatewayError::Internal, "the request body broke off")
         }
@@ -392,6 +455,15 @@ fn respond(
     resp.headers_mut()
         .insert(request_id::APIGW_REQUESTID, inv.facts.request_id.clone());
     inv.facts.status = resp.status().as_u16();
+    if let Some(x) = inv.exchange() {
+        // (The integration's answer passed on is not copied again.)
+        let passed_on = x.passed_on && cors.is_none();
+        x.response = Some(Answer {
+            status: resp.status().as_u16(),
+            headers: (!passed_on).then(|| HeaderText::of(resp.headers())),
+            body: Recorded::None,
+        });
+    }
     resp
 }
 
