@@ -314,6 +314,10 @@ def test_an_open_websocket_connection_outlives_a_redeploy(tmp_path, lambdas):
             url = f"ws://{server.endpoint.split('//')[1]}/_aws/execute-api/{api}/dev"
             async with websockets.connect(url) as ws:
                 await ws.send(json.dumps({"action": "first"}))
+                deadline = time.monotonic() + 10
+                while ("one", "$default") not in InvokeApi.calls:
+                    assert time.monotonic() < deadline, "the first message never reached its integration"
+                    await asyncio.sleep(0.05)
                 path.write_text(WEBSOCKET.replace("function:one", "function:two"))
                 deadline = time.monotonic() + 10
                 while ("two", "$default") not in InvokeApi.calls:
@@ -321,7 +325,6 @@ def test_an_open_websocket_connection_outlives_a_redeploy(tmp_path, lambdas):
                     await ws.send(json.dumps({"action": "again"}))
                     await asyncio.sleep(0.2)
         asyncio.run(run())
-        assert ("one", "$default") in InvokeApi.calls
         assert api_ids(server)["Chat"] == api
     finally:
         server.stop()
