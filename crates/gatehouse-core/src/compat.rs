@@ -72,6 +72,9 @@ rules! {
     RouteAuthorizerExists =>
         "a route's authorizerId must name an authorizer of the API matching its authorizationType",
         "stores any authorizerId";
+    RouteAuthorizerFollowsType =>
+        "UpdateRoute's authorizerId needs an authorizationType in the same request; a NONE or AWS_IAM route keeps no authorizerId",
+        "stores an authorizerId whatever the authorization type";
     VpcLinkIdForm =>
         "VPC link subnet and security-group ids must look like EC2 ids (subnet-…, sg-…)",
         "accepts any strings";

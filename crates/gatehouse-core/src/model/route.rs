@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api::ProtocolType;
 use super::authorizer::AuthorizerType;
+use crate::compat::{Profile, Rule};
 use crate::error::{ApiError, ApiResult};
 
 /// `AuthorizationType`.
@@ -240,6 +241,19 @@ pub fn conflicting_variables(a: &str, b: &str) -> bool {
     false
 }
 
+/// AWS's refusal of an UpdateRoute that names an authorizer without its authorization type.
+pub fn check_authorizer_update(input: &RouteInput, profile: Profile) -> ApiResult<()> {
+    if input.authorizer_id.is_some()
+        && input.authorization_type.is_none()
+        && profile.enforces(Rule::RouteAuthorizerFollowsType)
+    {
+        return Err(ApiError::bad_request(
+            "Unable to update route. Authorizer type is invalid or null.",
+        ));
+    }
+    Ok(())
+}
+
 /// The integration id a route target names (`integrations/{id}`), or an error.
 pub fn target_integration(target: &str) -> ApiResult<&str> {
     match target.strip_prefix("integrations/") {
@@ -274,6 +288,16 @@ impl Route {
         };
         route.apply(input)?;
         Ok(route)
+    }
+
+    /// Drops the authorizer of a route whose authorization type uses none (NONE, AWS_IAM):
+    /// AWS keeps an `authorizerId` only beside JWT or CUSTOM.
+    pub fn forget_unused_authorizer(&mut self, profile: Profile) {
+        if profile.enforces(Rule::RouteAuthorizerFollowsType)
+            && self.authorization_type.needs_authorizer().is_none()
+        {
+            self.authorizer_id = None;
+        }
     }
 
     /// Applies the members present in `input`.

@@ -3,7 +3,9 @@
 //! Every change redeploys the API's auto-deploy stages.
 
 use gatehouse_core::error::{ApiError, ApiResult};
-use gatehouse_core::model::route::{validate_route_key, Route, RouteInput};
+use gatehouse_core::model::route::{
+    check_authorizer_update, validate_route_key, Route, RouteInput,
+};
 use gatehouse_core::model::time;
 use gatehouse_core::model::tree::Quota;
 use gatehouse_core::store::Kind;
@@ -29,7 +31,8 @@ pub async fn create_route(
         if tree.routes.iter().any(|r| r.route_id == rid) {
             return Err(ApiError::conflict(ID_TAKEN));
         }
-        let route = Route::create(rid.clone(), body)?;
+        let mut route = Route::create(rid.clone(), body)?;
+        route.forget_unused_authorizer(profile);
         validate_route_key(tree.api.protocol_type, &route.route_key)?;
         tree.check_route_key_free(&route.route_key, None)?;
         tree.check_target(route.target.as_deref(), profile)?;
@@ -54,6 +57,7 @@ pub async fn update_route(
     let body: RouteInput = wire::parse_body(&input.body)?;
     let missing = ctx.not_found(Kind::Route, api_id, &id);
     let (now, profile) = (time::now(), ctx.profile);
+    check_authorizer_update(&body, profile)?;
     let rid = id.clone();
     let tree = change(svc, ctx, api_id, move |tree| {
         let protocol = tree.api.protocol_type;
@@ -72,6 +76,7 @@ pub async fn update_route(
             ));
         }
         route.apply(body)?;
+        route.forget_unused_authorizer(profile);
         tree.check_route_authorizer(&rid, profile)?;
         tree.redeploy_auto_stages(now);
         Ok(())

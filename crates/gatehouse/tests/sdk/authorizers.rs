@@ -240,25 +240,48 @@ async fn routes_use_authorizers_and_keep_them() {
         msg,
         "Cannot delete authorizer 'jwt', is referenced in route: GET /pets"
     );
-    c.update_route()
+    // Naming an authorizer without its type is refused (terraform-provider-aws#35821).
+    let other = jwt_authorizer(&c, &api, "other").await;
+    let (code, _, msg) = failure(
+        c.update_route()
+            .api_id(&api)
+            .route_id(route.route_id().unwrap())
+            .authorizer_id(&other)
+            .send()
+            .await,
+    );
+    assert_eq!(code, "BadRequestException");
+    assert_eq!(
+        msg,
+        "Unable to update route. Authorizer type is invalid or null."
+    );
+    // NONE takes the authorizer off: the route keeps no authorizerId, and the authorizer
+    // can go while the route stays.
+    let open = c
+        .update_route()
         .api_id(&api)
         .route_id(route.route_id().unwrap())
         .authorization_type(AuthorizationType::None)
         .send()
         .await
         .unwrap();
-    c.delete_route()
-        .api_id(&api)
-        .route_id(route.route_id().unwrap())
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(open.authorizer_id(), None);
     c.delete_authorizer()
         .api_id(&api)
         .authorizer_id(&jwt)
         .send()
         .await
         .unwrap();
+    // A route made with an authorizer but no authorization type keeps none either.
+    let plain = c
+        .create_route()
+        .api_id(&api)
+        .route_key("GET /plain")
+        .authorizer_id(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.authorizer_id(), None);
 }
 
 #[tokio::test]
