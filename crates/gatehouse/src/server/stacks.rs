@@ -50,6 +50,7 @@ pub async fn answer(
     let base = Base::called_as(host.unwrap_or("127.0.0.1"));
     Some(match (&parts.method, name) {
         (&Method::GET, None) => list(store, scope, &base).await,
+        (&Method::GET, Some(name)) => get(store, scope, &name, &base).await,
         (&Method::PUT, Some(name)) => {
             put(store, &app.service.config, scope, &name, &base, body).await
         }
@@ -72,6 +73,31 @@ async fn list(store: &SharedStore, scope: &Scope, base: &Base) -> ApiResult<(Sta
     Ok((StatusCode::OK, Reply::json(&json!({ "stacks": stacks }))?))
 }
 
+async fn get(
+    store: &SharedStore,
+    scope: &Scope,
+    name: &str,
+    base: &Base,
+) -> ApiResult<(StatusCode, Reply)> {
+    let stack = stored(store, scope, name).await?;
+    Ok((
+        StatusCode::OK,
+        Reply::json(&report::stack_json(&stack, base))?,
+    ))
+}
+
+/// The stack `name` of `scope`, or AWS-worded 404.
+async fn stored(store: &SharedStore, scope: &Scope, name: &str) -> ApiResult<Stack> {
+    match store.get_root(scope, Kind::Stack, name).await {
+        Ok(doc) => serde_json::from_str(&doc)
+            .map_err(|_| ApiError::internal("The stored stack could not be read")),
+        Err(StoreError::NotFound(_)) => {
+            Err(ApiError::not_found(format!("Stack {name} does not exist")))
+        }
+        Err(e) => Err(e.into_api_error()),
+    }
+}
+
 async fn put(
     store: &SharedStore,
     config: &ServiceConfig,
@@ -83,6 +109,9 @@ async fn put(
     let mut request: Request = serde_json::from_slice(body)
         .map_err(|_| ApiError::bad_request("The body must be {\"templates\": [{\"name\": …, \"body\": {…}}], \"parameters\": {…}, \"functions\": {…}}"))?;
     template::check_stack_name(name).map_err(ApiError::bad_request)?;
+    if request.templates.is_empty() {
+        return Err(ApiError::bad_request(template::NO_RESOURCES));
+    }
     request.stack_name = name.to_string();
     let outcome = template::apply(store, config, scope, &request)
         .await
@@ -99,13 +128,7 @@ async fn delete(
     scope: &Scope,
     name: &str,
 ) -> ApiResult<(StatusCode, Reply)> {
-    match store.get_root(scope, Kind::Stack, name).await {
-        Err(StoreError::NotFound(_)) => {
-            return Err(ApiError::not_found(format!("Stack {name} does not exist")))
-        }
-        Err(e) => return Err(e.into_api_error()),
-        Ok(_) => {}
-    }
+    stored(store, scope, name).await?;
     let request = Request {
         stack_name: name.to_string(),
         ..Request::default()

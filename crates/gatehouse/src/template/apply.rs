@@ -415,9 +415,11 @@ fn properties(
 ) -> Result<Map<String, Value>, Failure> {
     let resolved = intrinsics::resolve(&frame.raw_properties(logical), frame, "Properties")
         .map_err(|u| Failure::at(key, t.name, &u.at, &u.why))?;
-    Ok(resolved
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default())
+    match resolved {
+        Some(Value::Object(props)) => Ok(props),
+        None | Some(Value::Null) => Ok(Map::new()),
+        Some(_) => Err(Failure::at(key, t.name, "Properties", "must be an object")),
+    }
 }
 
 /// The root a record of `t` with these properties lives under, for a child.
@@ -435,13 +437,19 @@ fn replaces(t: &Type, old: &Value, new: &Map<String, Value>) -> bool {
     t.create_only.iter().any(|p| old.get(*p) != new.get(*p))
 }
 
+/// CloudFormation's answer to a template without resources.
+pub const NO_RESOURCES: &str =
+    "Template format error: At least one Resources member must be defined.";
+
 /// The template's resources that its conditions keep, each after what it names.
 fn order(frame: &Frame<'_>) -> Result<Vec<String>, Failure> {
     let resources = frame
         .body
         .get("Resources")
         .and_then(Value::as_object)
-        .ok_or_else(|| Failure::plain("the template has no Resources".into()))?;
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| Failure::plain(NO_RESOURCES.into()))?;
+    check_shapes(frame, resources)?;
     let kept: Vec<&String> = resources
         .iter()
         .filter(|(_, r)| match r.get("Condition").and_then(Value::as_str) {
@@ -486,6 +494,39 @@ fn order(frame: &Frame<'_>) -> Result<Vec<String>, Failure> {
         }
     }
     Ok(done)
+}
+
+/// CloudFormation's format rules for each resource: an object with a `Type`, and a
+/// `Condition` (if any) that names one of the template's conditions.
+fn check_shapes(frame: &Frame<'_>, resources: &Map<String, Value>) -> Result<(), Failure> {
+    let wrong = |at: String, why: &str| {
+        Err(Failure::plain(format!(
+            "Template format error: [{at}] {why}"
+        )))
+    };
+    for (name, r) in resources {
+        let at = format!("/Resources/{name}");
+        let Some(r) = r.as_object() else {
+            return wrong(at, "Every Resources member must be an object.");
+        };
+        if !r.get("Type").is_some_and(Value::is_string) {
+            return wrong(at, "Every Resources object must contain a Type member.");
+        }
+        match r.get("Condition") {
+            None => {}
+            Some(Value::String(c)) if frame.conditions.contains_key(c) => {}
+            Some(c) => {
+                return wrong(
+                    format!("{at}/Condition"),
+                    &format!(
+                        "Condition {} is not defined in Conditions.",
+                        c.as_str().unwrap_or(&c.to_string())
+                    ),
+                )
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The template's outputs, resolved into the stack's; its exports for later templates.
@@ -543,19 +584,61 @@ mod tests {
         let scope = Scope::new("123456789012", "us-east-1");
         let exports = HashMap::new();
         let body = json!({"Resources": {
-            "Route": {"Properties": {"ApiId": {"Ref": "Api"}, "Target": {"Fn::Sub": "integrations/${Int}"}}},
-            "Int": {"Properties": {"ApiId": {"Fn::GetAtt": ["Api", "ApiId"]}}},
-            "Stage": {"DependsOn": ["Route"], "Properties": {}},
-            "Gone": {"Condition": "No", "Properties": {}},
-            "Api": {"Properties": {}},
+            "Route": {"Type": "R", "Properties": {"ApiId": {"Ref": "Api"}, "Target": {"Fn::Sub": "integrations/${Int}"}}},
+            "Int": {"Type": "I", "Properties": {"ApiId": {"Fn::GetAtt": ["Api", "ApiId"]}}},
+            "Stage": {"Type": "S", "DependsOn": ["Route"], "Properties": {}},
+            "Gone": {"Type": "G", "Condition": "No", "Properties": {}},
+            "Api": {"Type": "A", "Properties": {}},
         }});
         let sorted = order(&frame(&body, &scope, &exports)).unwrap();
         let at = |n: &str| sorted.iter().position(|o| o == n).unwrap();
         assert!(at("Api") < at("Int") && at("Int") < at("Route") && at("Route") < at("Stage"));
         assert!(!sorted.contains(&"Gone".to_string()));
-        let cycle = json!({"Resources": {"A": {"Properties": {"X": {"Ref": "B"}}}, "B": {"DependsOn": "A"}}});
+        let cycle = json!({"Resources": {"A": {"Type": "T", "Properties": {"X": {"Ref": "B"}}}, "B": {"Type": "T", "DependsOn": "A"}}});
         let err = order(&frame(&cycle, &scope, &exports)).unwrap_err();
         assert_eq!(err.message, "Circular dependency between resources: [A, B]");
+        for empty in [
+            json!({}),
+            json!({"Resources": {}}),
+            json!({"Resources": []}),
+        ] {
+            let err = order(&frame(&empty, &scope, &exports)).unwrap_err();
+            assert_eq!(err.message, NO_RESOURCES);
+        }
+        for (resources, message) in [
+            (
+                json!({"A": "x"}),
+                "[/Resources/A] Every Resources member must be an object.",
+            ),
+            (
+                json!({"A": {}}),
+                "[/Resources/A] Every Resources object must contain a Type member.",
+            ),
+            (
+                json!({"A": {"Type": 5}}),
+                "[/Resources/A] Every Resources object must contain a Type member.",
+            ),
+            (
+                json!({"A": {"Type": "T", "Condition": "Typo"}}),
+                "[/Resources/A/Condition] Condition Typo is not defined in Conditions.",
+            ),
+        ] {
+            let body = json!({ "Resources": resources });
+            let err = order(&frame(&body, &scope, &exports)).unwrap_err();
+            assert_eq!(err.message, format!("Template format error: {message}"));
+        }
+    }
+
+    #[test]
+    fn properties_must_be_an_object() {
+        let scope = Scope::new("123456789012", "us-east-1");
+        let exports = HashMap::new();
+        let body = json!({"Resources": {"A": {"Properties": "x"}, "B": {}}});
+        let t = kinds::find("AWS::ApiGatewayV2::Api").unwrap();
+        let f = frame(&body, &scope, &exports);
+        let err = properties(&f, t, "A", "A").unwrap_err();
+        assert_eq!(err.message, "Properties: must be an object");
+        assert_eq!(properties(&f, t, "B", "B").unwrap(), Map::new());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::settings::template::TemplateArgs;
 
-pub use apply::apply;
+pub use apply::{apply, NO_RESOURCES};
 pub use source::Template;
 
 /// What to apply; as JSON, what `gatehouse deploy` sends to `/_gatehouse/stacks/{name}`

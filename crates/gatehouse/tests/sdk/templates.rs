@@ -127,4 +127,40 @@ async fn a_broken_template_is_refused_and_changes_nothing() {
     )
     .await;
     assert_eq!(status, 400, "{answer}");
+    let (status, _, answer) = raw(
+        s.addr,
+        "PUT",
+        "/_gatehouse/stacks/empty",
+        &[],
+        br#"{"templates":[]}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.contains("Template format error: At least one Resources member must be defined."),
+        "{answer}"
+    );
+    // The refused apply left no stack behind; the one served from the settings reads back.
+    let (status, _, answer) = raw(s.addr, "GET", "/_gatehouse/stacks/broken", &[], b"").await;
+    assert_eq!(
+        (status, answer.as_str()),
+        (404, r#"{"message":"Stack broken does not exist"}"#)
+    );
+    let (_, _, list) = raw(s.addr, "GET", "/_gatehouse/stacks", &[], b"").await;
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let first = &list["stacks"][0];
+    let name = first["stackName"].as_str().unwrap();
+    let (status, _, one) = raw(
+        s.addr,
+        "GET",
+        &format!("/_gatehouse/stacks/{name}"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(
+        &serde_json::from_str::<serde_json::Value>(&one).unwrap(),
+        first
+    );
 }
