@@ -526,6 +526,21 @@ fn check_shapes(frame: &Frame<'_>, resources: &Map<String, Value>) -> Result<(),
             }
         }
     }
+    let unknown: Vec<&str> = resources
+        .values()
+        .flat_map(|r| match r.get("DependsOn") {
+            Some(Value::String(d)) => vec![d.as_str()],
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        })
+        .filter(|d| !resources.contains_key(*d))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(Failure::plain(format!(
+            "Template format error: Unresolved resource dependencies [{}] in the Resources block of the template",
+            unknown.join(", ")
+        )));
+    }
     Ok(())
 }
 
@@ -621,6 +636,10 @@ mod tests {
             (
                 json!({"A": {"Type": "T", "Condition": "Typo"}}),
                 "[/Resources/A/Condition] Condition Typo is not defined in Conditions.",
+            ),
+            (
+                json!({"A": {"Type": "T", "DependsOn": ["Nope"]}}),
+                "Unresolved resource dependencies [Nope] in the Resources block of the template",
             ),
         ] {
             let body = json!({ "Resources": resources });
