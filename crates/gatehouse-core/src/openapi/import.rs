@@ -358,6 +358,11 @@ fn routes(
         let Some(item) = item.as_object() else {
             continue;
         };
+        if !path.starts_with('/') {
+            warnings.push(format!(
+                "Parse issue: attribute paths. Resource {path} should start with /"
+            ));
+        }
         for (field, method) in METHODS {
             let Some(op) = item.get(*field) else {
                 continue;
@@ -546,9 +551,12 @@ mod tests {
     fn sams_catch_all_path_is_the_default_route() {
         // What the SAM transform writes for a function's HttpApi event without a path.
         let sam = r#"{"openapi":"3.0.1","info":{"title":"t","version":"1.0"},"paths":{"$default":{"x-amazon-apigateway-any-method":{"isDefaultRoute":true,"x-amazon-apigateway-integration":{"type":"aws_proxy","httpMethod":"POST","uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations","payloadFormatVersion":"2.0"}}}}}"#;
+        let read_sam = read(sam, Basepath::Ignore).unwrap();
+        assert_eq!(read_sam.routes[0].key, "$default");
+        // AWS imports it, with a warning (aws/serverless-application-model#2297).
         assert_eq!(
-            read(sam, Basepath::Ignore).unwrap().routes[0].key,
-            "$default"
+            read_sam.warnings,
+            ["Parse issue: attribute paths. Resource $default should start with /"]
         );
         let flagged = r#"{"openapi":"3.0.1","info":{"title":"t"},"paths":{"/anything":{"x-amazon-apigateway-any-method":{"isDefaultRoute":true}}}}"#;
         assert_eq!(
