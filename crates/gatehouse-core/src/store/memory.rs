@@ -168,6 +168,44 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// [`Store::load`] in `mode`, deleting the roots `gone` names as well; every check
+    /// runs before the first write, under one lock.
+    fn replace_or_load(
+        &self,
+        roots: Vec<(Scope, RawTree)>,
+        mode: LoadMode,
+        gone: Vec<(Scope, Kind, String)>,
+    ) -> StoreResult<()> {
+        let mut st = self.lock()?;
+        // Every check before the first write, so a refused load changes nothing.
+        let mut seen = HashSet::new();
+        for (scope, tree) in &roots {
+            let k = key(scope, tree.kind, &tree.id);
+            if (mode == LoadMode::Add && st.roots.contains_key(&k))
+                || !seen.insert(k)
+                || has_duplicates(&tree.rows)
+            {
+                return Err(StoreError::Conflict);
+            }
+        }
+        // (Counted even when one of these fails: part of the load may have been written.)
+        self.changes.advance();
+        for (scope, kind, id) in &gone {
+            if st.roots.contains_key(&key(scope, *kind, id)) {
+                st.remove(scope, *kind, id)?;
+            }
+        }
+        for (scope, tree) in roots {
+            if st.roots.contains_key(&key(&scope, tree.kind, &tree.id)) {
+                st.remove(&scope, tree.kind, &tree.id)?;
+            }
+            st.insert(&scope, tree)?;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Store for MemoryStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
@@ -328,27 +366,15 @@ impl Store for MemoryStore {
     }
 
     async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
-        let mut st = self.lock()?;
-        // Every check before the first write, so a refused load changes nothing.
-        let mut seen = HashSet::new();
-        for (scope, tree) in &roots {
-            let k = key(scope, tree.kind, &tree.id);
-            if (mode == LoadMode::Add && st.roots.contains_key(&k))
-                || !seen.insert(k)
-                || has_duplicates(&tree.rows)
-            {
-                return Err(StoreError::Conflict);
-            }
-        }
-        // (Counted even when one of these fails: part of the load may have been written.)
-        self.changes.advance();
-        for (scope, tree) in roots {
-            if st.roots.contains_key(&key(&scope, tree.kind, &tree.id)) {
-                st.remove(&scope, tree.kind, &tree.id)?;
-            }
-            st.insert(&scope, tree)?;
-        }
-        Ok(())
+        self.replace_or_load(roots, mode, Vec::new())
+    }
+
+    async fn replace(
+        &self,
+        roots: Vec<(Scope, RawTree)>,
+        gone: Vec<(Scope, Kind, String)>,
+    ) -> StoreResult<()> {
+        self.replace_or_load(roots, LoadMode::Overwrite, gone)
     }
 
     fn changes(&self) -> u64 {

@@ -176,6 +176,15 @@ pub trait Store: Send + Sync + 'static {
     /// [`LoadMode::Add`]) is already taken in its scope. For import.
     async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()>;
 
+    /// Overwrites `roots` (as [`LoadMode::Overwrite`] does) and deletes the roots `gone`
+    /// names (those already absent are skipped), in one transaction: all of it or, on any
+    /// failure, none. For a template's apply, which may also remove roots.
+    async fn replace(
+        &self,
+        roots: Vec<(Scope, RawTree)>,
+        gone: Vec<(Scope, Kind, String)>,
+    ) -> StoreResult<()>;
+
     /// Stored APIs and stages across all scopes (for metrics).
     async fn stats(&self) -> StoreResult<Stored>;
 

@@ -106,7 +106,7 @@ async fn seed(store: &SharedStore, scratch: &SharedStore, scope: &Scope) -> Resu
 }
 
 /// The roots the stack touched (now or before), from the scratch store, and the stack's
-/// record, written in one transaction; roots it deleted are deleted after.
+/// record, written in one transaction with the deletion of the roots it no longer has.
 async fn commit(
     store: &SharedStore,
     scratch: &SharedStore,
@@ -141,18 +141,15 @@ async fn commit(
     })
     .map_err(|e| Failure::plain(format!("cannot write the stack's record: {e}")))?;
     roots.push((scope.clone(), record));
-    store.load(roots, LoadMode::Overwrite).await.map_err(|e| {
+    let gone = touched
+        .difference(&kept)
+        .map(|(kind, id)| (scope.clone(), *kind, id.clone()))
+        .collect();
+    store.replace(roots, gone).await.map_err(|e| {
         Failure::plain(format!(
             "cannot write the applied state; nothing was changed: {e}"
         ))
-    })?;
-    for (kind, id) in touched.difference(&kept) {
-        match store.delete_root(scope, *kind, id).await {
-            Ok(()) | Err(StoreError::NotFound(_)) => {}
-            Err(e) => return Err(Failure::plain(format!("cannot delete {id}: {e}"))),
-        }
-    }
-    Ok(())
+    })
 }
 
 /// The root a resource lives in or is.

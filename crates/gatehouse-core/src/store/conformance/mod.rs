@@ -216,6 +216,35 @@ async fn dump_and_load(store: &dyn Store) {
     get_snapshot(store, &a, "dumpquick1", &snapshot_id)
         .await
         .unwrap();
+
+    // Replace writes roots and deletes others in one go; a root already gone is skipped.
+    let fresh = (
+        a.clone(),
+        tree::to_raw(&ApiTree::new(api("dumpfresh2"))).unwrap(),
+    );
+    let gone = |id: &str| (a.clone(), Kind::Api, id.to_string());
+    store
+        .replace(vec![fresh], vec![gone("dumpplain1"), gone("dumpnone01")])
+        .await
+        .unwrap();
+    store.get_api(&a, "dumpfresh2").await.unwrap();
+    assert!(matches!(
+        store.get_api(&a, "dumpplain1").await,
+        Err(StoreError::NotFound(Kind::Api))
+    ));
+    // A replace that fails deletes nothing either.
+    let mut twice = ApiTree::new(api("dumpfresh3"));
+    twice.stages.extend([stage("x"), stage("x")]);
+    let broken = (a.clone(), tree::to_raw(&twice).unwrap());
+    assert!(store
+        .replace(vec![broken], vec![gone("dumpquick1")])
+        .await
+        .is_err());
+    store.get_api(&a, "dumpquick1").await.unwrap();
+    assert!(matches!(
+        store.get_api(&a, "dumpfresh3").await,
+        Err(StoreError::NotFound(Kind::Api))
+    ));
     store.reset(None).await.unwrap();
 }
 

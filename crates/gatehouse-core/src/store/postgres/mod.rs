@@ -210,6 +210,37 @@ impl Drop for PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// [`Store::load`] in `mode`, deleting the roots `gone` names as well; one transaction
+    /// for all of it.
+    async fn replace_or_load(
+        &self,
+        roots: Vec<(Scope, RawTree)>,
+        mode: LoadMode,
+        gone: Vec<(Scope, Kind, String)>,
+    ) -> StoreResult<()> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        for (scope, kind, id) in &gone {
+            match delete_tree(&tx, scope, *kind, id).await {
+                Ok(()) | Err(StoreError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        for (scope, tree) in &roots {
+            if mode == LoadMode::Overwrite {
+                match delete_tree(&tx, scope, tree.kind, &tree.id).await {
+                    Ok(()) | Err(StoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            insert_tree(&tx, scope, tree).await?;
+        }
+        self.commit(tx).await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
@@ -433,19 +464,15 @@ impl Store for PostgresStore {
     }
 
     async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        for (scope, tree) in &roots {
-            if mode == LoadMode::Overwrite {
-                match delete_tree(&tx, scope, tree.kind, &tree.id).await {
-                    Ok(()) | Err(StoreError::NotFound(_)) => {}
-                    Err(e) => return Err(e),
-                }
-            }
-            insert_tree(&tx, scope, tree).await?;
-        }
-        self.commit(tx).await?;
-        Ok(())
+        self.replace_or_load(roots, mode, Vec::new()).await
+    }
+
+    async fn replace(
+        &self,
+        roots: Vec<(Scope, RawTree)>,
+        gone: Vec<(Scope, Kind, String)>,
+    ) -> StoreResult<()> {
+        self.replace_or_load(roots, LoadMode::Overwrite, gone).await
     }
 
     async fn stats(&self) -> StoreResult<Stored> {

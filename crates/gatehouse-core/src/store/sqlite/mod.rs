@@ -201,6 +201,36 @@ fn page(
     Ok(Page { items, more })
 }
 
+impl SqliteStore {
+    /// [`Store::load`] in `mode`, deleting the roots `gone` names as well; one savepoint
+    /// for all of it, so a failure rolls everything back.
+    async fn replace_or_load(
+        &self,
+        roots: Vec<(Scope, RawTree)>,
+        mode: LoadMode,
+        gone: Vec<(Scope, Kind, String)>,
+    ) -> StoreResult<()> {
+        self.write(None, move |tx| {
+            for (scope, kind, id) in &gone {
+                if root_exists(tx, scope, *kind, id).is_ok() {
+                    delete_tree(tx, scope, *kind, id)?;
+                }
+            }
+            for (scope, tree) in &roots {
+                if root_exists(tx, scope, tree.kind, &tree.id).is_ok() {
+                    if mode == LoadMode::Add {
+                        return Err(StoreError::Conflict);
+                    }
+                    delete_tree(tx, scope, tree.kind, &tree.id)?;
+                }
+                insert_tree(tx, scope, tree)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
@@ -421,20 +451,15 @@ impl Store for SqliteStore {
     }
 
     async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
-        // One savepoint for the whole load: a failure rolls all of it back.
-        self.write(None, move |tx| {
-            for (scope, tree) in &roots {
-                if root_exists(tx, scope, tree.kind, &tree.id).is_ok() {
-                    if mode == LoadMode::Add {
-                        return Err(StoreError::Conflict);
-                    }
-                    delete_tree(tx, scope, tree.kind, &tree.id)?;
-                }
-                insert_tree(tx, scope, tree)?;
-            }
-            Ok(())
-        })
-        .await
+        self.replace_or_load(roots, mode, Vec::new()).await
+    }
+
+    async fn replace(
+        &self,
+        roots: Vec<(Scope, RawTree)>,
+        gone: Vec<(Scope, Kind, String)>,
+    ) -> StoreResult<()> {
+        self.replace_or_load(roots, LoadMode::Overwrite, gone).await
     }
 
     async fn stats(&self) -> StoreResult<Stored> {
