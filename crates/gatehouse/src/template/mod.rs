@@ -10,6 +10,7 @@ pub mod calls;
 pub mod intrinsics;
 pub mod kinds;
 pub mod names;
+pub mod order;
 pub mod report;
 pub mod source;
 pub mod warnings;
@@ -25,7 +26,8 @@ use serde_json::{Map, Value};
 
 use crate::settings::template::TemplateArgs;
 
-pub use apply::{apply, NO_RESOURCES};
+pub use apply::apply;
+pub use order::NO_RESOURCES;
 pub use source::Template;
 
 /// What to apply; as JSON, what `gatehouse deploy` sends to `/_gatehouse/stacks/{name}`

@@ -39,6 +39,27 @@ pub struct Frame<'a> {
     pub exports: &'a HashMap<String, Value>,
 }
 
+#[cfg(test)]
+impl<'a> Frame<'a> {
+    /// A frame for unit tests: stack `s`, no parameters, one condition `No` (false).
+    pub fn for_tests(
+        body: &'a Value,
+        scope: &'a Scope,
+        exports: &'a HashMap<String, Value>,
+    ) -> Frame<'a> {
+        Frame {
+            body,
+            scope,
+            stack: "s",
+            parameters: Map::new(),
+            conditions: HashMap::from([("No".to_string(), false)]),
+            functions: BTreeMap::new(),
+            made: HashMap::new(),
+            exports,
+        }
+    }
+}
+
 /// A function's ARN, as AWS writes it.
 pub fn function_arn(scope: &Scope, name: &str) -> String {
     format!(
