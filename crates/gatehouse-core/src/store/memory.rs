@@ -168,10 +168,9 @@ impl MemoryStore {
     }
 }
 
-impl MemoryStore {
-    /// [`Store::load`] in `mode`, deleting the roots `gone` names as well; every check
-    /// runs before the first write, under one lock.
-    fn replace_or_load(
+#[async_trait]
+impl Store for MemoryStore {
+    async fn write_roots(
         &self,
         roots: Vec<(Scope, RawTree)>,
         mode: LoadMode,
@@ -204,10 +203,7 @@ impl MemoryStore {
         }
         Ok(())
     }
-}
 
-#[async_trait]
-impl Store for MemoryStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
         let inserted = self.lock()?.insert(scope, tree);
         self.changes.committed(inserted)
@@ -363,18 +359,6 @@ impl Store for MemoryStore {
             .into_iter()
             .map(|((a, r, kind, id), e)| (Scope::new(a.clone(), r.clone()), e.raw(*kind, id, true)))
             .collect())
-    }
-
-    async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
-        self.replace_or_load(roots, mode, Vec::new())
-    }
-
-    async fn replace(
-        &self,
-        roots: Vec<(Scope, RawTree)>,
-        gone: Vec<(Scope, Kind, String)>,
-    ) -> StoreResult<()> {
-        self.replace_or_load(roots, LoadMode::Overwrite, gone)
     }
 
     fn changes(&self) -> u64 {

@@ -171,19 +171,33 @@ pub trait Store: Send + Sync + 'static {
     /// every row under it, in creation order. For export.
     async fn dump(&self, account: Option<&str>) -> StoreResult<Vec<(Scope, RawTree)>>;
 
-    /// Stores `roots` (as [`Store::dump`] returns them) in one transaction: all of them or,
-    /// on any failure, none. `Conflict` if a root appears twice in `roots`, or (with
-    /// [`LoadMode::Add`]) is already taken in its scope. For import.
-    async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()>;
+    /// Stores `roots` (as [`Store::dump`] returns them) and deletes the roots `gone` names
+    /// (those already absent are skipped), in one transaction: all of it or, on any
+    /// failure, none. `Conflict` if a root appears twice in `roots`, or (with
+    /// [`LoadMode::Add`]) is already taken in its scope. The one write [`Store::load`] and
+    /// [`Store::replace`] are.
+    async fn write_roots(
+        &self,
+        roots: Vec<(Scope, RawTree)>,
+        mode: LoadMode,
+        gone: Vec<(Scope, Kind, String)>,
+    ) -> StoreResult<()>;
 
-    /// Overwrites `roots` (as [`LoadMode::Overwrite`] does) and deletes the roots `gone`
-    /// names (those already absent are skipped), in one transaction: all of it or, on any
-    /// failure, none. For a template's apply, which may also remove roots.
+    /// Stores `roots` in one transaction, all or none (see [`Store::write_roots`]). For
+    /// import.
+    async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
+        self.write_roots(roots, mode, Vec::new()).await
+    }
+
+    /// Overwrites `roots` and deletes the roots `gone` names, in one transaction. For a
+    /// template's apply, which may also remove roots.
     async fn replace(
         &self,
         roots: Vec<(Scope, RawTree)>,
         gone: Vec<(Scope, Kind, String)>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.write_roots(roots, LoadMode::Overwrite, gone).await
+    }
 
     /// Stored APIs and stages across all scopes (for metrics).
     async fn stats(&self) -> StoreResult<Stored>;

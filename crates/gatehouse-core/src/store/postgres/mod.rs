@@ -210,10 +210,9 @@ impl Drop for PostgresStore {
     }
 }
 
-impl PostgresStore {
-    /// [`Store::load`] in `mode`, deleting the roots `gone` names as well; one transaction
-    /// for all of it.
-    async fn replace_or_load(
+#[async_trait]
+impl Store for PostgresStore {
+    async fn write_roots(
         &self,
         roots: Vec<(Scope, RawTree)>,
         mode: LoadMode,
@@ -239,10 +238,7 @@ impl PostgresStore {
         self.commit(tx).await?;
         Ok(())
     }
-}
 
-#[async_trait]
-impl Store for PostgresStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
@@ -461,18 +457,6 @@ impl Store for PostgresStore {
             ));
         }
         Ok(out)
-    }
-
-    async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
-        self.replace_or_load(roots, mode, Vec::new()).await
-    }
-
-    async fn replace(
-        &self,
-        roots: Vec<(Scope, RawTree)>,
-        gone: Vec<(Scope, Kind, String)>,
-    ) -> StoreResult<()> {
-        self.replace_or_load(roots, LoadMode::Overwrite, gone).await
     }
 
     async fn stats(&self) -> StoreResult<Stored> {

@@ -201,10 +201,9 @@ fn page(
     Ok(Page { items, more })
 }
 
-impl SqliteStore {
-    /// [`Store::load`] in `mode`, deleting the roots `gone` names as well; one savepoint
-    /// for all of it, so a failure rolls everything back.
-    async fn replace_or_load(
+#[async_trait]
+impl Store for SqliteStore {
+    async fn write_roots(
         &self,
         roots: Vec<(Scope, RawTree)>,
         mode: LoadMode,
@@ -229,10 +228,7 @@ impl SqliteStore {
         })
         .await
     }
-}
 
-#[async_trait]
-impl Store for SqliteStore {
     async fn insert(&self, scope: &Scope, tree: RawTree) -> StoreResult<()> {
         let scope = scope.clone();
         self.write(root_key(&scope, tree.kind, &tree.id), move |tx| {
@@ -448,18 +444,6 @@ impl Store for SqliteStore {
             }
             Ok(out)
         })
-    }
-
-    async fn load(&self, roots: Vec<(Scope, RawTree)>, mode: LoadMode) -> StoreResult<()> {
-        self.replace_or_load(roots, mode, Vec::new()).await
-    }
-
-    async fn replace(
-        &self,
-        roots: Vec<(Scope, RawTree)>,
-        gone: Vec<(Scope, Kind, String)>,
-    ) -> StoreResult<()> {
-        self.replace_or_load(roots, LoadMode::Overwrite, gone).await
     }
 
     async fn stats(&self) -> StoreResult<Stored> {
