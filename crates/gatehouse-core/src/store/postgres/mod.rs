@@ -27,7 +27,9 @@ use deadpool_postgres::Transaction;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use tokio_postgres::NoTls;
 
-use self::sql::{delete_tree, insert_tree, page, root_exists, rows_of, write_diff};
+use self::sql::{
+    delete_tree, delete_tree_if_stored, insert_tree, page, root_exists, rows_of, write_diff,
+};
 use self::url::{parse_url, redact};
 use super::{
     Changes, Kind, LoadMode, Page, RawChange, RawTree, Store, StoreError, StoreResult, Stored,
@@ -221,17 +223,11 @@ impl Store for PostgresStore {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         for (scope, kind, id) in &gone {
-            match delete_tree(&tx, scope, *kind, id).await {
-                Ok(()) | Err(StoreError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
+            delete_tree_if_stored(&tx, scope, *kind, id).await?;
         }
         for (scope, tree) in &roots {
             if mode == LoadMode::Overwrite {
-                match delete_tree(&tx, scope, tree.kind, &tree.id).await {
-                    Ok(()) | Err(StoreError::NotFound(_)) => {}
-                    Err(e) => return Err(e),
-                }
+                delete_tree_if_stored(&tx, scope, tree.kind, &tree.id).await?;
             }
             insert_tree(&tx, scope, tree).await?;
         }

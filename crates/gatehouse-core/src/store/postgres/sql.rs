@@ -86,6 +86,19 @@ pub async fn delete_tree(
     Ok(())
 }
 
+/// Deletes a root and everything under it if there is one.
+pub async fn delete_tree_if_stored(
+    c: &impl GenericClient,
+    scope: &Scope,
+    kind: Kind,
+    id: &str,
+) -> StoreResult<()> {
+    match delete_tree(c, scope, kind, id).await {
+        Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Writes a change's diff to root `id` of `kind`.
 pub async fn write_diff(
     c: &impl GenericClient,
