@@ -265,9 +265,13 @@ impl ApiTree {
         )))
     }
 
-    /// Checks that route `id`'s authorizer exists and is of the type its authorization type
-    /// needs, in AWS's words.
-    pub fn check_route_authorizer(&self, id: &str, profile: Profile) -> ApiResult<()> {
+    /// Settles route `id`'s authorizer after a change: dropped where its authorization type
+    /// uses none, else checked to exist and be of the type its authorization type needs, in
+    /// AWS's words.
+    pub fn settle_route_authorizer(&mut self, id: &str, profile: Profile) -> ApiResult<()> {
+        if let Some(route) = self.route_mut(id) {
+            route.forget_unused_authorizer(profile);
+        }
         if !profile.enforces(Rule::RouteAuthorizerExists) {
             return Ok(());
         }

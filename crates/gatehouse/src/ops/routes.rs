@@ -31,14 +31,13 @@ pub async fn create_route(
         if tree.routes.iter().any(|r| r.route_id == rid) {
             return Err(ApiError::conflict(ID_TAKEN));
         }
-        let mut route = Route::create(rid.clone(), body)?;
-        route.forget_unused_authorizer(profile);
+        let route = Route::create(rid.clone(), body)?;
         validate_route_key(tree.api.protocol_type, &route.route_key)?;
         tree.check_route_key_free(&route.route_key, None)?;
         tree.check_target(route.target.as_deref(), profile)?;
         tree.check_room(Quota::Routes)?;
         tree.routes.push(route);
-        tree.check_route_authorizer(&rid, profile)?;
+        tree.settle_route_authorizer(&rid, profile)?;
         tree.redeploy_auto_stages(now);
         Ok(())
     })
@@ -76,8 +75,7 @@ pub async fn update_route(
             ));
         }
         route.apply(body)?;
-        route.forget_unused_authorizer(profile);
-        tree.check_route_authorizer(&rid, profile)?;
+        tree.settle_route_authorizer(&rid, profile)?;
         tree.redeploy_auto_stages(now);
         Ok(())
     })
