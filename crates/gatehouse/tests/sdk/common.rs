@@ -113,6 +113,19 @@ pub async fn new_stage(c: &Client, api: &str, name: &str) {
         .expect("create stage");
 }
 
+/// Creates route `key` (no other settings) on API `api` and returns its id.
+pub async fn new_route(c: &Client, api: &str, key: &str) -> String {
+    c.create_route()
+        .api_id(api)
+        .route_key(key)
+        .send()
+        .await
+        .expect("create route")
+        .route_id()
+        .expect("route id")
+        .to_string()
+}
+
 /// Creates a WebSocket API and returns its id.
 pub async fn ws_api(c: &Client) -> String {
     c.create_api()

@@ -308,23 +308,8 @@ async fn deployments_compare_with_each_other_and_the_live_configuration() {
             (status, json)
         }
     };
-    let route = |key: &'static str| {
-        let c = c.clone();
-        let api = api.clone();
-        async move {
-            c.create_route()
-                .api_id(&api)
-                .route_key(key)
-                .send()
-                .await
-                .unwrap()
-                .route_id()
-                .unwrap()
-                .to_string()
-        }
-    };
-    let a = route("GET /a").await;
-    route("GET /b").await;
+    let a = new_route(&c, &api, "GET /a").await;
+    new_route(&c, &api, "GET /b").await;
     let deploy = || async {
         let d = c.create_deployment().api_id(&api).send().await.unwrap();
         d.deployment_id().unwrap().to_string()
@@ -344,7 +329,7 @@ async fn deployments_compare_with_each_other_and_the_live_configuration() {
         .send()
         .await
         .unwrap();
-    route("POST /c").await;
+    new_route(&c, &api, "POST /c").await;
     let b = c.get_routes().api_id(&api).send().await.unwrap();
     let b = b
         .items()

@@ -439,14 +439,7 @@ async fn new_operations_refuse_missing_records() {
     let s = server().await;
     let c = client(&s);
     let ws = ws_api(&c).await;
-    let route = c
-        .create_route()
-        .api_id(&ws)
-        .route_key("send")
-        .send()
-        .await
-        .unwrap();
-    let rid = route.route_id().unwrap();
+    let rid = new_route(&c, &ws, "send").await;
     let integ = c
         .create_integration()
         .api_id(&ws)
@@ -475,7 +468,7 @@ async fn new_operations_refuse_missing_records() {
         failure(
             c.update_route_response()
                 .api_id(&ws)
-                .route_id(rid)
+                .route_id(&rid)
                 .route_response_id("nope00")
                 .send()
                 .await,

@@ -2,23 +2,10 @@
 //! responses, and DeleteRouteRequestParameter.
 
 use aws_sdk_apigatewayv2::types::{ContentHandlingStrategy, IntegrationType, ParameterConstraints};
-use aws_sdk_apigatewayv2::Client;
 
 use crate::common::*;
 
 const PET: &str = r#"{"$schema":"http://json-schema.org/draft-04/schema#","type":"object","properties":{"name":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}}},"required":["name"]}"#;
-
-async fn ws_route(c: &Client, api: &str, key: &str) -> String {
-    c.create_route()
-        .api_id(api)
-        .route_key(key)
-        .send()
-        .await
-        .unwrap()
-        .route_id()
-        .unwrap()
-        .to_string()
-}
 
 #[tokio::test]
 async fn models_round_trip_and_are_checked() {
@@ -105,7 +92,7 @@ async fn models_round_trip_and_are_checked() {
     assert_eq!(code, "BadRequestException");
     assert_eq!(msg, "Models are supported only for WebSocket APIs.");
     // A route that names it keeps it.
-    let route = ws_route(&c, &ws, "sendMessage").await;
+    let route = new_route(&c, &ws, "sendMessage").await;
     c.update_route()
         .api_id(&ws)
         .route_id(&route)
@@ -140,8 +127,8 @@ async fn route_responses_belong_to_their_route() {
     let s = server().await;
     let c = client(&s);
     let ws = ws_api(&c).await;
-    let a = ws_route(&c, &ws, "a").await;
-    let b = ws_route(&c, &ws, "b").await;
+    let a = new_route(&c, &ws, "a").await;
+    let b = new_route(&c, &ws, "b").await;
     let rr = c
         .create_route_response()
         .api_id(&ws)
